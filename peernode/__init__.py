@@ -1,0 +1,1 @@
+"""The asyncio node: storage, discovery, peer links, gossip, the local API and the CLI."""

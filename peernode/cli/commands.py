@@ -1,0 +1,5 @@
+"""Registers every command module with the group (import for side effects)."""
+
+from __future__ import annotations
+
+from peernode.cli import content, identity, network  # noqa: F401

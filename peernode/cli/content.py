@@ -1,0 +1,125 @@
+"""Commands about content: post, feed, import."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
+from peernode.importer import ImportSummary, import_notes, read_lines
+from peernode.node import DEFAULT_CIRCLE, Node
+from peernode.views import FeedEntry
+from protocol.identity import fingerprint
+
+
+@cli.command()
+@home_option
+@json_option
+@click.argument("text")
+@click.option("--circle", default=DEFAULT_CIRCLE, show_default=True, help="Circle to post in.")
+@click.option("--reply-to", default=None, metavar="EVENT_ID", help="Id (hex) of the note answered.")
+@click.pass_context
+def post(
+    ctx: click.Context,
+    home: str | None,
+    as_json: bool,
+    text: str,
+    circle: str,
+    reply_to: str | None,
+) -> None:
+    """Sign and store a note (a running node gossips it to the room)."""
+    parent = _parse_id(reply_to) if reply_to else None
+
+    async def work(node: Node) -> FeedEntry:
+        node.ensure_identity()
+        event = await node.post(text, circle=circle, reply_to=parent)
+        return node.entry(event)
+
+    entry = run_with_node(home_from(ctx, home), work)
+    if as_json:
+        emit_json(entry.to_json())
+    else:
+        click.echo(entry.event.id.hex())
+
+
+@cli.command()
+@home_option
+@json_option
+@click.option("--circle", default=None, help="Only this circle (default: all).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N.")
+@click.pass_context
+def feed(
+    ctx: click.Context, home: str | None, as_json: bool, circle: str | None, limit: int | None
+) -> None:
+    """List events, newest last."""
+
+    async def work(node: Node) -> list[FeedEntry]:
+        return await node.feed(circle, limit=limit)
+
+    for entry in run_with_node(home_from(ctx, home), work):
+        if as_json:
+            emit_json(entry.to_json())
+        else:
+            click.echo(_render(entry))
+
+
+def _render(entry: FeedEntry) -> str:
+    event = entry.event
+    when = datetime.fromtimestamp(event.created_at / 1000).strftime("%Y-%m-%d %H:%M")
+    who = f"{entry.author_name} ({fingerprint(event.author)[:9]})"
+    where = f"#{event.circle}" if event.circle else ""
+    if not entry.known:
+        text = f"[{event.kind}: not understood by this version, kept and forwarded]"
+    elif "text" in event.body:
+        text = str(event.body["text"])
+    else:
+        text = f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in event.body.items())
+    reply = " ↳ reply" if "reply_to" in event.refs else ""
+    body = "\n".join("    " + line for line in text.splitlines() or [""])
+    return f"{when}  {who}  {where}{reply}  {event.id.hex()[:12]}\n{body}"
+
+
+@cli.command("import")
+@home_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, home: str | None, file: Path) -> None:
+    """Sign and store notes from a JSON-lines file: {"circle": ..., "text": ...} per line."""
+    notes = read_lines(file)
+    started = time.monotonic()
+
+    async def work(node: Node) -> ImportSummary:
+        if not sys.stderr.isatty():
+            return await import_notes(node, notes)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        columns = (
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task("signing and storing", total=len(notes))
+            return await import_notes(node, notes, lambda done: bar.update(task, completed=done))
+
+    summary = run_with_node(home_from(ctx, home), work)
+    seconds = time.monotonic() - started
+    click.echo(
+        f"imported {summary.imported} notes into {len(summary.circles)} circle(s)"
+        f" in {seconds:.1f} s ({summary.already_present} already present)"
+    )
+
+
+def _parse_id(text: str) -> bytes:
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise click.BadParameter("an event id is 64 hex characters", param_hint="--reply-to")
+    return value

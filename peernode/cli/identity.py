@@ -1,0 +1,86 @@
+"""Commands about who I am: init, id, profile."""
+
+from __future__ import annotations
+
+import click
+
+from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
+from peernode.errors import IdentityExists
+from peernode.node import Node
+from peernode.views import Profile
+
+
+@cli.command()
+@home_option
+@click.option("--name", required=True, help="Your display name in the room.")
+@click.option("--learning", default="", help="What you are learning.")
+@click.option("--can-help", default="", help="What you can help others with.")
+@click.pass_context
+def init(ctx: click.Context, home: str | None, name: str, learning: str, can_help: str) -> None:
+    """Create this node's identity key and profile (safe to run twice)."""
+
+    async def work(node: Node) -> tuple[Profile, bool]:
+        if node.has_profile():
+            current = node.my_profile()
+            if current.name != name:
+                raise IdentityExists(
+                    f"already initialised as {current.name!r} ({current.fingerprint}); "
+                    "change your name with 'peernode profile --name NAME'"
+                )
+            return current, False
+        return await node.create_identity(name, learning, can_help), True
+
+    profile, created = run_with_node(home_from(ctx, home), work)
+    verb = "created" if created else "already initialised:"
+    click.echo(f"{verb} {profile.name} {profile.key.hex()}")
+
+
+@cli.command("id")
+@home_option
+@json_option
+@click.pass_context
+def show_id(ctx: click.Context, home: str | None, as_json: bool) -> None:
+    """Print this node's public key and name."""
+
+    async def work(node: Node) -> Profile:
+        node.ensure_identity()
+        return node.my_profile()
+
+    profile = run_with_node(home_from(ctx, home), work)
+    if as_json:
+        emit_json(profile.to_json())
+    else:
+        click.echo(f"{profile.key.hex()} {profile.name}")
+
+
+@cli.command()
+@home_option
+@json_option
+@click.option("--name", default=None, help="New display name.")
+@click.option("--learning", default=None, help="What you are learning.")
+@click.option("--can-help", default=None, help="What you can help others with.")
+@click.pass_context
+def profile(
+    ctx: click.Context,
+    home: str | None,
+    as_json: bool,
+    name: str | None,
+    learning: str | None,
+    can_help: str | None,
+) -> None:
+    """Show my profile, or publish a new version with the given fields changed."""
+
+    async def work(node: Node) -> Profile:
+        node.ensure_identity()
+        if name is None and learning is None and can_help is None:
+            return node.my_profile()
+        return await node.update_profile(name=name, learning=learning, can_help=can_help)
+
+    result = run_with_node(home_from(ctx, home), work)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    click.echo(f"name:      {result.name}")
+    click.echo(f"key:       {result.key.hex()}")
+    click.echo(f"learning:  {result.learning or '-'}")
+    click.echo(f"can help:  {result.can_help or '-'}")

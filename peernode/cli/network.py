@@ -1,0 +1,158 @@
+"""Commands about the room: serve, status, peers, connect, doctor."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Any
+
+import click
+
+from peernode import control
+from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
+from peernode.home import Home
+from peernode.network_config import DEFAULT_PORT, NetworkConfig, parse_address
+from peernode.node import Node, NodeConfig
+from peernode.views import NodeStatus, PeerStatus
+
+
+@cli.command()
+@home_option
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help=f"Port for peer links (default {DEFAULT_PORT}, or any free one if taken; 0 = any).",
+)
+@click.option("--peer", "peers", multiple=True, metavar="HOST:PORT", help="Also link to this peer.")
+@click.option("--no-mdns", is_flag=True, help="Do not announce or look for peers by mDNS.")
+@click.pass_context
+def serve(
+    ctx: click.Context, home: str | None, port: int | None, peers: tuple[str, ...], no_mdns: bool
+) -> None:
+    """Run the node without the UI until Ctrl-C (or SIGTERM)."""
+    addresses = tuple(parse_address(peer) for peer in peers)
+    network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns)
+    asyncio.run(_serve(home_from(ctx, home), NodeConfig(network=network)))
+
+
+async def _serve(home: Home, config: NodeConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with Node(home, config) as node:
+        node.ensure_identity()
+        await node.start_network()
+        status = await node.status()
+        click.echo(
+            f"peernode serving as {status.name} ({node.my_profile().fingerprint}) on port"
+            f" {status.port}; mDNS {status.discovery}; Ctrl-C to stop",
+            err=True,
+        )
+        await stop.wait()
+        click.echo("stopping: saying goodbye to peers ...", err=True)
+    click.echo("stopped", err=True)
+
+
+def _status(home: Home) -> NodeStatus:
+    """The running node's live status, or what the database says when none runs."""
+    try:
+        result = asyncio.run(control.call(home, "status"))
+    except control.NotRunning:
+        return run_with_node(home, _offline_status)
+    return _status_from_json(result)
+
+
+async def _offline_status(node: Node) -> NodeStatus:
+    node.ensure_identity()
+    return await node.status()
+
+
+def _status_from_json(data: dict[str, Any]) -> NodeStatus:
+    peers = tuple(
+        PeerStatus(
+            key=bytes.fromhex(peer["key"]),
+            name=peer["name"],
+            address=peer["address"],
+            linked=peer["linked"],
+            in_sync=peer["in_sync"],
+            last_seen=peer["last_seen"],
+            events_exchanged=peer["events_exchanged"],
+        )
+        for peer in data["peers"]
+    )
+    return NodeStatus(
+        key=bytes.fromhex(data["key"]),
+        name=data["name"],
+        port=data["port"],
+        events=data["events"],
+        peers=peers,
+        discovery=data.get("discovery", "off"),
+    )
+
+
+@cli.command()
+@home_option
+@json_option
+@click.pass_context
+def status(ctx: click.Context, home: str | None, as_json: bool) -> None:
+    """This node at a glance: key, port, events stored, peers and sync state."""
+    result = _status(home_from(ctx, home))
+    if as_json:
+        emit_json(result.to_json())
+        return
+    running = f"port {result.port}" if result.port is not None else "not running"
+    click.echo(f"{result.name} ({result.key.hex()[:16]}…)  {running}  mDNS {result.discovery}")
+    click.echo(f"events stored: {result.events}")
+    click.echo(
+        f"peers: {result.linked} linked, in sync with {result.in_sync} of {result.linked} peers"
+    )
+
+
+@cli.command()
+@home_option
+@json_option
+@click.pass_context
+def peers(ctx: click.Context, home: str | None, as_json: bool) -> None:
+    """Peers seen or remembered: key, name, address, link state, last seen."""
+    result = _status(home_from(ctx, home))
+    for peer in result.peers:
+        if as_json:
+            emit_json(peer.to_json())
+            continue
+        state = "linked" if peer.linked else "offline"
+        sync = ", in sync" if peer.linked and peer.in_sync else ""
+        click.echo(
+            f"{peer.name or '?':20} {peer.fingerprint}  {peer.address:22} {state}{sync}"
+            f"  {peer.events_exchanged} events"
+        )
+    if not result.peers and not as_json:
+        click.echo("no peers yet (see 'peernode doctor')", err=True)
+
+
+@cli.command()
+@home_option
+@json_option
+@click.argument("address", metavar="HOST:PORT")
+@click.pass_context
+def connect(ctx: click.Context, home: str | None, as_json: bool, address: str) -> None:
+    """Ask the running node to link to a peer (when mDNS cannot find it)."""
+    host, port = parse_address(address)
+    result = asyncio.run(control.call(home_from(ctx, home), "connect", {"host": host, "port": port}))
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"linked to {result['name'] or '?'} ({result['fingerprint']}) at {address}")
+
+
+@cli.command()
+@home_option
+@click.pass_context
+def doctor(ctx: click.Context, home: str | None) -> None:
+    """Explain, in plain words, what this node sees on the network."""
+    from peernode.doctor import run_doctor
+
+    ok = run_doctor(home_from(ctx, home), click.echo)
+    sys.exit(0 if ok else 1)

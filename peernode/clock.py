@@ -1,0 +1,9 @@
+"""Wall-clock time in the protocol's unit, in one place so tests can see it."""
+
+from __future__ import annotations
+
+import time
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000

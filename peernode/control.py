@@ -1,0 +1,159 @@
+"""The local control API: how CLI commands reach a node running for the same home.
+
+A running node listens on 127.0.0.1 at a random port and writes the port and a
+random token to `node.json` in its home (mode 0600). Only someone who can read
+the home can talk to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+
+from peernode.errors import NodeError
+from peernode.home import Home
+
+TOKEN_HEADER: Final = "X-Peernode-Token"
+REQUEST_TIMEOUT: Final = 20.0
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class NotRunning(NodeError):
+    """No node is running for this home."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeInfo:
+    """What a running node publishes in its home for local clients."""
+
+    pid: int
+    control_port: int
+    token: str
+    port: int | None
+
+    @classmethod
+    def read(cls, home: Home) -> RuntimeInfo | None:
+        try:
+            data = json.loads(home.runtime_path.read_text())
+            info = cls(
+                int(data["pid"]), int(data["control_port"]), str(data["token"]), data["port"]
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return info if _alive(info.pid) else None
+
+    def write(self, home: Home) -> None:
+        temp = home.runtime_path.with_suffix(".tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(
+                {
+                    "pid": self.pid,
+                    "control_port": self.control_port,
+                    "token": self.token,
+                    "port": self.port,
+                },
+                handle,
+            )
+        os.replace(temp, home.runtime_path)
+
+
+def bind_tcp(host: str, port: int) -> socket.socket:
+    """A listening socket, so the real port is known even when 0 was asked for."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ControlServer:
+    """Serves named commands to local clients; each handler takes and returns JSON."""
+
+    def __init__(self, home: Home, handlers: dict[str, Handler]) -> None:
+        self._home = home
+        self._handlers = handlers
+        self._token = secrets.token_urlsafe(24)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self, node_port: int | None) -> None:
+        app = web.Application(client_max_size=64 * 1024)
+        app.router.add_post("/{command}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = bind_tcp("127.0.0.1", 0)
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        RuntimeInfo(os.getpid(), self.port, self._token, node_port).write(self._home)
+
+    async def stop(self) -> None:
+        info = RuntimeInfo.read(self._home)
+        if info is not None and info.pid == os.getpid():
+            self._home.runtime_path.unlink(missing_ok=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), self._token):
+            return web.json_response({"error": "bad token"}, status=403)
+        handler = self._handlers.get(request.match_info["command"])
+        if handler is None:
+            return web.json_response({"error": "unknown command"}, status=404)
+        try:
+            args = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return web.json_response({"error": "the request is not JSON"}, status=400)
+        try:
+            result = await handler(args if isinstance(args, dict) else {})
+        except NodeError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"result": result})
+
+
+async def call(home: Home, command: str, args: dict[str, Any] | None = None) -> Any:
+    """Run `command` on the node running for `home`; raises NotRunning if none is."""
+    info = RuntimeInfo.read(home)
+    if info is None:
+        raise NotRunning(
+            f"no node is running for {home.path}; start one with 'peernode serve' or 'peernode'"
+        )
+    url = f"http://127.0.0.1:{info.control_port}/{command}"
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(url, json=args or {}, headers={TOKEN_HEADER: info.token}) as response,
+        ):
+            body = await response.json()
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        raise NotRunning(f"the node for {home.path} does not answer ({exc or 'timeout'})") from exc
+    if "error" in body:
+        raise NodeError(str(body["error"]))
+    return body["result"]

@@ -1,0 +1,107 @@
+"""A node's home directory: where its key, database and sockets live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import platformdirs
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from peernode.errors import IdentityExists, NodeError, NoIdentity
+from protocol.identity import SigningKey
+
+HOME_ENV: Final = "PEERNODE_HOME"
+KEY_FILE: Final = "identity.key"
+DB_FILE: Final = "peernode.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """Paths of one node. Several homes on one machine are independent nodes."""
+
+    path: Path
+
+    @property
+    def key_path(self) -> Path:
+        return self.path / KEY_FILE
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_FILE
+
+    @property
+    def runtime_path(self) -> Path:
+        """Where a running node writes its address for the CLI to find."""
+        return self.path / "node.json"
+
+    def ensure(self) -> Home:
+        try:
+            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NodeError(f"cannot create home {self.path}: {exc.strerror}") from exc
+        return self
+
+    def has_identity(self) -> bool:
+        return self.key_path.exists()
+
+    def load_key(self) -> SigningKey:
+        try:
+            data = self.key_path.read_bytes()
+        except FileNotFoundError:
+            raise NoIdentity(
+                f"no identity in {self.path}; run 'peernode init --name NAME' first"
+            ) from None
+        except OSError as exc:
+            raise NodeError(f"cannot read {self.key_path}: {exc.strerror}") from exc
+        try:
+            private = serialization.load_pem_private_key(data, password=None)
+        except (ValueError, TypeError) as exc:
+            raise NodeError(f"{self.key_path} is not a valid identity key") from exc
+        if not isinstance(private, Ed25519PrivateKey):
+            raise NodeError(f"{self.key_path} is not an Ed25519 key")
+        return SigningKey(private)
+
+    def create_key(self) -> SigningKey:
+        """Create and store a new key with mode 0600; never overwrites one."""
+        self.ensure()
+        key = SigningKey.generate()
+        data = key_pem(key)
+        # Write aside, then link into place: the key appears whole or not at all,
+        # and link() fails rather than replace a key that already exists.
+        temp = self.path / f".{KEY_FILE}.{os.getpid()}.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temp, self.key_path)
+        except FileExistsError:
+            raise IdentityExists(f"{self.key_path} exists; refusing to overwrite a key") from None
+        finally:
+            temp.unlink(missing_ok=True)
+        return key
+
+
+def key_pem(key: SigningKey) -> bytes:
+    private = Ed25519PrivateKey.from_private_bytes(key.seed())
+    return private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def resolve_home(option: str | os.PathLike[str] | None = None) -> Home:
+    """--home, else $PEERNODE_HOME, else the platform's user data directory."""
+    if option:
+        return Home(Path(option).expanduser().absolute())
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Home(Path(env).expanduser().absolute())
+    return Home(Path(platformdirs.user_data_dir("peernode", appauthor=False)))

@@ -1,0 +1,279 @@
+"""Peer links: WebSockets (aiohttp) carrying the Noise XX secure channel.
+
+Rules of this file:
+- A link exists only after the peer proved its identity key in the handshake.
+- Every wait has a timeout; any protocol failure closes that one connection.
+- Frames are sent in order by one writer task per link, through a bounded queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import aiohttp
+from aiohttp import web
+
+from protocol.errors import ProtocolError
+from protocol.handshake import (
+    DEFAULT_MAX_FRAME_BYTES,
+    MAX_HANDSHAKE_MESSAGE,
+    Established,
+    HandshakeMessage,
+    InfoValue,
+    Payload,
+    Role,
+    SecureChannel,
+)
+from protocol.identity import SigningKey, fingerprint
+
+log = logging.getLogger(__name__)
+
+PATH: Final = "/peernode/1"
+TAG_OVERHEAD: Final = 16
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConfig:
+    """Transport settings. network_id: peers with another id cannot pair."""
+
+    network_id: bytes = b"peernode-lan"
+    handshake_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    heartbeat: float = 15.0
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    send_queue_frames: int = 512
+    max_handshakes_per_host: int = 4
+
+
+class LinkError(Exception):
+    """A link could not be set up or broke; the reason is one line."""
+
+
+class Link:
+    """One authenticated, encrypted link to a peer whose key is proven."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+        channel: SecureChannel,
+        established: Established,
+        *,
+        outbound: bool,
+        remote_host: str,
+        config: LinkConfig,
+    ) -> None:
+        self._ws = ws
+        self._channel = channel
+        self.key: bytes = established.remote_identity
+        self.info: Mapping[str, InfoValue] = established.remote_info
+        self.outbound = outbound
+        self.remote_host = remote_host
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(config.send_queue_frames)
+        self._writer: asyncio.Task[None] | None = None
+        self.close_reason = ""
+
+    @property
+    def listen_port(self) -> int | None:
+        port = self.info.get("port")
+        return port if isinstance(port, int) and not isinstance(port, bool) else None
+
+    @property
+    def name(self) -> str:
+        name = self.info.get("name")
+        return name if isinstance(name, str) else ""
+
+    def __repr__(self) -> str:
+        way = "out" if self.outbound else "in"
+        return f"Link({fingerprint(self.key)}, {way}, {self.remote_host})"
+
+    def send_nowait(self, payload: bytes) -> bool:
+        """Queue a message; False when the queue is full (the peer is too slow)."""
+        try:
+            self._queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def send(self, payload: bytes) -> None:
+        """Queue a message, waiting for room: backpressure for bulk transfers."""
+        await self._queue.put(payload)
+
+    async def run(self, on_payload: Callable[[bytes], None]) -> None:
+        """Read until the link closes; `on_payload` gets each decrypted message."""
+        self._writer = asyncio.create_task(self._write_loop(), name=f"write {self!r}")
+        try:
+            async for message in self._ws:
+                if message.type is not aiohttp.WSMsgType.BINARY:
+                    self.close_reason = self.close_reason or "peer sent a non-binary frame"
+                    break
+                try:
+                    events = self._channel.receive(message.data)
+                except ProtocolError as exc:
+                    self.close_reason = f"bad frame: {exc}"
+                    break
+                for event in events:
+                    if isinstance(event, Payload):
+                        on_payload(event.data)
+        finally:
+            await self.close(self.close_reason or "closed by peer")
+
+    async def close(self, reason: str) -> None:
+        self.close_reason = self.close_reason or reason
+        if self._writer is not None and self._writer is not asyncio.current_task():
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        self._channel.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._ws.close(), 2.0)
+
+    async def _write_loop(self) -> None:
+        try:
+            while (payload := await self._queue.get()) is not None:
+                await self._ws.send_bytes(self._channel.send(payload))
+        except (ConnectionError, ProtocolError, RuntimeError) as exc:
+            log.debug("%r: write failed: %s", self, exc)
+            self.close_reason = self.close_reason or f"write failed: {exc}"
+            await self._ws.close()
+
+
+async def _handshake(
+    ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+    channel: SecureChannel,
+    timeout: float,
+) -> Established:
+    async with asyncio.timeout(timeout):
+        if channel.role is Role.INITIATOR:
+            await ws.send_bytes(channel.start())
+        while True:
+            message = await ws.receive()
+            if message.type is not aiohttp.WSMsgType.BINARY:
+                raise LinkError("the peer closed or sent a non-binary frame during the handshake")
+            if len(message.data) > MAX_HANDSHAKE_MESSAGE:
+                raise LinkError("oversized handshake message")
+            established: Established | None = None
+            for event in channel.receive(message.data):
+                if isinstance(event, HandshakeMessage):
+                    await ws.send_bytes(event.data)
+                elif isinstance(event, Established):
+                    established = event
+            if established is not None:
+                return established
+
+
+LinkHandler = Callable[[Link], Awaitable[None]]
+
+
+class LinkFactory:
+    """Dials and accepts links for one identity; hands each established one to `on_link`."""
+
+    def __init__(
+        self,
+        identity: SigningKey,
+        *,
+        config: LinkConfig,
+        info: Callable[[], Mapping[str, InfoValue]],
+        on_link: LinkHandler,
+    ) -> None:
+        self._identity = identity
+        self._config = config
+        self._info = info
+        self._on_link = on_link
+        self._handshaking: defaultdict[str, int] = defaultdict(int)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _channel(self, role: Role, expected: bytes | None) -> SecureChannel:
+        return SecureChannel(
+            role,
+            self._identity,
+            self._config.network_id,
+            now=asyncio.get_running_loop().time(),
+            expected_identity=expected,
+            info=self._info(),
+            handshake_timeout=self._config.handshake_timeout,
+            max_frame_bytes=self._config.max_frame_bytes,
+        )
+
+    def _ws_limit(self) -> int:
+        return max(self._config.max_frame_bytes + TAG_OVERHEAD, MAX_HANDSHAKE_MESSAGE)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- inbound ------------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get(PATH, self._accept)]
+
+    async def _accept(self, request: web.Request) -> web.StreamResponse:
+        host = request.remote or "?"
+        if self._handshaking[host] >= self._config.max_handshakes_per_host:
+            raise web.HTTPTooManyRequests(text="too many handshakes from this address")
+        ws = web.WebSocketResponse(
+            compress=False,
+            max_msg_size=self._ws_limit(),
+            heartbeat=self._config.heartbeat,
+            autoping=True,
+        )
+        await ws.prepare(request)
+        self._handshaking[host] += 1
+        try:
+            channel = self._channel(Role.RESPONDER, None)
+            established = await _handshake(ws, channel, self._config.handshake_timeout)
+        except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
+            log.info("inbound handshake from %s failed: %s", host, _reason(exc))
+            await ws.close()
+            return ws
+        finally:
+            self._handshaking[host] -= 1
+            if not self._handshaking[host]:
+                del self._handshaking[host]
+        link = Link(ws, channel, established, outbound=False, remote_host=host, config=self._config)
+        await self._on_link(link)
+        return ws
+
+    # -- outbound -----------------------------------------------------------------
+
+    async def dial(self, host: str, port: int, *, expected: bytes | None = None) -> Link:
+        """Connect and complete the handshake, or raise LinkError with a reason."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._config.connect_timeout)
+            )
+        url = f"http://{_bracket(host)}:{port}{PATH}"
+        try:
+            async with asyncio.timeout(self._config.connect_timeout):
+                ws = await self._session.ws_connect(
+                    url,
+                    compress=0,
+                    max_msg_size=self._ws_limit(),
+                    heartbeat=self._config.heartbeat,
+                    autoping=True,
+                )
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise LinkError(f"cannot reach {host}:{port}: {_reason(exc)}") from exc
+        try:
+            channel = self._channel(Role.INITIATOR, expected)
+            established = await _handshake(ws, channel, self._config.handshake_timeout)
+        except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
+            await ws.close()
+            raise LinkError(f"handshake with {host}:{port} failed: {_reason(exc)}") from exc
+        return Link(ws, channel, established, outbound=True, remote_host=host, config=self._config)
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,154 @@
+"""Plain data the CLI and the TUI show: no SQL, no widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from protocol import kinds
+from protocol.event import Event
+from protocol.identity import fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The newest profile a learner published (or a placeholder if none yet)."""
+
+    key: bytes
+    name: str
+    learning: str = ""
+    can_help: str = ""
+    updated_at: int = 0
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.key)
+
+    @classmethod
+    def from_event(cls, event: Event) -> Profile:
+        return cls(
+            key=event.author,
+            name=str(event.body.get("name", "")),
+            learning=str(event.body.get("learning") or ""),
+            can_help=str(event.body.get("can_help") or ""),
+            updated_at=event.created_at,
+        )
+
+    @classmethod
+    def unnamed(cls, key: bytes) -> Profile:
+        return cls(key=key, name=f"anon-{fingerprint(key)[:4]}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key.hex(),
+            "fingerprint": self.fingerprint,
+            "name": self.name,
+            "learning": self.learning,
+            "can_help": self.can_help,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One event ready to show, with its author's current name."""
+
+    event: Event
+    author_name: str
+    received_at: int
+
+    @property
+    def known(self) -> bool:
+        return kinds.is_known(self.event.kind)
+
+    def to_json(self) -> dict[str, Any]:
+        event = self.event
+        return {
+            "id": event.id.hex(),
+            "author": event.author.hex(),
+            "author_name": self.author_name,
+            "kind": event.kind,
+            "circle": event.circle,
+            "created_at": event.created_at,
+            "received_at": self.received_at,
+            "refs": {name: target.hex() for name, target in event.refs.items()},
+            "body": to_jsonable(event.body),
+        }
+
+
+def to_jsonable(value: Any) -> Any:
+    """msgpack values as JSON values: bytes become hex strings."""
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(name): to_jsonable(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class PeerStatus:
+    """One peer as this node sees it.
+
+    linked: a verified, encrypted link is up now. in_sync: the last
+    reconciliation with this peer found nothing missing either way and nothing
+    has changed since. events_exchanged: events received from plus sent to it.
+    """
+
+    key: bytes
+    name: str
+    address: str
+    linked: bool
+    in_sync: bool
+    last_seen: int
+    events_exchanged: int
+    demo: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key.hex(),
+            "fingerprint": self.fingerprint,
+            "name": self.name,
+            "address": self.address,
+            "linked": self.linked,
+            "in_sync": self.in_sync,
+            "last_seen": self.last_seen,
+            "events_exchanged": self.events_exchanged,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """The node at a glance: what `peernode status` and the TUI status bar show."""
+
+    key: bytes
+    name: str
+    port: int | None
+    events: int
+    peers: tuple[PeerStatus, ...]
+    discovery: str = "off"
+
+    @property
+    def linked(self) -> int:
+        return sum(1 for peer in self.peers if peer.linked)
+
+    @property
+    def in_sync(self) -> int:
+        return sum(1 for peer in self.peers if peer.linked and peer.in_sync)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key.hex(),
+            "fingerprint": fingerprint(self.key),
+            "name": self.name,
+            "port": self.port,
+            "events": self.events,
+            "discovery": self.discovery,
+            "peers": [peer.to_json() for peer in self.peers],
+        }

@@ -1,0 +1,1 @@
+"""The peernode wire protocol, sans-IO: bytes and clocks in, events and bytes out."""
