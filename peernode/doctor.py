@@ -31,7 +31,9 @@ async def _diagnose(home: Home, echo: Echo) -> bool:
     status = await _running_status(home)
     port = DEFAULT_PORT
     if status is None:
-        echo(f"  no node is running for {home.path} (start one with 'peernode' or 'peernode serve')")
+        echo(
+            f"  no node is running for {home.path} (start one with 'peernode' or 'peernode serve')"
+        )
     else:
         port = int(status["port"])
         linked = [peer for peer in status["peers"] if peer["linked"]]

@@ -13,15 +13,14 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Final
 
 import aiohttp
 from aiohttp import web
 
+from peernode.network_config import LinkConfig
 from protocol.errors import ProtocolError
 from protocol.handshake import (
-    DEFAULT_MAX_FRAME_BYTES,
     MAX_HANDSHAKE_MESSAGE,
     Established,
     HandshakeMessage,
@@ -36,19 +35,6 @@ log = logging.getLogger(__name__)
 
 PATH: Final = "/peernode/1"
 TAG_OVERHEAD: Final = 16
-
-
-@dataclass(frozen=True, slots=True)
-class LinkConfig:
-    """Transport settings. network_id: peers with another id cannot pair."""
-
-    network_id: bytes = b"peernode-lan"
-    handshake_timeout: float = 10.0
-    connect_timeout: float = 5.0
-    heartbeat: float = 15.0
-    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
-    send_queue_frames: int = 512
-    max_handshakes_per_host: int = 4
 
 
 class LinkError(Exception):
@@ -146,25 +132,24 @@ class Link:
 async def _handshake(
     ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
     channel: SecureChannel,
-    timeout: float,
 ) -> Established:
-    async with asyncio.timeout(timeout):
-        if channel.role is Role.INITIATOR:
-            await ws.send_bytes(channel.start())
-        while True:
-            message = await ws.receive()
-            if message.type is not aiohttp.WSMsgType.BINARY:
-                raise LinkError("the peer closed or sent a non-binary frame during the handshake")
-            if len(message.data) > MAX_HANDSHAKE_MESSAGE:
-                raise LinkError("oversized handshake message")
-            established: Established | None = None
-            for event in channel.receive(message.data):
-                if isinstance(event, HandshakeMessage):
-                    await ws.send_bytes(event.data)
-                elif isinstance(event, Established):
-                    established = event
-            if established is not None:
-                return established
+    """Run the three handshake messages; the caller bounds it with asyncio.timeout."""
+    if channel.role is Role.INITIATOR:
+        await ws.send_bytes(channel.start())
+    while True:
+        message = await ws.receive()
+        if message.type is not aiohttp.WSMsgType.BINARY:
+            raise LinkError("the peer closed or sent a non-binary frame during the handshake")
+        if len(message.data) > MAX_HANDSHAKE_MESSAGE:
+            raise LinkError("oversized handshake message")
+        established: Established | None = None
+        for event in channel.receive(message.data):
+            if isinstance(event, HandshakeMessage):
+                await ws.send_bytes(event.data)
+            elif isinstance(event, Established):
+                established = event
+        if established is not None:
+            return established
 
 
 LinkHandler = Callable[[Link], Awaitable[None]]
@@ -227,7 +212,8 @@ class LinkFactory:
         self._handshaking[host] += 1
         try:
             channel = self._channel(Role.RESPONDER, None)
-            established = await _handshake(ws, channel, self._config.handshake_timeout)
+            async with asyncio.timeout(self._config.handshake_timeout):
+                established = await _handshake(ws, channel)
         except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
             log.info("inbound handshake from %s failed: %s", host, _reason(exc))
             await ws.close()
@@ -262,7 +248,8 @@ class LinkFactory:
             raise LinkError(f"cannot reach {host}:{port}: {_reason(exc)}") from exc
         try:
             channel = self._channel(Role.INITIATOR, expected)
-            established = await _handshake(ws, channel, self._config.handshake_timeout)
+            async with asyncio.timeout(self._config.handshake_timeout):
+                established = await _handshake(ws, channel)
         except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
             await ws.close()
             raise LinkError(f"handshake with {host}:{port} failed: {_reason(exc)}") from exc

@@ -6,9 +6,22 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from peernode.errors import BadInput
-from peernode.link import LinkConfig
+from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
 
 DEFAULT_PORT: Final = 7420
+
+
+@dataclass(frozen=True, slots=True)
+class LinkConfig:
+    """Transport settings. network_id: peers with another id cannot pair."""
+
+    network_id: bytes = b"peernode-lan"
+    handshake_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    heartbeat: float = 15.0
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    send_queue_frames: int = 512
+    max_handshakes_per_host: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +39,15 @@ class NetworkConfig:
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """'HOST:PORT' or '[v6]:PORT' → (host, port), with a clear error."""
+    """'HOST:PORT' or '[IPv6]:PORT' → (host, port), with a clear error."""
     host, sep, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise BadInput(f"expected HOST:PORT (like 192.168.1.20:{DEFAULT_PORT}), got {text!r}")
+    example = f"like 192.168.1.20:{DEFAULT_PORT}"
+    if not sep or not host:
+        raise BadInput(f"expected HOST:PORT ({example}), got {text!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise BadInput(f"put an IPv6 address in brackets, like [fe80::1]:{DEFAULT_PORT}")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise BadInput(f"the port must be a number from 1 to 65535 ({example})")
     return host, int(port_text)

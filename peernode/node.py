@@ -11,20 +11,35 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from peernode.async_store import AsyncStore
+from peernode.circles import (
+    EDITABLE_KINDS,
+    CircleState,
+    CircleSummary,
+    Helper,
+    circle_body,
+    compact,
+    derive_state,
+    meeting_body,
+    suggest_facilitators,
+    summarize,
+    who_can_help,
+)
 from peernode.clock import now_ms
-from peernode.control import ControlServer, Handler
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity
 from peernode.home import Home
 from peernode.network_config import NetworkConfig
+from peernode.report import Report
+from peernode.report import compute as compute_report
 from peernode.store import CircleCount, KnownPeer
 from peernode.verifier import Rejected, VerifierPool
 from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
 from protocol import kinds
-from protocol.errors import LocalProtocolError
+from protocol.errors import InvalidEvent, LocalProtocolError
 from protocol.event import Event, create_event, event_id, load_verified
 from protocol.identity import SigningKey
 
 if TYPE_CHECKING:
+    from peernode.control import ControlServer, Handler
     from peernode.network import Network
 
 log = logging.getLogger(__name__)
@@ -70,6 +85,13 @@ class Subscription:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.overflowed = True
+
+    def drain(self, limit: int) -> list[Event]:
+        """Up to `limit` events already waiting, without blocking."""
+        events: list[Event] = []
+        while len(events) < limit and not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        return events
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._iterate()
@@ -136,7 +158,9 @@ class Node:
         """Listen, announce, link and gossip, per config.network (needs an identity)."""
         if self.config.network is None or self._network is not None:
             return
-        from peernode.network import Network  # the offline CLI never loads aiohttp & co
+        # Imported here so offline CLI commands never load aiohttp and zeroconf.
+        from peernode.control import ControlServer
+        from peernode.network import Network
 
         network = Network(self, self.config.network)
         await network.start()
@@ -332,8 +356,12 @@ class Node:
         *,
         limit: int | None = None,
         before: tuple[int, bytes] | None = None,
+        after: tuple[int, bytes] | None = None,
     ) -> list[FeedEntry]:
-        rows = await self._store.call(self._store.sync.feed, circle, limit=limit, before=before)
+        """Events newest last; page backwards with `before`, forwards with `after`."""
+        rows = await self._store.call(
+            self._store.sync.feed, circle, limit=limit, before=before, after=after
+        )
         return [self._entry(load_verified(row.raw), row.received_at) for row in rows]
 
     async def circles(self) -> list[CircleCount]:
@@ -416,12 +444,222 @@ class Node:
         # PRAGMA data_version changes only when another connection commits, so
         # this costs one tiny query per interval while nothing happens.
         version = await self._store.call(self._store.sync.data_version)
+        # Catch up on what others committed between opening and that first read;
+        # anything they commit later changes the version.
+        await self._pump()
         while True:
             await asyncio.sleep(self.config.watch_interval)
             current = await self._store.call(self._store.sync.data_version)
             if current != version:
                 version = current
                 await self._pump()
+
+    # -- study circles ------------------------------------------------------------------
+
+    async def circle_events(
+        self, circle: str, of_kinds: Sequence[str] | None = None
+    ) -> list[Event]:
+        """Every event of `circle` (only `of_kinds` if given), oldest first."""
+        raws = await self._store.call(self._store.sync.circle_raw, circle, of_kinds)
+        return [load_verified(raw) for raw in raws]
+
+    async def circle_state(self, circle: str) -> CircleState:
+        """The circle as its events say (notes are read only when edited or deleted)."""
+        events = await self.circle_events(circle, sorted(kinds.CIRCLE_KINDS))
+        targets = {
+            e.refs.get("target", b"") for e in events if e.kind in (kinds.EDIT, kinds.DELETE)
+        }
+        missing = list(targets - {event.id for event in events} - {b""})
+        events += [load_verified(raw) for raw in await self.raw_events(missing)]
+        return derive_state(circle, events)
+
+    async def circle_list(self) -> list[CircleSummary]:
+        """The circles this node knows of (those with a circle event), by slug."""
+        of_kinds = [kinds.CIRCLE, kinds.JOIN, kinds.LEAVE, kinds.DELETE]
+        rows = await self._store.call(self._store.sync.feed, None, kinds=of_kinds)
+        grouped: dict[str, list[Event]] = {}
+        for row in rows:
+            event = load_verified(row.raw)
+            grouped.setdefault(event.circle, []).append(event)
+        me = self.public_key if self.has_identity else None
+        states = [derive_state(slug, events) for slug, events in sorted(grouped.items())]
+        return [summarize(state, me) for state in states if state.exists]
+
+    async def find_event(self, ref: str | bytes, kind: str | None = None) -> Event:
+        """The event whose id is `ref` (bytes, or hex: the whole id or ≥ 8 leading digits)."""
+        prefix = ref.hex() if isinstance(ref, bytes) else ref.strip().lower()
+        if not 8 <= len(prefix) <= 64 or prefix.strip("0123456789abcdef"):
+            raise BadInput(f"{str(ref)[:70]!r} is not an event id (8 to 64 hex digits)")
+        raws = await self._store.call(self._store.sync.raw_by_id_prefix, prefix, 2)
+        if len(raws) != 1:
+            problem = "matches several events; give more digits" if raws else "is not here"
+            raise BadInput(f"event {prefix} {problem}")
+        event = load_verified(raws[0])
+        if kind is not None and event.kind != kind:
+            raise BadInput(f"event {prefix} is a {event.kind}, not a {kind}")
+        return event
+
+    async def create_circle(self, slug: str, *, name: str, **fields: Any) -> Event:
+        """Start a circle; fields: topic, description, resources, rhythm, language."""
+        if await self.circle_events(slug, [kinds.CIRCLE]):
+            raise BadInput(f"circle {slug} exists already; propose a change with an update")
+        return await self.publish(kinds.CIRCLE, circle=slug, body=circle_body(name=name, **fields))
+
+    async def update_circle(self, slug: str, **changes: Any) -> Event:
+        """Propose a new version of the circle: the current one with `changes`."""
+        current = (await self.circle_state(slug)).current
+        if current is None:
+            raise BadInput(f"no circle {slug} here")
+        body = current.to_body(**changes)
+        refs = {"updates": current.id}
+        return await self._publish_after(kinds.CIRCLE, slug, body, refs, current.created_at)
+
+    async def join_circle(self, slug: str, message: str = "") -> Event:
+        return await self._membership(slug, kinds.JOIN, message)
+
+    async def leave_circle(self, slug: str, message: str = "") -> Event:
+        return await self._membership(slug, kinds.LEAVE, message)
+
+    async def schedule_meeting(
+        self, circle: str, *, starts_at: int, previous: bytes | None = None, **fields: Any
+    ) -> Event:
+        """Schedule a meeting (anyone may); fields: duration_minutes, place, facilitator,
+        agenda. `previous` defaults to the latest meeting starting before this one."""
+        state = await self._existing_circle(circle)
+        if previous is None:
+            earlier = [m.id for m in state.meetings if m.starts_at < starts_at]
+            previous = earlier[-1] if earlier else None
+        body = meeting_body(starts_at=starts_at, **fields)
+        refs = {"previous": previous} if previous else None
+        return await self.publish(kinds.MEETING, circle=circle, body=body, refs=refs)
+
+    async def rsvp(self, meeting: str | bytes, answer: str) -> Event:
+        return await self._about_meeting(meeting, kinds.RSVP, {"answer": answer})
+
+    async def attend(self, meeting: str | bytes, note: str = "") -> Event:
+        return await self._about_meeting(meeting, kinds.ATTENDANCE, compact({"note": note}))
+
+    async def check_in(self, meeting: str | bytes, **fields: str) -> Event:
+        """fields: feeling, working_on, need_help (at least one)."""
+        return await self._about_meeting(meeting, kinds.CHECKIN, compact(fields))
+
+    async def plus_delta(self, meeting: str | bytes, plus: str = "", delta: str = "") -> Event:
+        body = compact({"plus": plus, "delta": delta})
+        return await self._about_meeting(meeting, kinds.PLUSDELTA, body)
+
+    async def ask(self, circle: str, title: str, text: str = "", tags: Sequence[str] = ()) -> Event:
+        body = compact({"title": title, "text": text, "tags": list(tags)})
+        return await self.publish(kinds.QUESTION, circle=circle, body=body)
+
+    async def answer(self, question: str | bytes, text: str) -> Event:
+        asked = await self.find_event(question, kinds.QUESTION)
+        refs = {"question": asked.id}
+        return await self.publish(kinds.ANSWER, circle=asked.circle, body={"text": text}, refs=refs)
+
+    async def resolve(
+        self, question: str | bytes, answer: str | bytes | None = None, note: str = ""
+    ) -> Event:
+        """Mark my question resolved, and which answer helped (only the asker's counts)."""
+        asked = await self.find_event(question, kinds.QUESTION)
+        if asked.author != self.public_key:
+            raise BadInput("only the person who asked can mark a question resolved")
+        refs = {"question": asked.id}
+        if answer is not None:
+            helped = await self.find_event(answer, kinds.ANSWER)
+            if helped.refs.get("question") != asked.id:
+                raise BadInput(f"answer {helped.id.hex()[:12]} is not an answer to this question")
+            refs["answer"] = helped.id
+        after = await self._mine_referring(asked.id, "question")
+        return await self._publish_after(
+            kinds.RESOLVED, asked.circle, compact({"note": note}), refs, after
+        )
+
+    async def add_resource(self, circle: str, url: str, title: str, **fields: Any) -> Event:
+        """Share a link; fields: description, tags, licence."""
+        body = compact({"url": url, "title": title, **fields, "tags": list(fields.get("tags", ()))})
+        return await self.publish(kinds.RESOURCE, circle=circle, body=body)
+
+    async def edit(self, target: str | bytes, changes: Mapping[str, Any]) -> Event:
+        """Publish new values for fields of my event (None removes an optional field)."""
+        event = await self._own_event(target)
+        if event.kind not in EDITABLE_KINDS:
+            raise BadInput(f"{event.kind} events cannot be edited")
+        state = await self.circle_state(event.circle)
+        merged = {**state.bodies.get(event.id, event.body), **changes}
+        spec = kinds.spec_of(event.kind)
+        try:
+            if spec is not None:
+                spec.check_body({k: v for k, v in merged.items() if v is not None})
+        except InvalidEvent as exc:
+            raise BadInput(str(exc)) from exc
+        after = max(event.created_at, await self._mine_referring(event.id, "target"))
+        refs = {"target": event.id}
+        return await self._publish_after(kinds.EDIT, event.circle, dict(changes), refs, after)
+
+    async def delete(self, target: str | bytes, reason: str = "") -> Event:
+        """Withdraw my event; the tombstone keeps it from coming back through sync."""
+        event = await self._own_event(target)
+        if event.kind == kinds.DELETE:
+            raise BadInput("a delete cannot be deleted")
+        body = compact({"reason": reason})
+        refs = {"target": event.id}
+        return await self._publish_after(kinds.DELETE, event.circle, body, refs, event.created_at)
+
+    async def circle_report(self, circle: str, now: int | None = None) -> Report:
+        """The insights report of a circle, from the signed events this node holds."""
+        state = await self._existing_circle(circle)
+        when = now_ms() if now is None else now
+        return compute_report(state, now=when, name_of=lambda key: self.profile_of(key).name)
+
+    async def who_can_help(self, circle: str, topic: str) -> list[Helper]:
+        return who_can_help(await self.circle_state(circle), topic, self.profiles())
+
+    async def suggest_facilitators(self, circle: str) -> list[bytes]:
+        return suggest_facilitators(await self.circle_state(circle))
+
+    async def _existing_circle(self, slug: str) -> CircleState:
+        state = await self.circle_state(slug)
+        if not state.exists:
+            raise BadInput(f"no circle {slug} here (create it, or wait until it syncs)")
+        return state
+
+    async def _membership(self, slug: str, kind: str, message: str) -> Event:
+        state = await self._existing_circle(slug)
+        member = state.is_member(self.public_key)
+        if member == (kind == kinds.JOIN):
+            raise BadInput(f"you are {'already' if member else 'not'} a member of {slug}")
+        events = await self.circle_events(slug, [kinds.CIRCLE, kinds.JOIN, kinds.LEAVE])
+        after = max((e.created_at for e in events if e.author == self.public_key), default=0)
+        return await self._publish_after(kind, slug, compact({"message": message}), None, after)
+
+    async def _about_meeting(self, meeting: str | bytes, kind: str, body: dict[str, Any]) -> Event:
+        held = await self.find_event(meeting, kinds.MEETING)
+        after = await self._mine_referring(held.id, "meeting")
+        return await self._publish_after(kind, held.circle, body, {"meeting": held.id}, after)
+
+    async def _own_event(self, target: str | bytes) -> Event:
+        event = await self.find_event(target)
+        if event.author != self.public_key:
+            raise BadInput("you can only edit or delete your own events")
+        return event
+
+    async def _mine_referring(self, target: bytes, name: str) -> int:
+        """The newest created_at of my events referring to `target` as `name` (or 0)."""
+        raws = await self._store.call(self._store.sync.referring, target, name)
+        events = (load_verified(raw) for raw in raws)
+        return max((e.created_at for e in events if e.author == self.public_key), default=0)
+
+    async def _publish_after(
+        self,
+        kind: str,
+        circle: str,
+        body: Mapping[str, Any],
+        refs: Mapping[str, bytes] | None,
+        after: int,
+    ) -> Event:
+        """Publish with created_at after `after`, so it orders after what it replaces."""
+        created_at = max(now_ms(), after + 1)
+        return await self.publish(kind, circle=circle, body=body, refs=refs, created_at=created_at)
 
 
 def _contiguous(rows: Sequence[tuple[int, Event]]) -> bool:

@@ -261,12 +261,13 @@ class Store:
         *,
         limit: int | None = None,
         before: tuple[int, bytes] | None = None,
+        after: tuple[int, bytes] | None = None,
         kinds: Sequence[str] | None = None,
     ) -> list[StoredEvent]:
         """Events ordered by (created_at, id), newest last.
 
-        With `limit`, the newest `limit` events (older than `before` if given):
-        that is how a long feed is paged backwards.
+        With `limit`, the newest `limit` events older than `before`, or with
+        `after`, the oldest `limit` newer than it: how a long feed is paged.
         """
         where: list[str] = []
         params: list[object] = []
@@ -279,15 +280,21 @@ class Store:
         if before is not None:
             where.append("(created_at, id) < (?, ?)")
             params.extend(before)
+        if after is not None:
+            where.append("(created_at, id) > (?, ?)")
+            params.extend(after)
         sql = "SELECT seq, received_at, raw FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, id DESC"
+        # Walk from the end the page is anchored to, then put it newest last.
+        newest_first = after is None
+        sql += " ORDER BY created_at DESC, id DESC" if newest_first else " ORDER BY created_at, id"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         rows = self._db.execute(sql, params).fetchall()
-        rows.reverse()
+        if newest_first:
+            rows.reverse()
         return [StoredEvent(seq, received_at, raw) for seq, received_at, raw in rows]
 
     def count_in(self, circle: str) -> int:
@@ -346,6 +353,28 @@ class Store:
     def integrity_check(self) -> str:
         (result,) = self._db.execute("PRAGMA integrity_check").fetchone()
         return str(result)
+
+    # -- study circles --------------------------------------------------------------
+
+    def circle_raw(self, circle: str, kinds: Sequence[str] | None = None) -> list[bytes]:
+        """The bytes of a circle's events (only `kinds` if given), oldest first."""
+        sql = "SELECT raw FROM events WHERE circle = ?"
+        params: list[object] = [circle]
+        if kinds is not None:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            params.extend(kinds)
+        sql += " ORDER BY created_at, id"
+        return [row[0] for row in self._db.execute(sql, params)]
+
+    def raw_by_id_prefix(self, prefix: str, limit: int = 2) -> list[bytes]:
+        """Events whose id, in hex, starts with `prefix` (hex digits only); at most `limit`."""
+        low = bytes.fromhex((prefix + "0" * 64)[:64])
+        high = bytes.fromhex((prefix + "f" * 64)[:64])
+        rows = self._db.execute(
+            "SELECT raw FROM events WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ?",
+            (low, high, limit),
+        )
+        return [row[0] for row in rows]
 
 
 class _Transaction:

@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     from peernode.cli import commands  # noqa: F401  (registers the commands)
 
     try:
-        cli.main(args=argv, prog_name="peernode", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="peernode", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         click.echo("peernode: aborted", err=True)
         sys.exit(EXIT_ERROR)

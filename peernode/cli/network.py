@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from peernode import control
 from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
 from peernode.home import Home
 from peernode.network_config import DEFAULT_PORT, NetworkConfig, parse_address
@@ -58,6 +57,8 @@ async def _serve(home: Home, config: NodeConfig) -> None:
 
 def _status(home: Home) -> NodeStatus:
     """The running node's live status, or what the database says when none runs."""
+    from peernode import control  # aiohttp is loaded only by commands that talk to a node
+
     try:
         result = asyncio.run(control.call(home, "status"))
     except control.NotRunning:
@@ -139,8 +140,12 @@ def peers(ctx: click.Context, home: str | None, as_json: bool) -> None:
 @click.pass_context
 def connect(ctx: click.Context, home: str | None, as_json: bool, address: str) -> None:
     """Ask the running node to link to a peer (when mDNS cannot find it)."""
+    from peernode import control
+
     host, port = parse_address(address)
-    result = asyncio.run(control.call(home_from(ctx, home), "connect", {"host": host, "port": port}))
+    result = asyncio.run(
+        control.call(home_from(ctx, home), "connect", {"host": host, "port": port})
+    )
     if as_json:
         emit_json(result)
     else:

@@ -1,0 +1,641 @@
+"""Find other peernode nodes on the local network with mDNS / DNS-SD (no setup, no server).
+
+Each node registers one `_peernode._tcp.local.` service and browses for the others. What a
+browse yields is a `PeerHint`: where a node *says* it listens and which key it *claims*. Both
+are unauthenticated — anyone on the LAN can send mDNS records — so the link layer must prove
+the key during its handshake. See docs/discovery.md for the record format and behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import re
+import secrets
+import socket
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, Self, TypeAlias
+
+from zeroconf import (
+    DNSQuestionType,
+    InterfaceChoice,
+    IPVersion,
+    ServiceStateChange,
+    Zeroconf,
+    current_time_millis,
+)
+from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+from peernode import netinfo
+from protocol.identity import PUBLIC_KEY_BYTES, fingerprint
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "SERVICE_TYPE",
+    "Discovery",
+    "Interfaces",
+    "PeerHint",
+    "hint_from_record",
+    "instance_label",
+]
+
+log = logging.getLogger(__name__)
+
+SERVICE_TYPE: Final = "_peernode._tcp.local."
+PROTOCOL_VERSION: Final = "1"
+"""Value of the `v` TXT key; records with any other value are skipped."""
+
+MAX_NAME_BYTES: Final = 63
+"""Display names are cut to this many UTF-8 bytes, both when sent and when received."""
+
+MAX_ADDRESSES_PER_PEER: Final = 16
+"""A (possibly spoofed) record with more addresses than this is trimmed."""
+
+RESOLVE_TIMEOUT: Final = 3.0
+"""Seconds to wait for a service's SRV, TXT and address records."""
+
+BACKFILL_DELAY: Final = 1.0
+"""Seconds between looks for services that were ignored at the cap, once slots free up."""
+
+_TYPE_PTR: Final = 12  # DNS record type and class numbers (RFC 1035)
+_CLASS_IN: Final = 1
+
+
+_LABEL_CHARS: Final = 40  # leaves room for "-<8 fingerprint chars>" and zeroconf's "-<n>"
+_KEY_HEX: Final = re.compile(r"[0-9a-fA-F]{64}")
+_NOT_LABEL_CHAR: Final = re.compile(r"[^A-Za-z0-9]+")
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@dataclass(frozen=True, slots=True)
+class PeerHint:
+    """Where another node says it can be reached. Nothing here is authenticated.
+
+    `key_hint` is the Ed25519 public key the node claims (None only for hints that did not
+    come from mDNS, e.g. a manual `--peer HOST:PORT`); `instance` is its DNS-SD instance
+    label (unique among the services on the LAN); `name` its display name.
+    """
+
+    key_hint: bytes | None
+    addresses: tuple[str, ...]
+    port: int
+    instance: str
+    name: str
+
+
+Callback: TypeAlias = Callable[[PeerHint], None]
+Interfaces: TypeAlias = InterfaceChoice | Sequence[str | int]
+"""`InterfaceChoice.All` / `.Default`, or addresses (IPv4 and IPv6) and IPv6 interface indexes."""
+
+
+def instance_label(name: str, public_key: bytes) -> str:
+    """`<display name reduced to letters, digits and dashes>-<8 fingerprint chars>`."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    label = _NOT_LABEL_CHAR.sub("-", ascii_name).strip("-")[:_LABEL_CHARS].strip("-")
+    return f"{label or 'peer'}-{fingerprint(public_key).replace('-', '')[:8]}"
+
+
+def _truncate_utf8(text: str, limit: int = MAX_NAME_BYTES) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def _clean_display_name(raw: bytes | None) -> str:
+    """A received display name made safe to log and show (no control or bidi characters)."""
+    if not raw:
+        return ""
+    text = _truncate_utf8(raw.decode("utf-8", "replace"))
+    text = "".join(c for c in text if unicodedata.category(c) != "Cc" and c not in _BIDI_CONTROLS)
+    return text.strip()
+
+
+def _address_order(address: str) -> tuple[int, str]:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return (2 if ip.is_loopback else ip.version - 4, address)
+
+
+def _usable_peer_addresses(addresses: Iterable[str]) -> tuple[str, ...]:
+    """Drop addresses no one can connect to; IPv4 before IPv6, loopback only as a last resort.
+
+    Loopback addresses are kept only when a record has nothing else: that is what a node
+    on this same machine with no network publishes, while a spoofed record adding
+    127.0.0.1 next to real addresses would only point our connections at local services.
+    """
+    usable: list[str] = []
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            continue
+        if ip.is_unspecified or ip.is_multicast or str(ip) == "255.255.255.255":
+            continue
+        if address not in usable:
+            usable.append(address)
+    usable.sort(key=_address_order)
+    if any(not ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in usable):
+        usable = [a for a in usable if not ipaddress.ip_address(a.split("%", 1)[0]).is_loopback]
+    return tuple(usable[:MAX_ADDRESSES_PER_PEER])
+
+
+def hint_from_record(
+    instance: str,
+    properties: Mapping[bytes, bytes | None],
+    addresses: Iterable[str],
+    port: int | None,
+) -> PeerHint | None:
+    """Validate one resolved service; None (with a debug log) when it is not a usable peer.
+
+    Skipped: no TXT record, `v` missing or not our protocol version, `k` missing or not 64
+    hex characters, a port outside 1..65535, or no usable address. A record without a valid
+    key is skipped rather than reported with `key_hint=None` because every conforming node
+    publishes one; anything else is a foreign or broken implementation or a spoof, and
+    skipping it keeps the peer cap for genuine nodes.
+    """
+    txt: dict[bytes, bytes | None] = {}
+    for key, value in properties.items():
+        txt.setdefault(key.lower(), value)  # DNS-SD keys are case-insensitive
+    if not txt:
+        log.debug("skipping %r: no TXT record", instance)
+        return None
+    if txt.get(b"v") != PROTOCOL_VERSION.encode():
+        log.debug("skipping %r: version %r, not %s", instance, txt.get(b"v"), PROTOCOL_VERSION)
+        return None
+    key_hex = (txt.get(b"k") or b"").decode("ascii", "replace")
+    if not _KEY_HEX.fullmatch(key_hex):
+        log.debug("skipping %r: malformed key hint %r", instance, key_hex[:80])
+        return None
+    if port is None or not 0 < port < 65536:
+        log.debug("skipping %r: bad port %r", instance, port)
+        return None
+    usable = _usable_peer_addresses(addresses)
+    if not usable:
+        log.debug("skipping %r: no usable address", instance)
+        return None
+    return PeerHint(
+        key_hint=bytes.fromhex(key_hex),
+        addresses=usable,
+        port=port,
+        instance=instance,
+        name=_clean_display_name(txt.get(b"n")) or instance,
+    )
+
+
+def _can_update_interfaces(azc: AsyncZeroconf) -> bool:
+    """Whether zeroconf can rebind to changed interfaces in place (recent releases can)."""
+    return hasattr(azc, "async_update_interfaces")
+
+
+class Discovery:
+    """Announce this node and report the others, as an async context manager.
+
+    `on_found` runs when a peer appears or its hint changes, `on_lost` when it says goodbye
+    or its records expire; both run on the event loop and must not block. Exceptions they
+    raise are logged and swallowed. At most `max_peers` peers are tracked (known plus
+    being resolved); further ones are ignored until a slot frees up.
+    """
+
+    def __init__(
+        self,
+        *,
+        public_key: bytes,
+        port: int,
+        name: str,
+        on_found: Callback,
+        on_lost: Callback | None = None,
+        interfaces: Interfaces = InterfaceChoice.All,
+        ip_version: IPVersion = IPVersion.V4Only,
+        max_peers: int = 256,
+        resolve_timeout: float = RESOLVE_TIMEOUT,
+        service_type: str = SERVICE_TYPE,
+    ) -> None:
+        if len(public_key) != PUBLIC_KEY_BYTES:
+            raise ValueError(f"public_key must be {PUBLIC_KEY_BYTES} bytes")
+        if not 0 < port < 65536:
+            raise ValueError(f"port out of range: {port}")
+        if max_peers < 0:
+            raise ValueError("max_peers must not be negative")
+        self._type = service_type  # another type only to isolate tests from real nodes
+        self._public_key = public_key
+        self._port = port
+        self._display_name = _truncate_utf8(name.strip()) or "peer"
+        self._wanted_instance = instance_label(self._display_name, public_key)
+        self._on_found = on_found
+        self._on_lost = on_lost
+        # zeroconf only recognises an explicit choice when it is a list
+        self._interfaces: InterfaceChoice | list[str | int] = (
+            interfaces if isinstance(interfaces, InterfaceChoice) else list(interfaces)
+        )
+        self._ip_version = ip_version
+        self._max_peers = max_peers
+        self._resolve_timeout = resolve_timeout
+        # Per process, so two nodes sharing a key (or a squatter) never merge address records.
+        self._server = f"pn-{fingerprint(public_key)[:4]}-{secrets.token_hex(3)}.local."
+
+        self._azc: AsyncZeroconf | None = None
+        self._browser: AsyncServiceBrowser | None = None
+        self._info: AsyncServiceInfo | None = None
+        self._registered = False
+        self._hints: dict[str, PeerHint] = {}
+        self._resolving: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._background: set[asyncio.Future[object]] = set()
+        self._cap_logged = False
+        self._ignored_some = False
+        self._backfill: asyncio.TimerHandle | None = None
+        self._snapshot: frozenset[str] = frozenset()
+        self._lock = asyncio.Lock()
+
+    # --- public API --------------------------------------------------------------------------
+
+    @property
+    def instance(self) -> str:
+        """Our DNS-SD instance label (may carry a `-2` suffix if the name was taken)."""
+        info = self._info
+        if info is None:
+            return self._wanted_instance
+        return info.name[: -len(self._type) - 1]
+
+    @property
+    def peers(self) -> tuple[PeerHint, ...]:
+        """The peers currently known."""
+        return tuple(self._hints.values())
+
+    @property
+    def running(self) -> bool:
+        return self._azc is not None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Register our service, then browse for the others."""
+        async with self._lock:
+            if self._azc is not None:
+                raise RuntimeError("Discovery already started")
+            self._snapshot = self._address_snapshot()
+            await self._start_zeroconf()
+
+    async def stop(self) -> None:
+        """Unregister (sends goodbye packets), stop browsing, close the sockets. Idempotent."""
+        async with self._lock:
+            await self._stop_zeroconf(goodbye=True)
+            self._hints.clear()
+
+    async def announce(self) -> None:
+        """Multicast our records again (e.g. after a link came back); waits until sent."""
+        azc, info = self._azc, self._info
+        if azc is None or info is None or not self._registered:
+            return
+        await (await azc.async_update_service(info))
+
+    async def refresh(self) -> bool:
+        """Catch up with interface changes; call it periodically (e.g. every 30 s).
+
+        Does nothing unless the set of addresses on usable (up, with carrier) interfaces
+        changed since the last call. Then the zeroconf sockets are reconciled with the
+        current interfaces, our address records are updated and everything is announced
+        again. Returns whether anything was done.
+        """
+        async with self._lock:
+            if self._azc is None:
+                return False
+            snapshot = self._address_snapshot()
+            if snapshot == self._snapshot:
+                return False
+            log.info(
+                "mDNS: usable addresses changed from %s to %s",
+                sorted(self._snapshot),
+                sorted(snapshot),
+            )
+            self._snapshot = snapshot
+            if _can_update_interfaces(self._azc):
+                await self._azc.async_update_interfaces(self._zeroconf_interfaces())
+                await self._republish()
+            else:
+                await self._recreate()
+            return True
+
+    async def announcement_heard(self, timeout: float = 3.0) -> bool:  # noqa: ASYNC109
+        """Whether a separate mDNS querier on the same interfaces can resolve our service.
+
+        For `peernode doctor`: a False means the local stack cannot send and receive mDNS
+        (sockets not bound, a firewall dropping UDP 5353, no multicast route). A True proves
+        only this machine's side; other hosts may still be cut off by the network.
+        """
+        info = self._info
+        if self._azc is None or info is None or not self._registered:
+            return False
+        try:
+            probe = AsyncZeroconf(
+                interfaces=self._zeroconf_interfaces(), ip_version=self._ip_version
+            )
+        except OSError as exc:
+            log.info("mDNS self-check could not open sockets: %s", exc)
+            return False
+        try:
+            heard = AsyncServiceInfo(self._type, info.name)
+            ok = await heard.async_request(
+                probe.zeroconf, timeout * 1000, question_type=DNSQuestionType.QM
+            )
+            key = (heard.properties.get(b"k") or b"").decode("ascii", "replace")
+            return ok and heard.port == self._port and key == self._public_key.hex()
+        except Exception:
+            log.exception("mDNS self-check failed")
+            return False
+        finally:
+            await probe.async_close()
+
+    # --- zeroconf lifecycle ------------------------------------------------------------------
+
+    async def _start_zeroconf(self) -> None:
+        azc = AsyncZeroconf(interfaces=self._zeroconf_interfaces(), ip_version=self._ip_version)
+        self._azc = azc
+        try:
+            info = self._make_info(
+                f"{self._wanted_instance}.{self._type}", self._published_addresses()
+            )
+            self._info = info
+            # allow_name_change: if the probe finds our name taken, zeroconf retries with
+            # "<name>-2", "-3", ... itself; NonUniqueNameException only happens without it.
+            announcing = await azc.async_register_service(info, allow_name_change=True)
+            self._registered = True
+            self._keep(announcing)
+            if info.name.lower() != f"{self._wanted_instance}.{self._type}".lower():
+                log.info(
+                    "mDNS name %r was taken; registered as %r", self._wanted_instance, info.name
+                )
+            # Browse only now that our name is final, so "is it us?" has a stable answer.
+            self._browser = AsyncServiceBrowser(
+                azc.zeroconf, self._type, handlers=[self._on_service_state_change]
+            )
+        except BaseException:
+            await self._stop_zeroconf(goodbye=False)
+            raise
+
+    async def _stop_zeroconf(self, *, goodbye: bool) -> None:
+        azc, browser, info = self._azc, self._browser, self._info
+        self._azc = self._browser = None
+        if self._backfill is not None:
+            self._backfill.cancel()
+            self._backfill = None
+        if azc is None:
+            return
+        registered, self._registered = self._registered, False
+        try:
+            if goodbye and registered and info is not None:
+                try:
+                    await (await azc.async_unregister_service(info))
+                except Exception:
+                    log.exception("mDNS: failed to send goodbye")
+            if browser is not None:
+                await browser.async_cancel()
+            pending: list[asyncio.Future[Any]] = [*self._resolving.values(), *self._background]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            self._resolving.clear()
+            self._dirty.clear()
+            self._background.clear()
+        finally:
+            await azc.async_close()
+
+    async def _recreate(self) -> None:
+        """Fallback for zeroconf without async_update_interfaces: rebind everything."""
+        await self._stop_zeroconf(goodbye=True)
+        lost, self._hints = list(self._hints.values()), {}
+        for hint in lost:  # we cannot tell who is still there until the new browse answers
+            self._call(self._on_lost, hint)
+        await self._start_zeroconf()
+
+    async def _republish(self) -> None:
+        azc, info = self._azc, self._info
+        if azc is None or info is None or not self._registered:
+            return
+        addresses = self._published_addresses()
+        if sorted(info.parsed_addresses()) != sorted(addresses):
+            info = self._make_info(info.name, addresses)
+            self._info = info
+        await (await azc.async_update_service(info))
+
+    def _make_info(self, name: str, addresses: list[str]) -> AsyncServiceInfo:
+        return AsyncServiceInfo(
+            self._type,
+            name,
+            port=self._port,
+            properties={
+                "v": PROTOCOL_VERSION,
+                "k": self._public_key.hex(),
+                "n": self._display_name,
+            },
+            server=self._server,
+            parsed_addresses=addresses,
+        )
+
+    def _zeroconf_interfaces(self) -> InterfaceChoice | list[str | int]:
+        """What zeroconf binds to: our choice, except that "All" with IPv6 skips `::1`.
+
+        zeroconf cannot multicast from `::1` (every send fails with ENETUNREACH and logs a
+        warning), so for IPv6 we list IPv4 addresses and IPv6 interface indexes ourselves.
+        """
+        if self._interfaces is not InterfaceChoice.All or self._ip_version is IPVersion.V4Only:
+            return self._interfaces
+        chosen: list[str | int] = []
+        for iface in netinfo.list_interfaces():
+            if not iface.admin_up:
+                continue
+            if self._ip_version is not IPVersion.V6Only:
+                chosen.extend(iface.ipv4)
+            if not iface.is_loopback and any(":" in a for a in iface.addresses):
+                with contextlib.suppress(OSError):
+                    chosen.append(socket.if_nametoindex(iface.name))
+        return chosen or InterfaceChoice.All
+
+    def _address_snapshot(self) -> frozenset[str]:
+        snapshot = netinfo.usable_addresses(ipv6=self._ip_version is not IPVersion.V4Only)
+        if isinstance(self._interfaces, list):
+            chosen = {a for a in self._interfaces if isinstance(a, str)}
+            snapshot = snapshot & chosen
+        return snapshot
+
+    def _published_addresses(self) -> list[str]:
+        """What our A/AAAA records say: the chosen addresses, else those of our interfaces.
+
+        Addresses of interfaces without carrier are included: a pulled cable keeps its
+        address and will be right again when it is plugged back in, whereas publishing
+        127.0.0.1 meanwhile would point peers at themselves. Loopback is published only when
+        there is no other address at all, so nodes on one offline machine still meet.
+        """
+        if isinstance(self._interfaces, list):
+            chosen = [a for a in self._interfaces if isinstance(a, str)]
+            if chosen:
+                return chosen
+        configured = netinfo.usable_addresses(
+            ipv6=self._ip_version is not IPVersion.V4Only, need_carrier=False
+        )
+        found = {a.split("%", 1)[0] for a in configured}
+        found = {a for a in found if not ipaddress.ip_address(a).is_link_local} or found
+        outside = sorted(a for a in found if not ipaddress.ip_address(a).is_loopback)
+        return outside or sorted(found) or ["127.0.0.1"]
+
+    def _keep(self, awaitable: Awaitable[object]) -> None:
+        """Hold a reference to a zeroconf background future so it is awaited on stop."""
+        future = asyncio.ensure_future(awaitable)
+        self._background.add(future)
+        future.add_done_callback(self._background.discard)
+
+    # --- browsing ----------------------------------------------------------------------------
+
+    def _on_service_state_change(
+        self,
+        zeroconf: Zeroconf,
+        service_type: str,
+        name: str,
+        state_change: ServiceStateChange,
+    ) -> None:
+        try:
+            self._handle_change(name, state_change)
+        except Exception:  # never let one odd record break zeroconf's dispatch
+            log.exception("mDNS: error handling %s of %r", state_change.name, name)
+
+    def _is_own(self, key: str) -> bool:
+        return self._info is not None and key == self._info.key
+
+    def _handle_change(self, name: str, state_change: ServiceStateChange) -> None:
+        key = name.lower()
+        if self._azc is None or self._is_own(key) or not key.endswith(self._type.lower()):
+            return
+        if state_change is ServiceStateChange.Removed:
+            task = self._resolving.pop(key, None)
+            if task is not None:
+                task.cancel()
+            self._dirty.discard(key)
+            hint = self._hints.pop(key, None)
+            if hint is not None:
+                self._call(self._on_lost, hint)
+            self._schedule_backfill()
+            return
+        if key in self._resolving:
+            self._dirty.add(key)  # resolve again once the running resolution finishes
+            return
+        if key not in self._hints and len(self._hints) + len(self._resolving) >= self._max_peers:
+            if not self._cap_logged:
+                self._cap_logged = True
+                log.warning(
+                    "mDNS: tracking %d peers already (max_peers); ignoring new ones such as %r",
+                    self._max_peers,
+                    name,
+                )
+            else:
+                log.debug("mDNS: peer cap reached, ignoring %r", name)
+            self._ignored_some = True
+            return
+        self._start_resolving(key, name)
+
+    def _start_resolving(self, key: str, name: str) -> None:
+        self._resolving[key] = asyncio.ensure_future(self._resolve(key, name))
+
+    def _schedule_backfill(self) -> None:
+        """After a slot freed up, look again (debounced) at services ignored at the cap."""
+        if self._ignored_some and self._backfill is None and self._azc is not None:
+            self._backfill = asyncio.get_running_loop().call_later(
+                BACKFILL_DELAY, self._run_backfill
+            )
+
+    def _run_backfill(self) -> None:
+        self._backfill = None
+        azc = self._azc
+        free = self._max_peers - len(self._hints) - len(self._resolving)
+        if azc is None or free <= 0:
+            return
+        now = current_time_millis()
+        # The browser reported every PTR once; those we ignored are still in its cache.
+        for record in azc.zeroconf.cache.async_all_by_details(self._type, _TYPE_PTR, _CLASS_IN):
+            alias = getattr(record, "alias", None)  # PTR records point at an instance
+            if not isinstance(alias, str) or record.is_expired(now):
+                continue
+            key = alias.lower()
+            if key in self._hints or key in self._resolving or self._is_own(key):
+                continue
+            self._start_resolving(key, alias)
+            free -= 1
+            if free == 0:
+                return
+        self._ignored_some = False  # everything left in the cache is being tracked
+
+    async def _resolve(self, key: str, name: str) -> None:
+        try:
+            while True:
+                self._dirty.discard(key)
+                resolved, hint = await self._resolve_once(name)
+                if resolved:  # a timeout says nothing new: keep what we had
+                    self._apply(key, hint)
+                if key not in self._dirty:
+                    return
+        finally:
+            if self._resolving.get(key) is asyncio.current_task():
+                del self._resolving[key]
+                if key not in self._hints:  # nothing came of it: the slot is free again
+                    self._schedule_backfill()
+
+    async def _resolve_once(self, name: str) -> tuple[bool, PeerHint | None]:
+        """(whether the records arrived, the hint they make or None if unacceptable)."""
+        azc = self._azc
+        if azc is None:
+            return False, None
+        info = AsyncServiceInfo(self._type, name)
+        try:
+            # QM: several nodes on one host share UDP port 5353, so a unicast (QU) reply
+            # would land on whichever socket the kernel picks, not necessarily ours.
+            found = await info.async_request(
+                azc.zeroconf, self._resolve_timeout * 1000, question_type=DNSQuestionType.QM
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("mDNS: resolving %r failed", name)
+            return False, None
+        if not found:
+            log.debug("mDNS: %r did not resolve within %.1f s", name, self._resolve_timeout)
+            return False, None
+        version = IPVersion.V4Only if self._ip_version is IPVersion.V4Only else IPVersion.All
+        return True, hint_from_record(
+            name[: -len(self._type) - 1],
+            info.properties,
+            info.parsed_scoped_addresses(version),
+            info.port,
+        )
+
+    def _apply(self, key: str, hint: PeerHint | None) -> None:
+        if self._azc is None or self._is_own(key):
+            return
+        old = self._hints.get(key)
+        if hint is None:
+            if old is not None:  # its records changed into something we do not accept
+                del self._hints[key]
+                self._call(self._on_lost, old)
+            return
+        if hint != old:
+            self._hints[key] = hint
+            self._call(self._on_found, hint)
+
+    @staticmethod
+    def _call(callback: Callback | None, hint: PeerHint) -> None:
+        if callback is None:
+            return
+        try:
+            callback(hint)
+        except Exception:
+            log.exception("mDNS: discovery callback %r failed for %r", callback, hint.instance)

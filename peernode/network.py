@@ -1,0 +1,402 @@
+"""The networking shell: drives the sans-IO gossip engine with real links and timers.
+
+Rules of this file:
+- The engine decides; this module only carries out its actions (send, dial,
+  close, verify, load) and feeds it what happens (links, messages, time).
+- After every input to the engine, its actions are flushed and the timer re-armed.
+- Every task it starts is tracked and ends with the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import random
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from peernode.clock import now_ms
+from peernode.control import bind_tcp
+from peernode.discovery import Discovery, PeerHint
+from peernode.errors import BadInput, NodeError
+from peernode.link import Link, LinkError, LinkFactory
+from peernode.network_config import DEFAULT_PORT, NetworkConfig
+from peernode.views import PeerStatus
+from protocol import wire
+from protocol.gossip import (
+    Close,
+    Dial,
+    GossipConfig,
+    GossipEngine,
+    Send,
+    SendStored,
+    Verify,
+)
+from protocol.reconcile import ItemIndex
+from protocol.wire import PeerAddress
+
+if TYPE_CHECKING:
+    from peernode.node import Node
+
+log = logging.getLogger(__name__)
+
+STORED_CHUNK = 500
+COUNTER_FLUSH_SECONDS = 10.0
+
+
+@dataclass(slots=True)
+class _ManualPeer:
+    """An address the learner asked for: kept linked, with backoff between tries."""
+
+    host: str
+    port: int
+    key: bytes | None = None
+    delay: float = 0.0
+    next_try: float = 0.0
+
+
+class Network:
+    """Links, discovery and gossip for one node."""
+
+    def __init__(self, node: Node, config: NetworkConfig, gossip: GossipConfig | None = None):
+        self._node = node
+        self._config = config
+        self._gossip_config = gossip or GossipConfig()
+        self._loop = asyncio.get_running_loop()
+        self._links: dict[bytes, Link] = {}
+        self._superseded: set[int] = set()
+        self._dialing: set[tuple[str, int]] = set()
+        self._manual: dict[tuple[str, int], _ManualPeer] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wake = asyncio.Event()
+        self._exchanged: Counter[bytes] = Counter()
+        self._runner: web.AppRunner | None = None
+        self._discovery: Discovery | None = None
+        self._engine: GossipEngine | None = None
+        self._index: ItemIndex | None = None
+        self._factory: LinkFactory | None = None
+        self.port: int | None = None
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        node = self._node
+        self._index = ItemIndex(await node.time_index())
+        self._engine = GossipEngine(
+            self_key=node.public_key,
+            index=self._index,
+            rng=random.Random(),
+            now=self._now(),
+            config=self._gossip_config,
+            name=node.my_profile().name,
+        )
+        self._factory = LinkFactory(
+            node.key, config=self._config.link, info=self._link_info, on_link=self._run_link
+        )
+        await self._listen()
+        for known in await node.known_peers():
+            self._engine.add_candidates(
+                [PeerAddress(known.key, known.host, known.port)], self._now()
+            )
+        for host, port in self._config.peers:
+            self._manual[(host, port)] = _ManualPeer(host, port)
+        if self._config.mdns:
+            await self._start_discovery()
+        self._spawn(self._timer_loop(), "gossip timers")
+        self._spawn(self._publish_loop(), "publish local events")
+        self._spawn(self._manual_loop(), "manual peers")
+        self._spawn(self._counter_loop(), "peer counters")
+        self._flush()
+
+    async def stop(self) -> None:
+        if self._discovery is not None:
+            with contextlib.suppress(Exception):
+                await self._discovery.stop()  # goodbye packets first
+        for link in list(self._links.values()):
+            await link.close("node shutting down")
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._save_counters()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._factory is not None:
+            await self._factory.close()
+
+    async def _listen(self) -> None:
+        assert self._factory is not None
+        app = web.Application()
+        app.add_routes(self._factory.routes())
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        wanted = DEFAULT_PORT if self._config.port is None else self._config.port
+        try:
+            sock = bind_tcp(self._config.host, wanted)
+        except OSError as exc:
+            if self._config.port is not None or exc.errno != errno.EADDRINUSE:
+                raise BadInput(f"cannot listen on port {wanted}: {exc.strerror}") from exc
+            sock = bind_tcp(self._config.host, 0)  # another node on this machine has it
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+
+    async def _start_discovery(self) -> None:
+        assert self.port is not None
+        self._discovery = Discovery(
+            public_key=self._node.public_key,
+            port=self.port,
+            name=self._node.my_profile().name,
+            on_found=self._on_found,
+        )
+        try:
+            await self._discovery.start()
+        except Exception as exc:  # mDNS is a convenience: the node works without it
+            log.warning("mDNS is unavailable (%s); use --peer HOST:PORT", exc)
+            self._discovery = None
+
+    @property
+    def discovery_state(self) -> str:
+        if not self._config.mdns:
+            return "off"
+        return "on" if self._discovery is not None else "unavailable"
+
+    def _link_info(self) -> dict[str, str | int]:
+        return {"name": self._node.my_profile().name, "port": self.port or 0}
+
+    # -- the engine ---------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self._loop.time()
+
+    @property
+    def engine(self) -> GossipEngine:
+        assert self._engine is not None, "network not started"
+        return self._engine
+
+    def _flush(self) -> None:
+        for action in self.engine.actions():
+            if isinstance(action, Send):
+                link = self._links.get(action.peer)
+                if link is not None and not link.send_nowait(action.data):
+                    self._spawn(link.close("peer too slow: send queue full"), "close slow link")
+            elif isinstance(action, Dial):
+                self._dial_candidate(action.address)
+            elif isinstance(action, Close):
+                link = self._links.get(action.peer)
+                if link is not None:
+                    log.info("closing %r: %s", link, action.reason)
+                    self._spawn(link.close(action.reason), "close link")
+            elif isinstance(action, Verify):
+                self._spawn(self._verify(action.peer, action.raws), "verify events")
+            elif isinstance(action, SendStored):
+                self._spawn(self._send_stored(action.peer, action.ids), "send stored events")
+        self._wake.set()
+
+    async def _timer_loop(self) -> None:
+        while True:
+            deadline = self.engine.get_timer()
+            timeout = None if deadline is None else max(0.0, deadline - self._now())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+            deadline = self.engine.get_timer()
+            if deadline is not None and deadline <= self._now():
+                self.engine.handle_timer(self._now())
+                self._flush()
+
+    async def _publish_loop(self) -> None:
+        """Hand the engine events that did not come from a peer (posts, CLI writes)."""
+        subscription = self._node.subscribe()
+        try:
+            while True:
+                batch = [await subscription.queue.get()]
+                while not subscription.queue.empty():
+                    batch.append(subscription.queue.get_nowait())
+                assert self._index is not None
+                local = [event for event in batch if event.id not in self._index]
+                if local:
+                    self.engine.publish(local, self._now())
+                    self._flush()
+        finally:
+            self._node.unsubscribe(subscription)
+
+    async def _verify(self, peer: bytes, raws: list[bytes]) -> None:
+        result = await self._node.ingest(raws)
+        self.engine.stored(peer, result.new, self._now())
+        if result.rejected:
+            log.info(
+                "%d bad events from %s: %s",
+                len(result.rejected),
+                peer.hex()[:16],
+                result.rejected[0].reason,
+            )
+            self.engine.rejected(peer, len(result.rejected), self._now())
+        self._exchanged[peer] += len(result.new)
+        self._flush()
+
+    async def _send_stored(self, peer: bytes, ids: list[bytes]) -> None:
+        for start in range(0, len(ids), STORED_CHUNK):
+            raws = await self._node.raw_events(ids[start : start + STORED_CHUNK])
+            link = self._links.get(peer)
+            if link is None:
+                return
+            for frame in wire.events_frames(raws, self._config.link.max_frame_bytes):
+                await link.send(frame)
+            self._exchanged[peer] += len(raws)
+
+    # -- links --------------------------------------------------------------------
+
+    async def _run_link(self, link: Link) -> None:
+        """Own one established link until it closes (inbound and outbound alike)."""
+        if link.key == self._node.public_key:
+            await link.close("that address is this node itself")
+            return
+        if not self._admit(link):
+            await link.close("already linked to this peer")
+            return
+        address = PeerAddress(link.key, link.remote_host, link.listen_port or 0)
+        self.engine.link_up(link.key, self._now(), outbound=link.outbound, address=address)
+        self._flush()
+        if link.listen_port:
+            self._spawn(
+                self._node.remember_peer(link.key, link.name, link.remote_host, link.listen_port),
+                "remember peer",
+            )
+        try:
+            await link.run(lambda data: self._on_payload(link, data))
+        finally:
+            if self._links.get(link.key) is link:
+                del self._links[link.key]
+                if self._engine is not None:
+                    self.engine.link_down(link.key, self._now())
+                    self._flush()
+            log.info("link %r closed: %s", link, link.close_reason)
+
+    def _admit(self, link: Link) -> bool:
+        """One link per pair: when both dialled at once, keep the one the smaller key dialled."""
+        existing = self._links.get(link.key)
+        if existing is None:
+            self._links[link.key] = link
+            return True
+        i_dialled_preferred = self._node.public_key < link.key
+        if existing.outbound == link.outbound or link.outbound != i_dialled_preferred:
+            return False
+        self._links[link.key] = link
+        self._spawn(existing.close("replaced by the link the other way"), "close duplicate")
+        return True
+
+    def _on_payload(self, link: Link, data: bytes) -> None:
+        if self._links.get(link.key) is link:
+            self.engine.receive(link.key, data, self._now())
+            self._flush()
+
+    def _dial_candidate(self, address: PeerAddress) -> None:
+        target = (address.host, address.port)
+        if address.key in self._links or target in self._dialing:
+            return
+        self._spawn(self._dial(address), f"dial {address.host}:{address.port}")
+
+    async def _dial(self, address: PeerAddress) -> Link | None:
+        assert self._factory is not None
+        target = (address.host, address.port)
+        self._dialing.add(target)
+        try:
+            link = await self._factory.dial(
+                address.host, address.port, expected=address.key or None
+            )
+        except LinkError as exc:
+            log.info("%s", exc)
+            self.engine.dial_failed(address, self._now())
+            self._flush()
+            return None
+        finally:
+            self._dialing.discard(target)
+        self._spawn(self._run_link(link), f"link {link!r}")
+        return link
+
+    async def connect(self, host: str, port: int) -> PeerStatus:
+        """Link to HOST:PORT now and keep it linked; raises NodeError with the reason."""
+        assert self._factory is not None
+        try:
+            link = await self._factory.dial(host, port)
+        except LinkError as exc:
+            raise NodeError(str(exc)) from exc
+        if link.key == self._node.public_key:
+            await link.close("that address is this node itself")
+            raise BadInput(f"{host}:{port} is this node itself")
+        self._manual[(host, port)] = _ManualPeer(host, port, key=link.key)
+        self._spawn(self._run_link(link), f"link {link!r}")
+        await asyncio.sleep(0)
+        return self._peer_status(link.key)
+
+    async def _manual_loop(self) -> None:
+        while True:
+            now = self._now()
+            for peer in list(self._manual.values()):
+                linked = peer.key is not None and peer.key in self._links
+                if linked or now < peer.next_try or (peer.host, peer.port) in self._dialing:
+                    continue
+                link = await self._dial(PeerAddress(peer.key or b"", peer.host, peer.port))
+                if link is None:
+                    peer.delay = min(
+                        self._config.reconnect_max, max(self._config.reconnect_min, peer.delay * 2)
+                    )
+                    peer.next_try = self._now() + peer.delay * random.uniform(0.8, 1.2)
+                else:
+                    peer.key, peer.delay = link.key, 0.0
+            await asyncio.sleep(0.5)
+
+    def _on_found(self, hint: PeerHint) -> None:
+        if not hint.addresses or hint.key_hint == self._node.public_key:
+            return
+        address = PeerAddress(hint.key_hint or b"", hint.addresses[0], hint.port)
+        self.engine.add_candidates([address], self._now())
+        self._flush()
+
+    # -- status -------------------------------------------------------------------
+
+    def peer_statuses(self) -> list[PeerStatus]:
+        return [self._peer_status(view.key) for view in self.engine.peers()]
+
+    def _peer_status(self, key: bytes) -> PeerStatus:
+        view = self.engine.peer_view(key)
+        link = self._links.get(key)
+        name = (link.name if link else "") or self._node.profile_of(key).name
+        address = f"{link.remote_host}:{link.listen_port or '?'}" if link else ""
+        return PeerStatus(
+            key=key,
+            name=name,
+            address=address
+            or (f"{view.address.host}:{view.address.port}" if view and view.address else ""),
+            linked=link is not None,
+            in_sync=bool(view and view.in_sync),
+            last_seen=now_ms() if link else 0,
+            events_exchanged=(view.events_received + view.events_sent) if view else 0,
+        )
+
+    async def _counter_loop(self) -> None:
+        while True:
+            await asyncio.sleep(COUNTER_FLUSH_SECONDS)
+            await self._save_counters()
+
+    async def _save_counters(self) -> None:
+        counts, self._exchanged = dict(self._exchanged), Counter()
+        if counts:
+            await self._node.add_exchanged(counts)
+
+    # -- tasks --------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("task %s failed: %r", task.get_name(), exc, exc_info=exc)

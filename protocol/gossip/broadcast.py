@@ -1,0 +1,149 @@
+"""Plumtree broadcast: eager push along a spanning tree, IHave to the rest, prune and graft."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from protocol import wire
+from protocol.gossip import config as c
+from protocol.gossip.actions import SendStored
+from protocol.gossip.state import Peer, Shared
+from protocol.gossip.timers import Timer, TimerKind
+
+
+@dataclass(slots=True, eq=False)
+class _Missing:
+    """An id announced by IHave that we do not hold yet."""
+
+    announcers: list[bytes]
+    timer: Timer
+    tries: int = 0
+
+
+class Broadcast:
+    """Forwards new events, answers Graft/Want from a cache of recent raws, repairs the tree."""
+
+    def __init__(self, shared: Shared) -> None:
+        self._s = shared
+        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
+        self._missing: dict[bytes, _Missing] = {}
+        self._grafts: dict[bytes, list[bytes]] = {}  # peer key -> ids, sent by flush()
+
+    def remember(self, event_id: bytes, raw: bytes) -> None:
+        """Keep a stored event's raw bytes to forward it and answer requests without the store."""
+        self._cache[event_id] = raw
+        if len(self._cache) > self._s.config.event_cache:
+            self._cache.popitem(last=False)
+        missing = self._missing.pop(event_id, None)
+        if missing is not None:
+            self._s.timers.cancel(missing.timer)
+
+    def forward(self, events: Sequence[tuple[bytes, bytes]], exclude: bytes | None) -> None:
+        """Push (id, raw) pairs to eager peers and announce them to lazy ones."""
+        if not events:
+            return
+        raws = [raw for _, raw in events]
+        ids = [event_id for event_id, _ in events]
+        frames: list[bytes] | None = None
+        for peer in self._s.active_peers():
+            if peer.key == exclude:
+                continue
+            if peer.eager:
+                frames = frames or wire.events_frames(raws, self._s.config.max_frame_bytes)
+                self._s.send_frames(peer, frames)
+                peer.events_sent += len(raws)
+            else:
+                for start in range(0, len(ids), wire.MAX_IDS):
+                    self._s.send(peer, wire.IHave(ids[start : start + wire.MAX_IDS]))
+
+    def serve(self, peer: Peer, ids: Sequence[bytes]) -> None:
+        """Send the events with these ids that we hold: cached ones directly, others via store."""
+        index = self._s.index
+        raws: list[bytes] = []
+        stored: list[bytes] = []
+        for event_id in dict.fromkeys(ids):
+            raw = self._cache.get(event_id)
+            if raw is not None:
+                raws.append(raw)
+            elif event_id in index:
+                stored.append(event_id)
+        if raws:
+            self._s.send_frames(peer, wire.events_frames(raws, self._s.config.max_frame_bytes))
+        if stored and peer.open:
+            self._s.emit(SendStored(peer.key, stored))
+        peer.events_sent += len(raws) + len(stored)
+
+    # -- tree maintenance ----------------------------------------------------------------
+
+    def duplicate_push(self, peer: Peer, now: float) -> None:
+        """A pushed event we already had: this link is redundant in the tree."""
+        if peer.eager or now - peer.last_prune >= c.PRUNE_REPEAT:
+            peer.eager = False
+            peer.last_prune = now
+            self._s.send(peer, wire.Prune())
+
+    def on_prune(self, peer: Peer) -> None:
+        peer.eager = False
+
+    def on_graft(self, peer: Peer, ids: Sequence[bytes]) -> None:
+        peer.eager = True
+        self.serve(peer, ids)
+
+    def on_ihave(self, peer: Peer, ids: Sequence[bytes], now: float) -> None:
+        s = self._s
+        for event_id in ids:
+            if event_id in s.index:
+                continue
+            missing = self._missing.get(event_id)
+            if missing is not None:
+                if peer.key not in missing.announcers:
+                    missing.announcers.append(peer.key)
+            elif len(self._missing) < c.MAX_MISSING and event_id not in s.pending:
+                timer = s.timers.schedule(now + s.config.ihave_timeout, TimerKind.GRAFT, event_id)
+                self._missing[event_id] = _Missing([peer.key], timer)
+
+    def on_timer(self, timer: Timer, now: float) -> None:
+        s = self._s
+        event_id = timer.key
+        assert isinstance(event_id, bytes)
+        missing = self._missing.get(event_id)
+        if missing is None or missing.timer is not timer:
+            return
+        retry = now + s.config.ihave_timeout
+        if event_id in s.pending:  # arrived, being verified: look again later
+            missing.timer = s.timers.schedule(retry, TimerKind.GRAFT, event_id)
+            return
+        peer = self._next_announcer(missing)
+        if peer is None or missing.tries >= c.GRAFT_TRIES:
+            del self._missing[event_id]  # anti-entropy will find it
+            return
+        missing.tries += 1
+        peer.eager = True
+        if len(peer.grafted) >= c.MAX_MISSING:
+            peer.grafted.clear()
+        peer.grafted.add(event_id)
+        self._grafts.setdefault(peer.key, []).append(event_id)
+        missing.timer = s.timers.schedule(retry, TimerKind.GRAFT, event_id)
+
+    def _next_announcer(self, missing: _Missing) -> Peer | None:
+        # Try announcers in turn, so a dead or lossy one is not asked forever.
+        count = len(missing.announcers)
+        for step in range(count):
+            peer = self._s.peers.get(missing.announcers[(missing.tries + step) % count])
+            if peer is not None and peer.active:
+                return peer
+        return None
+
+    def flush(self) -> None:
+        """Send the Grafts collected while handling timers, one message per peer."""
+        grafts, self._grafts = self._grafts, {}
+        for key, ids in grafts.items():
+            peer = self._s.peers.get(key)
+            if peer is not None and peer.active:
+                for start in range(0, len(ids), wire.MAX_IDS):
+                    self._s.send(peer, wire.Graft(ids[start : start + wire.MAX_IDS]))
+
+    def missing_count(self) -> int:
+        return len(self._missing)

@@ -1,0 +1,95 @@
+"""Tunables of the gossip engine and the fixed bounds behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from protocol.errors import LocalProtocolError
+from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
+from protocol.wire import MAX_FRAME_BYTES, MAX_IDS, MIN_FRAME_BYTES
+
+ACTIVE_WALK: Final = 6
+"""HyParView ARWL: hops a ForwardJoin or Shuffle travels."""
+PASSIVE_WALK: Final = 3
+"""HyParView PRWL: the hop count at which a ForwardJoin also lands in the passive view."""
+SHUFFLE_ACTIVE: Final = 3
+SHUFFLE_PASSIVE: Final = 4
+ROTATE_PROBABILITY: Final = 0.5
+"""Chance per shuffle tick that a node with enough links dials one more random peer and then
+drops a random old link: keeps the overlay random and re-links the halves of a healed partition."""
+REFUSAL_HINTS: Final = 8
+"""Addresses sent in a ShuffleReply before refusing a link, so a refused joiner can go on."""
+
+LINK_TIMEOUT: Final = 10.0
+"""A link that has not become active (Join/Neighbor and NeighborReply) by then is closed."""
+DIAL_TIMEOUT: Final = 30.0
+MAX_DIALS: Final = 2
+"""Dials in progress at once: links that come in meanwhile may make the rest unnecessary,
+and when a whole room starts together this avoids most refusals."""
+MAINTAIN_RETRY: Final = 5.0
+BACKOFF_BASE: Final = 2.0
+BACKOFF_MAX: Final = 120.0
+MAX_BACKOFF_ENTRIES: Final = 1024
+MAX_MANUAL: Final = 64
+PENALTY: Final = 300.0
+"""A peer closed for a protocol fault or invalid events is neither dialed nor accepted for this
+long (seconds)."""
+MAX_PENALTIES: Final = 1024
+
+SESSION_TIMEOUT: Final = 30.0
+"""A reconciliation session with no message for this long is dropped."""
+RESYNC_DELAY: Final = 2.0
+"""After a session that found differences, the next one comes this soon (doubling while dirty)."""
+CASCADE_DELAY: Final = 1.0
+"""After catching up from one peer, reconcile with the others this soon (they may lack it too)."""
+PUSH_HAVE_MAX: Final = 64
+"""Reconciliation `have` up to this many ids is pushed as events; more is sent as Offer."""
+MAX_QUEUED: Final = 1 << 17
+"""Ids waiting to be wanted from one peer; more are dropped and found by the next session."""
+WANT_RETRIES: Final = 2
+
+MAX_MISSING: Final = 8192
+"""Ids announced by IHave and awaited at once; more announcements are ignored."""
+GRAFT_TRIES: Final = 4
+MAX_PUSH_VERIFYING: Final = 8192
+"""Unrequested events from one peer awaiting verification; more are dropped unverified."""
+VERIFY_TIMEOUT: Final = 60.0
+"""An id handed out for verification and never reported back is forgotten after this."""
+PRUNE_REPEAT: Final = 5.0
+MAX_REJECTED: Final = 8
+"""Invalid events a peer may send before it is closed."""
+
+
+@dataclass(frozen=True, slots=True)
+class GossipConfig:
+    max_links: int = 8  # active view upper bound: never more open links than this
+    target_links: int = 5  # try to keep at least this many
+    passive_view: int = 64
+    shuffle_interval: float = 30.0
+    reconcile_interval: float = 60.0  # anti-entropy with each linked peer, jittered
+    ihave_timeout: float = 1.0  # Plumtree: graft if the payload does not arrive
+    want_window: int = 2000  # ids requested and not yet stored, per peer
+    event_cache: int = 10_000  # recent raw events kept to answer Want/Graft without the store
+    want_timeout: float = 10.0  # re-request ids not delivered by then
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES  # largest message the link carries
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.target_links <= self.max_links:
+            raise LocalProtocolError("need 1 <= target_links <= max_links")
+        if self.passive_view < 1 or self.event_cache < 0:
+            raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
+        if not 1 <= self.want_window <= 64 * MAX_IDS:
+            raise LocalProtocolError(f"want_window must be in 1..{64 * MAX_IDS}")
+        if not MIN_FRAME_BYTES <= self.max_frame_bytes <= MAX_FRAME_BYTES:
+            raise LocalProtocolError(
+                f"max_frame_bytes must be in {MIN_FRAME_BYTES}..{MAX_FRAME_BYTES}"
+            )
+        intervals = (
+            self.shuffle_interval,
+            self.reconcile_interval,
+            self.ihave_timeout,
+            self.want_timeout,
+        )
+        if min(intervals) <= 0:
+            raise LocalProtocolError("intervals and timeouts must be positive")

@@ -1,0 +1,284 @@
+"""Anti-entropy: reconciliation sessions per link and flow-controlled fetching of what they find."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from protocol import wire
+from protocol.errors import RemoteProtocolError
+from protocol.gossip import config as c
+from protocol.gossip.state import Peer, Session, Shared, WantBatch
+from protocol.gossip.timers import Timer, TimerKind
+from protocol.reconcile import Reconciler
+
+
+class Sync:
+    """Runs reconciliation sessions and turns their findings into Events, Offer and Want.
+
+    Only the initiator of a session learns the differences. The dialer of a link starts a
+    session when the link becomes active and then every reconcile_interval (jittered); either
+    side may start extra ones (follow-ups, cascades). Session ids are odd when the dialer
+    started them and even otherwise, so sessions in both directions never get mixed up.
+    """
+
+    def __init__(self, shared: Shared, serve: Callable[[Peer, Sequence[bytes]], None]) -> None:
+        self._s = shared
+        self._serve = serve
+        self._requested: dict[bytes, Peer] = {}  # id -> the one peer we asked for it
+        self._counter = 0
+        self._batches = 0
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def on_active(self, peer: Peer, now: float) -> None:
+        if peer.outbound:
+            self.schedule(peer, now)
+
+    def schedule(self, peer: Peer, when: float) -> None:
+        """Start a session with `peer` at `when`, unless one is already due earlier."""
+        if when < peer.next_session:
+            self._s.timers.cancel(peer.session_timer)
+            peer.session_timer = self._s.timers.schedule(when, TimerKind.SESSION_START, peer)
+            peer.next_session = when
+
+    def _start(self, peer: Peer, now: float) -> None:
+        peer.next_session = float("inf")
+        peer.session_timer = None
+        if not peer.active or peer.session_out is not None or not peer.idle:
+            return  # a running session or catch-up schedules the next one when it ends
+        self._counter = (self._counter + 1) % (wire.MAX_SESSION // 2)
+        session_id = self._counter * 2 + (1 if peer.outbound else 0)
+        reconciler = Reconciler(self._s.index, max_message_bytes=wire.MAX_RECONCILE_PAYLOAD)
+        session = Session(session_id, reconciler, initiator=True)
+        peer.session_out = session
+        self._touch(peer, session, now)
+        self._s.send(peer, wire.Reconcile(session_id, reconciler.initiate()))
+
+    def on_reconcile(self, peer: Peer, msg: wire.Reconcile, now: float) -> None:
+        ours = msg.session % 2 == (1 if peer.outbound else 0)
+        if ours:
+            session = peer.session_out
+            if session is None or session.id != msg.session:
+                return  # a late answer to a session we gave up
+        else:
+            session = peer.session_in
+            if msg.session == peer.finished_in:
+                return
+            if session is None or session.id != msg.session:
+                self._end_in(peer)
+                reconciler = Reconciler(self._s.index, max_message_bytes=wire.MAX_RECONCILE_PAYLOAD)
+                session = Session(msg.session, reconciler, initiator=False)
+                peer.session_in = session
+        try:
+            result = session.reconciler.receive(msg.payload)
+        except RemoteProtocolError as exc:
+            raise RemoteProtocolError(f"reconciliation: {exc}") from exc
+        self._touch(peer, session, now)
+        session.differences += len(result.have) + len(result.need)
+        if result.have:
+            self._give(peer, result.have)
+        if result.need:
+            self.enqueue(peer, result.need, now)
+        if result.reply is not None:
+            self._s.send(peer, wire.Reconcile(session.id, result.reply))
+        if ours and result.reply is None:
+            self._finish(peer, session, now)
+        elif not ours and session.reconciler.done:
+            self._end_in(peer)
+
+    def on_done(self, peer: Peer, msg: wire.ReconcileDone) -> None:
+        """The peer's session with us ended; its result tells whether we are in sync."""
+        session = peer.session_in
+        if session is not None and session.id == msg.session:
+            self._end_in(peer)
+        elif msg.session != peer.finished_in:
+            return
+        peer.clean = msg.differences == 0
+
+    def _finish(self, peer: Peer, session: Session, now: float) -> None:
+        self._s.timers.cancel(session.timer)
+        peer.session_out = None
+        self._s.send(peer, wire.ReconcileDone(session.id, session.differences))
+        if session.differences == 0:
+            peer.clean = True
+            peer.dirty_streak = 0
+            if peer.outbound:
+                self.schedule(peer, now + self._s.jitter(self._s.config.reconcile_interval))
+            return
+        peer.clean = False
+        peer.dirty_streak += 1
+        if peer.idle:  # nothing to fetch: look again soon; else when the fetching ends
+            self.schedule(peer, now + self._resync_delay(peer))
+
+    def _end_in(self, peer: Peer) -> None:
+        session = peer.session_in
+        if session is not None:
+            self._s.timers.cancel(session.timer)
+            peer.finished_in = session.id
+            peer.session_in = None
+
+    def _touch(self, peer: Peer, session: Session, now: float) -> None:
+        self._s.timers.cancel(session.timer)
+        session.timer = self._s.timers.schedule(
+            now + c.SESSION_TIMEOUT, TimerKind.SESSION_EXPIRE, (peer, session)
+        )
+
+    def _resync_delay(self, peer: Peer) -> float:
+        delay = c.RESYNC_DELAY * 2.0 ** min(peer.dirty_streak - 1, 16)
+        return min(self._s.config.reconcile_interval, delay)
+
+    def _give(self, peer: Peer, ids: list[bytes]) -> None:
+        # A few are pushed at once; many are offered, so the receiver fetches at its own pace.
+        if len(ids) <= c.PUSH_HAVE_MAX:
+            self._serve(peer, ids)
+            return
+        for start in range(0, len(ids), wire.MAX_IDS):
+            self._s.send(peer, wire.Offer(ids[start : start + wire.MAX_IDS]))
+
+    # -- fetching ------------------------------------------------------------------------
+
+    def enqueue(self, peer: Peer, ids: Sequence[bytes], now: float) -> None:
+        """Queue ids the peer holds and we lack, then send Wants as the window allows."""
+        s = self._s
+        added = False
+        for event_id in ids:
+            if s.known(event_id) or event_id in peer.queued or event_id in peer.asked:
+                continue
+            if len(peer.queue) >= c.MAX_QUEUED:
+                peer.truncated = True
+                break
+            peer.queue.append(event_id)
+            peer.queued.add(event_id)
+            added = True
+        if added:
+            peer.clean = False
+            peer.backlog = True
+            self.pump(peer, now)
+
+    def pump(self, peer: Peer, now: float) -> None:
+        """Top up the Wants in flight to want_window, in batches of at least half a window."""
+        window = self._s.config.want_window
+        if not peer.active or peer.in_flight > window // 2:
+            return
+        room = window - peer.in_flight
+        batch: list[bytes] = []
+        while room > 0 and peer.queue:
+            event_id = peer.queue.popleft()
+            peer.queued.discard(event_id)
+            if self._s.known(event_id) or event_id in self._requested:
+                continue
+            batch.append(event_id)
+            room -= 1
+        if not batch:
+            self._maybe_drained(peer, now)
+            return
+        self._batches += 1
+        number = self._batches
+        timer = self._s.timers.schedule(
+            now + self._s.config.want_timeout, TimerKind.WANT, (peer, number)
+        )
+        peer.batches[number] = WantBatch(timer, len(batch))
+        for event_id in batch:
+            peer.asked[event_id] = number
+            self._requested[event_id] = peer
+        for start in range(0, len(batch), wire.MAX_IDS):
+            self._s.send(peer, wire.Want(batch[start : start + wire.MAX_IDS]))
+
+    def answered(self, peer: Peer, event_id: bytes) -> bool:
+        """An event arrived from `peer`: True if it answers one of our Wants."""
+        number = peer.asked.pop(event_id, None)
+        if number is None:
+            return False
+        if self._requested.get(event_id) is peer:
+            del self._requested[event_id]
+        peer.retries.pop(event_id, None)
+        batch = peer.batches.get(number)
+        if batch is not None:
+            batch.remaining -= 1
+            if batch.remaining <= 0:
+                self._s.timers.cancel(batch.timer)
+                del peer.batches[number]
+        return True
+
+    def after_fetch(self, peer: Peer, now: float) -> None:
+        """Fetched events were stored or dropped: make room for more, notice the end."""
+        self.pump(peer, now)
+        self._maybe_drained(peer, now)
+
+    def _maybe_drained(self, peer: Peer, now: float) -> None:
+        if not peer.backlog or not peer.idle or not peer.active:
+            return
+        peer.backlog = False
+        if peer.fetched_new:
+            # We caught up from this peer; our other peers may lack the same events.
+            peer.fetched_new = False
+            for other in self._s.active_peers():
+                if other is not peer:
+                    self.schedule(other, now + self._s.jitter(c.CASCADE_DELAY))
+        if not peer.clean or peer.truncated:
+            peer.truncated = False
+            self.schedule(peer, now + self._resync_delay(peer))
+
+    def on_offer(self, peer: Peer, ids: Sequence[bytes], now: float) -> None:
+        self.enqueue(peer, ids, now)
+
+    # -- timers and teardown -------------------------------------------------------------
+
+    def on_timer(self, timer: Timer, now: float) -> None:
+        if timer.kind is TimerKind.SESSION_START:
+            assert isinstance(timer.key, Peer)
+            if timer.key.session_timer is timer:
+                self._start(timer.key, now)
+        elif timer.kind is TimerKind.SESSION_EXPIRE:
+            assert isinstance(timer.key, tuple)
+            peer, session = timer.key
+            self._expire(peer, session, now)
+        elif timer.kind is TimerKind.WANT:
+            assert isinstance(timer.key, tuple)
+            peer, number = timer.key
+            self._want_timeout(peer, number, now)
+
+    def _expire(self, peer: Peer, session: Session, now: float) -> None:
+        if peer.session_out is session:
+            peer.session_out = None
+            peer.clean = False
+            if peer.outbound:  # lost messages: try again well before the next period
+                self.schedule(peer, now + self._s.jitter(self._s.config.reconcile_interval / 4))
+        elif peer.session_in is session:
+            self._end_in(peer)
+
+    def _want_timeout(self, peer: Peer, number: int, now: float) -> None:
+        if peer.batches.pop(number, None) is None or not peer.open:
+            return
+        late = [event_id for event_id, n in peer.asked.items() if n == number]
+        for event_id in reversed(late):
+            del peer.asked[event_id]
+            if self._requested.get(event_id) is peer:
+                del self._requested[event_id]
+            tries = peer.retries.pop(event_id, 0) + 1
+            if self._s.known(event_id):
+                continue
+            if tries > c.WANT_RETRIES:
+                peer.truncated = True  # given up: the next session finds it again
+            elif event_id not in peer.queued:
+                peer.retries[event_id] = tries
+                peer.queue.appendleft(event_id)
+                peer.queued.add(event_id)
+        self.after_fetch(peer, now)
+
+    def peer_gone(self, peer: Peer) -> None:
+        timers = self._s.timers
+        for event_id in peer.asked:
+            if self._requested.get(event_id) is peer:
+                del self._requested[event_id]
+        for batch in peer.batches.values():
+            timers.cancel(batch.timer)
+        for session in (peer.session_out, peer.session_in):
+            if session is not None:
+                timers.cancel(session.timer)
+        timers.cancel(peer.session_timer)
+        peer.asked.clear()
+        peer.batches.clear()
+        peer.queue.clear()
+        peer.queued.clear()
+        peer.session_out = peer.session_in = None

@@ -1,0 +1,29 @@
+"""peernode/plusdelta@1: one thing that went well, one thing to change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from protocol.kinds.fields import at_least_one, text
+from protocol.kinds.registry import KindSpec, register
+
+MAX_FIELD_BYTES: Final = 1024
+FIELDS: Final = ("plus", "delta")
+
+
+def _check(body: Mapping[str, Any]) -> None:
+    for name in FIELDS:
+        text(body, name, max_bytes=MAX_FIELD_BYTES, required=False, allow_empty=True)
+    at_least_one(body, FIELDS)
+
+
+SPEC: Final = register(
+    KindSpec(
+        name="peernode/plusdelta@1",
+        needs_circle=True,
+        refs=frozenset({"meeting"}),
+        check_body=_check,
+        summary="my plus/delta; body: plus?, delta? (one at least); refs: meeting",
+    )
+)

@@ -1,0 +1,205 @@
+"""The command line, run as real subprocesses on temporary homes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peernode.home import Home
+from peernode.store import Store
+from protocol import kinds
+from protocol.event import load_verified
+from tests.conftest import RunCli
+
+REQUIRED_JSON_FIELDS = {"id", "author", "kind", "circle", "created_at", "body"}
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def fails(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    """A failed command: non-zero exit, exactly one line on stderr, no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("peernode: ")
+    for word in words:
+        assert word in lines[0]
+    return lines[0]
+
+
+def profile_names(home: Path) -> list[str]:
+    store = Store(home / "peernode.db")
+    try:
+        return [load_verified(row.raw).body["name"] for row in store.feed(kinds=[kinds.PROFILE])]
+    finally:
+        store.close()
+
+
+def feed_json(run_cli: RunCli, home: Path, *args: str) -> list[dict[str, Any]]:
+    lines = ok(run_cli("feed", "--json", "--home", str(home), *args)).splitlines()
+    entries = [json.loads(line) for line in lines]
+    for entry in entries:
+        assert entry.keys() >= REQUIRED_JSON_FIELDS
+    return entries
+
+
+@pytest.fixture
+def node_home(tmp_path: Path, run_cli: RunCli) -> Path:
+    home = tmp_path / "ana"
+    ok(run_cli("--home", str(home), "init", "--name", "Ana", "--learning", "rust"))
+    return home
+
+
+@pytest.fixture(scope="module")
+def shared_home(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> Path:
+    """An initialised home for tests that change nothing in it."""
+    home = tmp_path_factory.mktemp("shared") / "sam"
+    ok(run_cli("--home", str(home), "init", "--name", "Sam", "--learning", "rust"))
+    return home
+
+
+def test_init_is_idempotent_for_the_same_name(tmp_path: Path, run_cli: RunCli) -> None:
+    home = tmp_path / "ana"
+
+    created = ok(run_cli("init", "--name", "Ana", "--home", str(home))).split()
+    again = ok(run_cli("--home", str(home), "init", "--name", "Ana")).split()
+
+    assert created[0] == "created"
+    assert created[1] == "Ana"
+    assert len(bytes.fromhex(created[2])) == 32
+    assert again[-1] == created[2]  # the same key
+    assert stat.S_IMODE((home / "identity.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+    line = fails(run_cli("init", "--name", "Bob", "--home", str(home)), "Ana")
+    assert "profile --name" in line
+    assert profile_names(home) == ["Ana"]  # one profile: the second init published nothing
+
+
+def test_id(shared_home: Path, run_cli: RunCli) -> None:
+    key, name = ok(run_cli("id", "--home", str(shared_home))).split()
+    as_json = json.loads(ok(run_cli("--home", str(shared_home), "id", "--json")))
+
+    assert name == "Sam"
+    assert as_json["key"] == key
+    assert as_json["name"] == "Sam"
+    assert as_json["learning"] == "rust"
+
+
+def test_post_and_feed(node_home: Path, run_cli: RunCli) -> None:
+    home = str(node_home)
+    lobby_id = ok(run_cli("post", "--home", home, "hello lobby")).strip()
+    algebra_id = ok(run_cli("--home", home, "post", "--circle", "algebra", "eigen *values*"))
+    reply = json.loads(
+        ok(run_cli("post", "--home", home, "--json", "--reply-to", lobby_id, "a reply"))
+    )
+
+    entries = feed_json(run_cli, node_home)
+
+    notes = {e["id"]: e for e in entries if e["kind"] == "peernode/note@1"}
+    assert notes[lobby_id]["circle"] == "lobby"
+    assert notes[lobby_id]["body"] == {"text": "hello lobby"}
+    assert notes[algebra_id.strip()]["circle"] == "algebra"
+    assert notes[reply["id"]]["refs"] == {"reply_to": lobby_id}
+    assert {e["author"] for e in entries} == {reply["author"]}
+    assert [e["created_at"] for e in entries] == sorted(e["created_at"] for e in entries)
+    assert [e["id"] for e in feed_json(run_cli, node_home, "--limit", "2")] == [
+        e["id"] for e in entries[-2:]
+    ]
+
+    text = ok(run_cli("feed", "--home", home, "--circle", "algebra"))
+    assert "eigen *values*" in text
+    assert "#algebra" in text
+    assert "Ana" in text
+    assert "hello lobby" not in text
+
+
+def test_profile_update_publishes_a_new_version(node_home: Path, run_cli: RunCli) -> None:
+    home = str(node_home)
+    shown = json.loads(ok(run_cli("profile", "--home", home, "--name", "Ana B", "--json")))
+
+    assert shown["name"] == "Ana B"
+    assert shown["learning"] == "rust"  # kept
+    profiles = [e for e in feed_json(run_cli, node_home) if e["kind"] == "peernode/profile@1"]
+    assert [p["body"]["name"] for p in profiles] == ["Ana", "Ana B"]
+    assert ok(run_cli("id", "--home", home)).split()[1:] == ["Ana", "B"]
+
+
+def test_home_from_the_environment_and_the_option(
+    tmp_path: Path, run_cli: RunCli, cli_env: dict[str, str]
+) -> None:
+    env = {**cli_env, "PEERNODE_HOME": str(tmp_path / "env-home")}
+
+    env_key = ok(run_cli("init", "--name", "Env", env=env)).split()[-1]
+    opt_key = ok(run_cli("id", "--home", str(tmp_path / "opt-home"), env=env)).split()[0]
+
+    assert profile_names(tmp_path / "env-home") == ["Env"]
+    assert opt_key != env_key  # --home won: a new key in a new home
+    assert (tmp_path / "opt-home" / "identity.key").exists()
+    assert sorted(os.listdir(tmp_path)) == ["env-home", "opt-home"]
+
+
+ERRORS: list[tuple[list[str], list[str]]] = [
+    (["post", "--circle", "Bad Circle", "text"], ["circle"]),
+    (["post", "   "], ["body.text", "empty"]),
+    (["post", "--reply-to", "ab" * 31 + "zz", "text"], ["--reply-to"]),
+    (["post", "x\udcff"], ["body.text", "UTF-8"]),
+    (["import", "/no/such/file.jsonl"], ["does not exist"]),
+    (["no-such-command"], ["no-such-command"]),
+]
+
+
+def test_errors_are_one_line(shared_home: Path, cli_env: dict[str, str]) -> None:
+    # Started together: each command is a separate interpreter, and they only fail.
+    started = [
+        (
+            args,
+            words,
+            subprocess.Popen(
+                [sys.executable, "-m", "peernode", *args, "--home", str(shared_home)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=cli_env,
+            ),
+        )
+        for args, words in ERRORS
+    ]
+    for args, words, process in started:
+        stdout, stderr = process.communicate(timeout=120)
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        try:
+            fails(result, *words)
+        except AssertionError as exc:
+            raise AssertionError(f"peernode {args}: {exc}") from None
+
+    store = Store(shared_home / "peernode.db")
+    try:
+        assert store.count() == 1  # the profile of init, nothing else
+    finally:
+        store.close()
+
+
+def test_corrupt_key_is_one_line(tmp_path: Path, run_cli: RunCli) -> None:
+    home = Home(tmp_path / "home").ensure()
+    home.key_path.write_text("garbage")
+    fails(run_cli("id", "--home", str(home.path)), "not a valid identity key")
+
+
+def test_unreadable_database_is_one_line(tmp_path: Path, run_cli: RunCli) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "peernode.db").write_bytes(b"not a database" * 300)
+    fails(run_cli("feed", "--home", str(home)), "cannot open the database")

@@ -1,0 +1,191 @@
+"""The insights report: a circle with known data gives exactly the known numbers."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from peernode.circles import CircleState, derive_state
+from peernode.report import Report, compute, render, render_html, render_markdown, top_words
+from protocol import kinds
+from protocol.event import Event, create_event
+from protocol.identity import SigningKey
+
+ANA, BEN, CAT, DAN = (SigningKey.from_seed(bytes([n]) * 32) for n in (1, 2, 3, 4))
+NAMES = {ANA.public_key: "Ana", BEN.public_key: "Ben", CAT.public_key: "Cat"}
+NAMES[DAN.public_key] = "Dan <b>"
+MINUTE = 60_000
+DAY = 24 * 60 * MINUTE
+T0 = 1_767_225_600_000  # the first meeting
+NOW = T0 + 30 * DAY
+
+
+def ev(key: SigningKey, kind: str, body: dict[str, Any], refs: Any = None, at: int = T0) -> Event:
+    return create_event(key, kind=kind, circle="sql", body=body, refs=refs, created_at=at)
+
+
+def circle_events() -> list[Event]:
+    events = [
+        ev(ANA, kinds.CIRCLE, {"name": "SQL <basics>", "topic": "databases"}, at=T0 - DAY),
+        *(ev(key, kinds.JOIN, {}, at=T0 - DAY + 1) for key in (BEN, CAT, DAN)),
+    ]
+    meetings = [ev(ANA, kinds.MEETING, {"starts_at": T0 + week * 7 * DAY}) for week in range(3)]
+    never_held = ev(BEN, kinds.MEETING, {"starts_at": T0 + 21 * DAY})
+    future = ev(CAT, kinds.MEETING, {"starts_at": NOW + DAY})
+    events += [*meetings, never_held, future]
+    attended = [(ANA, BEN, CAT, DAN), (ANA, BEN, CAT), (BEN, ANA)]
+    for gathering, keys in zip(meetings, attended, strict=True):
+        m = {"meeting": gathering.id}
+        events += [ev(key, kinds.ATTENDANCE, {}, m, gathering.created_at + 1) for key in keys]
+    events.append(ev(ANA, kinds.ATTENDANCE, {}, {"meeting": future.id}))  # not held: future
+    first, second, _ = ({"meeting": m.id} for m in meetings)
+    events += [
+        ev(BEN, kinds.CHECKIN, {"need_help": "outer joins"}, first, T0 + 1),
+        ev(CAT, kinds.CHECKIN, {"need_help": "joins and indexes"}, first, T0 + 2),
+        ev(ANA, kinds.CHECKIN, {"feeling": "great"}, first, T0 + 3),
+        ev(DAN, kinds.CHECKIN, {"need_help": "Indexes"}, second, T0 + 7 * DAY),
+        ev(
+            ANA,
+            kinds.PLUSDELTA,
+            {"plus": "The quiz was fun", "delta": "start on time"},
+            first,
+            T0 + 4,
+        ),
+        ev(
+            BEN, kinds.PLUSDELTA, {"plus": "quiz", "delta": "more time for the quiz"}, first, T0 + 5
+        ),
+        ev(CAT, kinds.PLUSDELTA, {"delta": "Start earlier"}, second, T0 + 7 * DAY),
+    ]
+    asked = [
+        ev(ANA, kinds.QUESTION, {"title": "LEFT or RIGHT?"}, at=T0),
+        ev(BEN, kinds.QUESTION, {"title": "What is an index?"}, at=T0),
+        ev(CAT, kinds.QUESTION, {"title": "NULL?"}, at=T0 + 1),
+        ev(DAN, kinds.QUESTION, {"title": "<script>alert('x')</script> help?"}, at=T0 + 2),
+    ]
+    q1, q2, q3, _ = ({"question": q.id} for q in asked)
+    first_answer = ev(BEN, kinds.ANSWER, {"text": "LEFT"}, q1, T0 + 10 * MINUTE)
+    events += [
+        *asked,
+        first_answer,
+        ev(CAT, kinds.ANSWER, {"text": "also LEFT"}, q1, T0 + 90 * MINUTE),
+        ev(CAT, kinds.ANSWER, {"text": "a lookup"}, q2, T0 + 30 * MINUTE),
+        ev(CAT, kinds.ANSWER, {"text": "self"}, q3, T0 + MINUTE),  # by the asker: not answered
+        ev(ANA, kinds.RESOLVED, {}, {**q1, "answer": first_answer.id}, T0 + 11 * MINUTE),
+        ev(ANA, kinds.RESOLVED, {}, q2, T0 + 31 * MINUTE),  # not the asker's: does not count
+    ]
+    return events
+
+
+@pytest.fixture
+def state() -> CircleState:
+    return derive_state("sql", circle_events())
+
+
+@pytest.fixture
+def report(state: CircleState) -> Report:
+    return compute(state, now=NOW, name_of=NAMES.__getitem__)
+
+
+def test_exact_numbers(report: Report) -> None:
+    assert report.members == 4
+    assert report.meetings_scheduled == 5
+    assert report.meetings_held == 3
+    assert [row.attendance for row in report.meetings] == [4, 3, 2]
+    assert [row.week for row in report.meetings] == [1, 2, 3]
+    assert [row.retention for row in report.meetings] == [1, Fraction(3, 4), Fraction(1, 2)]
+    assert report.meetings[2].attendees == ("Ana", "Ben")
+    assert report.retention == Fraction(1, 2)
+    assert report.attendees == 4
+    assert report.repeat_attendees == 3
+    assert [(row.checkins, row.plusdeltas) for row in report.meetings] == [(3, 2), (1, 1), (0, 0)]
+    assert [(s.who, s.text) for s in report.needs] == [
+        ("Ben", "outer joins"),
+        ("Cat", "joins and indexes"),
+        ("Dan <b>", "Indexes"),
+    ]
+    assert report.need_words == (("indexes", 2), ("joins", 2), ("outer", 1))
+    assert [s.text for s in report.pluses] == ["The quiz was fun", "quiz"]
+    assert report.plus_words == (("quiz", 2), ("fun", 1))
+    assert report.delta_words == (("start", 2), ("time", 2), ("earlier", 1), ("quiz", 1))
+    assert report.questions_asked == 4
+    assert report.questions_answered == 2
+    assert report.questions_resolved == 1
+    assert report.resolution_rate == Fraction(1, 4)
+    assert report.median_first_answer_minutes == 20
+    assert report.open_questions == ("NULL?", "<script>alert('x')</script> help?")
+
+
+def test_markdown_shows_the_numbers_and_escapes(report: Report) -> None:
+    text = render_markdown(report)
+    for line in [
+        "# Circle report: SQL &lt;basics&gt;",
+        "| Members | 4 |",
+        "| Meetings scheduled | 5 |",
+        "| Meetings held | 3 |",
+        "| People who attended | 4 |",
+        "| Attended 2 or more meetings | 3 |",
+        "| Retention, first to last meeting | 50% |",
+        "| Questions asked | 4 |",
+        "| Questions answered | 2 |",
+        "| Questions resolved | 1 (25%) |",
+        "| Median time to first answer | 20 min |",
+        "Common words: indexes (2), joins (2), outer (1)",
+        "- outer joins — Ben, ",
+        "- &lt;script&gt;alert('x')&lt;/script&gt; help?",
+    ]:
+        assert line in text
+    rows = [
+        line.split(" | ") for line in text.splitlines() if line[:5] in ("| 1 |", "| 2 |", "| 3 |")
+    ]
+    assert [row[2:] for row in rows] == [
+        ["1", "4", "100%", "3", "2", "Ana, Ben, Cat, Dan &lt;b&gt; |"],
+        ["2", "3", "75%", "1", "1", "Ana, Ben, Cat |"],
+        ["3", "2", "50%", "0", "0", "Ana, Ben |"],
+    ]
+    assert "<script>" not in text
+    assert "Dan &lt;b&gt;" in text
+
+
+def test_html_is_self_contained_and_escaped(report: Report) -> None:
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; help?" in page
+    assert "Dan &lt;b&gt;" in page
+    assert "<title>Circle report: SQL &lt;basics&gt;</title>" in page
+    assert "http://" not in page
+    assert "https://" not in page
+    for label, value in [
+        ("Meetings held", "3"),
+        ("Retention, first to last meeting", "50%"),
+        ("Questions resolved", "1 (25%)"),
+        ("Median time to first answer", "20 min"),
+        ("Attended 2 or more meetings", "3"),
+    ]:
+        assert f'<tr><th>{label}</th><td class="num">{value}</td></tr>' in page
+    assert "<td>75%</td>" in page
+    assert render(report, "html") == page
+    with pytest.raises(ValueError, match="unknown report format"):
+        render(report, "pdf")
+
+
+def test_an_empty_circle_reports_dashes() -> None:
+    state = derive_state("sql", [ev(ANA, kinds.CIRCLE, {"name": "SQL"})])
+    report = compute(state, now=NOW, name_of=NAMES.__getitem__)
+    assert (report.meetings_held, report.retention, report.resolution_rate) == (0, None, None)
+    assert report.median_first_answer_minutes is None
+    text = render_markdown(report)
+    assert "| Retention, first to last meeting | – |" in text
+    assert "No meeting held yet." in text
+    assert "No meeting held yet." in render_html(report)
+
+
+def test_top_words_skip_stop_words_and_count_once_per_text() -> None:
+    assert top_words(["the the the joins joins", "Joins? and JOINS", "ok"]) == (("joins", 2),)
+    assert top_words([f"w{n:02d}x" for n in range(20)], limit=3) == (
+        ("w00x", 1),
+        ("w01x", 1),
+        ("w02x", 1),
+    )

@@ -1,0 +1,154 @@
+"""Rules of the known kinds: every bad field is named; newer fields and kinds pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import pytest
+
+from protocol import kinds
+from protocol.codec import pack
+from protocol.errors import InvalidEvent, LocalProtocolError
+from protocol.event import SIGNING_CONTEXT, create_event, decode_event
+from protocol.identity import SigningKey
+from protocol.kinds.note import MAX_MENTIONS, MAX_TEXT_BYTES
+from protocol.kinds.profile import MAX_ABOUT_BYTES, MAX_NAME_BYTES
+
+KEY = SigningKey.from_seed(b"\x05" * 32)
+ID = b"\x06" * 32
+
+
+def remote(kind: str, circle: str, body: Any, refs: Any = None) -> bytes:
+    """Signed bytes as another client might send them, bypassing create_event's checks."""
+    content = pack([1, KEY.public_key, 1_000, kind, circle, refs or {}, body])
+    return KEY.sign(SIGNING_CONTEXT + content) + content
+
+
+def note(circle: str = "lobby", refs: Any = None, **body: Any) -> bytes:
+    return remote(kinds.NOTE, circle, body, refs)
+
+
+def profile(circle: str = "", refs: Any = None, **body: Any) -> bytes:
+    return remote(kinds.PROFILE, circle, body, refs)
+
+
+BAD = [
+    # notes
+    ("note without text", note(), "body.text"),
+    ("note text nil", note(text=None), "body.text"),
+    ("note text int", note(text=5), "body.text"),
+    ("note text bytes", note(text=b"hi"), "body.text"),
+    ("note text empty", note(text=""), "body.text"),
+    ("note text blank", note(text=" \n\t "), "body.text"),
+    ("note text too long", note(text="é" * (MAX_TEXT_BYTES // 2) + "x"), "body.text"),
+    ("note format unknown", note(text="x", format="html"), "body.format"),
+    ("note format int", note(text="x", format=1), "body.format"),
+    ("note format list", note(text="x", format=["plain"]), "body.format"),
+    ("note format map", note(text="x", format={}), "body.format"),
+    ("note format nil", note(text="x", format=None), "body.format"),
+    ("note mentions not list", note(text="x", mentions=ID), "body.mentions"),
+    ("note mentions too many", note(text="x", mentions=[ID] * (MAX_MENTIONS + 1)), "body.mentions"),
+    ("note mention short", note(text="x", mentions=[ID, ID[:31]]), "body.mentions[1]"),
+    ("note mention str", note(text="x", mentions=[ID.hex()]), "body.mentions[0]"),
+    ("note without circle", note(circle="", text="x"), "circle"),
+    ("note edit_of ref", note(text="x", refs={"edit_of": ID}), "refs.edit_of"),
+    ("note unknown ref", note(text="x", refs={"reply_to": ID, "quote": ID}), "refs.quote"),
+    # profiles
+    ("profile without name", profile(), "body.name"),
+    ("profile name empty", profile(name=""), "body.name"),
+    ("profile name blank", profile(name="   "), "body.name"),
+    ("profile name int", profile(name=7), "body.name"),
+    ("profile name too long", profile(name="é" * 32 + "x"), "body.name"),
+    ("profile learning int", profile(name="a", learning=1), "body.learning"),
+    ("profile learning too long", profile(name="a", learning="x" * 513), "body.learning"),
+    ("profile can_help list", profile(name="a", can_help=["x"]), "body.can_help"),
+    ("profile can_help too long", profile(name="a", can_help="ü" * 257), "body.can_help"),
+    ("profile in a circle", profile(circle="lobby", name="a"), "circle"),
+    ("profile with reply_to", profile(name="a", refs={"reply_to": ID}), "refs.reply_to"),
+]
+
+
+@pytest.mark.parametrize(("label", "raw", "field"), BAD, ids=[case[0] for case in BAD])
+def test_bad_field_is_rejected_by_name(label: str, raw: bytes, field: str) -> None:
+    with pytest.raises(InvalidEvent) as info:
+        decode_event(raw)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(("label", "raw", "field"), BAD, ids=[case[0] for case in BAD])
+def test_creating_the_same_is_a_local_error_naming_the_field(
+    label: str, raw: bytes, field: str
+) -> None:
+    fields = decode_fields(raw)
+    with pytest.raises(LocalProtocolError) as info:
+        create_event(
+            KEY, kind=fields[3], circle=fields[4], refs=fields[5], body=fields[6], created_at=1
+        )
+    assert str(info.value).startswith(f"{field}: ")
+
+
+def decode_fields(raw: bytes) -> list[Any]:
+    fields: list[Any] = msgpack.unpackb(raw[64:], raw=False)
+    return fields
+
+
+GOOD = [
+    ("note minimal", note(text="x")),
+    ("note at the text limit", note(text="é" * (MAX_TEXT_BYTES // 2))),
+    ("note plain", note(text="x", format="plain")),
+    ("note markdown", note(text="# x", format="markdown")),
+    ("note mentions", note(text="x", mentions=[ID] * MAX_MENTIONS)),
+    ("note empty mentions", note(text="x", mentions=[])),
+    ("note reply", note(text="x", refs={"reply_to": ID})),
+    ("note newer fields", note(text="x", lang="en", attachments=[{"sha": ID}], v2=None)),
+    ("profile minimal", profile(name="a")),
+    ("profile at the limits", profile(name="é" * (MAX_NAME_BYTES // 2), learning="x" * 512)),
+    ("profile empty about", profile(name="a", learning="", can_help="")),
+    ("profile newer fields", profile(name="a", avatar=b"\x89PNG", pronouns="they")),
+    ("unknown kind, no circle", remote("chess.club/move@2", "", {"move": "e4"})),
+    ("unknown kind, any refs", remote("x/y@1", "c", {}, {"game": ID, "prev": ID})),
+    ("unknown kind, odd body", remote("x/y@999999", "", {"": [1, {"a": None}], "b": 1.5})),
+    ("newer note version", remote("peernode/note@2", "", {"title": 1})),
+]
+
+
+@pytest.mark.parametrize(("label", "raw"), GOOD, ids=[case[0] for case in GOOD])
+def test_valid_and_newer_events_are_accepted_and_kept_whole(label: str, raw: bytes) -> None:
+    event = decode_event(raw)
+    assert event.raw == raw
+    assert dict(event.body) == decode_fields(raw)[6]
+
+
+def test_limits_match_the_documented_numbers() -> None:
+    assert (MAX_TEXT_BYTES, MAX_MENTIONS, MAX_NAME_BYTES, MAX_ABOUT_BYTES) == (
+        32 * 1024,
+        32,
+        64,
+        512,
+    )
+
+
+def test_registry() -> None:
+    names = [spec.name for spec in kinds.known_kinds()]
+    assert names == sorted(names)
+    assert {kinds.NOTE, kinds.PROFILE} <= set(names)
+    assert kinds.is_known(kinds.NOTE)
+    assert not kinds.is_known("peernode/note@2")
+    note_spec = kinds.spec_of(kinds.NOTE)
+    assert note_spec is not None
+    assert note_spec.needs_circle
+    assert note_spec.refs == frozenset({"reply_to"})
+    profile_spec = kinds.spec_of(kinds.PROFILE)
+    assert profile_spec is not None
+    assert not profile_spec.needs_circle
+    assert profile_spec.refs == frozenset()
+    assert kinds.spec_of("x/y@1") is None
+    with pytest.raises(ValueError, match="twice"):
+        kinds.register(note_spec)
+
+
+def test_known_kind_flag() -> None:
+    assert decode_event(note(text="x")).known_kind
+    assert not decode_event(remote("x/y@1", "", {})).known_kind

@@ -1,0 +1,1 @@
+"""peernode's terminal UI: a Textual app over the node facade (see tui/app.py)."""

@@ -1,0 +1,151 @@
+"""The peernode terminal UI: one Textual app over one node, in one event loop.
+
+`run(home)` is what `peernode` (no sub-command) calls. The app talks to the node
+only through its facade: widgets get data as attributes, workers do the slow
+work and report back with messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from peernode.clock import now_ms
+from peernode.errors import NodeError
+from peernode.home import Home
+from peernode.network_config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from tui.adapter import CannotConnect, connect
+from tui.commands import PeernodeCommands
+from tui.dialogs.add_peer import AddPeerDialog
+from tui.dialogs.info import DEMO, DOCTOR, InfoDialog
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.screens.profile import ProfileScreen
+from tui.screens.welcome import WelcomeScreen
+from tui.text import Clock
+
+WATCH_INTERVAL = 0.1
+"""How often the node looks for notes written by other processes (the CLI)."""
+
+
+class PeernodeApp(App[None]):
+    """The study room. `clock` (ms) is injectable so tests can fix relative times."""
+
+    TITLE = "peernode"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    COMMANDS: ClassVar = App.COMMANDS | {PeernodeCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "profile", "Profile"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        node: Node,
+        *,
+        clock: Clock = now_ms,
+        no_peer_after: float = 5.0,
+        status_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.node = node
+        self.clock = clock
+        self.no_peer_after = no_peer_after
+        self.status_interval = status_interval
+
+    def on_mount(self) -> None:
+        if self.node.has_profile():
+            self._open_main()
+        else:
+            self.push_screen(WelcomeScreen(self.node), lambda _profile: self._open_main())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "profile":
+            return self.node.has_profile()  # hidden until there is a profile
+        return True
+
+    def _open_main(self) -> None:
+        self._start_network()
+        self.push_screen(
+            MainScreen(
+                self.node,
+                clock=self.clock,
+                no_peer_after=self.no_peer_after,
+                status_interval=self.status_interval,
+            )
+        )
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # -- actions (the command palette offers all of them) ------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.BINDINGS))
+
+    def action_profile(self) -> None:
+        if not self.node.has_profile():
+            self.notify("Choose a display name first.", severity="warning")
+        elif not isinstance(self.screen, ProfileScreen):
+            self.push_screen(ProfileScreen(self.node))
+
+    def action_doctor(self) -> None:
+        self.push_screen(InfoDialog("No peer in sight?", DOCTOR))
+
+    def action_open_demo(self) -> None:
+        """Hook for the demo room; for now it explains `peernode demo`."""
+        self.push_screen(InfoDialog("The demo room", DEMO))
+
+    def action_add_peer(self) -> None:
+        def chosen(address: tuple[str, int] | None) -> None:
+            if address is not None:
+                self._connect(*address)
+
+        self.push_screen(AddPeerDialog(), chosen)
+
+    @work(group="network", exit_on_error=False)
+    async def _start_network(self) -> None:
+        """Listen and look for peers (needs the identity, so only from here on)."""
+        try:
+            await self.node.start_network()
+        except (NodeError, OSError) as exc:
+            self.notify(
+                f"Networking did not start ({exc}); you can still read and write.",
+                title="Offline",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+
+    @work(group="connect", exit_on_error=False)
+    async def _connect(self, host: str, port: int) -> None:
+        self.notify(f"Connecting to {host}:{port}…", timeout=3, markup=False)
+        try:
+            await connect(self.node, host, port)
+        except CannotConnect as exc:
+            self.notify(str(exc), title="Not connected", severity="error", timeout=8, markup=False)
+            return
+        self.notify(f"Linked to {host}:{port}.", timeout=4, markup=False)
+
+
+async def main(home: Home, config: NodeConfig | None = None) -> None:
+    """Run the node and the app together; closing the app stops the node cleanly."""
+    config = config or NodeConfig(watch_interval=WATCH_INTERVAL, network=NetworkConfig())
+    async with Node(home, config) as node:
+        await PeernodeApp(node).run_async()
+
+
+def run(home: Home) -> None:
+    asyncio.run(main(home))

@@ -1,0 +1,50 @@
+"""Open a circle by name: an existing one, or a new one that starts with your note."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from tui.adapter import circle_problem
+
+
+class CircleDialog(ModalScreen[str | None]):
+    """Dismisses with a valid circle name, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Open a circle", classes="dialog-title")
+            yield Label("Lowercase letters, digits, '.', '-' or '_' (e.g. rust-beginners).")
+            yield Input(placeholder="circle name", max_length=64, id="circle-name")
+            yield Static("", id="dialog-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Open", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        name = self.query_one("#circle-name", Input).value.strip().lstrip("#")
+        problem = circle_problem(name)
+        if problem is not None:
+            self.query_one("#dialog-error", Static).update(problem)
+            return
+        self.dismiss(name)

@@ -1,0 +1,60 @@
+"""A dialog that explains something and closes with Enter or Escape."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Markdown, Static
+
+DOCTOR = """\
+peernode finds peers with multicast DNS on your local network. If nobody shows up:
+
+- make sure the other laptop runs peernode too, on the **same Wi-Fi or LAN**;
+- guest and campus networks often block discovery between devices;
+- run this in another terminal to check your network and firewall:
+
+```
+peernode doctor
+```
+
+You can always add a peer by its address instead (press **a**).
+"""
+
+DEMO = """\
+The demo room lets you try peernode alone: a few simulated learners join a
+circle and answer your notes, clearly marked **(demo)**.
+
+To start it, run this in another terminal, then come back here:
+
+```
+peernode demo
+```
+"""
+
+
+class InfoDialog(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter,q", "close", "Close"),
+    ]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Markdown(self.body)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Close", variant="primary", id="close")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""Full screens: welcome (first run), main, profile, help."""

@@ -1,0 +1,328 @@
+"""The study room: circles and peers on the left, the feed and composer on the right."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from peernode.errors import NodeError
+from peernode.node import DEFAULT_CIRCLE, Node
+from peernode.views import NodeStatus
+from protocol import kinds
+from protocol.event import Event
+from tui.adapter import FeedPager, Page
+from tui.dialogs.circle import CircleDialog
+from tui.dialogs.info import InfoDialog
+from tui.text import Clock, plural, relative_time
+from tui.widgets.circles import CircleList
+from tui.widgets.composer import Composer
+from tui.widgets.feed import FeedView
+from tui.widgets.peers import PeerList, peer_state
+from tui.widgets.status import StatusBar
+
+LIVE_BATCH = 5000
+
+
+class MainScreen(Screen[None]):
+    """Everything the learner does day to day."""
+
+    AUTO_FOCUS = "#feed"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "open_circle", "Open circle"),
+        Binding("a", "app.add_peer", "Add peer"),
+        Binding("d", "app.doctor", "Check network", show=False),
+        Binding("o", "app.open_demo", "Demo room", show=False),
+        Binding("w", "write", "Write a note", show=False),
+        Binding("c", "focus_circles", "Go to circles", show=False),
+        Binding("f", "focus_feed", "Go to feed", show=False),
+        Binding("p", "app.profile", "Profile", show=False),
+        Binding("question_mark", "app.help", "Help", show=False),
+    ]
+
+    class NewEvents(Message):
+        def __init__(self, events: list[Event], overflowed: bool) -> None:
+            super().__init__()
+            self.events = events
+            self.overflowed = overflowed
+
+    class StatusChanged(Message):
+        def __init__(self, status: NodeStatus) -> None:
+            super().__init__()
+            self.status = status
+
+    def __init__(
+        self,
+        node: Node,
+        *,
+        clock: Clock,
+        no_peer_after: float = 5.0,
+        status_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.node = node
+        self.clock = clock
+        self.no_peer_after = no_peer_after
+        self.status_interval = status_interval
+        self.pager = FeedPager(node)
+        self.circle = DEFAULT_CIRCLE
+        self.counts: dict[str, int] = {DEFAULT_CIRCLE: 0}
+        self.unread: dict[str, int] = {}
+        self.status: NodeStatus | None = None
+        self.ready = asyncio.Event()
+        """Set once the first circles, feed page and status are shown."""
+        self._started = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield CircleList(id="circles")
+                yield PeerList(self.clock, id="peers")
+            with Vertical(id="main"):
+                yield FeedView(self.clock, name_of=self._name_of, id="feed")
+                yield Composer(id="composer")
+        yield StatusBar(id="status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#circles").border_title = "Circles"
+        self.query_one("#peers").border_title = "Peers"
+        self.feed.fetching = True
+        self._follow()
+        self._start()
+
+    @property
+    def feed(self) -> FeedView:
+        return self.query_one(FeedView)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def circles(self) -> list[str]:
+        return sorted(self.counts)
+
+    def _name_of(self, key: bytes) -> str:
+        return self.node.profile_of(key).name
+
+    # -- workers: all node calls happen here, results come back as method calls
+    #    on this screen's own widgets or as messages ----------------------------------
+
+    @work(group="start")
+    async def _start(self) -> None:
+        circles = await self.node.circles()
+        for count in circles:
+            self.counts[count.circle] = count.events
+        if not self.counts.get(DEFAULT_CIRCLE) and circles:
+            self.circle = max(circles, key=lambda count: count.last_at).circle
+        self._show_circles()
+        self._show_page(self.circle, await self.pager.newest(self.circle), "newest")
+        self._show_status(await self.node.status())
+        self.ready.set()
+        self._poll_status()
+
+    @work(group="status", exit_on_error=False)
+    async def _poll_status(self) -> None:
+        while True:
+            await asyncio.sleep(self.status_interval)
+            try:
+                status = await self.node.status()
+            except NodeError as exc:
+                self.notify(f"Cannot read the node's status: {exc}", severity="error", markup=False)
+                continue
+            self.post_message(self.StatusChanged(status))
+
+    @work(group="live", exit_on_error=False)
+    async def _follow(self) -> None:
+        subscription = self.node.subscribe()
+        try:
+            async for event in subscription:
+                batch = [event]
+                while len(batch) < LIVE_BATCH and not subscription.queue.empty():
+                    batch.append(subscription.queue.get_nowait())
+                overflowed, subscription.overflowed = subscription.overflowed, False
+                self.post_message(self.NewEvents(batch, overflowed))
+        finally:
+            self.node.unsubscribe(subscription)
+
+    @work(group="feed", exclusive=True)
+    async def _load(self, circle: str, where: str) -> None:
+        feed = self.feed
+        window = feed.window
+        if where == "newest":
+            self._show_page(circle, await self.pager.newest(circle), "newest")
+        elif where == "oldest":
+            self._show_page(circle, await self.pager.oldest(circle), "oldest")
+        elif where == "older" and window.oldest is not None:
+            page = await self.pager.older(circle, window.oldest)
+            if circle == self.circle:
+                feed.add_older(page.entries, at_oldest=page.at_oldest)
+        elif where == "newer" and window.newest is not None:
+            page = await self.pager.newer(circle, window.newest)
+            if circle == self.circle:
+                feed.add_newer(page.entries, at_newest=page.at_newest)
+
+    @work(group="send")
+    async def _send(self, text: str, reply_to: bytes | None) -> None:
+        try:
+            await self.node.post(text, circle=self.circle, reply_to=reply_to)
+        except NodeError as exc:
+            self.composer.sending = False
+            self.notify(f"Not sent: {exc}", severity="error", timeout=8, markup=False)
+            return
+        self.composer.sent()
+        if not self.feed.window.at_newest:
+            self._load(self.circle, "newest")
+
+    # -- showing results ----------------------------------------------------------------
+
+    def _show_page(self, circle: str, page: Page, end: str) -> None:
+        if circle != self.circle:
+            return
+        self.feed.show(
+            circle,
+            page.entries,
+            at_oldest=page.at_oldest,
+            at_newest=page.at_newest,
+            end="oldest" if end == "oldest" else "newest",
+        )
+        self._show_title()
+
+    def _show_circles(self) -> None:
+        self.query_one(CircleList).show(self.circles, self.circle, self.unread)
+
+    def _show_title(self) -> None:
+        self.feed.border_title = f"#{self.circle}"
+        self.feed.border_subtitle = plural(self.counts.get(self.circle, 0), "note")
+
+    def _show_status(self, status: NodeStatus) -> None:
+        self.status = status
+        self.query_one(StatusBar).status = status
+        searching = time.monotonic() - self._started < self.no_peer_after
+        self.query_one(PeerList).show(status, searching=searching)
+
+    def switch_circle(self, circle: str) -> None:
+        """Show another circle (a new name opens an empty circle to write in)."""
+        self.counts.setdefault(circle, 0)
+        self.unread.pop(circle, None)
+        self.circle = circle
+        self.feed.circle = circle
+        self.feed.fetching = True
+        self._show_circles()
+        self._show_title()
+        self._load(circle, "newest")
+
+    # -- messages from the widgets and workers ----------------------------------------------
+
+    def on_main_screen_new_events(self, message: MainScreen.NewEvents) -> None:
+        here = []
+        circles_changed = False
+        for event in message.events:
+            if event.kind == kinds.PROFILE:
+                self.feed.refresh_names()
+                continue
+            if not event.circle:
+                continue
+            circles_changed |= event.circle not in self.counts
+            self.counts[event.circle] = self.counts.get(event.circle, 0) + 1
+            if event.circle == self.circle:
+                here.append(self.node.entry(event))
+            else:
+                self.unread[event.circle] = self.unread.get(event.circle, 0) + 1
+                circles_changed = True
+        if here:
+            self.feed.add_live(here)
+            self._show_title()
+        if circles_changed:
+            self._show_circles()
+        if message.overflowed:  # events were dropped on the way: reload what we show
+            self._reload()
+
+    @work(group="start")
+    async def _reload(self) -> None:
+        for count in await self.node.circles():
+            self.counts[count.circle] = count.events
+        self._show_circles()
+        self._load(self.circle, "newest")
+
+    def on_main_screen_status_changed(self, message: MainScreen.StatusChanged) -> None:
+        self._show_status(message.status)
+
+    def on_circle_list_chosen(self, message: CircleList.Chosen) -> None:
+        if message.circle != self.circle:
+            self.switch_circle(message.circle)
+        self.feed.focus()
+
+    def on_feed_view_need_older(self, message: FeedView.NeedOlder) -> None:
+        self._load(self.circle, "older")
+
+    def on_feed_view_need_newer(self, message: FeedView.NeedNewer) -> None:
+        self._load(self.circle, "newer")
+
+    def on_feed_view_jump_oldest(self, message: FeedView.JumpOldest) -> None:
+        self._load(self.circle, "oldest")
+
+    def on_feed_view_jump_newest(self, message: FeedView.JumpNewest) -> None:
+        self._load(self.circle, "newest")
+
+    def on_feed_view_reply_requested(self, message: FeedView.ReplyRequested) -> None:
+        self.composer.start_reply(message.entry, self._name_of(message.entry.event.author))
+
+    def on_composer_submitted(self, message: Composer.Submitted) -> None:
+        reply_to = message.reply_to.event.id if message.reply_to is not None else None
+        self._send(message.text, reply_to)
+
+    def on_composer_left(self, message: Composer.Left) -> None:
+        self.feed.focus()
+
+    def on_peer_list_chosen(self, message: PeerList.Chosen) -> None:
+        peer = message.peer
+        profile = self.node.profile_of(peer.key)
+        seen = relative_time(peer.last_seen, self.clock()) if peer.last_seen else "never"
+        body = (
+            f"- **Fingerprint:** `{peer.fingerprint}`\n"
+            f"- **Address:** `{peer.address or 'unknown'}`\n"
+            f"- **Now:** {peer_state(peer, self.clock())}\n"
+            f"- **Last seen:** {seen}\n"
+            f"- **Events exchanged:** {peer.events_exchanged:,}\n"
+            f"- **Learning:** {profile.learning or '-'}\n"
+            f"- **Can help with:** {profile.can_help or '-'}\n"
+        )
+        self.app.push_screen(InfoDialog(peer.name or profile.name, body))
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_open_circle(self) -> None:
+        def opened(circle: str | None) -> None:
+            if circle:
+                self.switch_circle(circle)
+                self.feed.focus()
+
+        self.app.push_screen(CircleDialog(), opened)
+
+    def action_write(self) -> None:
+        self.composer.input.focus()
+
+    def action_focus_circles(self) -> None:
+        self.query_one(CircleList).focus()
+
+    def action_focus_feed(self) -> None:
+        self.feed.focus()
+
+    def action_reply(self) -> None:
+        self.feed.action_reply()
+
+    def action_cancel_reply(self) -> None:
+        self.composer.cancel_reply()
+
+    def action_send(self) -> None:
+        self.composer.input.action_send()

@@ -1,0 +1,1 @@
+"""Widgets of the TUI; they get data as attributes and report with messages."""
