@@ -38,19 +38,6 @@ EDITABLE_KINDS = frozenset(
 meeting (rsvp) by a newer rsvp; joins, attendance and resolutions are deleted,
 not edited."""
 
-REQUIRED_REFS: Mapping[str, str] = {
-    kinds.RSVP: "meeting",
-    kinds.ATTENDANCE: "meeting",
-    kinds.CHECKIN: "meeting",
-    kinds.PLUSDELTA: "meeting",
-    kinds.ANSWER: "question",
-    kinds.RESOLVED: "question",
-    kinds.EDIT: "target",
-    kinds.DELETE: "target",
-}
-"""The reference each of these kinds needs to mean anything; without it the
-event is kept and forwarded but ignored here."""
-
 MINUTE_MS = 60_000
 DEFAULT_MEETING_MINUTES = 120
 
@@ -600,7 +587,7 @@ class Helper:
 
 
 @dataclass(slots=True)
-class _Live:
+class Live:
     """The events of one circle after deletes and edits, with their current bodies."""
 
     events: list[Event]
@@ -616,9 +603,9 @@ class _Live:
 
 def derive_state(slug: str, events: Iterable[Event]) -> CircleState:
     """The state of circle `slug` from any set of events (others are ignored)."""
-    live = _apply_edits_and_deletes(
+    live = apply_edits_and_deletes(
         sorted(
-            (event for event in events if event.circle == slug and _has_required_refs(event)),
+            (event for event in events if event.circle == slug),
             key=order,
         )
     )
@@ -649,12 +636,7 @@ def summarize(state: CircleState, me: bytes | None) -> CircleSummary:
     )
 
 
-def _has_required_refs(event: Event) -> bool:
-    needed = REQUIRED_REFS.get(event.kind)
-    return needed is None or needed in event.refs
-
-
-def _apply_edits_and_deletes(events: list[Event]) -> _Live:
+def apply_edits_and_deletes(events: list[Event]) -> Live:
     by_id = {event.id: event for event in events}
 
     def own_target(event: Event) -> Event | None:
@@ -686,7 +668,7 @@ def _apply_edits_and_deletes(events: list[Event]) -> _Live:
         for event in events
         if event.id not in deleted and event.kind not in (kinds.EDIT, kinds.DELETE)
     ]
-    return _Live(events=kept, deleted=deleted, bodies=bodies)
+    return Live(events=kept, deleted=deleted, bodies=bodies)
 
 
 def _valid_body(kind: str, body: Mapping[str, Any]) -> bool:
@@ -700,7 +682,7 @@ def _valid_body(kind: str, body: Mapping[str, Any]) -> bool:
     return True
 
 
-def _members(live: _Live, history: tuple[CircleVersion, ...]) -> tuple[Member, ...]:
+def _members(live: Live, history: tuple[CircleVersion, ...]) -> tuple[Member, ...]:
     latest: dict[bytes, tuple[tuple[int, bytes], bool, str]] = {}
     if history:
         creation = history[0]
@@ -720,7 +702,7 @@ def _members(live: _Live, history: tuple[CircleVersion, ...]) -> tuple[Member, .
     return tuple(sorted(members, key=lambda member: (member.since, member.key)))
 
 
-def _meetings(live: _Live) -> tuple[Meeting, ...]:
+def _meetings(live: Live) -> tuple[Meeting, ...]:
     meetings = {event.id: event for event in live.of(kinds.MEETING)}
     rsvps: dict[bytes, dict[bytes, Rsvp]] = {}
     attendees: dict[bytes, dict[bytes, None]] = {}
@@ -797,7 +779,7 @@ def _meeting(event: Event, body: Mapping[str, Any], **signed: Any) -> Meeting:
     )
 
 
-def _questions(live: _Live) -> tuple[Question, ...]:
+def _questions(live: Live) -> tuple[Question, ...]:
     questions = {event.id: event for event in live.of(kinds.QUESTION)}
     answers: dict[bytes, list[Answer]] = {}
     resolutions: dict[bytes, Event] = {}

@@ -16,10 +16,12 @@ from peernode.circles import (
     CircleState,
     CircleSummary,
     Helper,
+    apply_edits_and_deletes,
     circle_body,
     compact,
     derive_state,
     meeting_body,
+    order,
     suggest_facilitators,
     summarize,
     who_can_help,
@@ -358,11 +360,34 @@ class Node:
         before: tuple[int, bytes] | None = None,
         after: tuple[int, bytes] | None = None,
     ) -> list[FeedEntry]:
-        """Events newest last; page backwards with `before`, forwards with `after`."""
+        """Events newest last; page backwards with `before`, forwards with `after`.
+
+        Edits and deletes are applied (only an author's own count) rather than
+        listed: an edited note shows its new body, a deleted one no content.
+        """
         rows = await self._store.call(
-            self._store.sync.feed, circle, limit=limit, before=before, after=after
+            self._store.sync.feed,
+            circle,
+            limit=limit,
+            before=before,
+            after=after,
+            exclude_kinds=(kinds.EDIT, kinds.DELETE),
         )
-        return [self._entry(load_verified(row.raw), row.received_at) for row in rows]
+        events = [load_verified(row.raw) for row in rows]
+        changes = await self._store.call(
+            self._store.sync.referring_any, [event.id for event in events], "target"
+        )
+        live = apply_edits_and_deletes(sorted([*events, *map(load_verified, changes)], key=order))
+        return [
+            FeedEntry(
+                event,
+                self.profile_of(event.author).name,
+                row.received_at,
+                edited_body=live.bodies.get(event.id),
+                deleted=event.id in live.deleted,
+            )
+            for event, row in zip(events, rows, strict=True)
+        ]
 
     async def circles(self) -> list[CircleCount]:
         return await self._store.call(self._store.sync.circles)

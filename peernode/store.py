@@ -263,6 +263,7 @@ class Store:
         before: tuple[int, bytes] | None = None,
         after: tuple[int, bytes] | None = None,
         kinds: Sequence[str] | None = None,
+        exclude_kinds: Sequence[str] | None = None,
     ) -> list[StoredEvent]:
         """Events ordered by (created_at, id), newest last.
 
@@ -277,6 +278,9 @@ class Store:
         if kinds:
             where.append(f"kind IN ({','.join('?' * len(kinds))})")
             params.extend(kinds)
+        if exclude_kinds:
+            where.append(f"kind NOT IN ({','.join('?' * len(exclude_kinds))})")
+            params.extend(exclude_kinds)
         if before is not None:
             where.append("(created_at, id) < (?, ?)")
             params.extend(before)
@@ -332,6 +336,21 @@ class Store:
             params.append(name)
         sql += " ORDER BY e.created_at, e.id"
         return [row[0] for row in self._db.execute(sql, params)]
+
+    def referring_any(self, targets: Sequence[bytes], name: str) -> list[bytes]:
+        """Events whose ref `name` points at any of `targets` (edits, deletes, ...)."""
+        found: list[bytes] = []
+        for chunk in _chunks(targets, 500):
+            marks = ",".join("?" * len(chunk))
+            found.extend(
+                row[0]
+                for row in self._db.execute(
+                    "SELECT e.raw FROM refs JOIN events AS e ON e.id = refs.source"
+                    f" WHERE refs.name = ? AND refs.target IN ({marks})",
+                    (name, *chunk),
+                )
+            )
+        return found
 
     def after_seq(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
         """Events stored after local sequence number `seq`, oldest first."""

@@ -52,15 +52,32 @@ class Profile:
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
-    """One event ready to show, with its author's current name."""
+    """One event ready to show, with its author's current name.
+
+    edited_body: the body after the author's own edits (None if never edited).
+    deleted: the author deleted it; its content must not be shown anywhere.
+    """
 
     event: Event
     author_name: str
     received_at: int
+    edited_body: Mapping[str, Any] | None = None
+    deleted: bool = False
 
     @property
     def known(self) -> bool:
         return kinds.is_known(self.event.kind)
+
+    @property
+    def edited(self) -> bool:
+        return self.edited_body is not None
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """What to show: {} when deleted, the edited body when edited."""
+        if self.deleted:
+            return {}
+        return self.edited_body if self.edited_body is not None else self.event.body
 
     def to_json(self) -> dict[str, Any]:
         event = self.event
@@ -73,7 +90,9 @@ class FeedEntry:
             "created_at": event.created_at,
             "received_at": self.received_at,
             "refs": {name: target.hex() for name, target in event.refs.items()},
-            "body": to_jsonable(event.body),
+            "body": to_jsonable(self.body),
+            "edited": self.edited,
+            "deleted": self.deleted,
         }
 
 

@@ -45,15 +45,24 @@ class ItemIndex:
 
     def add(self, created_at: int, event_id: bytes) -> bool:
         """Add one item; False if the id is already present. O(1): sorting waits for a query."""
-        _check_item(created_at, event_id)
-        if event_id in self._ids:
-            return False
-        self._ids.add(event_id)
-        self._pending.append((created_at, event_id))
-        return True
+        return self.add_many(((created_at, event_id),)) == 1
 
     def add_many(self, items: Iterable[tuple[int, bytes]]) -> int:
-        return sum(self.add(created_at, event_id) for created_at, event_id in items)
+        """Add items, returning how many were new; a bad item raises, those before it stay."""
+        ids, pending = self._ids, self._pending
+        before = len(ids)
+        for created_at, event_id in items:
+            if (
+                type(created_at) is not int
+                or type(event_id) is not bytes
+                or len(event_id) != ID_BYTES
+                or not 0 <= created_at <= MAX_TIMESTAMP
+            ):
+                _check_item(created_at, event_id)  # raises with the reason, or lets subclasses by
+            if event_id not in ids:
+                ids.add(event_id)
+                pending.append((created_at, event_id))
+        return len(ids) - before
 
     def __contains__(self, event_id: object) -> bool:
         return isinstance(event_id, bytes) and event_id in self._ids
@@ -119,7 +128,8 @@ class ItemIndex:
             tail.sort()
             keys[start:] = tail
         del self._vals[start:]
-        self._vals.extend(int.from_bytes(event_id, "little") for _, event_id in keys[start:])
+        from_bytes = int.from_bytes
+        self._vals.extend([from_bytes(event_id, "little") for _, event_id in keys[start:]])
         del self._prefix[start + 1 :]
         sums = accumulate(islice(self._vals, start, None), initial=self._prefix[start])
         self._prefix.extend(islice(sums, 1, None))

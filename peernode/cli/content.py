@@ -72,15 +72,18 @@ def _render(entry: FeedEntry) -> str:
     when = datetime.fromtimestamp(event.created_at / 1000).strftime("%Y-%m-%d %H:%M")
     who = f"{entry.author_name} ({fingerprint(event.author)[:9]})"
     where = f"#{event.circle}" if event.circle else ""
-    if not entry.known:
+    body = entry.body
+    if entry.deleted:
+        text = "[deleted by its author]"
+    elif not entry.known:
         text = f"[{event.kind}: not understood by this version, kept and forwarded]"
-    elif "text" in event.body:
-        text = str(event.body["text"])
+    elif "text" in body:
+        text = str(body["text"])
     else:
-        text = f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in event.body.items())
-    reply = " ↳ reply" if "reply_to" in event.refs else ""
-    body = "\n".join("    " + line for line in text.splitlines() or [""])
-    return f"{when}  {who}  {where}{reply}  {event.id.hex()[:12]}\n{body}"
+        text = f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in body.items())
+    marks = (" ↳ reply" if "reply_to" in event.refs else "") + (" (edited)" if entry.edited else "")
+    lines = "\n".join("    " + line for line in text.splitlines() or [""])
+    return f"{when}  {who}  {where}{marks}  {event.id.hex()[:12]}\n{lines}"
 
 
 @cli.command("import")

@@ -20,6 +20,7 @@ SPEC: Final = register(
         name="peernode/answer@1",
         needs_circle=True,
         refs=frozenset({"question"}),
+        required_refs=frozenset({"question"}),
         check_body=_check,
         summary="an answer; body: text; refs: question",
     )

@@ -20,6 +20,7 @@ SPEC: Final = register(
         name="peernode/attendance@1",
         needs_circle=True,
         refs=frozenset({"meeting"}),
+        required_refs=frozenset({"meeting"}),
         check_body=_check,
         summary="I attended a meeting; body: note?; refs: meeting",
     )

@@ -23,6 +23,7 @@ SPEC: Final = register(
         name="peernode/checkin@1",
         needs_circle=True,
         refs=frozenset({"meeting"}),
+        required_refs=frozenset({"meeting"}),
         check_body=_check,
         summary=(
             "my check-in; body: feeling?, working_on?, need_help? (one at least); refs: meeting"

@@ -20,6 +20,7 @@ SPEC: Final = register(
         name="peernode/delete@1",
         needs_circle=True,
         refs=frozenset({"target"}),
+        required_refs=frozenset({"target"}),
         check_body=_check,
         summary="withdraw my event; body: reason?; refs: target",
     )

@@ -28,6 +28,7 @@ SPEC: Final = register(
         name="peernode/edit@1",
         needs_circle=True,
         refs=frozenset({"target"}),
+        required_refs=frozenset({"target"}),
         check_body=_check,
         summary="new field values for my event; body: the fields (1..64); refs: target",
     )

@@ -23,6 +23,7 @@ SPEC: Final = register(
         name="peernode/plusdelta@1",
         needs_circle=True,
         refs=frozenset({"meeting"}),
+        required_refs=frozenset({"meeting"}),
         check_body=_check,
         summary="my plus/delta; body: plus?, delta? (one at least); refs: meeting",
     )

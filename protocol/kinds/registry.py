@@ -21,7 +21,7 @@ class KindSpec:
 
     name: the kind string. needs_circle: True when the event must name a
     circle, False when it must not (circle ""). refs: the reference names it
-    may carry. check_body: raises InvalidEvent for a bad body; fields it does
+    may carry; required_refs: those it must carry. check_body: raises InvalidEvent for a bad body; fields it does
     not know are tolerated so newer clients can add them.
     """
 
@@ -30,6 +30,7 @@ class KindSpec:
     refs: frozenset[str]
     check_body: BodyRule
     summary: str
+    required_refs: frozenset[str] = frozenset()
 
 
 _REGISTRY: dict[str, KindSpec] = {}
@@ -67,4 +68,7 @@ def validate(*, kind: str, circle: str, refs: Mapping[str, bytes], body: Mapping
         if name not in spec.refs:
             allowed = ", ".join(sorted(spec.refs)) or "none"
             raise InvalidEvent(f"refs.{name}", f"not allowed on {kind} (allowed: {allowed})")
+    for name in sorted(spec.required_refs):
+        if name not in refs:
+            raise InvalidEvent(f"refs.{name}", f"is required on {kind}")
     spec.check_body(body)

@@ -24,6 +24,7 @@ SPEC: Final = register(
         name="peernode/resolved@1",
         needs_circle=True,
         refs=frozenset({"question", "answer"}),
+        required_refs=frozenset({"question"}),
         check_body=_check,
         summary="my question is resolved; body: note?; refs: question, answer?",
     )

@@ -20,6 +20,7 @@ SPEC: Final = register(
         name="peernode/rsvp@1",
         needs_circle=True,
         refs=frozenset({"meeting"}),
+        required_refs=frozenset({"meeting"}),
         check_body=_check,
         summary="my answer to a meeting; body: answer (yes|no|maybe); refs: meeting",
     )

@@ -127,7 +127,6 @@ def test_meetings_sorted_with_next_and_what_members_signed() -> None:
         ev(BEN, kinds.CHECKIN, {"need_help": "joins"}, m, at=7),
         ev(ANA, kinds.PLUSDELTA, {"plus": "quiz", "delta": "time"}, m, at=8),
         ev(CAT, kinds.RSVP, {"answer": "yes"}, {"meeting": b"\x09" * 32}, at=9),
-        ev(CAT, kinds.ATTENDANCE, at=9),  # no meeting ref: ignored
     ]
     state = derive_state("sql", events)
     first, second = state.meetings

@@ -225,12 +225,16 @@ class MainScreen(Screen[None]):
 
     def on_main_screen_new_events(self, message: MainScreen.NewEvents) -> None:
         here = []
-        circles_changed = False
+        circles_changed = reload = False
         for event in message.events:
             if event.kind == kinds.PROFILE:
                 self.feed.refresh_names()
                 continue
             if not event.circle:
+                continue
+            if event.kind in (kinds.EDIT, kinds.DELETE):
+                # Not shown as entries: they change one already shown, so reload it.
+                reload |= event.circle == self.circle
                 continue
             circles_changed |= event.circle not in self.counts
             self.counts[event.circle] = self.counts.get(event.circle, 0) + 1
@@ -246,6 +250,8 @@ class MainScreen(Screen[None]):
             self._show_circles()
         if message.overflowed:  # events were dropped on the way: reload what we show
             self._reload()
+        elif reload and self.feed.window.at_newest:
+            self._load(self.circle, "newest")
 
     @work(group="start")
     async def _reload(self) -> None:

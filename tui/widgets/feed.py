@@ -473,6 +473,8 @@ class FeedView(ScrollView, can_focus=True):
 
     def _renderable(self, entry: FeedEntry) -> RenderableType:
         event = entry.event
+        if entry.deleted:
+            return Text("(deleted by its author)", style="italic")
         if not entry.known:
             return Text(
                 f"[{event.kind}] not understood by this version (kept and passed on)",
@@ -480,11 +482,14 @@ class FeedView(ScrollView, can_focus=True):
                 no_wrap=True,
                 overflow="ellipsis",
             )
-        text = event.body.get("text")
+        body = entry.body
+        text = body.get("text")
         if event.kind != kinds.NOTE and not isinstance(text, str):
-            return Text(summary(event.kind, event.body))
+            return Text(summary(event.kind, body))
         text = str(text or "")
-        if event.body.get("format") == "plain" or not _MARKDOWN_HINT.search(text):
+        if entry.edited:
+            text += "\n\n*(edited)*" if _MARKDOWN_HINT.search(text) else "  (edited)"
+        if body.get("format") == "plain" or not _MARKDOWN_HINT.search(text):
             return Text(text)
         return Markdown(text, hyperlinks=False)
 
