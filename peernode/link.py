@@ -171,6 +171,8 @@ class LinkFactory:
         self._info = info
         self._on_link = on_link
         self._handshaking: defaultdict[str, int] = defaultdict(int)
+        self._pending: set[web.WebSocketResponse] = set()  # inbound, still handshaking
+        self._closing = False
         self._session: aiohttp.ClientSession | None = None
 
     def _channel(self, role: Role, expected: bytes | None) -> SecureChannel:
@@ -188,7 +190,13 @@ class LinkFactory:
     def _ws_limit(self) -> int:
         return max(self._config.max_frame_bytes + TAG_OVERHEAD, MAX_HANDSHAKE_MESSAGE)
 
+    async def stop_accepting(self) -> None:
+        """Refuse new inbound links and abort the handshakes under way."""
+        self._closing = True
+        await asyncio.gather(*(ws.close() for ws in list(self._pending)), return_exceptions=True)
+
     async def close(self) -> None:
+        await self.stop_accepting()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -200,6 +208,8 @@ class LinkFactory:
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
         host = request.remote or "?"
+        if self._closing:
+            raise web.HTTPServiceUnavailable(text="this node is shutting down")
         if self._handshaking[host] >= self._config.max_handshakes_per_host:
             raise web.HTTPTooManyRequests(text="too many handshakes from this address")
         ws = web.WebSocketResponse(
@@ -210,6 +220,7 @@ class LinkFactory:
         )
         await ws.prepare(request)
         self._handshaking[host] += 1
+        self._pending.add(ws)
         try:
             channel = self._channel(Role.RESPONDER, None)
             async with asyncio.timeout(self._config.handshake_timeout):
@@ -219,6 +230,7 @@ class LinkFactory:
             await ws.close()
             return ws
         finally:
+            self._pending.discard(ws)
             self._handshaking[host] -= 1
             if not self._handshaking[host]:
                 del self._handshaking[host]

@@ -70,6 +70,7 @@ class Network:
         self._gossip_config = gossip or GossipConfig()
         self._loop = asyncio.get_running_loop()
         self._links: dict[bytes, Link] = {}
+        self._open: set[Link] = set()  # every open link, admitted or on its way out
         self._superseded: set[int] = set()
         self._dialing: set[tuple[str, int]] = set()
         self._manual: dict[tuple[str, int], _ManualPeer] = {}
@@ -118,8 +119,11 @@ class Network:
         if self._discovery is not None:
             with contextlib.suppress(Exception):
                 await self._discovery.stop()  # goodbye packets first
-        for link in list(self._links.values()):
-            await link.close("node shutting down")
+        if self._factory is not None:
+            await self._factory.stop_accepting()
+        # Every open link, not only admitted ones: an inbound link's handler keeps
+        # the web runner's cleanup waiting until its socket closes.
+        await asyncio.gather(*(link.close("node shutting down") for link in list(self._open)))
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -133,7 +137,11 @@ class Network:
         assert self._factory is not None
         app = web.Application()
         app.add_routes(self._factory.routes())
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Handlers end when their links close (stop() closes them all), so a short
+        # shutdown timeout only matters if something is stuck.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
         await self._runner.setup()
         wanted = DEFAULT_PORT if self._config.port is None else self._config.port
         try:
@@ -253,6 +261,13 @@ class Network:
 
     async def _run_link(self, link: Link) -> None:
         """Own one established link until it closes (inbound and outbound alike)."""
+        self._open.add(link)
+        try:
+            await self._own_link(link)
+        finally:
+            self._open.discard(link)
+
+    async def _own_link(self, link: Link) -> None:
         if link.key == self._node.public_key:
             await link.close("that address is this node itself")
             return

@@ -686,6 +686,38 @@ class Node:
         created_at = max(now_ms(), after + 1)
         return await self.publish(kind, circle=circle, body=body, refs=refs, created_at=created_at)
 
+    # -- forgetting ---------------------------------------------------------------------
+
+    async def forget_authors(
+        self, authors: Iterable[bytes], *, keep_referenced_by: bytes | None = None
+    ) -> int:
+        """Drop every event of `authors` and forget them as peers (the demo room's
+        clean-up); returns how many events went. Kept: what events of
+        `keep_referenced_by` refer to, directly or through a chain of refs (a reply's
+        parent, its parent, ...), and the profiles of those events' authors.
+
+        Nothing leaves a tombstone: a peer that still holds the events can send them
+        again. Networking restarts if it runs, so gossip forgets them too.
+        """
+        was_online = self.online
+        await self.stop_network()
+        await self._pump()  # announce what is stored before the sequence numbers change
+        async with self._pump_lock:
+            forgotten = await self._store.call(
+                self._store.sync.forget_authors,
+                list(set(authors)),
+                keep_referenced_by,
+                kinds.PROFILE,
+            )
+            # Deleted rows free their sequence numbers for reuse: start counting anew.
+            self._seen_seq = await self._store.call(self._store.sync.max_seq)
+        self._profiles.clear()
+        for raw in await self._store.call(self._store.sync.latest_of_kind, kinds.PROFILE):
+            self._remember_profile(load_verified(raw))
+        if was_online:
+            await self.start_network()
+        return forgotten
+
 
 def _contiguous(rows: Sequence[tuple[int, Event]]) -> bool:
     return rows[-1][0] - rows[0][0] == len(rows) - 1

@@ -395,6 +395,48 @@ class Store:
         )
         return [row[0] for row in rows]
 
+    # -- forgetting -----------------------------------------------------------------
+
+    def forget_authors(
+        self, authors: Sequence[bytes], keep_referenced_by: bytes | None, profile_kind: str
+    ) -> int:
+        """Delete the events of `authors` and forget them as peers; returns how many events.
+
+        Kept: events that events of `keep_referenced_by` refer to, directly or through
+        a chain of refs (the note replied to, its parent, ...), and the `profile_kind`
+        events of the authors of those, so they still have a name.
+        """
+        if not authors:
+            return 0
+        marks = ",".join("?" * len(authors))
+        with self._transaction():
+            kept: set[bytes] = set()
+            if keep_referenced_by is not None:
+                kept = {
+                    row[0]
+                    for row in self._db.execute(
+                        "WITH RECURSIVE kept(id) AS ("
+                        " SELECT r.target FROM refs AS r JOIN events AS e ON e.id = r.source"
+                        " WHERE e.author = ?"
+                        " UNION SELECT r.target FROM refs AS r JOIN kept ON r.source = kept.id"
+                        ") SELECT id FROM kept",
+                        (keep_referenced_by,),
+                    )
+                }
+            rows = self._db.execute(
+                f"SELECT id, author, kind FROM events WHERE author IN ({marks})", list(authors)
+            ).fetchall()
+            named = {author for event_id, author, _ in rows if event_id in kept}
+            drop = [
+                (event_id,)
+                for event_id, author, kind in rows
+                if event_id not in kept and not (kind == profile_kind and author in named)
+            ]
+            self._db.executemany("DELETE FROM refs WHERE source = ?", drop)
+            self._db.executemany("DELETE FROM events WHERE id = ?", drop)
+            self._db.execute(f"DELETE FROM peers WHERE key IN ({marks})", list(authors))
+        return len(drop)
+
 
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""

@@ -81,11 +81,13 @@ class _Step:
 
 
 class Reconciler:
-    """One reconciliation session with one peer, in either role.
+    """One reconciliation session with one peer, in either role (docs/protocol-reconcile.md).
 
-    The initiator calls `initiate` and learns `have` and `need`; the responder only answers
-    (its results are always empty). The initiator's `receive` returns `reply=None` once the
-    responder's reply asks nothing more.
+    The initiator calls `initiate`, then feeds every reply to `receive`; it alone learns
+    `have` and `need` (the responder's are always empty). When a reply asks nothing more,
+    the initiator's `receive` returns `reply=None` and the session is over. The responder
+    answers every message; its `done` turns True only when its own reply asked nothing,
+    otherwise the initiator simply falls silent.
     """
 
     __slots__ = (
@@ -147,7 +149,7 @@ class Reconciler:
             self._initiator = False
         self._rounds += 1
         if self._rounds > self._round_limit():
-            raise RemoteProtocolError(f"no agreement after {self._rounds - 1} rounds, giving up")
+            raise RemoteProtocolError(f"no agreement, giving up after {self._rounds - 1} rounds")
         parsed = decode(message, max_bytes=self._limit)
         if not self._initiator and any(r.mode > Mode.FINGERPRINT for r in parsed.ranges):
             raise RemoteProtocolError("the initiator sent an id list; only responders do")

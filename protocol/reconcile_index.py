@@ -131,7 +131,7 @@ class ItemIndex:
         from_bytes = int.from_bytes
         self._vals.extend([from_bytes(event_id, "little") for _, event_id in keys[start:]])
         del self._prefix[start + 1 :]
-        sums = accumulate(islice(self._vals, start, None), initial=self._prefix[start])
+        sums = accumulate(self._vals[start:], initial=self._prefix[start])
         self._prefix.extend(islice(sums, 1, None))
 
 

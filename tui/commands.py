@@ -7,6 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.screens.circle_base import CircleBase
 from tui.screens.main import MainScreen
 
 Command = tuple[str, str, Callable[[], object]]
@@ -53,6 +54,7 @@ class PeernodeCommands(Provider):
                 ("Focus: circles", "Move to the circles list", screen.action_focus_circles),
                 ("Focus: feed", "Move to the feed", screen.action_focus_feed),
             ]
+            found += screen.circle_commands()
             for circle in screen.circles:
                 found.append(
                     (
@@ -61,6 +63,9 @@ class PeernodeCommands(Provider):
                         partial(screen.switch_circle, circle),
                     )
                 )
+        if isinstance(screen, CircleBase):
+            found += screen.palette_commands()
+            found.append(("Back", "Close this screen", screen.action_back))
         found.append(("Quit peernode", "Close the study room (the node stops too)", run("quit")))
         return found
 

@@ -187,6 +187,24 @@ while True:
 """
 
 
+def init_homes(names: dict[Path, str], timeout: float = 60) -> None:
+    """`peernode init --name N` for several homes at once (one process each, in parallel)."""
+    procs = {
+        home: subprocess.Popen(
+            cli_argv(home, "init", "--name", name),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+        )
+        for home, name in names.items()
+    }
+    for home, proc in procs.items():
+        _, stderr = proc.communicate(timeout=timeout)
+        if proc.returncode != 0:
+            raise AssertionError(f"peernode init for {home} failed: {stderr.strip()}")
+
+
 class StatusWatcher:
     """Runs `status --json` in-process every `every` seconds behind `prefix`, keeps every answer.
 
@@ -259,12 +277,12 @@ class PrefixedServe:
         port: int | None = None,
         peers: Sequence[str] = (),
         mdns: bool = True,
-        watch_every: float = 0.2,
+        watch_every: float | None = 0.2,
     ) -> None:
         self.home, self.name, self.prefix = home, name, tuple(prefix)
         if not (home / "identity.key").exists():
-            peernode(home, "init", "--name", name)
-        self.key = public_key(home)
+            init_homes({home: name})
+        self.key = ""  # hex, known once the node answered (wait_started)
         argv = cli_argv(home, "serve", prefix=prefix)
         argv += ["--port", str(port if port is not None else free_port())]
         for peer in peers:
@@ -276,7 +294,8 @@ class PrefixedServe:
         self.process = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, env=cli_env()
         )
-        self.watcher = StatusWatcher(home, prefix, watch_every)
+        # None: no watcher, so nothing but peers ever connects to this node (status is None).
+        self.watcher = None if watch_every is None else StatusWatcher(home, prefix, watch_every)
 
     def check_running(self) -> None:
         if self.process.poll() is not None:
@@ -285,7 +304,7 @@ class PrefixedServe:
     def status(self) -> dict[str, Any] | None:
         """The newest status sample (None until the node answers)."""
         self.check_running()
-        return self.watcher.latest()
+        return None if self.watcher is None else self.watcher.latest()
 
     def cli_status(self) -> dict[str, Any] | None:
         """A fresh `peernode status --json`, run as its own process behind the prefix."""
@@ -298,6 +317,7 @@ class PrefixedServe:
 
     def wait_started(self, timeout: float = 30) -> dict[str, Any]:
         status: dict[str, Any] = wait_for(self.status, timeout, f"{self.name} to start")
+        self.key = status["key"]
         return status
 
     def feed_ids(self) -> list[str]:
@@ -306,8 +326,13 @@ class PrefixedServe:
     def read_log(self) -> str:
         return (self.home / "serve.log").read_text(errors="replace")[-3000:]
 
+    def samples_since(self, start: float) -> list[dict[str, Any] | None]:
+        """Every status sampled at or after time.monotonic() `start`."""
+        return [] if self.watcher is None else self.watcher.since(start)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-        self.watcher.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
@@ -317,3 +342,15 @@ class PrefixedServe:
                 self.process.wait()
         self.log.close()
         return self.process.returncode
+
+
+def stop_all(nodes: Sequence[PrefixedServe], timeout: float = 20) -> None:
+    """SIGTERM every node at once (so none redials a peer that is leaving), then reap them."""
+    for node in nodes:
+        if node.watcher is not None:
+            node.watcher.stop()
+        if node.process.poll() is None:
+            node.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        node.stop(timeout=max(0.1, deadline - time.monotonic()))

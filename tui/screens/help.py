@@ -13,8 +13,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tui.screens.circle import CirclePage
 from tui.screens.main import MainScreen
+from tui.screens.meeting import MeetingScreen
 from tui.screens.profile import ProfileScreen
+from tui.screens.questions import QuestionsScreen
+from tui.screens.report import ReportScreen
 from tui.widgets.composer import NoteInput
 from tui.widgets.feed import FeedView
 
@@ -29,6 +33,9 @@ KEY_NAMES = {
     "enter": "Enter",
     "tab": "Tab",
     "question_mark": "?",
+    "slash": "/",
+    "left": "←",
+    "right": "→",
 }
 
 INTRO = (
@@ -84,6 +91,10 @@ def sections(app_bindings: Iterable[BindingType]) -> list[tuple[str, list[tuple[
         ("Feed", rows_of(FeedView.BINDINGS)),
         ("Composer", rows_of(NoteInput.BINDINGS) + EXTRA["Composer"]),
         ("Lists (circles, peers)", EXTRA["Lists (circles, peers)"]),
+        ("Circle page (g)", rows_of(CirclePage.BINDINGS)),
+        ("Meeting mode (m)", rows_of(MeetingScreen.BINDINGS)),
+        ("Questions and answers (q)", rows_of(QuestionsScreen.BINDINGS)),
+        ("Insights report (i)", rows_of(ReportScreen.BINDINGS)),
         ("Profile screen", rows_of(ProfileScreen.BINDINGS)),
         ("Dialogs", EXTRA["Dialogs"]),
     ]

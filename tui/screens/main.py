@@ -22,6 +22,7 @@ from protocol.event import Event
 from tui.adapter import FeedPager, Page
 from tui.dialogs.circle import CircleDialog
 from tui.dialogs.info import InfoDialog
+from tui.screens.circle_actions import CircleActions
 from tui.text import Clock, plural, relative_time
 from tui.widgets.circles import CircleList
 from tui.widgets.composer import Composer
@@ -32,7 +33,7 @@ from tui.widgets.status import StatusBar
 LIVE_BATCH = 5000
 
 
-class MainScreen(Screen[None]):
+class MainScreen(CircleActions, Screen[None]):
     """Everything the learner does day to day."""
 
     AUTO_FOCUS = "#feed"
@@ -46,6 +47,10 @@ class MainScreen(Screen[None]):
         Binding("f", "focus_feed", "Go to feed", show=False),
         Binding("p", "app.profile", "Profile", show=False),
         Binding("question_mark", "app.help", "Help", show=False),
+        Binding("g", "circle_page", "Circle page"),
+        Binding("m", "meeting_mode", "Meeting mode", show=False),
+        Binding("q", "circle_questions", "Questions and answers", show=False),
+        Binding("i", "circle_report", "Circle insights report", show=False),
     ]
 
     class NewEvents(Message):

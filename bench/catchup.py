@@ -1,0 +1,247 @@
+"""Catch-up benchmark: a fresh node links to one holding 100k events and fetches them all.
+
+Run: .venv/bin/python bench/catchup.py [--events N] [--in-process]
+
+Node A (the home with the events) runs as a `peernode serve` subprocess, so node B (fresh,
+in this process) has its event loop to itself and the loop figures are B's alone; with
+--in-process both nodes share this process and its loop. Prints events/s and its ratio to
+single-core raw Ed25519 verification measured in the same run, time to the first event,
+the event-loop stall of B (lag of a 5 ms-period probe task during catch-up) and peak RSS.
+Figures only, no pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from peernode.home import Home
+from peernode.network_config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from peernode.store import Store
+from protocol.event import SIGNING_CONTEXT, Event, create_event
+from protocol.identity import SigningKey
+
+AUTHORS = 4
+SIGN_CHUNK = 5_000
+PROBE_PERIOD = 0.005
+
+
+def _sign_range(start: int, stop: int) -> list[Event]:
+    authors = [SigningKey.from_seed(bytes([i + 1]) * 32) for i in range(AUTHORS)]
+    return [
+        create_event(
+            authors[i % AUTHORS],
+            kind="peernode/note@1",
+            circle=f"circle-{i % 7}",
+            body={"text": f"note {i}: " + "a study note of ordinary length. " * 6},
+            created_at=1_700_000_000_000 + i,
+        )
+        for i in range(start, stop)
+    ]
+
+
+def build_home(home: Home, count: int) -> list[Event]:
+    """A home with an identity and `count` stored events, signed on every core."""
+    home.ensure()
+    home.create_key()
+    store = Store(home.db_path)
+    sample: list[Event] = []
+    ranges = [(start, min(count, start + SIGN_CHUNK)) for start in range(0, count, SIGN_CHUNK)]
+    # No thread or loop exists yet, so fork is safe and the fastest start.
+    with ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("fork")) as ex:
+        for events in ex.map(_sign_range, *zip(*ranges, strict=True)):
+            store.insert_events(events, received_at=0)
+            if len(sample) < 5_000:
+                sample.extend(events[: 5_000 - len(sample)])
+    store.close()
+    return sample
+
+
+def raw_verify_rate(events: Sequence[Event]) -> float:
+    """Ed25519 verification alone, one core: the baseline of the ratio."""
+    keys = {e.author: Ed25519PublicKey.from_public_bytes(e.author) for e in events}
+    jobs = [(keys[e.author], e.signature, SIGNING_CONTEXT + e.raw[64:]) for e in events]
+    started = time.perf_counter()
+    for key, signature, message in jobs:
+        key.verify(signature, message)
+    return len(jobs) / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"node A exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise SystemExit("node A did not start listening")
+
+
+class Probe:
+    """A task that sleeps PROBE_PERIOD in a loop and records how late it wakes up."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.recording = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(PROBE_PERIOD)
+            if self.recording:
+                self.lags.append(loop.time() - before - PROBE_PERIOD)
+
+
+async def catch_up(home_b: Home, port_a: int, count: int, timeout: float) -> dict[str, float]:
+    config = NodeConfig(
+        network=NetworkConfig(
+            port=0, host="127.0.0.1", mdns=False, peers=(("127.0.0.1", port_a),)
+        )
+    )
+    probe = Probe()
+    async with Node(home_b, config) as node:
+        node.ensure_identity()
+        subscription = node.subscribe()
+        probe.start()
+        await asyncio.sleep(0.1)
+        probe.recording = True
+        started = time.perf_counter()
+        first = 0.0
+        received = 0
+        await node.start_network()
+        deadline = started + timeout
+        while received < count and time.perf_counter() < deadline:
+            try:
+                await asyncio.wait_for(subscription.queue.get(), 1.0)
+            except TimeoutError:
+                continue
+            if not first:
+                first = time.perf_counter()
+            received += 1 + len(subscription.drain(100_000))
+            if subscription.overflowed:  # fell behind (never seen): count what is stored
+                received = await node.event_count()
+        finished = time.perf_counter()
+        probe.recording = False
+        await probe.stop()
+        stored = await node.event_count()
+        node.unsubscribe(subscription)
+    return {
+        "elapsed": finished - started,
+        "first": (first or finished) - started,
+        "received": received,
+        "stored": stored,
+        "stall_max": max(probe.lags, default=0.0),
+        "stall_p99": statistics.quantiles(probe.lags, n=100)[98] if len(probe.lags) > 1 else 0.0,
+        "overflowed": float(subscription.overflowed),
+    }
+
+
+async def catch_up_in_process(home_a: Home, home_b: Home, count: int, timeout: float) -> dict[str, float]:
+    net = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
+    async with Node(home_a, NodeConfig(network=net)) as node_a:
+        await node_a.start_network()
+        status = await node_a.status()
+        assert status.port is not None
+        return await catch_up(home_b, status.port, count, timeout)
+
+
+def peak_rss_mib(who: int) -> float:
+    peak = resource.getrusage(who).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--in-process", action="store_true", help="run node A in this process too"
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home_a, home_b = Home(Path(tmp) / "a"), Home(Path(tmp) / "b")
+        started = time.perf_counter()
+        sample = build_home(home_a, args.events)
+        print(f"built A: {args.events} events in {time.perf_counter() - started:.1f} s", flush=True)
+        baseline = raw_verify_rate(sample)
+        print(f"raw Ed25519 verify, 1 core:  {baseline:8.0f} events/s  (ratio 1.00)", flush=True)
+
+        if args.in_process:
+            where = "A and B in this process"
+            result = asyncio.run(catch_up_in_process(home_a, home_b, args.events, args.timeout))
+        else:
+            where = "A a `peernode serve` subprocess, B in this process"
+            port = free_port()
+            log = (Path(tmp) / "a.log").open("wb")
+            argv = [sys.executable, "-m", "peernode", "--home", str(home_a.path), "serve"]
+            argv += ["--port", str(port), "--no-mdns"]
+            server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                wait_listening(port, server, 120)
+                result = asyncio.run(catch_up(home_b, port, args.events, args.timeout))
+            finally:
+                server.send_signal(signal.SIGTERM)
+                try:
+                    server.wait(30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+                log.close()
+
+    rate = result["received"] / result["elapsed"]
+    print(f"catch-up ({where}):")
+    print(
+        f"  {int(result['received'])} events in {result['elapsed']:.1f} s "
+        f"(stored {int(result['stored'])}"
+        f"{', subscription overflowed' if result['overflowed'] else ''})"
+    )
+    print(f"  rate:                      {rate:8.0f} events/s  ratio {rate / baseline:.2f}")
+    print(f"  time to first event:       {result['first'] * 1000:8.0f} ms")
+    print(
+        f"  B loop stall (5 ms probe): max {result['stall_max'] * 1000:.1f} ms,"
+        f" p99 {result['stall_p99'] * 1000:.1f} ms"
+    )
+    print(
+        f"peak RSS: this process {peak_rss_mib(resource.RUSAGE_SELF):.0f} MiB,"
+        f" largest child {peak_rss_mib(resource.RUSAGE_CHILDREN):.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

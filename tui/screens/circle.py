@@ -1,0 +1,236 @@
+"""The circle page: description, members, next meeting, resources and open questions.
+
+From here: meeting mode (m), questions and answers (q), the insights report (i),
+schedule a meeting (s), ask (a), join or leave (j), start the circle (c).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Static
+
+from peernode.circles import CircleState, Meeting
+from peernode.node import Node
+from tui.circle_text import NameOf, person, question_line, when_text
+from tui.dialogs.new_circle import NewCircle, NewCircleDialog
+from tui.screens.circle_base import CircleBase, Command
+from tui.screens.meeting import MeetingScreen
+from tui.screens.questions import QuestionsScreen
+from tui.screens.report import ReportScreen
+from tui.text import Clock
+
+SHOWN_QUESTIONS = 20
+
+
+def about_text(state: CircleState, me: bytes | None) -> str:
+    facts = [f"#{state.slug}"]
+    if state.topic:
+        facts.append(f"topic: {state.topic}")
+    if state.rhythm:
+        facts.append(state.rhythm.describe())
+    if state.language:
+        facts.append(f"language: {state.language}")
+    lines = [" · ".join(facts), "", state.description or "(no description yet)", ""]
+    if me is not None and state.is_member(me):
+        lines.append("✓ You are a member (j to leave).")
+    else:
+        lines.append("You are not a member yet: press j to join.")
+    return "\n".join(lines)
+
+
+def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes | None) -> str:
+    if meeting is None:
+        return "No meeting scheduled.\nPress s to schedule one: anyone in the circle can."
+    lines = [when_text(meeting, now)]
+    details = [meeting.place] if meeting.place else []
+    details.append(f"{meeting.duration_minutes} min")
+    if meeting.facilitator:
+        details.append(f"facilitator {name_of(meeting.facilitator)}")
+    lines.append(" · ".join(details))
+    agenda = meeting.agenda
+    if agenda.coursework:
+        lines.append(f"Coursework: {agenda.coursework}")
+    if agenda.activity:
+        lines.append(f"Activity: {agenda.activity.describe()}")
+    answers = [rsvp.answer for rsvp in meeting.rsvps]
+    counts = ", ".join(f"{answers.count(a)} {a}" for a in ("yes", "maybe", "no") if a in answers)
+    mine = meeting.rsvp_of(me) if me is not None else None
+    lines.append(f"RSVPs: {counts or 'none yet'}" + (f" · you: {mine}" if mine else ""))
+    if meeting.attendees or meeting.checkins:
+        lines.append(f"Here: {len(meeting.attendees)} · check-ins: {len(meeting.checkins)}")
+    lines.append("Press m for meeting mode.")
+    return "\n".join(lines)
+
+
+def resources_text(state: CircleState, name_of: NameOf) -> str:
+    lines = []
+    for link in state.resources:
+        lines.append(f"• {link.title or link.url}")
+        if link.title:
+            lines.append(f"  {link.url}")
+    for shared in state.shared_resources:
+        tags = " ".join(f"#{tag}" for tag in shared.tags)
+        title = shared.title or shared.url
+        lines.append(f"• {title} (shared by {name_of(shared.author)}) {tags}".rstrip())
+        if shared.title:
+            lines.append(f"  {shared.url}")
+    return "\n".join(lines) or "No resources yet."
+
+
+def members_text(state: CircleState, name_of: NameOf, me: bytes | None) -> str:
+    lines = [f"• {person(member.key, name_of, me)}" for member in state.members]
+    return "\n".join(lines) or "Nobody yet."
+
+
+def questions_text(state: CircleState, name_of: NameOf) -> str:
+    open_questions = state.questions_with("open")
+    lines = [f"? {question_line(q, name_of)}" for q in open_questions[:SHOWN_QUESTIONS]]
+    if len(open_questions) > SHOWN_QUESTIONS:
+        lines.append(f"… and {len(open_questions) - SHOWN_QUESTIONS} more")
+    if not lines:
+        lines.append("No open question.")
+    lines.append("Press q for all questions, a to ask.")
+    return "\n".join(lines)
+
+
+class CirclePage(CircleBase):
+    """One circle at a glance; everything else about it is a key away."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "meeting", "Meeting mode"),
+        Binding("q", "questions", "Questions"),
+        Binding("i", "report", "Report"),
+        Binding("s", "schedule", "Schedule"),
+        Binding("a", "ask", "Ask"),
+        Binding("j", "join", "Join / leave", show=False),
+        Binding("c", "start", "Start this circle"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(
+        self, node: Node, circle: str, *, clock: Clock, start: NewCircle | None = None
+    ) -> None:
+        super().__init__(node, circle, clock=clock)
+        self.start = start
+        """A circle to start (create) as soon as the page opens."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="circle-page"):
+            with VerticalScroll(id="circle-left"):
+                yield Static("Loading…", id="circle-about", classes="circle-box", markup=False)
+                yield Static("", id="circle-next", classes="circle-box", markup=False)
+                yield Static("", id="circle-resources", classes="circle-box", markup=False)
+            with VerticalScroll(id="circle-right"):
+                yield Static("", id="circle-members", classes="circle-box", markup=False)
+                yield Static("", id="circle-questions", classes="circle-box", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#circle-about").border_title = f"#{self.circle}"
+        self.query_one("#circle-next").border_title = "Next meeting"
+        self.query_one("#circle-left").focus()
+        if self.start is not None:
+            self._start(self.start)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start":
+            return not self.exists  # only offered until the circle exists
+        if action in ("meeting", "questions", "report", "schedule", "ask", "join"):
+            return self.exists
+        return True
+
+    def show(self, state: CircleState) -> None:
+        about = self.query_one("#circle-about", Static)
+        boxes = ["#circle-next", "#circle-resources", "#circle-right"]
+        for selector in boxes:
+            self.query_one(selector).display = state.exists
+        if not state.exists:
+            about.border_title = f"#{self.circle}"
+            about.update(
+                f"#{self.circle} is not a study circle yet: it has notes, but no description, "
+                "members or meetings.\n\nPress c to start it as a study circle."
+            )
+            self.refresh_bindings()
+            return
+        me = self.me
+        about.border_title = state.title
+        about.update(about_text(state, me))
+        self.query_one("#circle-next", Static).update(
+            meeting_text(state.next_meeting(self.clock()), self.clock(), self.name_of, me)
+        )
+        resources = self.query_one("#circle-resources", Static)
+        resources.border_title = f"Resources ({len(state.resources) + len(state.shared_resources)})"
+        resources.update(resources_text(state, self.name_of))
+        members = self.query_one("#circle-members", Static)
+        members.border_title = f"Members ({len(state.members)})"
+        members.update(members_text(state, self.name_of, me))
+        questions = self.query_one("#circle-questions", Static)
+        questions.border_title = f"Open questions ({len(state.questions_with('open'))})"
+        questions.update(questions_text(state, self.name_of))
+        self.refresh_bindings()
+
+    def palette_commands(self) -> list[Command]:
+        here = f"#{self.circle}"
+        return [
+            (f"Circle: meeting mode of {here}", "Run the meeting together", self.action_meeting),
+            (f"Circle: questions of {here}", "Open, answered, resolved", self.action_questions),
+            (f"Circle: insights report of {here}", "Show and export", self.action_report),
+            (f"Circle: schedule a meeting of {here}", "With a facilitator", self.action_schedule),
+            (f"Circle: ask {here} a question", "Anyone can answer", self.action_ask),
+            (f"Circle: join or leave {here}", "Membership is yours", self.action_join),
+            (f"Circle: start {here} as a study circle", "Describe it", self.action_start),
+        ]
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_meeting(self) -> None:
+        if self.needs_circle():
+            self.app.push_screen(MeetingScreen(self.node, self.circle, clock=self.clock))
+
+    def action_questions(self) -> None:
+        if self.needs_circle():
+            self.app.push_screen(QuestionsScreen(self.node, self.circle, clock=self.clock))
+
+    def action_report(self) -> None:
+        if self.needs_circle():
+            self.app.push_screen(ReportScreen(self.node, self.circle, clock=self.clock))
+
+    def action_join(self) -> None:
+        if not self.needs_circle() or self.state is None:
+            return
+        me = self.me
+        if me is not None and self.state.is_member(me):
+            self.publish(f"You left #{self.circle}.", lambda: self.node.leave_circle(self.circle))
+        else:
+            self.publish(f"You joined #{self.circle}.", lambda: self.node.join_circle(self.circle))
+
+    def action_start(self) -> None:
+        if self.exists:
+            self.notify(f"#{self.circle} is a study circle already.", markup=False)
+            return
+        self.app.push_screen(NewCircleDialog(self.circle), self._start)
+
+    def _start(self, new: NewCircle | None) -> None:
+        if new is None:
+            return
+        if new.slug != self.circle:
+            self.circle = new.slug
+            self._reload_pending = False
+        self.publish(f"Study circle #{new.slug} started.", lambda: create_circle(self, new))
+
+
+async def create_circle(screen: CircleBase, new: NewCircle) -> None:
+    await screen.node.create_circle(
+        new.slug,
+        name=new.name,
+        topic=new.topic,
+        description=new.description,
+        resources=new.resources,
+        rhythm=new.rhythm,
+    )
+    screen.changed()
