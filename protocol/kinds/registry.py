@@ -21,8 +21,9 @@ class KindSpec:
 
     name: the kind string. needs_circle: True when the event must name a
     circle, False when it must not (circle ""). refs: the reference names it
-    may carry; required_refs: those it must carry. check_body: raises InvalidEvent for a bad body; fields it does
-    not know are tolerated so newer clients can add them.
+    may carry; required_refs: those it must carry. check_body: raises
+    InvalidEvent for a bad body; fields it does not know are tolerated so
+    newer clients can add them.
     """
 
     name: str

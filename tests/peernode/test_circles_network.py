@@ -26,10 +26,14 @@ async def room_node(
         yield node
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.1)
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll `check` (a query of the node's state) until it holds, for at most 30 s."""
+    try:
+        async with asyncio.timeout(30):
+            while not await check():  # noqa: ASYNC110 - polling another node's state
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def address(node: Node) -> tuple[str, int]:
@@ -39,7 +43,7 @@ def address(node: Node) -> tuple[str, int]:
 
 
 async def test_the_circle_survives_its_organiser(tmp_path: Path) -> None:
-    async with room_node(tmp_path / "ben", "Ben") as ben:
+    async with room_node(tmp_path / "ben", "Ben") as ben:  # noqa: SIM117 - nodes stop in turn
         async with room_node(tmp_path / "cleo", "Cleo", peers=(address(ben),)) as cleo:
             async with room_node(tmp_path / "ada", "Ada", peers=(address(ben),)) as ada:
                 await ada.create_circle("sql-basics", name="SQL basics", topic="databases")
