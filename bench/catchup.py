@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import resource
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +32,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from peernode.home import Home
+from peernode.loopwatch import LoopWatch
+
+# Node.start_network() imports the networking modules (aiohttp) on first use, a one-off
+# pause of a few hundred ms: done here so the loop figures are those of the catch-up.
+import peernode.network  # noqa: F401  isort: skip
 from peernode.network_config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from peernode.store import Store
@@ -101,42 +106,17 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float) 
     raise SystemExit("node A did not start listening")
 
 
-class Probe:
-    """A task that sleeps PROBE_PERIOD in a loop and records how late it wakes up."""
-
-    def __init__(self) -> None:
-        self.lags: list[float] = []
-        self.recording = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(PROBE_PERIOD)
-            if self.recording:
-                self.lags.append(loop.time() - before - PROBE_PERIOD)
-
-
-async def catch_up(home_b: Home, port_a: int, count: int, timeout: float) -> dict[str, float]:
+async def catch_up(
+    home_b: Home, port_a: int, count: int, time_limit: float, diagnose: bool = False
+) -> dict[str, float]:
     config = NodeConfig(
-        network=NetworkConfig(
-            port=0, host="127.0.0.1", mdns=False, peers=(("127.0.0.1", port_a),)
-        )
+        network=NetworkConfig(port=0, host="127.0.0.1", mdns=False, peers=(("127.0.0.1", port_a),))
     )
-    probe = Probe()
+    probe = LoopWatch(period=PROBE_PERIOD, sample_stacks=diagnose)
     async with Node(home_b, config) as node:
         node.ensure_identity()
         subscription = node.subscribe()
+        probe.recording = False
         probe.start()
         await asyncio.sleep(0.1)
         probe.recording = True
@@ -144,8 +124,12 @@ async def catch_up(home_b: Home, port_a: int, count: int, timeout: float) -> dic
         first = 0.0
         received = 0
         await node.start_network()
-        deadline = started + timeout
+        deadline = started + time_limit
+        report = started + 5.0
         while received < count and time.perf_counter() < deadline:
+            if time.perf_counter() > report:
+                report += 5.0
+                print(f"  ... {received} events after {report - 5 - started:.0f} s", flush=True)
             try:
                 await asyncio.wait_for(subscription.queue.get(), 1.0)
             except TimeoutError:
@@ -156,28 +140,45 @@ async def catch_up(home_b: Home, port_a: int, count: int, timeout: float) -> dic
             if subscription.overflowed:  # fell behind (never seen): count what is stored
                 received = await node.event_count()
         finished = time.perf_counter()
+        caught_up = LoopWatch.summary(probe.lags)
+        # Then until the link reports in sync: the follow-up reconciliation runs meanwhile.
+        synced = 0.0
+        while time.perf_counter() < finished + 30:
+            peers = (await node.status()).peers
+            if any(peer.linked and peer.in_sync for peer in peers):
+                synced = time.perf_counter()
+                break
+            await asyncio.sleep(0.05)
         probe.recording = False
         await probe.stop()
         stored = await node.event_count()
         node.unsubscribe(subscription)
+    if diagnose:
+        print(probe.report(), flush=True)
+    whole = LoopWatch.summary(probe.lags)
     return {
         "elapsed": finished - started,
         "first": (first or finished) - started,
         "received": received,
         "stored": stored,
-        "stall_max": max(probe.lags, default=0.0),
-        "stall_p99": statistics.quantiles(probe.lags, n=100)[98] if len(probe.lags) > 1 else 0.0,
+        "stall_max": caught_up[0],
+        "stall_p99": caught_up[1],
+        "synced": (synced - started) if synced else 0.0,
+        "sync_stall_max": whole[0],
+        "sync_stall_p99": whole[1],
         "overflowed": float(subscription.overflowed),
     }
 
 
-async def catch_up_in_process(home_a: Home, home_b: Home, count: int, timeout: float) -> dict[str, float]:
+async def catch_up_in_process(
+    home_a: Home, home_b: Home, count: int, time_limit: float, diagnose: bool
+) -> dict[str, float]:
     net = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
     async with Node(home_a, NodeConfig(network=net)) as node_a:
         await node_a.start_network()
         status = await node_a.status()
         assert status.port is not None
-        return await catch_up(home_b, status.port, count, timeout)
+        return await catch_up(home_b, status.port, count, time_limit, diagnose)
 
 
 def peak_rss_mib(who: int) -> float:
@@ -189,10 +190,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--in-process", action="store_true", help="run node A in this process too")
+    parser.add_argument("--log", help="write node B's log (INFO) to this file")
     parser.add_argument(
-        "--in-process", action="store_true", help="run node A in this process too"
+        "--diagnose", action="store_true", help="print the loop stacks seen during stalls"
     )
     args = parser.parse_args()
+    if args.log:
+        logging.basicConfig(filename=args.log, level=logging.INFO)
 
     with tempfile.TemporaryDirectory() as tmp:
         home_a, home_b = Home(Path(tmp) / "a"), Home(Path(tmp) / "b")
@@ -204,7 +209,9 @@ def main() -> None:
 
         if args.in_process:
             where = "A and B in this process"
-            result = asyncio.run(catch_up_in_process(home_a, home_b, args.events, args.timeout))
+            result = asyncio.run(
+                catch_up_in_process(home_a, home_b, args.events, args.timeout, args.diagnose)
+            )
         else:
             where = "A a `peernode serve` subprocess, B in this process"
             port = free_port()
@@ -214,7 +221,9 @@ def main() -> None:
             server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
             try:
                 wait_listening(port, server, 120)
-                result = asyncio.run(catch_up(home_b, port, args.events, args.timeout))
+                result = asyncio.run(
+                    catch_up(home_b, port, args.events, args.timeout, args.diagnose)
+                )
             finally:
                 server.send_signal(signal.SIGTERM)
                 try:
@@ -234,9 +243,17 @@ def main() -> None:
     print(f"  rate:                      {rate:8.0f} events/s  ratio {rate / baseline:.2f}")
     print(f"  time to first event:       {result['first'] * 1000:8.0f} ms")
     print(
-        f"  B loop stall (5 ms probe): max {result['stall_max'] * 1000:.1f} ms,"
-        f" p99 {result['stall_p99'] * 1000:.1f} ms"
+        "  B loop stall (5 ms probe) until the last event:"
+        f" max {result['stall_max'] * 1000:.1f} ms, p99 {result['stall_p99'] * 1000:.1f} ms"
     )
+    if result["synced"]:
+        print(
+            f"  in sync after {result['synced']:.1f} s; loop stall up to then:"
+            f" max {result['sync_stall_max'] * 1000:.1f} ms,"
+            f" p99 {result['sync_stall_p99'] * 1000:.1f} ms"
+        )
+    else:
+        print("  the link did not report in sync within 30 s of the last event")
     print(
         f"peak RSS: this process {peak_rss_mib(resource.RUSAGE_SELF):.0f} MiB,"
         f" largest child {peak_rss_mib(resource.RUSAGE_CHILDREN):.0f} MiB"

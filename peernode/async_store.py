@@ -17,15 +17,19 @@ T = TypeVar("T")
 
 
 class AsyncStore:
-    """Runs every call of one Store on one worker thread, in submission order."""
+    """Runs every call of one Store on one worker thread, in submission order.
 
-    def __init__(self, path: Path) -> None:
+    check: see Store (a quick check of every page at open).
+    """
+
+    def __init__(self, path: Path, *, check: bool = False) -> None:
         self._path = path
+        self._check = check
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peernode-db")
         self._store: Store | None = None
 
     async def __aenter__(self) -> AsyncStore:
-        self._store = await self._submit(Store, self._path)
+        self._store = await self._submit(functools.partial(Store, self._path, check=self._check))
         return self
 
     async def __aexit__(

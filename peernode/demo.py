@@ -13,6 +13,7 @@ Rules of this file:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import shutil
@@ -141,7 +142,7 @@ class DemoRoom:
 
     async def start(self) -> None:
         """Start the members, link them, and return once the learner holds the circle
-        (or after sync_timeout: it then arrives a little later)."""
+        and their profiles (or after sync_timeout: they then arrive a little later)."""
         async with self._lock:
             if self._nodes or self.stopped:
                 raise NodeError("a demo room starts only once")
@@ -224,7 +225,8 @@ class DemoRoom:
         deadline = loop.time() + self.sync_timeout
         while loop.time() < deadline:
             events = await self.learner.circle_events(DEMO_CIRCLE)
-            if sum(1 for event in events if event.author in self._keys) >= count:
+            named = {profile.key for profile in self.learner.profiles()}
+            if self._keys <= named and sum(event.author in self._keys for event in events) >= count:
                 return
             await asyncio.sleep(0.05)
         log.warning("the demo circle did not reach the learner in %.0f s", self.sync_timeout)
@@ -261,13 +263,12 @@ class DemoRoom:
         """Now and then a member writes; a note by the learner gets an answer soon."""
         while True:
             event: Event | None = None
-            try:
-                event = await asyncio.wait_for(
-                    self._learner_posts.get(), self._rng.uniform(*self.interval)
-                )
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._rng.uniform(*self.interval)):
+                    event = await self._learner_posts.get()
+            if event is not None:
                 await asyncio.sleep(self._rng.uniform(*self.answer_delay))
-            except TimeoutError:
-                pass
             try:
                 await (self._say_something() if event is None else self._answer(event))
             except NodeError as exc:

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, Final, Self, TypeAlias
 
 from zeroconf import (
+    BadTypeInNameException,
     DNSQuestionType,
     InterfaceChoice,
     IPVersion,
@@ -595,7 +596,14 @@ class Discovery:
         azc = self._azc
         if azc is None:
             return False, None
-        info = AsyncServiceInfo(self._type, name)
+        try:
+            info = AsyncServiceInfo(self._type, name)
+        except BadTypeInNameException:
+            # A spoofed PTR may name an instance zeroconf refuses (a control character, a
+            # label over 63 bytes, our type in other letter case). Not a peer; and False
+            # keeps any hint a genuine record made under the same lower-cased key.
+            log.debug("mDNS: skipping %r: not a valid instance name", name)
+            return False, None
         try:
             # QM: several nodes on one host share UDP port 5353, so a unicast (QU) reply
             # would land on whichever socket the kernel picks, not necessarily ours.

@@ -21,3 +21,19 @@ class BadInput(NodeError):
 
 class StorageError(NodeError):
     """The database cannot be opened, read or written."""
+
+
+class StorageUnwritable(StorageError):
+    """Writes fail for now (disk full, read-only); reads still work, nothing is damaged."""
+
+
+class DiskFull(StorageUnwritable):
+    """The file system holding the database has no space left."""
+
+
+class ReadOnlyStorage(StorageUnwritable):
+    """The database file or its file system is read-only."""
+
+
+class StorageDamaged(StorageError):
+    """The database file is corrupt: `peernode repair` sets it aside and salvages it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from protocol.identity import SigningKey
 HOME_ENV: Final = "PEERNODE_HOME"
 KEY_FILE: Final = "identity.key"
 DB_FILE: Final = "peernode.db"
+DB_COMPANIONS: Final = ("-wal", "-shm")
+"""SQLite's files beside the database: they belong to it and move with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,38 @@ class Home:
     def runtime_path(self) -> Path:
         """Where a running node writes its address for the CLI to find."""
         return self.path / "node.json"
+
+    def database_files(self, path: Path | None = None) -> list[Path]:
+        """The database at `path` (default: this home's) and those of its companions present."""
+        path = path or self.db_path
+        companions = [path.with_name(path.name + suffix) for suffix in DB_COMPANIONS]
+        return [path, *(companion for companion in companions if companion.exists())]
+
+    def replace_database(self, fresh: Path, stamp: str) -> Path:
+        """Move the database aside to `peernode.db.damaged-<stamp>` (its -wal and -shm
+        too, renamed alike, so SQLite still reads them together) and put the database
+        at `fresh` in its place; returns where the old one went.
+
+        The companions move first: a -wal left beside the new file would be replayed
+        into it. `fresh` must have no -wal or -shm of its own (closed cleanly).
+        """
+        aside = self.db_path.with_name(f"{DB_FILE}.damaged-{stamp}")
+        number = 1
+        while any(aside.with_name(aside.name + s).exists() for s in ("", *DB_COMPANIONS)):
+            number += 1
+            aside = self.db_path.with_name(f"{DB_FILE}.damaged-{stamp}-{number}")
+        try:
+            for suffix in (*DB_COMPANIONS, ""):
+                current = self.db_path.with_name(DB_FILE + suffix)
+                if current.exists():
+                    os.replace(current, aside.with_name(aside.name + suffix))
+            os.replace(fresh, self.db_path)
+            _fsync_directory(self.path)
+        except OSError as exc:
+            raise NodeError(
+                f"cannot move the database aside in {self.path}: {exc.strerror}"
+            ) from exc
+        return aside
 
     def ensure(self) -> Home:
         try:
@@ -73,19 +108,36 @@ class Home:
         # Write aside, then link into place: the key appears whole or not at all,
         # and link() fails rather than replace a key that already exists.
         temp = self.path / f".{KEY_FILE}.{os.getpid()}.tmp"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                if os.write(fd, data) != len(data):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             os.link(temp, self.key_path)
+            _fsync_directory(self.path)
         except FileExistsError:
             raise IdentityExists(f"{self.key_path} exists; refusing to overwrite a key") from None
+        except OSError as exc:
+            raise NodeError(
+                f"cannot save a new identity key in {self.path}: {exc.strerror}"
+            ) from exc
         finally:
             temp.unlink(missing_ok=True)
         return key
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make renames and links in `path` survive a power cut (where directories open)."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def key_pem(key: SigningKey) -> bytes:

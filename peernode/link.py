@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 PATH: Final = "/peernode/1"
 TAG_OVERHEAD: Final = 16
+FLUSH_ON_CLOSE: Final = 0.5
+"""Seconds a closing link keeps sending what is already queued."""
 
 
 class LinkError(Exception):
@@ -61,7 +63,13 @@ class Link:
         self.outbound = outbound
         self.remote_host = remote_host
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(config.send_queue_frames)
+        # Bulk sends (send()) wait while the queue holds this many frames, so the rest of
+        # the queue stays free for gossip messages queued with send_nowait().
+        self._bulk_limit = max(1, config.send_queue_frames // 2)
+        self._room = asyncio.Event()
+        self._room.set()
         self._writer: asyncio.Task[None] | None = None
+        self._closed = False
         self.close_reason = ""
 
     @property
@@ -78,17 +86,33 @@ class Link:
         way = "out" if self.outbound else "in"
         return f"Link({fingerprint(self.key)}, {way}, {self.remote_host})"
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def send_nowait(self, payload: bytes) -> bool:
-        """Queue a message; False when the queue is full (the peer is too slow)."""
+        """Queue a message; False when the queue is full (the peer is too slow).
+
+        On a closed link the message is dropped (True: the link is not slow, it is gone).
+        """
+        if self._closed:
+            return True
         try:
             self._queue.put_nowait(payload)
         except asyncio.QueueFull:
             return False
         return True
 
-    async def send(self, payload: bytes) -> None:
-        """Queue a message, waiting for room: backpressure for bulk transfers."""
-        await self._queue.put(payload)
+    async def send(self, payload: bytes) -> bool:
+        """Queue a message, waiting while half the queue is taken: backpressure for bulk
+        transfers that leaves room for gossip. False (and dropped) once the link is closed."""
+        while not self._closed and self._queue.qsize() >= self._bulk_limit:
+            self._room.clear()
+            await self._room.wait()
+        if self._closed:
+            return False
+        self._queue.put_nowait(payload)
+        return True
 
     async def run(self, on_payload: Callable[[bytes], None]) -> None:
         """Read until the link closes; `on_payload` gets each decrypted message."""
@@ -111,10 +135,20 @@ class Link:
 
     async def close(self, reason: str) -> None:
         self.close_reason = self.close_reason or reason
-        if self._writer is not None and self._writer is not asyncio.current_task():
-            self._writer.cancel()
+        self._closed = True
+        self._room.set()  # bulk senders waiting for room give up
+        writer = self._writer
+        if writer is not None and writer is not asyncio.current_task() and not writer.done():
+            # What is queued (a Disconnect, the addresses of a refusal) goes out first,
+            # for a short while: a peer that stopped reading does not hold the close up.
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(None)
+            try:
+                await asyncio.wait({writer}, timeout=FLUSH_ON_CLOSE)
+            finally:
+                writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+                await writer
         self._channel.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._ws.close(), 2.0)
@@ -122,10 +156,14 @@ class Link:
     async def _write_loop(self) -> None:
         try:
             while (payload := await self._queue.get()) is not None:
+                if self._queue.qsize() < self._bulk_limit:
+                    self._room.set()
                 await self._ws.send_bytes(self._channel.send(payload))
         except (ConnectionError, ProtocolError, RuntimeError) as exc:
             log.debug("%r: write failed: %s", self, exc)
             self.close_reason = self.close_reason or f"write failed: {exc}"
+            self._closed = True
+            self._room.set()
             await self._ws.close()
 
 

@@ -14,9 +14,9 @@ import contextlib
 import errno
 import logging
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from peernode.link import Link, LinkError, LinkFactory
 from peernode.network_config import DEFAULT_PORT, NetworkConfig
 from peernode.views import PeerStatus
 from protocol import wire
+from protocol.event import Event, event_id
 from protocol.gossip import (
     Close,
     Dial,
@@ -42,12 +43,34 @@ from protocol.reconcile import ItemIndex
 from protocol.wire import PeerAddress
 
 if TYPE_CHECKING:
-    from peernode.node import Node
+    from peernode.node import IngestResult, Node
 
 log = logging.getLogger(__name__)
 
 STORED_CHUNK = 500
+"""Events read from the store at a time to answer a peer's Want."""
+MAX_STORED_QUEUED = 16_384
+"""Ids a peer may have waiting to be sent from the store; more are dropped (it asks again)."""
+VERIFY_MERGE = 1024
+"""Most received events handed to the node in one ingest (several Verify actions merged)."""
+VERIFY_RUNNING = 2
+"""Ingests in progress per peer: one is verified while the one before is stored."""
 COUNTER_FLUSH_SECONDS = 10.0
+
+
+@dataclass(slots=True, eq=False)
+class _PeerWork:
+    """Per peer: Verify actions waiting for an ingest, and ids waiting to be sent from the store.
+
+    Each is worked off by at most one task per peer, so a fast or hostile peer makes
+    queues (bounded by the engine's windows and MAX_STORED_QUEUED), never piles of tasks.
+    """
+
+    verify: deque[list[bytes]] = field(default_factory=deque)
+    verifying: bool = False
+    stored: deque[list[bytes]] = field(default_factory=deque)
+    stored_ids: int = 0
+    sending: bool = False
 
 
 @dataclass(slots=True)
@@ -73,10 +96,15 @@ class Network:
         self._open: set[Link] = set()  # every open link, admitted or on its way out
         self._superseded: set[int] = set()
         self._dialing: set[tuple[str, int]] = set()
+        self._own_addresses: set[tuple[str, int]] = set()  # addresses that reached ourselves
         self._manual: dict[tuple[str, int], _ManualPeer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self._exchanged: Counter[bytes] = Counter()
+        self._work: dict[bytes, _PeerWork] = {}
+        # Ids of received events between ingest and the engine's stored(): the node
+        # announces them as new meanwhile, and they must not look posted here.
+        self._from_peers: set[bytes] = set()
         self._runner: web.AppRunner | None = None
         self._discovery: Discovery | None = None
         self._engine: GossipEngine | None = None
@@ -88,7 +116,8 @@ class Network:
 
     async def start(self) -> None:
         node = self._node
-        self._index = ItemIndex(await node.time_index())
+        # Sorting and summing a big index takes a while: not on the event loop.
+        self._index = await asyncio.to_thread(_load_index, await node.time_index())
         self._engine = GossipEngine(
             self_key=node.public_key,
             index=self._index,
@@ -200,9 +229,9 @@ class Network:
                     log.info("closing %r: %s", link, action.reason)
                     self._spawn(link.close(action.reason), "close link")
             elif isinstance(action, Verify):
-                self._spawn(self._verify(action.peer, action.raws), "verify events")
+                self._queue_verify(action.peer, action.raws)
             elif isinstance(action, SendStored):
-                self._spawn(self._send_stored(action.peer, action.ids), "send stored events")
+                self._queue_stored(action.peer, action.ids)
         self._wake.set()
 
     async def _timer_loop(self) -> None:
@@ -226,36 +255,149 @@ class Network:
                 while not subscription.queue.empty():
                     batch.append(subscription.queue.get_nowait())
                 assert self._index is not None
-                local = [event for event in batch if event.id not in self._index]
+                local = [
+                    event
+                    for event in batch
+                    if event.id not in self._index and event.id not in self._from_peers
+                ]
                 if local:
                     self.engine.publish(local, self._now())
                     self._flush()
         finally:
             self._node.unsubscribe(subscription)
 
-    async def _verify(self, peer: bytes, raws: list[bytes]) -> None:
-        result = await self._node.ingest(raws)
-        self.engine.stored(peer, result.new, self._now())
-        if result.rejected:
+    # -- received events: verify and store, in order, a few batches at a time --------------
+
+    def _peer_work(self, peer: bytes) -> _PeerWork:
+        work = self._work.get(peer)
+        if work is None:
+            work = self._work[peer] = _PeerWork()
+        return work
+
+    def _queue_verify(self, peer: bytes, raws: list[bytes]) -> None:
+        work = self._peer_work(peer)
+        work.verify.append(raws)
+        self._from_peers.update(event_id(raw) for raw in raws)
+        if not work.verifying:
+            work.verifying = True
+            self._spawn(self._verify_loop(peer, work), "verify events")
+
+    async def _verify_loop(self, peer: bytes, work: _PeerWork) -> None:
+        """Ingest the peer's Verify batches, merged up to VERIFY_MERGE events per ingest and
+        VERIFY_RUNNING ingests at once, and report each batch to the engine in order."""
+        running: deque[tuple[list[list[bytes]], asyncio.Task[IngestResult]]] = deque()
+        try:
+            while work.verify or running:
+                while work.verify and len(running) < VERIFY_RUNNING:
+                    group = [work.verify.popleft()]
+                    size = len(group[0])
+                    while work.verify and size + len(work.verify[0]) <= VERIFY_MERGE:
+                        size += len(work.verify[0])
+                        group.append(work.verify.popleft())
+                    merged = group[0] if len(group) == 1 else [r for b in group for r in b]
+                    running.append((group, asyncio.create_task(self._node.ingest(merged))))
+                group, task = running.popleft()
+                try:
+                    result = await task
+                except Exception as exc:  # report the batches anyway: their ids are forgotten
+                    log.error("ingest of %d events failed: %r", sum(map(len, group)), exc)
+                    result = None
+                await self._report(peer, group, result)
+        finally:
+            work.verifying = False
+            for _, task in running:
+                task.cancel()
+            await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+            if not work.verify:
+                self._forget_work(peer, work)
+
+    async def _report(
+        self, peer: bytes, group: list[list[bytes]], result: IngestResult | None
+    ) -> None:
+        """engine.stored() (and rejected()) once per Verify batch of `group`, in order."""
+        new: list[list[Event]] = [[] for _ in group]
+        bad = [0] * len(group)
+        if result is not None and len(group) == 1:
+            new[0], bad[0] = result.new, len(result.rejected)
+        elif result is not None:
+            where = {raw: i for i, batch in enumerate(group) for raw in batch}
+            for event in result.new:
+                new[where[event.raw]].append(event)
+            for rejected in result.rejected:
+                bad[where[rejected.raw]] += 1
+        if result is not None and result.rejected:
             log.info(
                 "%d bad events from %s: %s",
                 len(result.rejected),
                 peer.hex()[:16],
                 result.rejected[0].reason,
             )
-            self.engine.rejected(peer, len(result.rejected), self._now())
-        self._exchanged[peer] += len(result.new)
-        self._flush()
+        for i, batch in enumerate(group):
+            if i:
+                await asyncio.sleep(0)  # a big group is reported over several loop steps
+            if self._engine is None:
+                return
+            now = self._now()
+            self.engine.stored(peer, new[i], now)
+            if bad[i]:
+                self.engine.rejected(peer, bad[i], now)
+            self._from_peers.difference_update(event_id(raw) for raw in batch)
+            self._exchanged[peer] += len(new[i])
+            self._flush()
+        self._settle_index()
 
-    async def _send_stored(self, peer: bytes, ids: list[bytes]) -> None:
+    def _settle_index(self) -> None:
+        """Merge the ids just added into the sorted index now, a batch at a time, rather
+        than all at once at the next reconciliation (a long stall after a big catch-up)."""
+        if self._index is not None and len(self._index):
+            self._index.position((0, b""))
+
+    # -- answering Wants from the store ---------------------------------------------------
+
+    def _queue_stored(self, peer: bytes, ids: list[bytes]) -> None:
+        work = self._peer_work(peer)
+        if work.stored_ids + len(ids) > MAX_STORED_QUEUED:
+            log.info(
+                "dropping a request of %d events from %s: too many queued",
+                len(ids),
+                peer.hex()[:16],
+            )
+            return
+        work.stored.append(ids)
+        work.stored_ids += len(ids)
+        if not work.sending:
+            work.sending = True
+            self._spawn(self._send_stored_loop(peer, work), "send stored events")
+
+    async def _send_stored_loop(self, peer: bytes, work: _PeerWork) -> None:
+        try:
+            while work.stored:
+                ids = work.stored.popleft()
+                work.stored_ids -= len(ids)
+                if not await self._send_stored(peer, ids):
+                    work.stored.clear()
+                    work.stored_ids = 0
+        finally:
+            work.sending = False
+            self._forget_work(peer, work)
+
+    async def _send_stored(self, peer: bytes, ids: list[bytes]) -> bool:
+        """Stream these events in chunks, waiting for room on the link; False if it closed."""
         for start in range(0, len(ids), STORED_CHUNK):
             raws = await self._node.raw_events(ids[start : start + STORED_CHUNK])
             link = self._links.get(peer)
             if link is None:
-                return
+                return False
             for frame in wire.events_frames(raws, self._config.link.max_frame_bytes):
-                await link.send(frame)
+                if not await link.send(frame):
+                    return False
             self._exchanged[peer] += len(raws)
+        return True
+
+    def _forget_work(self, peer: bytes, work: _PeerWork) -> None:
+        idle = not (work.verifying or work.verify or work.sending or work.stored)
+        if idle and self._work.get(peer) is work:
+            del self._work[peer]
 
     # -- links --------------------------------------------------------------------
 
@@ -331,6 +473,15 @@ class Network:
             return None
         finally:
             self._dialing.discard(target)
+        if link.key == self._node.public_key:
+            # Our own address (announced back to us, or given by mistake): never again.
+            await link.close("that address is this node itself")
+            if target not in self._own_addresses:
+                self._own_addresses.add(target)
+                log.info("%s:%d is this node itself: not linking to it", *target)
+            self.engine.dial_failed(address, self._now())
+            self._flush()
+            return None
         self._spawn(self._run_link(link), f"link {link!r}")
         return link
 
@@ -343,6 +494,7 @@ class Network:
             raise NodeError(str(exc)) from exc
         if link.key == self._node.public_key:
             await link.close("that address is this node itself")
+            self._own_addresses.add((host, port))
             raise BadInput(f"{host}:{port} is this node itself")
         self._manual[(host, port)] = _ManualPeer(host, port, key=link.key)
         self._spawn(self._run_link(link), f"link {link!r}")
@@ -353,6 +505,9 @@ class Network:
         while True:
             now = self._now()
             for peer in list(self._manual.values()):
+                if (peer.host, peer.port) in self._own_addresses:
+                    del self._manual[(peer.host, peer.port)]
+                    continue
                 linked = peer.key is not None and peer.key in self._links
                 if linked or now < peer.next_try or (peer.host, peer.port) in self._dialing:
                     continue
@@ -415,3 +570,11 @@ class Network:
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("task %s failed: %r", task.get_name(), exc, exc_info=exc)
+
+
+def _load_index(items: list[tuple[int, bytes]]) -> ItemIndex:
+    """The reconciliation index, sorted and summed (run on a thread)."""
+    index = ItemIndex(items)
+    if items:
+        index.position((0, b""))  # a query merges what was added
+    return index

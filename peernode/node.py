@@ -27,7 +27,7 @@ from peernode.circles import (
     who_can_help,
 )
 from peernode.clock import now_ms
-from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity
+from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.home import Home
 from peernode.network_config import NetworkConfig
 from peernode.report import Report
@@ -54,12 +54,15 @@ PUMP_BATCH = 2000
 class NodeConfig:
     """How a node runs. watch_interval: how often to look for events that other
     processes (a CLI command beside a running node) wrote to the same database.
-    network: links and discovery, started by start_network(); None = offline."""
+    network: links and discovery, started by start_network(); None = offline.
+    check_storage: check every page of the database at open, so a damaged file is
+    reported at start-up (one-shot CLI commands skip it and find damage on use)."""
 
     verify_workers: int | None = None
     watch_interval: float = 0.2
     watch: bool = True
     network: NetworkConfig | None = None
+    check_storage: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ class Node:
     def __init__(self, home: Home, config: NodeConfig | None = None) -> None:
         self.home = home
         self.config = config or NodeConfig()
-        self._store = AsyncStore(home.db_path)
+        self._store = AsyncStore(home.db_path, check=self.config.check_storage)
         self._pool = VerifierPool(workers=self.config.verify_workers)
         self._key: SigningKey | None = None
         self._profiles: dict[bytes, Profile] = {}
@@ -119,6 +122,7 @@ class Node:
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
+        self._storage_problem: str | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -131,6 +135,7 @@ class Node:
             for raw in await self._store.call(self._store.sync.latest_of_kind, kinds.PROFILE):
                 self._remember_profile(load_verified(raw))
             self._seen_seq = await self._store.call(self._store.sync.max_seq)
+            self._storage_problem = await self._store.call(self._store.sync.unwritable_reason)
         except BaseException:
             # __aexit__ never runs when __aenter__ fails: release the threads here.
             self._pool.close()
@@ -146,13 +151,15 @@ class Node:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.stop_network()
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-        self._pool.close()
-        await self._store.__aexit__(exc_type, exc, tb)
+        try:
+            await self.stop_network()
+        finally:
+            if self._watcher is not None:
+                self._watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._watcher
+            self._pool.close()
+            await self._store.__aexit__(exc_type, exc, tb)
 
     # -- networking ---------------------------------------------------------------
 
@@ -204,10 +211,29 @@ class Node:
         return await self._store.call(self._store.sync.known_peers)
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
-        await self._store.call(self._store.sync.remember_peer, key, name, host, port, now_ms())
+        """Best effort: a peer not remembered (disk full, ...) is found again by discovery."""
+        try:
+            await self._store.call(self._store.sync.remember_peer, key, name, host, port, now_ms())
+        except StorageError as exc:
+            self._storage_failed(exc)
 
     async def add_exchanged(self, counts: dict[bytes, int]) -> None:
-        await self._store.call(self._store.sync.add_exchanged, counts, now_ms())
+        """Best effort: counters are statistics, never a reason to stop."""
+        try:
+            await self._store.call(self._store.sync.add_exchanged, counts, now_ms())
+        except StorageError as exc:
+            self._storage_failed(exc)
+
+    @property
+    def storage_problem(self) -> str | None:
+        """Why the last write failed (disk full, read-only, damaged), until one succeeds."""
+        return self._storage_problem
+
+    def _storage_failed(self, exc: StorageError, *, say: bool = True) -> None:
+        """Note why a write failed; `say`: log it too (when nobody gets the error)."""
+        if say and str(exc) != self._storage_problem:
+            log.warning("%s", exc)
+        self._storage_problem = str(exc)
 
     # -- identity and profiles ----------------------------------------------------
 
@@ -330,17 +356,37 @@ class Node:
         """Take events received from elsewhere: drop known ids first, then verify, then store."""
         # Exact copies collapse here; a forged copy (same content, other bytes)
         # must not shadow the genuine one, so only stored ids count as known.
+        # When the store cannot take them (disk full, read-only, damaged), nothing
+        # is stored and nothing raised: the sender's gossip forgets these ids and
+        # offers them again later, so they arrive once the store works again.
         unique = {raw: event_id(raw) for raw in raws}
-        known = await self._store.call(self._store.sync.known_ids, list(set(unique.values())))
+        try:
+            known = await self._store.call(self._store.sync.known_ids, list(set(unique.values())))
+        except StorageError as exc:
+            self._storage_failed(exc)
+            return IngestResult(new=[], duplicates=0, rejected=[])
         fresh = [raw for raw, event_id_ in unique.items() if event_id_ not in known]
         good, bad = await self._pool.verify(fresh)
-        new = await self._store_new(good)
+        before = self._storage_problem
+        try:
+            new = await self._store_new(good)
+        except StorageError as exc:
+            if str(exc) != before:
+                log.warning("%s", exc)  # once, not for every batch refused
+            new = []
         return IngestResult(new=new, duplicates=len(raws) - len(fresh), rejected=bad)
 
     async def _store_new(self, events: Sequence[Event]) -> list[Event]:
         if not events:
             return []
-        rows = await self._store.call(self._store.sync.insert_events_seq, events, now_ms())
+        try:
+            rows = await self._store.call(self._store.sync.insert_events_seq, events, now_ms())
+        except StorageError as exc:
+            self._storage_failed(exc, say=False)  # the caller gets it
+            raise
+        if self._storage_problem is not None:
+            log.info("the database takes new events again")
+            self._storage_problem = None
         async with self._pump_lock:
             if rows and rows[0][0] == self._seen_seq + 1 and _contiguous(rows):
                 # Nobody else wrote in between: announce what we hold, no re-read.
@@ -474,10 +520,13 @@ class Node:
         await self._pump()
         while True:
             await asyncio.sleep(self.config.watch_interval)
-            current = await self._store.call(self._store.sync.data_version)
-            if current != version:
-                version = current
-                await self._pump()
+            try:
+                current = await self._store.call(self._store.sync.data_version)
+                if current != version:
+                    version = current
+                    await self._pump()
+            except StorageError as exc:  # a damaged page: say so, keep watching
+                self._storage_failed(exc)
 
     # -- study circles ------------------------------------------------------------------
 

@@ -1,18 +1,36 @@
-"""Event verification on a pool of threads: Ed25519 in `cryptography` releases the GIL."""
+"""Event verification off the event loop.
+
+Ed25519 in `cryptography` holds the GIL while it verifies, so threads neither use a second
+core nor leave the event loop alone: bulk work (a catch-up brings thousands of events) goes
+to worker processes, started the first time such work shows up. Small batches (a few
+pushed notes) are verified on a thread, which costs no hand-off to another process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from protocol.errors import RemoteProtocolError
 from protocol.event import Event, decode_event
 
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+log = logging.getLogger(__name__)
+
 CHUNK = 64  # events per task: big enough to amortise hand-off, small enough to spread
+BULK_BATCH = 128
+"""A batch at least this big is bulk work: worth sending to a worker process."""
+BULK_BEFORE_PROCESSES = 1024
+"""Bulk events seen before the worker processes are started (short bursts never start them)."""
+PARENT_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +53,41 @@ def verify_batch(raws: Sequence[bytes]) -> tuple[list[Event], list[Rejected]]:
     return good, bad
 
 
-class VerifierPool:
-    """Verifies batches of received events off the event loop, across cores."""
+def _ready() -> int:
+    return os.getpid()
 
-    def __init__(self, *, workers: int | None = None) -> None:
+
+def _worker_init(parent: int) -> None:
+    """In each worker process: exit as soon as the node's process is gone.
+
+    A node killed outright (SIGKILL, a crash) cannot stop its workers, and they would
+    otherwise wait on their queue forever.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
+
+
+class VerifierPool:
+    """Verifies batches of received events off the event loop, across cores.
+
+    workers: threads, and worker processes for bulk work (default: cores, at most 4).
+    processes: False keeps everything on threads (one core, and the GIL, for verification).
+    """
+
+    def __init__(self, *, workers: int | None = None, processes: bool = True) -> None:
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="peernode-verify")
+        self._use_processes = processes
+        self._processes: ProcessPoolExecutor | None = None
+        self._warming: list[Future[int]] = []
+        self._bulk = 0
 
     async def __aenter__(self) -> VerifierPool:
         return self
@@ -54,13 +101,78 @@ class VerifierPool:
         self.close()
 
     def close(self) -> None:
+        self._use_processes = False
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True, cancel_futures=True)
+            self._processes = None
+
+    @property
+    def processes_running(self) -> bool:
+        """True once worker processes take the bulk work."""
+        return self._process_pool() is not None
+
+    def _process_pool(self) -> ProcessPoolExecutor | None:
+        """The worker processes once they are up (None before, or when they cannot run)."""
+        if self._processes is None or not all(f.done() for f in self._warming):
+            return None
+        if any(f.cancelled() or f.exception() is not None for f in self._warming):
+            self._give_up_processes("a worker process did not start")
+            return None
+        return self._processes
+
+    def _note_bulk(self, count: int) -> None:
+        self._bulk += count
+        if self._processes is not None or not self._use_processes:
+            return
+        if self._bulk < BULK_BEFORE_PROCESSES:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            # spawn: a clean interpreter, never a fork of this threaded process.
+            context = multiprocessing.get_context("spawn")
+            self._processes = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=_worker_init,
+                initargs=(os.getpid(),),
+            )
+            # One task per worker starts them all now; batches use threads until they are up.
+            self._warming = [self._processes.submit(_ready) for _ in range(self.workers)]
+        except (OSError, RuntimeError) as exc:
+            self._give_up_processes(str(exc))
+
+    def _give_up_processes(self, reason: str) -> None:
+        log.warning("verifying on threads only: %s", reason)
+        self._use_processes = False
+        if self._processes is not None:
+            self._processes.shutdown(wait=False, cancel_futures=True)
+            self._processes = None
 
     async def verify(self, raws: Sequence[bytes]) -> tuple[list[Event], list[Rejected]]:
+        if not raws:
+            return [], []
+        executor: Executor = self._executor
+        if len(raws) >= BULK_BATCH:
+            self._note_bulk(len(raws))
+            executor = self._process_pool() or self._executor
+        try:
+            return await self._run(executor, raws)
+        except Exception as exc:  # BrokenProcessPool: a worker died (killed, out of memory)
+            if executor is self._executor:
+                raise
+            self._give_up_processes(f"a worker process failed ({exc!r})")
+            return await self._run(self._executor, raws)
+
+    async def _run(
+        self, executor: Executor, raws: Sequence[bytes]
+    ) -> tuple[list[Event], list[Rejected]]:
         loop = asyncio.get_running_loop()
         chunks = [raws[i : i + CHUNK] for i in range(0, len(raws), CHUNK)]
         results = await asyncio.gather(
-            *(loop.run_in_executor(self._executor, verify_batch, chunk) for chunk in chunks)
+            *(loop.run_in_executor(executor, verify_batch, chunk) for chunk in chunks)
         )
         good: list[Event] = []
         bad: list[Rejected] = []

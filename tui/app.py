@@ -8,6 +8,7 @@ work and report back with messages.
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from peernode.clock import now_ms
+from peernode.demo import DEMO_CIRCLE, DemoRoom
 from peernode.errors import NodeError
 from peernode.home import Home
 from peernode.network_config import NetworkConfig
@@ -23,7 +25,8 @@ from peernode.node import Node, NodeConfig
 from tui.adapter import CannotConnect, connect
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
-from tui.dialogs.info import DEMO, DOCTOR, InfoDialog
+from tui.dialogs.demo import DemoDialog
+from tui.dialogs.info import DOCTOR, InfoDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
@@ -32,6 +35,8 @@ from tui.text import Clock
 
 WATCH_INTERVAL = 0.1
 """How often the node looks for notes written by other processes (the CLI)."""
+
+log = logging.getLogger(__name__)
 
 
 class PeernodeApp(App[None]):
@@ -53,12 +58,16 @@ class PeernodeApp(App[None]):
         clock: Clock = now_ms,
         no_peer_after: float = 5.0,
         status_interval: float = 1.0,
+        demo: bool = False,
     ) -> None:
         super().__init__()
         self.node = node
         self.clock = clock
         self.no_peer_after = no_peer_after
         self.status_interval = status_interval
+        self.open_demo_at_start = demo
+        self.demo_room: DemoRoom | None = None
+        """The demo room, once opened: it stops when the app closes."""
 
     def on_mount(self) -> None:
         if self.node.has_profile():
@@ -105,8 +114,15 @@ class PeernodeApp(App[None]):
         self.push_screen(InfoDialog("No peer in sight?", DOCTOR))
 
     def action_open_demo(self) -> None:
-        """Hook for the demo room; for now it explains `peernode demo`."""
-        self.push_screen(InfoDialog("The demo room", DEMO))
+        if self.demo_room is not None:
+            self._show_demo()
+            return
+
+        def chosen(open_it: bool | None) -> None:
+            if open_it:
+                self._open_demo()
+
+        self.push_screen(DemoDialog(), chosen)
 
     def action_add_peer(self) -> None:
         def chosen(address: tuple[str, int] | None) -> None:
@@ -128,6 +144,51 @@ class PeernodeApp(App[None]):
                 timeout=10,
                 markup=False,
             )
+            return
+        if self.open_demo_at_start:
+            self._open_demo()
+
+    @work(group="demo", exit_on_error=False)
+    async def _open_demo(self) -> None:
+        """Start the demo room beside the node (it needs the node's networking)."""
+        if self.demo_room is not None:
+            return
+        if not self.node.online:
+            self.notify("The demo room needs networking, which is not running.", severity="error")
+            return
+        self.notify("Opening the demo room…", timeout=3)
+        room = self.demo_room = DemoRoom(self.node)
+        try:
+            await room.start()
+        except (NodeError, OSError) as exc:
+            self.demo_room = None
+            await room.stop()
+            self.notify(f"The demo room did not open: {exc}", severity="error", markup=False)
+            return
+        self._show_demo()
+
+    def _show_demo(self) -> None:
+        screen = self.main_screen
+        if self.demo_room is None or screen is None:
+            return
+        screen.demo_keys = self.demo_room.keys
+        if screen.circle != DEMO_CIRCLE:
+            screen.switch_circle(DEMO_CIRCLE)
+        self.notify(
+            "Learners marked (demo) are simulated; they leave when you quit. "
+            "Only notes you replied to stay.",
+            title="The demo room is open",
+            timeout=8,
+        )
+
+    async def on_unmount(self) -> None:
+        """The demo room closes with the app (networking first: nothing is relinked)."""
+        if self.demo_room is not None:
+            try:
+                await self.node.stop_network()
+                await self.demo_room.stop()
+            except (NodeError, OSError):
+                log.exception("the demo room did not close cleanly")
 
     @work(group="connect", exit_on_error=False)
     async def _connect(self, host: str, port: int) -> None:
@@ -140,12 +201,14 @@ class PeernodeApp(App[None]):
         self.notify(f"Linked to {host}:{port}.", timeout=4, markup=False)
 
 
-async def main(home: Home, config: NodeConfig | None = None) -> None:
-    """Run the node and the app together; closing the app stops the node cleanly."""
-    config = config or NodeConfig(watch_interval=WATCH_INTERVAL, network=NetworkConfig())
+async def main(home: Home, config: NodeConfig | None = None, *, demo: bool = False) -> None:
+    """Run the node and the app together; closing the app stops the node cleanly.
+    demo: open the demo room at once, with the node reachable only from this laptop."""
+    network = NetworkConfig(port=0, host="127.0.0.1", mdns=False) if demo else NetworkConfig()
+    config = config or NodeConfig(watch_interval=WATCH_INTERVAL, network=network)
     async with Node(home, config) as node:
-        await PeernodeApp(node).run_async()
+        await PeernodeApp(node, demo=demo).run_async()
 
 
-def run(home: Home) -> None:
-    asyncio.run(main(home))
+def run(home: Home, *, demo: bool = False) -> None:
+    asyncio.run(main(home, demo=demo))

@@ -13,6 +13,7 @@ import click
 from peernode.errors import NodeError
 from peernode.home import HOME_ENV, Home, resolve_home
 from peernode.node import Node, NodeConfig
+from protocol.errors import RemoteProtocolError
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,10 +46,13 @@ def home_from(ctx: click.Context, home: str | None) -> Home:
 
 
 def run_with_node(home: Home, work: Callable[[Node], Awaitable[T]]) -> T:
-    """Open the node offline (no networking), run `work`, close it."""
+    """Open the node offline (no networking), run `work`, close it.
+
+    No page check at open (it would slow every command on a big database):
+    damage shows up, with the way out, when a command reads a damaged page."""
 
     async def runner() -> T:
-        async with Node(home, NodeConfig(watch=False)) as node:
+        async with Node(home, NodeConfig(watch=False, check_storage=False)) as node:
             return await work(node)
 
     return asyncio.run(runner())
@@ -101,6 +105,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except NodeError as exc:
         click.echo(f"peernode: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except RemoteProtocolError as exc:  # only stored events are decoded here, unchecked
+        click.echo(
+            f"peernode: an event in the database does not decode ({exc}); the database"
+            " may be damaged: run 'peernode repair'",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("peernode: interrupted", err=True)

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from peernode.cli import circles, content, identity, network  # noqa: F401
+from peernode.cli import circles, content, demo, identity, network, repair  # noqa: F401

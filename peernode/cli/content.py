@@ -89,13 +89,29 @@ def _render(entry: FeedEntry) -> str:
 @cli.command("import")
 @home_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--progress",
+    "progress_lines",
+    is_flag=True,
+    help="Print 'stored N of M' after each batch is safely on disk (for scripts).",
+)
 @click.pass_context
-def import_(ctx: click.Context, home: str | None, file: Path) -> None:
-    """Sign and store notes from a JSON-lines file: {"circle": ..., "text": ...} per line."""
+def import_(ctx: click.Context, home: str | None, file: Path, progress_lines: bool) -> None:
+    """Sign and store notes from a JSON-lines file: {"circle": ..., "text": ...} per line.
+
+    Lines with a created_at give the same events every time: after an interrupted
+    import, running it again stores only what is missing."""
     notes = read_lines(file)
     started = time.monotonic()
 
+    def stored(done: int) -> None:
+        # The first `done` lines are committed (synchronous=FULL) before this prints.
+        click.echo(f"stored {done} of {len(notes)}")
+        sys.stdout.flush()
+
     async def work(node: Node) -> ImportSummary:
+        if progress_lines:
+            return await import_notes(node, notes, stored)
         if not sys.stderr.isatty():
             return await import_notes(node, notes)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn

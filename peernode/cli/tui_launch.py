@@ -5,7 +5,7 @@ from __future__ import annotations
 from peernode.home import Home
 
 
-def open_tui(home: Home) -> None:
+def open_tui(home: Home, *, demo: bool = False) -> None:
     from tui.app import run
 
-    run(home)
+    run(home, demo=demo)

@@ -206,14 +206,14 @@ def init_homes(names: dict[Path, str], timeout: float = 60) -> None:
 
 
 class StatusWatcher:
-    """Runs `status --json` in-process every `every` seconds behind `prefix`, keeps every answer.
+    """Runs `status --json` in-process every `every` seconds behind `prefix`; keeps every answer.
 
     The same CLI code as `peernode status --json`, minus a Python start-up per sample, so a
     test can both poll quickly and check that something never showed up in between polls.
     `samples` holds (time.monotonic() of the sample, status or None) in order.
     """
 
-    def __init__(self, home: Path, prefix: Sequence[str] = (), every: float = 0.2) -> None:
+    def __init__(self, home: Path, prefix: Sequence[str] = (), every: float = 0.25) -> None:
         self.samples: list[tuple[float, dict[str, Any] | None]] = []
         self._lock = threading.Lock()
         self.process = subprocess.Popen(
@@ -277,7 +277,7 @@ class PrefixedServe:
         port: int | None = None,
         peers: Sequence[str] = (),
         mdns: bool = True,
-        watch_every: float | None = 0.2,
+        watch_every: float | None = 0.25,
     ) -> None:
         self.home, self.name, self.prefix = home, name, tuple(prefix)
         if not (home / "identity.key").exists():
@@ -344,8 +344,12 @@ class PrefixedServe:
         return self.process.returncode
 
 
-def stop_all(nodes: Sequence[PrefixedServe], timeout: float = 20) -> None:
-    """SIGTERM every node at once (so none redials a peer that is leaving), then reap them."""
+def stop_all(nodes: Sequence[PrefixedServe], timeout: float = 3) -> None:
+    """SIGTERM every node at once, then reap them; SIGKILL whatever is left after `timeout`.
+
+    The short default is deliberate: a node stopped while linked can hang in its shutdown
+    (asyncio.wait_for in Network._timer_loop swallows the cancellation on Python 3.11).
+    """
     for node in nodes:
         if node.watcher is not None:
             node.watcher.stop()

@@ -2,7 +2,7 @@
 
 Each node runs `peernode --home H serve --port 7420` inside its own host and finds the others
 by real mDNS multicast across the bridge, with no --peer. `status` runs inside the node's host
-(the control API listens on that namespace's 127.0.0.1), sampled every 0.2 s by a
+(the control API listens on that namespace's 127.0.0.1), sampled every 0.25 s by a
 StatusWatcher; posting and reading the feed use the home directly, from the test process.
 
 The last tests need no namespaces: hostile connections to a node on loopback.
@@ -70,7 +70,7 @@ def room(lan: Lan, tmp_path: Path, names: dict[str, str]) -> Iterator[dict[str, 
             node.wait_started()
         yield nodes
     finally:
-        stop_all(list(nodes.values()), timeout=10)
+        stop_all(list(nodes.values()))
 
 
 def start(lan: Lan, tmp_path: Path, host: str, name: str, **kwargs: Any) -> PrefixedServe:
@@ -90,6 +90,13 @@ def fully_linked(lan: Lan, nodes: dict[str, PrefixedServe]) -> bool:
     )
 
 
+def wait_fully_linked(lan: Lan, nodes: dict[str, PrefixedServe], within: float, what: str) -> None:
+    try:
+        wait_for(lambda: fully_linked(lan, nodes), within, what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; links: {links(nodes)}") from None
+
+
 def links(nodes: dict[str, PrefixedServe]) -> str:
     """Who is linked to whom, for failure messages."""
     names = {node.key: host for host, node in nodes.items()}
@@ -102,6 +109,10 @@ def links(nodes: dict[str, PrefixedServe]) -> str:
 def feed_texts(home: Path) -> list[str]:
     lines = peernode(home, "feed", "--json").splitlines()
     return [json.loads(line)["body"].get("text", "") for line in lines]
+
+
+def wait_for_text(home: Path, text: str, within: float, what: str) -> None:
+    wait_for(lambda: text in feed_texts(home), within, what)
 
 
 def all_feed_ids(nodes: dict[str, PrefixedServe]) -> dict[str, list[str]]:
@@ -127,11 +138,13 @@ def tcp_passive_opens(lan: Lan, host: str) -> int:
 def test_three_hosts_link_by_mdns_alone_and_a_note_reaches_all(tmp_path: Path) -> None:
     names = {"a": "Ada", "b": "Ben", "c": "Cleo"}
     with Lan(list(names)) as lan, room(lan, tmp_path, names) as nodes:
-        wait_for(lambda: fully_linked(lan, nodes), 30, "all three to link by mDNS")
+        wait_fully_linked(lan, nodes, 30, "all three to link by mDNS")
 
         # The real `peernode status --json`, run inside each host, says the same.
-        for host, node in nodes.items():
-            status = node.cli_status()
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            answers = pool.map(PrefixedServe.cli_status, nodes.values())
+            statuses = dict(zip(nodes, answers, strict=True))
+        for host, status in statuses.items():
             assert status is not None, f"status --json failed in {host}"
             assert (status["port"], status["discovery"]) == (PORT, "on")
             others = {n.key: at(lan, h) for h, n in nodes.items() if h != host}
@@ -140,8 +153,7 @@ def test_three_hosts_link_by_mdns_alone_and_a_note_reaches_all(tmp_path: Path) -
         text = "the joins exercise: use LEFT JOIN"
         peernode(nodes["a"].home, "post", text, "--circle", "sql")
         for host in ("b", "c"):
-            home = nodes[host].home
-            wait_for(lambda h=home: text in feed_texts(h), 20, f"the note at {host}")
+            wait_for_text(nodes[host].home, text, 20, f"the note at {host}")
 
 
 # --- 2. partition and heal -----------------------------------------------------------------
@@ -161,7 +173,7 @@ def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
     names = {"a": "Ada", "b": "Ben", "c": "Cleo"}
     with Lan(list(names)) as lan, room(lan, tmp_path, names) as nodes:
         a, b, c = nodes.values()
-        wait_for(lambda: fully_linked(lan, nodes), 30, "all three to link by mDNS")
+        wait_fully_linked(lan, nodes, 30, "all three to link by mDNS")
 
         lan.cut("c")
         cut_at = time.monotonic()
@@ -202,7 +214,7 @@ def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
         converged = time.monotonic() - healed_at
         for host, ids in feeds.items():
             assert len(ids) == len(set(ids)), f"duplicates in {host}'s feed"
-        wait_for(lambda: fully_linked(lan, nodes), 30, f"all to re-link ({links(nodes)})")
+        wait_fully_linked(lan, nodes, 30, "all to re-link")
         print(
             f"cut noticed after {noticed:.1f} s, healed at {healed_at - cut_at:.1f} s,"
             f" converged {converged:.1f} s after healing"
@@ -252,18 +264,22 @@ def check_no_spoofed_link(
 @pytest.mark.slow
 @requires_netns
 def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None:
+    """Mallory announces Ada's key (TXT `k`) at her own address, where her own node listens.
+
+    A dial made on that hint expects Ada's key, so the handshake (which proves mallory's)
+    fails: nobody ever links mallory, nor "Ada" at mallory's address, and the real Ada stays
+    linked under her own address. /proc/net/snmp in mallory's host shows the dials happened.
+    """
     hosts = {"a": "Ada", "b": "Ben", "c": "Cleo", "mallory": "Mallory"}
     with Lan(list(hosts)) as lan:
         init_homes({tmp_path / host: name for host, name in hosts.items()})
-        ada = public_key(tmp_path / "a")  # `peernode id --json`
-        mallory_key = public_key(tmp_path / "mallory")
+        with ThreadPoolExecutor(2) as pool:  # `peernode id --json`
+            ada, mallory_key = pool.map(public_key, [tmp_path / "a", tmp_path / "mallory"])
         nodes: dict[str, PrefixedServe] = {}
         mallory: PrefixedServe | None = None
         try:
             # Mallory: her own node (no mDNS, no watcher: only dials reach it) ...
             mallory = start(lan, tmp_path, "mallory", "Mallory", mdns=False, watch_every=None)
-            runtime = tmp_path / "mallory" / "node.json"
-            wait_for(runtime.exists, 30, "mallory's node to listen")
             # ... and a record saying that Ada (her key) listens at mallory's address and port.
             spoof = lan.popen(
                 "mallory",
@@ -278,6 +294,7 @@ def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None
             ready, _, _ = select.select([spoof.stdout], [], [], 20)
             assert ready, "the spoof did not register within 20 s"
             assert spoof.stdout.readline().strip(), "the spoof did not register"
+            wait_for((tmp_path / "mallory" / "node.json").exists, 30, "mallory's node to listen")
             opens_before = tcp_passive_opens(lan, "mallory")
 
             # Phase 1: Ben and Cleo start while the spoof is the only "Ada" on the LAN. They
@@ -298,7 +315,7 @@ def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None
             # Phase 2: the real Ada arrives and links under her own address ...
             nodes["a"] = start(lan, tmp_path, "a", "Ada")
             nodes["a"].wait_started()
-            wait_for(lambda: fully_linked(lan, nodes), 30, f"Ada to link ({links(nodes)})")
+            wait_fully_linked(lan, nodes, 30, "Ada to link under her own address")
             # ... and stays linked there for 10 s while the spoof keeps being served.
             window = time.monotonic()
             while time.monotonic() < window + 10:
@@ -309,10 +326,10 @@ def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None
             check_no_spoofed_link(lan, nodes, phase1, ada, mallory_key)
             for host in ("b", "c"):
                 samples = [s for s in nodes[host].samples_since(window) if s is not None]
-                assert len(samples) >= 20, f"too few status samples from {host}"
+                assert len(samples) >= 10, f"too few status samples from {host}"
                 assert all(linked_of(s).get(ada) == at(lan, "a") for s in samples), host
         finally:
-            stop_all([*nodes.values(), *([mallory] if mallory else [])], timeout=10)
+            stop_all([*nodes.values(), *([mallory] if mallory else [])])
 
 
 # --- 4. hostile connections on loopback ----------------------------------------------------
@@ -399,9 +416,13 @@ async def ws_other_app(session: aiohttp.ClientSession, url: str) -> None:
         await until_closed(ws)
 
 
-async def node_dials_other_app(home: Path) -> str:
-    """(e) The other way round: the node dials a server of another app (`peernode connect`)."""
-    seen: list[str] = []
+async def node_dials_other_app(home: Path) -> float:
+    """(e) The other way round: the node dials a server of another app (`peernode connect`).
+
+    Returns the seconds from our second message to the node closing (the CLI's own start-up
+    is not the node's doing).
+    """
+    seen: list[tuple[str, float]] = []
 
     async def accept(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -412,7 +433,9 @@ async def node_dials_other_app(home: Path) -> str:
             for event in channel.receive(first.data):
                 if isinstance(event, HandshakeMessage):
                     await ws.send_bytes(event.data)
-            seen.append((await ws.receive(HANDSHAKE_TIMEOUT + 5)).type.name)
+            sent = time.monotonic()
+            answer = await ws.receive(HANDSHAKE_TIMEOUT + 5)
+            seen.append((answer.type.name, time.monotonic() - sent))
         finally:
             await ws.close()
         return ws
@@ -437,8 +460,9 @@ async def node_dials_other_app(home: Path) -> str:
         await runner.cleanup()
     assert result.returncode != 0, f"connect to another app succeeded: {result.stdout}"
     assert seen, "the node never dialed"
-    assert seen[0] != "BINARY", f"the node sent a third message: {seen}"
-    return result.stderr.strip()
+    assert seen[0][0] != "BINARY", f"the node sent a third message: {seen}"
+    print(f"node dials other app: {result.stderr.strip()}")
+    return seen[0][1]
 
 
 async def attack(port: int, home: Path) -> dict[str, float]:
@@ -448,10 +472,11 @@ async def attack(port: int, home: Path) -> dict[str, float]:
 
     async def timed(name: str, work: Any) -> None:
         start = time.monotonic()
-        said = await work
+        await work
         took[name] = time.monotonic() - start
-        if said:
-            print(f"{name}: {said}")
+
+    async def reported(name: str, work: Any) -> None:
+        took[name] = await work
 
     async with aiohttp.ClientSession() as session:
         await asyncio.gather(
@@ -460,23 +485,25 @@ async def attack(port: int, home: Path) -> dict[str, float]:
             timed("raw garbage", raw_garbage(port)),
             timed("ws garbage", ws_garbage(session, url)),
             timed("other app", ws_other_app(session, url)),
-            timed("node dials other app", node_dials_other_app(home)),
+            reported("node dials other app", node_dials_other_app(home)),
         )
     return took
 
 
 @pytest.mark.slow
 def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) -> None:
+    """(a)-(e) at once against Ben's port while Ada and Ben are linked and posting."""
     init_homes({tmp_path / "a": "Ada", tmp_path / "b": "Ben"})
-    a = PrefixedServe(tmp_path / "a", name="Ada", mdns=False)
+    a_port, b_port = free_port(), free_port()
+    a = PrefixedServe(tmp_path / "a", name="Ada", port=a_port, mdns=False)
     b: PrefixedServe | None = None
     try:
-        a_status = a.wait_started()
         b = PrefixedServe(
-            tmp_path / "b", name="Ben", mdns=False, peers=[f"127.0.0.1:{a_status['port']}"]
+            tmp_path / "b", name="Ben", port=b_port, mdns=False, peers=[f"127.0.0.1:{a_port}"]
         )
-        b_port = b.wait_started()["port"]
         node_b = b
+        a.wait_started()
+        b.wait_started()
         wait_for(lambda: a.key in node_b.linked() and node_b.key in a.linked(), 20, "the link")
 
         attacked = time.monotonic()
@@ -507,17 +534,17 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
             assert took[name] < HANDSHAKE_TIMEOUT / 2, (name, took)
         # ... and the silent ones cut at the handshake timeout.
         for name in ("stall", "stall mid-handshake"):
-            assert HANDSHAKE_TIMEOUT - 1 <= took[name] <= HANDSHAKE_TIMEOUT + 3, (name, took)
+            assert HANDSHAKE_TIMEOUT - 1 <= took[name] <= HANDSHAKE_TIMEOUT + 5, (name, took)
 
         peernode(a.home, "post", "after the attacks")
         wait_for(lambda: "after the attacks" in feed_texts(node_b.home), 15, "the last note")
         # The link never went down: linked in every status sampled since the attacks began.
         for node, other in ((a, b), (b, a)):
             samples = [s for s in node.samples_since(attacked) if s is not None]
-            assert len(samples) >= 20, f"too few status samples from {node.name}"
+            assert len(samples) >= 10, f"too few status samples from {node.name}"
             assert all(other.key in linked_of(s) for s in samples), f"{node.name} lost the link"
     finally:
-        stop_all([a, *([b] if b else [])], timeout=10)
+        stop_all([a, *([b] if b else [])])
 
 
 @pytest.mark.slow
@@ -543,4 +570,4 @@ def test_a_connection_that_never_sends_a_request_is_closed(tmp_path: Path) -> No
                 f"an idle connection is still open after {time.monotonic() - start:.1f} s"
             )
     finally:
-        node.stop(timeout=10)
+        stop_all([node])

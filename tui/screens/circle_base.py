@@ -1,8 +1,8 @@
 """What every study-circle screen shares: the circle's state, kept live, and publishing.
 
-A screen follows the node's stream of new events; when one of its circle arrives
-(or a profile, since names change) it reloads `circle_state` shortly after, once
-for a whole burst. Publishing happens in a worker; the change then comes back
+A screen follows the node's stream of new events; when one of its circle's kinds
+arrives (not notes), or a profile (names change), it reloads `circle_state`
+shortly after, once for a whole burst. Publishing happens in a worker; the change then comes back
 through the same stream, so every screen and every laptop shows it the same way.
 """
 
@@ -74,10 +74,9 @@ class CircleBase(Screen[None]):
         subscription = self.node.subscribe()
         try:
             async for event in subscription:
-                if subscription.overflowed or event.circle == self.circle:
+                ours = event.circle == self.circle and event.kind in kinds.CIRCLE_KINDS
+                if ours or event.kind == kinds.PROFILE or subscription.overflowed:
                     subscription.overflowed = False
-                    self.changed()
-                elif event.kind == kinds.PROFILE:
                     self.changed()
         finally:
             self.node.unsubscribe(subscription)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import work
@@ -14,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from peernode.demo import DEMO_LABEL
 from peernode.errors import NodeError
 from peernode.node import DEFAULT_CIRCLE, Node
 from peernode.views import NodeStatus
@@ -82,9 +84,13 @@ class MainScreen(CircleActions, Screen[None]):
         self.counts: dict[str, int] = {DEFAULT_CIRCLE: 0}
         self.unread: dict[str, int] = {}
         self.status: NodeStatus | None = None
+        self.demo_keys: frozenset[bytes] = frozenset()
+        """Peers of the demo room: labelled "(demo)" in the peers list."""
         self.ready = asyncio.Event()
         """Set once the first circles, feed page and status are shown."""
         self._started = time.monotonic()
+        self._storage_notice: str | None = None
+        """The node's storage problem last shown (disk full, read-only), not to repeat it."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -145,6 +151,11 @@ class MainScreen(CircleActions, Screen[None]):
                 self.notify(f"Cannot read the node's status: {exc}", severity="error", markup=False)
                 continue
             self.post_message(self.StatusChanged(status))
+            problem = self.node.storage_problem
+            if problem is not None and problem != self._storage_notice:
+                title = "New events are not being saved"
+                self.notify(problem, title=title, severity="error", timeout=15, markup=False)
+            self._storage_notice = problem
 
     @work(group="live", exit_on_error=False)
     async def _follow(self) -> None:
@@ -210,6 +221,14 @@ class MainScreen(CircleActions, Screen[None]):
         self.feed.border_subtitle = plural(self.counts.get(self.circle, 0), "note")
 
     def _show_status(self, status: NodeStatus) -> None:
+        if self.demo_keys:
+            peers = tuple(
+                replace(peer, demo=True, name=peer.name.removesuffix(DEMO_LABEL))
+                if peer.key in self.demo_keys
+                else peer
+                for peer in status.peers
+            )
+            status = replace(status, peers=peers)
         self.status = status
         self.query_one(StatusBar).status = status
         searching = time.monotonic() - self._started < self.no_peer_after

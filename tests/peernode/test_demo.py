@@ -1,0 +1,138 @@
+"""The demo room: simulated learners on real loopback nodes, and what the learner keeps."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from peernode.demo import DEMO_CIRCLE, DemoRoom
+from peernode.demo_script import SCRIPT
+from peernode.errors import NodeError
+from peernode.home import Home
+from peernode.network_config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from protocol import kinds
+from protocol.event import Event
+
+LOOPBACK = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
+
+
+@asynccontextmanager
+async def learner_node(home: Home, *, online: bool = True) -> AsyncIterator[Node]:
+    config = NodeConfig(network=LOOPBACK if online else None, watch=False, verify_workers=1)
+    async with Node(home, config) as node:
+        await node.create_identity("Lee", learning="pandas")
+        await node.start_network()
+        yield node
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+def open_sockets() -> int:
+    """Sockets this process holds (Linux; 0 elsewhere, which makes the check trivial)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else ():
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+        except OSError:  # the fd listdir itself used
+            continue
+    return count
+
+
+def running_tasks() -> list[str]:
+    """Names of the tasks alive now (unnamed ones only counted), but this one."""
+    current = asyncio.current_task()
+    tasks = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    return sorted(re.sub(r"^Task-\d+$", "Task", task.get_name()) for task in tasks)
+
+
+def text_of(event: Event) -> str:
+    return str(event.body.get("text", ""))
+
+
+async def test_the_learner_sees_the_room_then_keeps_only_the_thread_it_replied_in(
+    home: Home,
+) -> None:
+    async with learner_node(home) as learner:
+        mine = await learner.post("My own notes on joins", circle="sql-101")
+        tasks_before, sockets_before = running_tasks(), open_sockets()
+
+        room = DemoRoom(learner, interval=(0.2, 0.4), answer_delay=(0.05, 0.1), seed=7)
+        async with room:
+            assert room.root is not None
+            assert room.root.is_dir()
+            root = room.root
+            feed = [entry.event for entry in await learner.feed(DEMO_CIRCLE)]
+            assert len(feed) >= len(SCRIPT)  # start() returns once the learner holds the circle
+            assert {event.author for event in feed} <= room.keys
+            assert all(learner.profile_of(key).name.endswith(" (demo)") for key in room.keys)
+            assert any(event.kind == kinds.QUESTION for event in feed)
+            assert sum(1 for event in feed if event.kind == kinds.ANSWER) >= 2
+            check_in = next(event for event in feed if "check-in" in text_of(event))
+            tip = next(event for event in feed if event.refs.get("reply_to") == check_in.id)
+
+            reply = await learner.post(
+                "Thanks, trying this now!", circle=DEMO_CIRCLE, reply_to=tip.id
+            )
+
+            async def answered_and_chatting() -> bool:
+                events = [entry.event for entry in await learner.feed(DEMO_CIRCLE)]
+                answered = any(event.refs.get("reply_to") == reply.id for event in events)
+                return answered and len(events) > len(feed) + 2
+
+            await eventually(answered_and_chatting)
+            statuses = (await learner.status()).peers
+            assert {peer.key for peer in statuses if peer.linked} == room.keys
+
+        # Stopped: the learner keeps its reply, the note it answered and that note's parent.
+        assert not root.exists()
+        left = [entry.event for entry in await learner.feed(DEMO_CIRCLE)]
+        assert {event.id for event in left} == {check_in.id, tip.id, reply.id}
+        from_demo = [
+            entry.event for entry in await learner.feed() if entry.event.author in room.keys
+        ]
+        kept_kinds = sorted(event.kind for event in from_demo)
+        assert kept_kinds == sorted([kinds.NOTE, kinds.NOTE, kinds.PROFILE, kinds.PROFILE])
+        assert learner.profile_of(tip.author).name == "Mei (demo)"  # the kept notes keep a name
+        assert [entry.event.id for entry in await learner.feed("sql-101")] == [mine.id]
+        assert {count.circle for count in await learner.circles()} == {DEMO_CIRCLE, "sql-101"}
+        assert not any(peer.key in room.keys for peer in (await learner.status()).peers)
+        assert not any(peer.key in room.keys for peer in await learner.known_peers())
+
+        # Nothing of the room runs or listens any more; the learner is online as before.
+        assert learner.online
+        await eventually(_is(lambda: running_tasks() == tasks_before), within=5)
+        await eventually(_is(lambda: open_sockets() == sockets_before), within=5)
+
+        # New notes are still announced after the forgetting (sequence numbers were reused).
+        subscription = learner.subscribe()
+        after = await learner.post("still here", circle="sql-101")
+        assert (await asyncio.wait_for(subscription.queue.get(), 2)).id == after.id
+
+
+async def test_the_demo_room_needs_networking(home: Home, tmp_path: Path) -> None:
+    async with learner_node(home, online=False) as learner:
+        room = DemoRoom(learner)
+        with pytest.raises(NodeError, match="networking"):
+            await room.start()
+        assert room.root is None
+        await room.stop()
+        assert await learner.feed(DEMO_CIRCLE) == []
+
+
+def _is(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return condition()
+
+    return check

@@ -1,0 +1,218 @@
+"""The networking shell over real loopback sockets: in-process nodes on temporary homes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from peernode.errors import BadInput
+from peernode.home import Home
+from peernode.network import Network
+from peernode.network_config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from protocol import kinds, wire
+from protocol.event import create_event
+from protocol.identity import SIGNATURE_BYTES
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def config(port: int = 0, peers: Sequence[tuple[str, int]] = ()) -> NodeConfig:
+    network = NetworkConfig(port=port, host=HOST, mdns=False, peers=tuple(peers))
+    return NodeConfig(network=network, verify_workers=1, watch=False)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    home: Path, name: str, port: int = 0, peers: Sequence[tuple[str, int]] = ()
+) -> AsyncIterator[Node]:
+    async with Node(Home(home), config(port, peers)) as node:
+        if not node.has_profile():
+            await node.create_identity(name)
+        await node.start_network()
+        yield node
+
+
+def network(node: Node) -> Network:
+    assert node._network is not None, "networking is not running"
+    return node._network
+
+
+def port_of(node: Node) -> int:
+    port = network(node).port
+    assert port is not None
+    return port
+
+
+async def wait_until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def linked_to(node: Node, other: Node) -> bool:
+    return any(p.key == other.public_key and p.linked for p in (await node.status()).peers)
+
+
+async def in_sync_with(node: Node, other: Node) -> bool:
+    peers = (await node.status()).peers
+    return any(p.key == other.public_key and p.linked and p.in_sync for p in peers)
+
+
+async def texts(node: Node) -> list[str]:
+    return [entry.event.body.get("text", "") for entry in await node.feed()]
+
+
+async def test_a_post_reaches_the_linked_peer_and_both_report_in_sync(tmp_path: Path) -> None:
+    async with running(tmp_path / "a", "Ada") as a:
+        async with running(tmp_path / "b", "Ben", peers=[(HOST, port_of(a))]) as b:
+            await wait_until(lambda: linked_to(b, a), "b to link with a")
+            await wait_until(lambda: linked_to(a, b), "a to see the link")
+            await a.post("the joins exercise: use LEFT JOIN", circle="sql")
+            await wait_until(
+                lambda: _has_text(b, "the joins exercise: use LEFT JOIN"), "the note at b"
+            )
+            assert b.profile_of(a.public_key).name == "Ada"  # profiles came along
+            await wait_until(lambda: in_sync_with(b, a), "b in sync with a")
+            await wait_until(lambda: in_sync_with(a, b), "a in sync with b")
+            status = await b.status()
+            assert status.events == await a.event_count() == 3
+
+
+async def _has_text(node: Node, text: str) -> bool:
+    return text in await texts(node)
+
+
+async def test_connect_by_address_is_remembered_and_relinked_after_restart(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path / "c", "Cleo") as c:
+        async with running(tmp_path / "a", "Ada") as a:
+            status = await a.connect(HOST, port_of(c))
+            assert status.key == c.public_key
+            await wait_until(lambda: linked_to(a, c), "a to link with c")
+            await wait_until(
+                lambda: _remembered(a, c, port_of(c)), "a to remember where c listens"
+            )
+        # a restarts with no peer configured: it dials the peer it remembers.
+        async with running(tmp_path / "a", "Ada") as a:
+            assert a.config.network is not None and not a.config.network.peers
+            await wait_until(lambda: linked_to(a, c), "a to link with c again")
+            await a.post("back again")
+            await wait_until(lambda: _has_text(c, "back again"), "the note at c")
+
+
+async def _remembered(node: Node, other: Node, port: int) -> bool:
+    return any(p.key == other.public_key and p.port == port for p in await node.known_peers())
+
+
+async def test_simultaneous_dial_ends_with_one_link_per_pair(tmp_path: Path) -> None:
+    port_a, port_b = free_port(), free_port()
+    async with contextlib.AsyncExitStack() as stack:
+        a, b = await asyncio.gather(
+            stack.enter_async_context(running(tmp_path / "a", "Ada", port_a, [(HOST, port_b)])),
+            stack.enter_async_context(running(tmp_path / "b", "Ben", port_b, [(HOST, port_a)])),
+        )
+        await wait_until(lambda: linked_to(a, b), "a to link with b")
+        await wait_until(lambda: linked_to(b, a), "b to link with a")
+        await asyncio.sleep(1.5)  # let any duplicate close and any redial happen
+        for node, other in ((a, b), (b, a)):
+            net = network(node)
+            assert list(net._links) == [other.public_key]
+            assert len(net._open) == 1
+            assert [view.key for view in net.engine.peers()] == [other.public_key]
+        # The same connection seen from both ends: one side dialled it.
+        link_a, link_b = network(a)._links[b.public_key], network(b)._links[a.public_key]
+        assert link_a.outbound != link_b.outbound
+        assert await linked_to(a, b) and await linked_to(b, a)
+
+
+async def test_dialing_our_own_port_makes_no_link_and_says_why(tmp_path: Path) -> None:
+    port = free_port()
+    async with running(tmp_path / "a", "Ada", port, peers=[(HOST, port)]) as a:
+        with pytest.raises(BadInput, match="is this node itself"):
+            await a.connect(HOST, port)
+        await asyncio.sleep(1.5)  # the configured address was tried too
+        net = network(a)
+        assert not net._links
+        assert not [p for p in (await a.status()).peers if p.linked]
+        assert (HOST, port) not in net._manual  # found to be ourselves: not dialled again
+        assert not await a.known_peers()
+
+
+async def test_an_event_with_a_bad_signature_is_neither_stored_nor_forwarded(
+    tmp_path: Path,
+) -> None:
+    async with (
+        running(tmp_path / "b", "Ben") as b,
+        running(tmp_path / "c", "Cleo", peers=[(HOST, port_of(b))]) as c,
+        running(tmp_path / "r", "Rogue", peers=[(HOST, port_of(b))]) as rogue,
+    ):
+        await wait_until(lambda: linked_to(c, b), "c to link with b")
+        await wait_until(lambda: linked_to(b, rogue), "b to accept the rogue")
+        await wait_until(lambda: in_sync_with(rogue, b), "the rogue to be in sync with b")
+        genuine = create_event(
+            rogue.key,
+            kind=kinds.NOTE,
+            circle="lobby",
+            body={"text": "signed by the rogue"},
+            created_at=int(time.time() * 1000),
+        )
+        forged = bytearray(genuine.raw)
+        forged[SIGNATURE_BYTES // 2] ^= 0x01  # same content and id, broken signature
+        link = network(rogue)._links[b.public_key]
+        assert link.send_nowait(wire.encode(wire.Events([bytes(forged)])))
+        # Something b posts after the forged event reached it: once c has that, the
+        # forged event would have arrived before it if b had forwarded it.
+        await asyncio.sleep(0.3)
+        await b.post("posted after the forgery")
+        await wait_until(lambda: _has_text(c, "posted after the forgery"), "b's note at c")
+        for node in (b, c):
+            assert await node.raw_events([genuine.id]) == []
+            assert "signed by the rogue" not in await texts(node)
+        # The forged copy did not poison the id: the genuine event is still welcome.
+        await rogue.store_signed([genuine])
+        for node in (b, c):
+            await wait_until(lambda n=node: _has_text(n, "signed by the rogue"), "the genuine")
+            assert await node.raw_events([genuine.id]) == [genuine.raw]
+
+
+async def test_shutdown_closes_links_and_the_peer_sees_it_promptly(tmp_path: Path) -> None:
+    async with running(tmp_path / "b", "Ben") as b:
+        async with running(tmp_path / "a", "Ada", peers=[(HOST, port_of(b))]) as a:
+            await wait_until(lambda: linked_to(b, a), "b to see the link")
+            started = time.monotonic()
+            await a.stop_network()
+            assert not network_running(a)
+        await wait_until(lambda: _not_linked(b, a), "b to see the link go down", timeout=3)
+        assert time.monotonic() - started < 3
+        assert not network(b)._links
+        status = await b.status()
+        remembered = [p for p in status.peers if p.key == a.public_key]
+        assert remembered and not remembered[0].linked
+
+
+def network_running(node: Node) -> bool:
+    return node._network is not None
+
+
+async def _not_linked(node: Node, other: Node) -> bool:
+    return not await linked_to(node, other)

@@ -1,0 +1,86 @@
+"""The demo room in the app: opened from the no-peer offer or at start, closed with the app."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList, Static
+
+from peernode.demo import DEMO_CIRCLE
+from peernode.home import Home
+from peernode.node import Node, NodeConfig
+from tests.tui.helpers import feed_texts, main_screen, wait_for
+from tests.tui.test_live_peers import live_app
+from tui.dialogs.demo import DemoDialog
+from tui.widgets.circles import CircleList
+from tui.widgets.peers import PeerList
+
+WELCOME = "Welcome to **Python for data**!"
+
+
+async def test_the_no_peer_offer_opens_a_living_demo_room(home: Home) -> None:
+    async with live_app(home) as (app, pilot):
+        screen = await main_screen(app, pilot)
+        await wait_for(pilot, lambda: app.node.online)
+        offer = screen.query_one("#peer-empty", Static)
+        await wait_for(pilot, lambda: "Open the demo room" in str(offer.render()))
+
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, DemoDialog))
+        await pilot.press("enter")  # "Open the demo room" has the focus
+
+        await wait_for(pilot, lambda: screen.circle == DEMO_CIRCLE, within=15)
+        await wait_for(pilot, lambda: any(t.startswith(WELCOME) for t in feed_texts(screen)))
+        assert len(screen.feed.rows) >= 10
+        assert DEMO_CIRCLE in screen.query_one(CircleList).circles
+        names = {app.node.profile_of(row.entry.event.author).name for row in screen.feed.rows}
+        assert names
+        assert all(name.endswith(" (demo)") for name in names)
+
+        peers = screen.query_one(PeerList)
+        await wait_for(pilot, lambda: sum(peer.demo and peer.linked for peer in peers.peers) == 4)
+        options = screen.query_one("#peer-options", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(prompt.startswith("● Amara (demo) · ") for prompt in prompts)
+        assert not any("(demo) (demo)" in prompt for prompt in prompts)
+
+        assert app.demo_room is not None
+        room, root = app.demo_room, app.demo_room.root
+        assert root is not None
+        assert root.is_dir()
+
+    # The app closed: the demo peers stopped, their homes are gone, and as the learner
+    # replied to nothing, nothing of theirs is left.
+    assert room.stopped
+    assert not root.exists()
+    async with Node(home, NodeConfig(watch=False)) as node:
+        assert await node.feed(DEMO_CIRCLE) == []
+        assert not any(peer.key in room.keys for peer in await node.known_peers())
+
+
+async def test_peernode_demo_opens_the_room_at_once_and_keeps_the_learners_thread(
+    home: Home,
+) -> None:
+    async with live_app(home, demo=True) as (app, pilot):
+        screen = await main_screen(app, pilot)
+        await wait_for(pilot, lambda: screen.circle == DEMO_CIRCLE, within=15)
+        await wait_for(pilot, lambda: any(t.startswith(WELCOME) for t in feed_texts(screen)))
+        assert app.demo_room is not None
+        demo_keys = app.demo_room.keys
+
+        # Reply to the selected note (the newest) from the composer.
+        parent = screen.feed.selected_entry
+        assert parent is not None
+        assert parent.event.author in demo_keys
+        by_id = {row.entry.event.id: row.entry.event for row in screen.feed.rows}
+        thread = [parent.event.id]
+        while (above := by_id[thread[-1]].refs.get("reply_to")) is not None:
+            thread.append(above)
+        await pilot.press("r")
+        screen.composer.input.text = "Hi all, I'm new here!"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Hi all, I'm new here!" in feed_texts(screen))
+
+    async with Node(home, NodeConfig(watch=False)) as node:
+        kept = [entry.event for entry in await node.feed(DEMO_CIRCLE)]
+        mine = [event for event in kept if event.author == node.public_key]
+        assert [event.body["text"] for event in mine] == ["Hi all, I'm new here!"]
+        assert {event.id for event in kept if event.author in demo_keys} == set(thread)

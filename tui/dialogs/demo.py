@@ -1,0 +1,46 @@
+"""Offer the demo room: what it is, what stays afterwards, and a button to open it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Markdown, Static
+
+DEMO = """\
+Try peernode alone: a few simulated learners, clearly marked **(demo)**, run on
+this laptop in a sample circle, **#demo-study-circle**. They have written notes,
+a question and answers, they post now and then, and they answer what you write.
+
+They leave when you close peernode, and their notes go with them. Only what you
+replied to stays, so your replies keep their context. Nothing of theirs goes
+into your other circles.
+"""
+
+
+class DemoDialog(ModalScreen[bool]):
+    """Dismisses with True to open the demo room, False to leave it closed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "cancel", "Not now")]
+
+    title_text = "The demo room"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Markdown(DEMO)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Open the demo room", variant="primary", id="open")
+                yield Button("Not now", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#open", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "open")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
