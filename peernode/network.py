@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CANDIDATE_INTERVAL = 5.0
+MAX_CANDIDATES = 256  # mDNS is capped too; this bounds what a flood can leave here
 STORED_CHUNK = 500
 """Events read from the store at a time to answer a peer's Want."""
 MAX_STORED_QUEUED = 16_384
@@ -100,6 +102,7 @@ class Network:
         self._manual: dict[tuple[str, int], _ManualPeer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
+        self._candidates: dict[bytes, PeerAddress] = {}
         self._exchanged: Counter[bytes] = Counter()
         self._work: dict[bytes, _PeerWork] = {}
         # Ids of received events between ingest and the engine's stored(): the node
@@ -131,9 +134,8 @@ class Network:
         )
         await self._listen()
         for known in await node.known_peers():
-            self._engine.add_candidates(
-                [PeerAddress(known.key, known.host, known.port)], self._now()
-            )
+            self._remember_candidate(PeerAddress(known.key, known.host, known.port))
+        self._engine.add_candidates(self._candidates.values(), self._now())
         for host, port in self._config.peers:
             self._manual[(host, port)] = _ManualPeer(host, port)
         if self._config.mdns:
@@ -142,6 +144,7 @@ class Network:
         self._spawn(self._publish_loop(), "publish local events")
         self._spawn(self._manual_loop(), "manual peers")
         self._spawn(self._counter_loop(), "peer counters")
+        self._spawn(self._candidate_loop(), "re-offer known peers")
         self._flush()
 
     async def stop(self) -> None:
@@ -168,8 +171,14 @@ class Network:
         app.add_routes(self._factory.routes())
         # Handlers end when their links close (stop() closes them all), so a short
         # shutdown timeout only matters if something is stuck.
+        # keepalive_timeout: a connection that never sends its upgrade request is
+        # dropped after the handshake timeout instead of aiohttp's default hour.
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=2.0
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=2.0,
+            keepalive_timeout=self._config.link.handshake_timeout,
         )
         await self._runner.setup()
         wanted = DEFAULT_PORT if self._config.port is None else self._config.port
@@ -238,8 +247,11 @@ class Network:
         while True:
             deadline = self.engine.get_timer()
             timeout = None if deadline is None else max(0.0, deadline - self._now())
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+            # cancellation that stop() sends when the event was set just before.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             self._wake.clear()
             deadline = self.engine.get_timer()
             if deadline is not None and deadline <= self._now():
@@ -525,8 +537,37 @@ class Network:
         if not hint.addresses or hint.key_hint == self._node.public_key:
             return
         address = PeerAddress(hint.key_hint or b"", hint.addresses[0], hint.port)
+        self._remember_candidate(address)
         self.engine.add_candidates([address], self._now())
         self._flush()
+
+    def _remember_candidate(self, address: PeerAddress) -> None:
+        """Addresses heard by mDNS or remembered, kept for re-offering (bounded)."""
+        if not address.key:
+            return
+        self._candidates.pop(address.key, None)
+        self._candidates[address.key] = address
+        while len(self._candidates) > MAX_CANDIDATES:
+            del self._candidates[next(iter(self._candidates))]
+
+    async def _candidate_loop(self) -> None:
+        """While below the target number of links, offer the engine known peers again.
+
+        The engine forgets an address whose dial failed (a partition, a laptop
+        asleep); mDNS does not repeat an unchanged announcement, so without this
+        a node cut off for a while would never link again after the network heals.
+        """
+        while True:
+            await asyncio.sleep(CANDIDATE_INTERVAL)
+            if self._discovery is not None:
+                with contextlib.suppress(Exception):
+                    await self._discovery.refresh()
+            if self.engine.link_count() >= self._gossip_config.target_links:
+                continue
+            unlinked = [a for key, a in self._candidates.items() if key not in self._links]
+            if unlinked:
+                self.engine.add_candidates(unlinked, self._now())
+                self._flush()
 
     # -- status -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -162,13 +163,6 @@ def test_three_hosts_link_by_mdns_alone_and_a_note_reaches_all(tmp_path: Path) -
 @pytest.mark.netns
 @pytest.mark.slow
 @requires_netns
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: after a partition that outlasts the heartbeat and one redial, nodes "
-    "never re-link (Membership.dial_failed drops the address from the passive view; mDNS does "
-    "not report an unchanged hint again; remembered peers are read only at start)",
-)
 def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
     names = {"a": "Ada", "b": "Ben", "c": "Cleo"}
     with Lan(list(names)) as lan, room(lan, tmp_path, names) as nodes:
@@ -548,12 +542,6 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="product bug: a TCP connection that never sends its HTTP upgrade is held for aiohttp's"
-    " default keepalive_timeout (3630 s), not the handshake timeout (network.py AppRunner)",
-)
 def test_a_connection_that_never_sends_a_request_is_closed(tmp_path: Path) -> None:
     node = PrefixedServe(tmp_path / "a", name="Ada", mdns=False, watch_every=None)
     try:
@@ -571,3 +559,26 @@ def test_a_connection_that_never_sends_a_request_is_closed(tmp_path: Path) -> No
             )
     finally:
         stop_all([node])
+
+
+@pytest.mark.slow
+def test_a_linked_node_exits_promptly_on_sigterm(tmp_path: Path) -> None:
+    init_homes({tmp_path / "a": "Ada", tmp_path / "b": "Ben"})
+    a_port = free_port()
+    a = PrefixedServe(tmp_path / "a", name="Ada", port=a_port, mdns=False)
+    b = PrefixedServe(tmp_path / "b", name="Ben", mdns=False, peers=[f"127.0.0.1:{a_port}"])
+    try:
+        a.wait_started()
+        b.wait_started()
+        wait_for(lambda: a.key in b.linked() and b.key in a.linked(), 20, "the link")
+        assert a.watcher is not None
+        a.watcher.stop()
+        a.process.send_signal(signal.SIGTERM)
+        try:
+            a.process.wait(8)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("a linked node is still running 8 s after SIGTERM") from None
+        assert a.process.returncode == 0
+        assert "stopped" in a.read_log()
+    finally:
+        stop_all([a, b])
