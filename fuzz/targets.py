@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -378,6 +379,14 @@ def fuzz_reconcile(data: bytes) -> None:
             break
 
 
+_BIDI: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unsafe_in_name(char: str) -> bool:
+    """What docs/discovery.md promises a received display name is free of."""
+    return unicodedata.category(char) == "Cc" or char in _BIDI
+
+
 def fuzz_discovery(data: bytes) -> str:
     """An mDNS packet through zeroconf's parser and cache into Discovery's resolve path.
 
@@ -389,7 +398,7 @@ def fuzz_discovery(data: bytes) -> str:
         _require(hint.key_hint is not None and len(hint.key_hint) == 32, "key hint")
         _require(0 < hint.port < 65536, "port")
         _require(0 < len(hint.addresses) <= 16, "addresses")
-        _require(all(c.isprintable() for c in hint.name), "name is printable")
+        _require(not any(_unsafe_in_name(c) for c in hint.name), "control or bidi in the name")
     # What the mutator's feedback tells apart, as no exception is allowed here.
     return f"{len(hints)} hints, addresses {sorted({len(h.addresses) for h in hints})}"
 
