@@ -102,6 +102,7 @@ class DemoRoom:
         """The parent of the members' temporary homes (deleted by stop())."""
         self.started_at = 0
         self.stopped = False
+        self._forgotten = False
         self._rng = random.Random(seed)
         self._chatter = _Deck(CHATTER, self._rng)
         self._replies = _Deck(REPLIES, self._rng)
@@ -117,10 +118,6 @@ class DemoRoom:
     def keys(self) -> frozenset[bytes]:
         """The demo members' public keys (still known after stop())."""
         return frozenset(self._keys)
-
-    @property
-    def circle(self) -> str:
-        return DEMO_CIRCLE
 
     async def __aenter__(self) -> DemoRoom:
         try:
@@ -173,6 +170,13 @@ class DemoRoom:
     async def stop(self) -> None:
         """Stop the members, delete their homes, and make the learner forget them
         (except what the learner's own events refer to). Safe to call twice."""
+        try:
+            await self.close_members()
+        finally:
+            await self.forget()
+
+    async def close_members(self) -> None:
+        """Stop the members and delete their homes (the first half of stop())."""
         async with self._lock:
             if self.stopped:
                 return
@@ -185,12 +189,17 @@ class DemoRoom:
             finally:
                 if self.root is not None:
                     shutil.rmtree(self.root, ignore_errors=True)
-                if self._keys:
-                    keeper = self.learner.public_key if self.learner.has_identity else None
-                    forgotten = await self.learner.forget_authors(
-                        self._keys, keep_referenced_by=keeper
-                    )
-                    log.info("demo room closed; %d demo events forgotten", forgotten)
+
+    async def forget(self) -> None:
+        """Make the learner forget the members (the second half of stop()). Cheapest
+        with the learner's networking stopped: a running one restarts."""
+        async with self._lock:
+            if self._forgotten or not self._keys:
+                return
+            self._forgotten = True
+            keeper = self.learner.public_key if self.learner.has_identity else None
+            forgotten = await self.learner.forget_authors(self._keys, keep_referenced_by=keeper)
+            log.info("demo room closed; %d demo events forgotten", forgotten)
 
     async def _learner_address(self) -> tuple[str, int]:
         network = self.learner.config.network

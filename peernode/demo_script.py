@@ -131,8 +131,8 @@ SCRIPT: Final[tuple[Line, ...]] = (
         kinds.QUESTION,
         {
             "title": "How do I read a CSV that uses semicolons?",
-            "text": "The library's loan data uses `;` between columns and pandas puts"
-            " everything in one column.",
+            "text": "The library's loan data uses `;` between columns, so pandas puts"
+            " everything in one column. How do I read it properly?",
             "tags": ["pandas", "csv"],
         },
         1 * DAY,

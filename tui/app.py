@@ -182,13 +182,19 @@ class PeernodeApp(App[None]):
         )
 
     async def on_unmount(self) -> None:
-        """The demo room closes with the app (networking first: nothing is relinked)."""
-        if self.demo_room is not None:
+        """The demo room closes with the app: its members leave (they close their
+        links), then the node goes offline and forgets them (no network restart)."""
+        room = self.demo_room
+        if room is None:
+            return
+        try:
             try:
+                await room.close_members()
+            finally:
                 await self.node.stop_network()
-                await self.demo_room.stop()
-            except (NodeError, OSError):
-                log.exception("the demo room did not close cleanly")
+                await room.forget()
+        except (NodeError, OSError):
+            log.exception("the demo room did not close cleanly")
 
     @work(group="connect", exit_on_error=False)
     async def _connect(self, host: str, port: int) -> None:

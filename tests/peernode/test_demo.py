@@ -19,6 +19,7 @@ from peernode.network_config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from protocol import kinds
 from protocol.event import Event
+from tests.conftest import RunCli
 
 LOOPBACK = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
 
@@ -136,3 +137,9 @@ def _is(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
         return condition()
 
     return check
+
+
+def test_peernode_demo_is_a_command(run_cli: RunCli) -> None:
+    result = run_cli("demo", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "simulated learners" in result.stdout

@@ -24,17 +24,6 @@ peernode doctor
 You can always add a peer by its address instead (press **a**).
 """
 
-DEMO = """\
-The demo room lets you try peernode alone: a few simulated learners join a
-circle and answer your notes, clearly marked **(demo)**.
-
-To start it, run this in another terminal, then come back here:
-
-```
-peernode demo
-```
-"""
-
 
 class InfoDialog(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
