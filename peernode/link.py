@@ -130,6 +130,8 @@ class Link:
                 for event in events:
                     if isinstance(event, Payload):
                         on_payload(event.data)
+                # Buffered messages come without a pause: let the loop run between them.
+                await asyncio.sleep(0)
         finally:
             await self.close(self.close_reason or "closed by peer")
 
@@ -267,6 +269,9 @@ class LinkFactory:
             log.info("inbound handshake from %s failed: %s", host, _reason(exc))
             await ws.close()
             return ws
+        except asyncio.CancelledError:
+            await _abort(ws)
+            raise
         finally:
             self._pending.discard(ws)
             self._handshaking[host] -= 1
@@ -280,6 +285,8 @@ class LinkFactory:
 
     async def dial(self, host: str, port: int, *, expected: bytes | None = None) -> Link:
         """Connect and complete the handshake, or raise LinkError with a reason."""
+        if self._closing:
+            raise LinkError(f"not dialing {host}:{port}: this node is shutting down")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._config.connect_timeout)
@@ -303,7 +310,19 @@ class LinkFactory:
         except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
             await ws.close()
             raise LinkError(f"handshake with {host}:{port} failed: {_reason(exc)}") from exc
+        except asyncio.CancelledError:  # the node is stopping: leave no connection open
+            await _abort(ws)
+            raise
+        if self._closing:  # stopped while we shook hands
+            await _abort(ws)
+            raise LinkError(f"not linking to {host}:{port}: this node is shutting down")
         return Link(ws, channel, established, outbound=True, remote_host=host, config=self._config)
+
+
+async def _abort(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> None:
+    """Close a connection that never became a link, without waiting long for the peer."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ws.close(), 1.0)
 
 
 def _bracket(host: str) -> str:

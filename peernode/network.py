@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import random
 from collections import Counter, deque
@@ -53,7 +54,7 @@ STORED_CHUNK = 500
 """Events read from the store at a time to answer a peer's Want."""
 MAX_STORED_QUEUED = 16_384
 """Ids a peer may have waiting to be sent from the store; more are dropped (it asks again)."""
-VERIFY_MERGE = 1024
+VERIFY_MERGE = 512
 """Most received events handed to the node in one ingest (several Verify actions merged)."""
 VERIFY_RUNNING = 2
 """Ingests in progress per peer: one is verified while the one before is stored."""
@@ -101,6 +102,7 @@ class Network:
         self._own_addresses: set[tuple[str, int]] = set()  # addresses that reached ourselves
         self._manual: dict[tuple[str, int], _ManualPeer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
         self._wake = asyncio.Event()
         self._candidates: dict[bytes, PeerAddress] = {}
         self._exchanged: Counter[bytes] = Counter()
@@ -146,8 +148,10 @@ class Network:
         self._spawn(self._counter_loop(), "peer counters")
         self._spawn(self._candidate_loop(), "re-offer known peers")
         self._flush()
+        _freeze_startup_objects()
 
     async def stop(self) -> None:
+        self._stopping = True  # from now on no task starts and no link is admitted
         if self._discovery is not None:
             with contextlib.suppress(Exception):
                 await self._discovery.stop()  # goodbye packets first
@@ -156,9 +160,11 @@ class Network:
         # Every open link, not only admitted ones: an inbound link's handler keeps
         # the web runner's cleanup waiting until its socket closes.
         await asyncio.gather(*(link.close("node shutting down") for link in list(self._open)))
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         await self._save_counters()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -422,6 +428,9 @@ class Network:
             self._open.discard(link)
 
     async def _own_link(self, link: Link) -> None:
+        if self._stopping:
+            await link.close("node shutting down")
+            return
         if link.key == self._node.public_key:
             await link.close("that address is this node itself")
             return
@@ -494,8 +503,15 @@ class Network:
             self.engine.dial_failed(address, self._now())
             self._flush()
             return None
+        return link if await self._adopt(link) else None
+
+    async def _adopt(self, link: Link) -> bool:
+        """Run a link we dialled; False (and closed) when the network is stopping."""
+        if self._stopping:
+            await link.close("node shutting down")
+            return False
         self._spawn(self._run_link(link), f"link {link!r}")
-        return link
+        return True
 
     async def connect(self, host: str, port: int) -> PeerStatus:
         """Link to HOST:PORT now and keep it linked; raises NodeError with the reason."""
@@ -508,8 +524,9 @@ class Network:
             await link.close("that address is this node itself")
             self._own_addresses.add((host, port))
             raise BadInput(f"{host}:{port} is this node itself")
+        if not await self._adopt(link):
+            raise NodeError("networking is stopping")
         self._manual[(host, port)] = _ManualPeer(host, port, key=link.key)
-        self._spawn(self._run_link(link), f"link {link!r}")
         await asyncio.sleep(0)
         return self._peer_status(link.key)
 
@@ -603,6 +620,9 @@ class Network:
     # -- tasks --------------------------------------------------------------------
 
     def _spawn(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        if self._stopping:
+            work.close()  # never started: stop() already closed what it would act on
+            return
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -611,6 +631,19 @@ class Network:
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("task %s failed: %r", task.get_name(), exc, exc_info=exc)
+
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """What exists when networking starts (modules, classes, the loaded index) lives as long
+    as the process: keep it out of the collector's full passes, which otherwise stall the
+    event loop for tens of ms every so often during a big catch-up. Once per process."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 def _load_index(items: list[tuple[int, bytes]]) -> ItemIndex:

@@ -9,13 +9,14 @@ pushed notes) are verified on a thread, which costs no hand-off to another proce
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from protocol.errors import RemoteProtocolError
 from protocol.event import Event, decode_event
@@ -31,6 +32,7 @@ BULK_BATCH = 128
 BULK_BEFORE_PROCESSES = 1024
 """Bulk events seen before the worker processes are started (short bursts never start them)."""
 PARENT_CHECK_SECONDS = 0.5
+WORKER_NICE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,12 @@ def _worker_init(parent: int) -> None:
     import threading
     import time
 
+    if hasattr(os, "nice"):
+        # Below the node's own process: verification soaks up spare CPU, while the event
+        # loop (links, gossip, the UI) gets a core as soon as it needs one.
+        with contextlib.suppress(OSError):
+            os.nice(WORKER_NICE)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_SECONDS)
@@ -74,17 +82,42 @@ def _worker_init(parent: int) -> None:
     threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
+_Started: TypeAlias = "tuple[ProcessPoolExecutor, list[Future[int]]]"
+
+
+def _start_processes(workers: int) -> _Started:
+    """Create the worker processes (on a thread); batches use threads until they are up."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: a clean interpreter, never a fork of this threaded process.
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(),)
+    )
+    try:
+        # One task per worker starts them all now.
+        return pool, [pool.submit(_ready) for _ in range(workers)]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+
+
 class VerifierPool:
     """Verifies batches of received events off the event loop, across cores.
 
     workers: threads, and worker processes for bulk work (default: cores, at most 4).
     processes: False keeps everything on threads (one core, and the GIL, for verification).
+    Worker processes are started with "spawn", which imports the program's main module in
+    each of them: a script that runs a node must keep its work under
+    `if __name__ == "__main__":` (the `peernode` command and `python -m peernode` do).
     """
 
     def __init__(self, *, workers: int | None = None, processes: bool = True) -> None:
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="peernode-verify")
         self._use_processes = processes
+        self._starting: Future[_Started] | None = None
         self._processes: ProcessPoolExecutor | None = None
         self._warming: list[Future[int]] = []
         self._bulk = 0
@@ -102,7 +135,8 @@ class VerifierPool:
 
     def close(self) -> None:
         self._use_processes = False
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor.shutdown(wait=True, cancel_futures=True)  # waits for a start under way
+        self._adopt_started()
         if self._processes is not None:
             self._processes.shutdown(wait=True, cancel_futures=True)
             self._processes = None
@@ -114,35 +148,36 @@ class VerifierPool:
 
     def _process_pool(self) -> ProcessPoolExecutor | None:
         """The worker processes once they are up (None before, or when they cannot run)."""
-        if self._processes is None or not all(f.done() for f in self._warming):
+        self._adopt_started()
+        if not self._use_processes or self._processes is None:
+            return None
+        if not all(f.done() for f in self._warming):
             return None
         if any(f.cancelled() or f.exception() is not None for f in self._warming):
             self._give_up_processes("a worker process did not start")
             return None
         return self._processes
 
+    def _adopt_started(self) -> None:
+        """Take the processes started on a thread, once that is done."""
+        starting = self._starting
+        if starting is None or not starting.done():
+            return
+        self._starting = None
+        if starting.cancelled():
+            return
+        if (exc := starting.exception()) is not None:
+            self._give_up_processes(str(exc))
+            return
+        self._processes, self._warming = starting.result()  # close() shuts them down
+
     def _note_bulk(self, count: int) -> None:
         self._bulk += count
-        if self._processes is not None or not self._use_processes:
+        if self._processes is not None or self._starting is not None:
             return
-        if self._bulk < BULK_BEFORE_PROCESSES:
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        try:
-            # spawn: a clean interpreter, never a fork of this threaded process.
-            context = multiprocessing.get_context("spawn")
-            self._processes = ProcessPoolExecutor(
-                self.workers,
-                mp_context=context,
-                initializer=_worker_init,
-                initargs=(os.getpid(),),
-            )
-            # One task per worker starts them all now; batches use threads until they are up.
-            self._warming = [self._processes.submit(_ready) for _ in range(self.workers)]
-        except (OSError, RuntimeError) as exc:
-            self._give_up_processes(str(exc))
+        if self._use_processes and self._bulk >= BULK_BEFORE_PROCESSES:
+            # Starting processes takes tens of ms (fork, exec, pipes): not on the event loop.
+            self._starting = self._executor.submit(_start_processes, self.workers)
 
     def _give_up_processes(self, reason: str) -> None:
         log.warning("verifying on threads only: %s", reason)

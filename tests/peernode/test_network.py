@@ -57,14 +57,14 @@ def port_of(node: Node) -> int:
     return port
 
 
-async def wait_until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
+async def wait_until(check: Callable[[], Awaitable[Any]], what: str, limit: float = 10) -> Any:
+    deadline = time.monotonic() + limit
     while True:
         value = await check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {limit} s waiting for {what}")
         await asyncio.sleep(0.05)
 
 
@@ -82,19 +82,23 @@ async def texts(node: Node) -> list[str]:
 
 
 async def test_a_post_reaches_the_linked_peer_and_both_report_in_sync(tmp_path: Path) -> None:
-    async with running(tmp_path / "a", "Ada") as a:
-        async with running(tmp_path / "b", "Ben", peers=[(HOST, port_of(a))]) as b:
-            await wait_until(lambda: linked_to(b, a), "b to link with a")
-            await wait_until(lambda: linked_to(a, b), "a to see the link")
-            await a.post("the joins exercise: use LEFT JOIN", circle="sql")
-            await wait_until(
-                lambda: _has_text(b, "the joins exercise: use LEFT JOIN"), "the note at b"
-            )
-            assert b.profile_of(a.public_key).name == "Ada"  # profiles came along
-            await wait_until(lambda: in_sync_with(b, a), "b in sync with a")
-            await wait_until(lambda: in_sync_with(a, b), "a in sync with b")
-            status = await b.status()
-            assert status.events == await a.event_count() == 3
+    async with (
+        running(tmp_path / "a", "Ada") as a,
+        running(tmp_path / "b", "Ben", peers=[(HOST, port_of(a))]) as b,
+    ):
+        await wait_until(lambda: linked_to(b, a), "b to link with a")
+        await wait_until(lambda: linked_to(a, b), "a to see the link")
+        await a.post("the joins exercise: use LEFT JOIN", circle="sql")
+        await wait_until(lambda: _has_text(b, "the joins exercise: use LEFT JOIN"), "the note at b")
+        await wait_until(lambda: _named(b, a, "Ada"), "a's profile at b")
+        await wait_until(lambda: in_sync_with(b, a), "b in sync with a")
+        await wait_until(lambda: in_sync_with(a, b), "a in sync with b")
+        status = await b.status()
+        assert status.events == await a.event_count() == 3
+
+
+async def _named(node: Node, other: Node, name: str) -> bool:
+    return node.profile_of(other.public_key).name == name
 
 
 async def _has_text(node: Node, text: str) -> bool:
@@ -109,12 +113,11 @@ async def test_connect_by_address_is_remembered_and_relinked_after_restart(
             status = await a.connect(HOST, port_of(c))
             assert status.key == c.public_key
             await wait_until(lambda: linked_to(a, c), "a to link with c")
-            await wait_until(
-                lambda: _remembered(a, c, port_of(c)), "a to remember where c listens"
-            )
+            await wait_until(lambda: _remembered(a, c, port_of(c)), "a to remember where c listens")
         # a restarts with no peer configured: it dials the peer it remembers.
         async with running(tmp_path / "a", "Ada") as a:
-            assert a.config.network is not None and not a.config.network.peers
+            assert a.config.network is not None
+            assert not a.config.network.peers
             await wait_until(lambda: linked_to(a, c), "a to link with c again")
             await a.post("back again")
             await wait_until(lambda: _has_text(c, "back again"), "the note at c")
@@ -142,7 +145,8 @@ async def test_simultaneous_dial_ends_with_one_link_per_pair(tmp_path: Path) -> 
         # The same connection seen from both ends: one side dialled it.
         link_a, link_b = network(a)._links[b.public_key], network(b)._links[a.public_key]
         assert link_a.outbound != link_b.outbound
-        assert await linked_to(a, b) and await linked_to(b, a)
+        assert await linked_to(a, b)
+        assert await linked_to(b, a)
 
 
 async def test_dialing_our_own_port_makes_no_link_and_says_why(tmp_path: Path) -> None:
@@ -190,8 +194,9 @@ async def test_an_event_with_a_bad_signature_is_neither_stored_nor_forwarded(
             assert "signed by the rogue" not in await texts(node)
         # The forged copy did not poison the id: the genuine event is still welcome.
         await rogue.store_signed([genuine])
+        await wait_until(lambda: _has_text(b, "signed by the rogue"), "the genuine event at b")
+        await wait_until(lambda: _has_text(c, "signed by the rogue"), "the genuine event at c")
         for node in (b, c):
-            await wait_until(lambda n=node: _has_text(n, "signed by the rogue"), "the genuine")
             assert await node.raw_events([genuine.id]) == [genuine.raw]
 
 
@@ -202,12 +207,13 @@ async def test_shutdown_closes_links_and_the_peer_sees_it_promptly(tmp_path: Pat
             started = time.monotonic()
             await a.stop_network()
             assert not network_running(a)
-        await wait_until(lambda: _not_linked(b, a), "b to see the link go down", timeout=3)
+        await wait_until(lambda: _not_linked(b, a), "b to see the link go down", limit=3)
         assert time.monotonic() - started < 3
         assert not network(b)._links
         status = await b.status()
         remembered = [p for p in status.peers if p.key == a.public_key]
-        assert remembered and not remembered[0].linked
+        assert remembered
+        assert not remembered[0].linked
 
 
 def network_running(node: Node) -> bool:
