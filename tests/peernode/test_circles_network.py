@@ -44,7 +44,10 @@ def address(node: Node) -> tuple[str, int]:
 
 async def test_the_circle_survives_its_organiser(tmp_path: Path) -> None:
     async with room_node(tmp_path / "ben", "Ben") as ben:  # noqa: SIM117 - nodes stop in turn
-        async with room_node(tmp_path / "cleo", "Cleo", peers=(address(ben),)) as cleo:
+        async with (
+            room_node(tmp_path / "cleo", "Cleo", peers=(address(ben),)) as cleo,
+            room_node(tmp_path / "dee", "Dee", peers=(address(cleo),)) as dee,
+        ):
             async with room_node(tmp_path / "ada", "Ada", peers=(address(ben),)) as ada:
                 await ada.create_circle("sql-basics", name="SQL basics", topic="databases")
 
@@ -73,15 +76,24 @@ async def test_the_circle_survives_its_organiser(tmp_path: Path) -> None:
             await eventually(ben_sees_the_meeting, "Cleo's meeting at Ben's node")
             await ben.check_in(meeting.id, feeling="tired", working_on="chapter 4")
 
-            async def both_checkins_everywhere() -> bool:
-                for node in (ben, cleo):
+            async def dee_sees_the_meeting() -> bool:
+                state = await dee.circle_state("sql-basics")
+                return any(m.id == meeting.id for m in state.meetings)
+
+            await eventually(dee_sees_the_meeting, "Cleo's meeting at Dee's node")
+            await dee.join_circle("sql-basics")
+            await dee.check_in(meeting.id, working_on="exercises", need_help="GROUP BY")
+            members = {ben.public_key, cleo.public_key, dee.public_key}
+
+            async def three_checkins_everywhere() -> bool:
+                for node in (ben, cleo, dee):
                     state = await node.circle_state("sql-basics")
                     (found,) = [m for m in state.meetings if m.id == meeting.id]
-                    if {c.author for c in found.checkins} != {ben.public_key, cleo.public_key}:
+                    if {c.author for c in found.checkins} != members:
                         return False
                 return True
 
-            await eventually(both_checkins_everywhere, "both check-ins at both nodes")
+            await eventually(three_checkins_everywhere, "three check-ins at all three nodes")
             state = await ben.circle_state("sql-basics")
             assert state.title == "SQL basics"
-            assert {m.key for m in state.members} >= {ben.public_key, cleo.public_key}
+            assert {m.key for m in state.members} >= members
