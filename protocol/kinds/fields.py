@@ -47,13 +47,7 @@ def one_of(body: Mapping[str, Any], name: str, choices: frozenset[str], default:
 
 def byte_strings(body: Mapping[str, Any], name: str, *, size: int, max_items: int) -> list[bytes]:
     """An optional list of fixed-size byte strings (keys, ids)."""
-    value = body.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidEvent(f"body.{name}", f"must be a list, got {_type_name(value)}")
-    if len(value) > max_items:
-        raise InvalidEvent(f"body.{name}", f"at most {max_items} items, got {len(value)}")
+    value = _optional_list(body, name, max_items=max_items)
     for index, item in enumerate(value):
         if not isinstance(item, bytes) or len(item) != size:
             raise InvalidEvent(f"body.{name}[{index}]", f"must be {size} bytes")
@@ -138,13 +132,7 @@ def short_strings(
     body: Mapping[str, Any], name: str, *, max_items: int, max_chars: int
 ) -> list[str]:
     """An optional list of short, non-blank, single-line strings (tags)."""
-    value = body.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidEvent(f"body.{name}", f"must be a list, got {_type_name(value)}")
-    if len(value) > max_items:
-        raise InvalidEvent(f"body.{name}", f"at most {max_items} items, got {len(value)}")
+    value = _optional_list(body, name, max_items=max_items)
     for index, item in enumerate(value):
         where = f"body.{name}[{index}]"
         if not isinstance(item, str) or not item.strip():
@@ -176,13 +164,7 @@ def submap(
 
 def submaps(body: Mapping[str, Any], name: str, *, max_items: int) -> list[Mapping[str, Any]]:
     """An optional list of maps; check each inside `nested(f"body.{name}[i]")`."""
-    value = body.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidEvent(f"body.{name}", f"must be a list, got {_type_name(value)}")
-    if len(value) > max_items:
-        raise InvalidEvent(f"body.{name}", f"at most {max_items} items, got {len(value)}")
+    value = _optional_list(body, name, max_items=max_items)
     for index, item in enumerate(value):
         if not isinstance(item, dict):
             raise InvalidEvent(f"body.{name}[{index}]", f"must be a map, got {_type_name(item)}")
@@ -213,3 +195,15 @@ def at_least_one(body: Mapping[str, Any], names: tuple[str, ...]) -> None:
 def field_count(body: Mapping[str, Any], *, max_fields: int) -> None:
     if len(body) > max_fields:
         raise InvalidEvent("body", f"at most {max_fields} fields, got {len(body)}")
+
+
+def _optional_list(body: Mapping[str, Any], name: str, *, max_items: int) -> list[Any]:
+    """The list field `name` ([] when absent), checked for type and length only."""
+    value = body.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidEvent(f"body.{name}", f"must be a list, got {_type_name(value)}")
+    if len(value) > max_items:
+        raise InvalidEvent(f"body.{name}", f"at most {max_items} items, got {len(value)}")
+    return value
