@@ -40,23 +40,36 @@ class Broadcast:
         if missing is not None:
             self._s.timers.cancel(missing.timer)
 
-    def forward(self, events: Sequence[tuple[bytes, bytes]], exclude: bytes | None) -> None:
-        """Push (id, raw) pairs to eager peers and announce them to lazy ones."""
+    def forward(
+        self, events: Sequence[tuple[bytes, bytes]], exclude: bytes | None, now: float
+    ) -> list[Peer]:
+        """Push (id, raw) pairs to eager peers and announce them to lazy ones.
+
+        A peer is pushed no more than its send allowance (what it accepts unasked); the
+        peers returned did not get everything and should reconcile soon.
+        """
         if not events:
-            return
+            return []
         raws = [raw for _, raw in events]
         ids = [event_id for event_id, _ in events]
-        frames: list[bytes] | None = None
+        frames: dict[int, list[bytes]] = {}  # by how many events they carry
+        behind: list[Peer] = []
         for peer in self._s.active_peers():
             if peer.key == exclude:
                 continue
-            if peer.eager:
-                frames = frames or wire.events_frames(raws, self._s.config.max_frame_bytes)
-                self._s.send_frames(peer, frames)
-                peer.events_sent += len(raws)
-            else:
+            if not peer.eager:
                 for start in range(0, len(ids), wire.MAX_IDS):
                     self._s.send(peer, wire.IHave(ids[start : start + wire.MAX_IDS]))
+                continue
+            count = peer.send_allowance.take_up_to(now, len(raws))
+            if count < len(raws):
+                behind.append(peer)
+            if count:
+                if count not in frames:
+                    frames[count] = wire.events_frames(raws[:count], self._s.config.max_frame_bytes)
+                self._s.send_frames(peer, frames[count])
+                peer.events_sent += count
+        return behind
 
     def serve(self, peer: Peer, ids: Sequence[bytes]) -> None:
         """Send the events with these ids that we hold: cached ones directly, others via store."""

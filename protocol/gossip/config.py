@@ -57,8 +57,35 @@ MAX_PUSH_VERIFYING: Final = 8192
 VERIFY_TIMEOUT: Final = 60.0
 """An id handed out for verification and never reported back is forgotten after this."""
 PRUNE_REPEAT: Final = 5.0
+RECONCILE_PUSH_WINDOW: Final = 2.0
+"""Events arriving this soon after a Reconcile message from their sender may be its session's
+push of a small difference: a duplicate among them does not prune the link."""
 MAX_REJECTED: Final = 8
 """Invalid events a peer may send before it is closed."""
+
+# Flood limits. A room's learners post a few events a minute each; bulk transfers (catch-up,
+# an import) go by reconciliation, where the receiver asks at its own pace. So only what a
+# peer sends unasked is limited, and honest senders keep below the limit themselves.
+PUSH_RATE: Final = 100.0
+"""Unrequested events per second a peer may push to us, sustained."""
+PUSH_BURST: Final = 1000
+"""Unrequested events a peer may push at once after a quiet time; beyond, they are dropped
+unverified (an honest one's are found by the next reconciliation)."""
+FLOOD_TOLERANCE: Final = 1000
+"""Dropped pushes (forgiven at PUSH_RATE per second) after which the peer is closed and
+penalized as a flooder."""
+SEND_SHARE: Final = 0.8
+"""We push to a peer at most this share of PUSH_RATE and PUSH_BURST (room for clock and
+delivery jitter); what does not fit goes by reconciliation, started soon."""
+MESSAGE_RATE: Final = 1000.0
+"""Messages of any type per second a peer may send us, sustained (catch-up at full speed
+takes a few dozen); more closes the link."""
+MESSAGE_BURST: Final = 5000
+DIAL_RATE: Final = 1.0
+"""Dials started per second, sustained: a flood of fake announcements cannot make us dial
+faster than this."""
+DIAL_BURST: Final = 5
+"""Dials that may start at once (a whole room found together)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +100,15 @@ class GossipConfig:
     event_cache: int = 10_000  # recent raw events kept to answer Want/Graft without the store
     want_timeout: float = 10.0  # re-request ids not delivered by then
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES  # largest message the link carries
+    # Links to one host (address) at once, either way; loopback is exempt (several nodes on
+    # one machine are the owner's). Many identities on one laptop get no more links than this.
+    max_links_per_host: int = 2
 
     def __post_init__(self) -> None:
         if not 1 <= self.target_links <= self.max_links:
             raise LocalProtocolError("need 1 <= target_links <= max_links")
+        if self.max_links_per_host < 1:
+            raise LocalProtocolError("max_links_per_host must be >= 1")
         if self.passive_view < 1 or self.event_cache < 0:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:

@@ -118,6 +118,10 @@ class GossipEngine:
         if peer is None or not peer.open:
             return
         peer.last_seen = now
+        if not peer.message_allowance.take(now):
+            self._s.close(peer, f"flooding: over {c.MESSAGE_RATE:.0f} messages/s")
+            self._membership.penalize(peer.key, now)
+            return
         try:
             self._dispatch(peer, wire.decode(data), now)
         except RemoteProtocolError as exc:
@@ -154,6 +158,7 @@ class GossipEngine:
             case wire.Graft(ids):
                 self._broadcast.on_graft(peer, ids)
             case wire.Reconcile():
+                peer.reconciled_at = now
                 self._sync.on_reconcile(peer, msg, now)
             case wire.ReconcileDone():
                 self._sync.on_done(peer, msg)
@@ -166,6 +171,7 @@ class GossipEngine:
         fresh: list[bytes] = []
         seen: set[bytes] = set()
         duplicate = answered = False
+        throttled = 0
         for raw in raws:
             eid = event_id(raw)
             peer.events_received += 1
@@ -176,6 +182,9 @@ class GossipEngine:
             grafted = not wanted and eid in peer.grafted
             peer.grafted.discard(eid)
             answered = answered or wanted
+            if not (wanted or grafted) and not peer.push_allowance.take(now):
+                throttled += 1
+                continue  # unasked and over the limit: dropped unverified
             if s.known(eid):
                 duplicate = duplicate or not (wanted or grafted)
                 continue
@@ -189,7 +198,11 @@ class GossipEngine:
                 continue  # the peer floods us faster than we verify: drop, it is not lost
             s.pending[eid] = Pending(peer, via, number)
             fresh.append(raw)
-        if duplicate:
+        if throttled:
+            self._throttle(peer, throttled, now)
+        # A duplicate says this link is redundant in the tree, unless it was a reconciliation
+        # push (a small difference is sent as Events): those overlap tree pushes by nature.
+        if duplicate and now - peer.reconciled_at > c.RECONCILE_PUSH_WINDOW:
             self._broadcast.duplicate_push(peer, now)
         if fresh:
             self._verify_count = number
@@ -200,6 +213,14 @@ class GossipEngine:
             s.emit(Verify(peer.key, fresh))
         if answered:
             self._sync.after_fetch(peer, now)
+
+    def _throttle(self, peer: Peer, count: int, now: float) -> None:
+        """`count` pushes were dropped for the limit; past the tolerance the peer is closed
+        and kept away as a flooder. What it sent within the limit is still verified."""
+        peer.throttled += count
+        if not peer.flood_tolerance.take(now, count) and peer.open:
+            self._s.close(peer, f"flooding: {peer.throttled} events over the limit dropped")
+            self._membership.penalize(peer.key, now)
 
     # -- results from the shell ----------------------------------------------------------
 
@@ -233,7 +254,8 @@ class GossipEngine:
                 fetched[id(pending.peer)] = pending.peer
             else:
                 forward.append((event.id, event.raw))
-        self._broadcast.forward(forward, exclude=sender)
+        for peer in self._broadcast.forward(forward, exclude=sender, now=now):
+            self._sync.soon(peer, now)
         if sender is not None:
             # stored() answers whole Verify batches: ids of them still pending were rejected
             # or were already in the store. With no event, it answers the sender's oldest.

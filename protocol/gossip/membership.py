@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TypeAlias
 
@@ -9,6 +11,7 @@ from protocol import wire
 from protocol.errors import RemoteProtocolError
 from protocol.gossip import config as c
 from protocol.gossip.actions import Dial
+from protocol.gossip.budget import TokenBucket
 from protocol.gossip.state import LinkState, Peer, Shared
 from protocol.gossip.timers import Timer, TimerKind
 
@@ -18,6 +21,16 @@ Ident: TypeAlias = bytes | tuple[str, int]
 
 def ident(address: wire.PeerAddress) -> Ident:
     return address.key if address.key else (address.host, address.port)
+
+
+def is_loopback(host: str) -> bool:
+    """This machine: several nodes here are the owner's own, not a Sybil attack."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Membership:
@@ -45,6 +58,7 @@ class Membership:
         self._backoff: dict[Ident, tuple[int, float]] = {}  # failures, retry not before
         self._probes: set[bytes] = set()  # keys dialed by rotation
         self._penalties: dict[bytes, float] = {}  # misbehaving key -> refused until
+        self._dial_allowance = TokenBucket(c.DIAL_RATE, c.DIAL_BURST)
         self._joined = False
         self._maintain: Timer | None = None
         self.kick(now)
@@ -91,6 +105,10 @@ class Membership:
             return None
         if self._penalties.get(key, now) > now:
             self._drop(peer, "misbehaved recently")
+            return None
+        host = None if address is None else address.host
+        if host is not None and self._host_counts().get(host, 0) >= s.config.max_links_per_host:
+            self._drop(peer, f"{s.config.max_links_per_host} links from {host} already")
             return None
         self._passive.pop(key, None)
         if address is not None:
@@ -211,7 +229,7 @@ class Membership:
         others = [p for p in s.active_peers() if p is not peer]
         if ttl == 0 or not others:
             self._add_passive(address)
-            if self._room(now) > 1 and ident(address) not in self._dialing:
+            if self._room(now) > 1 and ident(address) not in self._dialing and self._may_dial(now):
                 self._dial(address, now)
             return
         if ttl == c.PASSIVE_WALK:
@@ -267,7 +285,10 @@ class Membership:
         wanted = min(missing, self._room(now), c.MAX_DIALS - len(self._dialing))
         if wanted > 0:
             candidates = self._candidates(now)
-            for address in s.rng.sample(candidates, min(wanted, len(candidates))):
+            allowed = self._dial_allowance.whole(now)
+            if allowed < min(wanted, len(candidates)):
+                self.kick(self._dial_allowance.ready_at(now, allowed + 1))
+            for address in s.rng.sample(candidates, min(wanted, len(candidates), allowed)):
                 self._dial(address, now)
         if len(s.active_peers()) < s.config.target_links and self._maintain is None:
             self._maintain = s.timers.schedule(now + c.MAINTAIN_RETRY, TimerKind.MAINTAIN)
@@ -289,6 +310,8 @@ class Membership:
             return
         if self._room(now) < 1 or s.rng.random() >= c.ROTATE_PROBABILITY:
             return
+        if not self._may_dial(now):
+            return
         candidates = [a for a in self._candidates(now) if a.key]
         if candidates:
             address = s.rng.choice(candidates)
@@ -303,6 +326,7 @@ class Membership:
 
     def _candidates(self, now: float) -> list[wire.PeerAddress]:
         s = self._s
+        hosts = self._host_counts()
         out: list[wire.PeerAddress] = []
         for who, address in (*self._passive.items(), *self._manual.items()):
             if who in self._dialing or self._backoff.get(who, (0, now))[1] > now:
@@ -310,10 +334,25 @@ class Membership:
             key = address.key or self._manual_keys.get(who, b"")
             if key == s.self_key or key in s.peers or self._penalties.get(key, now) > now:
                 continue
+            if hosts.get(address.host, 0) >= s.config.max_links_per_host:
+                continue
             out.append(address)
         return out
 
+    def _host_counts(self) -> Counter[str]:
+        """Open links per remote host, loopback left out (it has no cap)."""
+        return Counter(
+            p.link_host
+            for p in self._s.peers.values()
+            if p.open and p.link_host is not None and not is_loopback(p.link_host)
+        )
+
+    def _may_dial(self, now: float) -> bool:
+        return self._dial_allowance.whole(now) >= 1
+
     def _dial(self, address: wire.PeerAddress, now: float) -> None:
+        """Callers check _may_dial (or the allowance) first: dials are rate-limited."""
+        self._dial_allowance.take(now)
         who = ident(address)
         timer = self._s.timers.schedule(now + c.DIAL_TIMEOUT, TimerKind.DIAL, who)
         self._dialing[who] = timer

@@ -10,7 +10,9 @@ from enum import Enum, auto
 
 from protocol import wire
 from protocol.errors import LocalProtocolError
+from protocol.gossip import config as c
 from protocol.gossip.actions import Action, Close, Send
+from protocol.gossip.budget import TokenBucket
 from protocol.gossip.config import GossipConfig
 from protocol.gossip.timers import Timer, Timers
 from protocol.reconcile import ItemIndex, Reconciler
@@ -80,6 +82,18 @@ class Peer:
     events_sent: int = 0
     rejected: int = 0
     pushes_verifying: int = 0
+    # flood limits (see config): what it may push to us unasked, how many over that we
+    # forgive, its messages of any kind, and what we push to it unasked
+    push_allowance: TokenBucket = field(default_factory=lambda: _bucket(1.0))
+    flood_tolerance: TokenBucket = field(
+        default_factory=lambda: TokenBucket(c.PUSH_RATE, c.FLOOD_TOLERANCE)
+    )
+    message_allowance: TokenBucket = field(
+        default_factory=lambda: TokenBucket(c.MESSAGE_RATE, c.MESSAGE_BURST)
+    )
+    send_allowance: TokenBucket = field(default_factory=lambda: _bucket(c.SEND_SHARE))
+    throttled: int = 0  # pushes dropped for going over push_allowance
+    resync: bool = False  # pushes to it did not fit send_allowance: reconcile soon
     # catch-up: ids to Want (queue), requested (asked: id -> batch), and being verified
     queue: deque[bytes] = field(default_factory=deque)
     queued: set[bytes] = field(default_factory=set)
@@ -97,6 +111,7 @@ class Peer:
     session_timer: Timer | None = None  # next session we start
     next_session: float = float("inf")
     clean: bool = False  # the last session found no difference
+    reconciled_at: float = float("-inf")  # last Reconcile message from it
     dirty_streak: int = 0
 
     @property
@@ -115,6 +130,10 @@ class Peer:
     def idle(self) -> bool:
         """No catch-up queued or outstanding."""
         return not self.queue and not self.asked and not self.verifying
+
+
+def _bucket(share: float) -> TokenBucket:
+    return TokenBucket(c.PUSH_RATE * share, c.PUSH_BURST * share)
 
 
 class Shared:

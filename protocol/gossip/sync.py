@@ -41,11 +41,18 @@ class Sync:
             peer.session_timer = self._s.timers.schedule(when, TimerKind.SESSION_START, peer)
             peer.next_session = when
 
+    def soon(self, peer: Peer, now: float) -> None:
+        """The peer lacks events we could not push to it: reconcile shortly (or right after
+        the session running now, which may have started before they were stored)."""
+        peer.resync = True
+        self.schedule(peer, now + c.RESYNC_DELAY)
+
     def _start(self, peer: Peer, now: float) -> None:
         peer.next_session = float("inf")
         peer.session_timer = None
         if not peer.active or peer.session_out is not None or not peer.idle:
             return  # a running session or catch-up schedules the next one when it ends
+        peer.resync = False
         self._counter = (self._counter + 1) % (wire.MAX_SESSION // 2)
         session_id = self._counter * 2 + (1 if peer.outbound else 0)
         reconciler = Reconciler(self._s.index, max_message_bytes=wire.MAX_RECONCILE_PAYLOAD)
@@ -76,7 +83,7 @@ class Sync:
         self._touch(peer, session, now)
         session.differences += len(result.have) + len(result.need)
         if result.have:
-            self._give(peer, result.have)
+            self._give(peer, result.have, now)
         if result.need:
             self.enqueue(peer, result.need, now)
         if result.reply is not None:
@@ -102,7 +109,9 @@ class Sync:
         if session.differences == 0:
             peer.clean = True
             peer.dirty_streak = 0
-            if peer.outbound:
+            if peer.resync:
+                self.schedule(peer, now + c.RESYNC_DELAY)
+            elif peer.outbound:
                 self.schedule(peer, now + self._s.jitter(self._s.config.reconcile_interval))
             return
         peer.clean = False
@@ -127,9 +136,10 @@ class Sync:
         delay = c.RESYNC_DELAY * 2.0 ** min(peer.dirty_streak - 1, 16)
         return min(self._s.config.reconcile_interval, delay)
 
-    def _give(self, peer: Peer, ids: list[bytes]) -> None:
-        # A few are pushed at once; many are offered, so the receiver fetches at its own pace.
-        if len(ids) <= c.PUSH_HAVE_MAX:
+    def _give(self, peer: Peer, ids: list[bytes], now: float) -> None:
+        # A few are pushed at once (within what the peer accepts unasked); many are offered,
+        # so the receiver fetches at its own pace.
+        if len(ids) <= c.PUSH_HAVE_MAX and peer.send_allowance.take(now, len(ids)):
             self._serve(peer, ids)
             return
         for start in range(0, len(ids), wire.MAX_IDS):

@@ -159,3 +159,29 @@ def test_same_seed_same_run() -> None:
 
     assert run(4) == run(4)
     assert run(4) != run(5)
+
+
+def _worst_delivery_delay(seed: int) -> float:
+    """Three nodes with some history start together; one posts every 0.25 s from the moment
+    the links come up, while their first reconciliations still run."""
+    swarm = Swarm(3, seed=seed, start_spread=0.2)
+    swarm.preload(0, history(swarm, 0, 20))
+    swarm.run_until_true(lambda: all(len(n.engine.peers()) == 2 for n in swarm.nodes), 10, 0.01)
+    worst = 0.0
+    for _ in range(12):
+        event = swarm.post(1)
+        posted = swarm.now
+        assert swarm.run_until_true(lambda e=event: swarm.all_have([e.id]), 10, 0.01)
+        worst = max(worst, swarm.now - posted)
+        swarm.run_until(posted + 0.25)
+    return worst
+
+
+def test_reconciliation_pushes_do_not_prune_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small difference found by reconciliation is pushed as Events; its overlap with tree
+    pushes is no reason to prune. (Pruning on it left no eager path for a while: posts waited
+    for the IHave timeout and a Graft.)"""
+    worst = max(_worst_delivery_delay(seed) for seed in range(1, 16))
+    assert worst < GossipConfig().ihave_timeout
+    monkeypatch.setattr(c, "RECONCILE_PUSH_WINDOW", 0.0)
+    assert max(_worst_delivery_delay(seed) for seed in range(1, 16)) >= GossipConfig().ihave_timeout

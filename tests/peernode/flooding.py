@@ -1,0 +1,182 @@
+"""A flooding peer against a real node, with an honest peer posting meanwhile (test and bench).
+
+Three in-process nodes on loopback: Vera (the target), Hal (honest, posts a note every
+`honest_every` s) and Rogue, whose link to Vera carries pre-signed notes of its own at
+`rate` events/s, written straight onto the link as a modified node would. Vera's
+subscription timestamps every arrival; her log tells why the rogue link was closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from peernode.home import Home
+from peernode.network import Network
+from peernode.network_config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from protocol import kinds, wire
+from protocol.event import Event, create_event
+from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
+from protocol.identity import fingerprint
+
+HOST = "127.0.0.1"
+FRAMES_PER_SECOND = 20
+
+
+@dataclass
+class FloodResult:
+    offered: int = 0  # flood events written to the link
+    stored: int = 0  # of them, stored by Vera
+    flood_seconds: float = 0.0  # from the first flood frame to the link's close (or the end)
+    closed_reason: str = ""  # why Vera closed the rogue link ("" if she did not)
+    refused_again: bool = False  # the rogue dialled again and Vera refused it
+    relinked: bool = False  # the rogue had a link to Vera again afterwards
+    honest_sent: int = 0
+    honest_delays: list[float] = field(default_factory=list)  # post → stored at Vera, s
+    honest_missing: int = 0
+
+
+def _config(peers: tuple[tuple[str, int], ...] = ()) -> NodeConfig:
+    network = NetworkConfig(port=0, host=HOST, mdns=False, peers=peers)
+    return NodeConfig(network=network, verify_workers=1, watch=False)
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    home: Path, name: str, peers: tuple[tuple[str, int], ...] = ()
+) -> AsyncIterator[Node]:
+    async with Node(Home(home), _config(peers)) as node:
+        if not node.has_profile():
+            await node.create_identity(name)
+        await node.start_network()
+        yield node
+
+
+def _network(node: Node) -> Network:
+    assert node._network is not None
+    return node._network
+
+
+def _linked(node: Node, other: Node) -> bool:
+    return other.public_key in _network(node)._links
+
+
+async def _until(check: Callable[[], bool], what: str, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {limit} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def flood_events(node: Node, count: int) -> list[Event]:
+    base = int(time.time() * 1000)
+    return [
+        create_event(
+            node.key,
+            kind=kinds.NOTE,
+            circle="lobby",
+            body={"text": f"flood {i}"},
+            created_at=base + i,
+        )
+        for i in range(count)
+    ]
+
+
+class _CloseReasons(logging.Handler):
+    """Collects 'closing <link>: <reason>' lines of Vera's network about one key."""
+
+    def __init__(self, fingerprint: str) -> None:
+        super().__init__(logging.INFO)
+        self.fingerprint = fingerprint
+        self.reasons: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("closing ") and self.fingerprint in message:
+            self.reasons.append(message.split(": ", 1)[1])
+
+
+async def run_flood(
+    root: Path, *, rate: int = 1000, seconds: float = 6.0, honest_every: float = 0.25
+) -> FloodResult:
+    """Flood Vera for up to `seconds` at `rate` events/s; returns what happened."""
+    result = FloodResult()
+    async with _running(root / "vera", "Vera") as vera:
+        port = _network(vera).port
+        assert port is not None
+        async with (
+            _running(root / "hal", "Hal", ((HOST, port),)) as hal,
+            _running(root / "rogue", "Rogue", ((HOST, port),)) as rogue,
+        ):
+            await _until(lambda: _linked(vera, hal) and _linked(vera, rogue), "links", 30)
+            flood = flood_events(rogue, int(rate * seconds))
+            ids = {e.id for e in flood}
+            reasons = _CloseReasons(fingerprint(rogue.public_key))
+            net_log = logging.getLogger("peernode.network")
+            old_level = net_log.level
+            net_log.setLevel(logging.INFO)
+            net_log.addHandler(reasons)
+            arrivals: dict[bytes, float] = {}
+            subscription = vera.subscribe()
+            loop = asyncio.get_running_loop()
+
+            async def collect() -> None:
+                while True:
+                    event = await subscription.queue.get()
+                    arrivals.setdefault(event.id, loop.time())
+
+            async def honest() -> None:
+                while True:
+                    posted = await hal.post(f"honest {result.honest_sent}")
+                    sent_at[posted.id] = loop.time()
+                    result.honest_sent += 1
+                    await asyncio.sleep(honest_every)
+
+            sent_at: dict[bytes, float] = {}
+            collector = asyncio.create_task(collect())
+            poster = asyncio.create_task(honest())
+            try:
+                result.offered, result.flood_seconds = await _flood(rogue, vera, flood, rate)
+                await asyncio.sleep(2.0)  # honest notes in flight arrive; the rogue re-dials
+                view = _network(vera).engine.peer_view(rogue.public_key)
+                result.relinked = view is not None and view.linked
+            finally:
+                poster.cancel()
+                await asyncio.gather(poster, return_exceptions=True)
+                await _until(lambda: all(i in arrivals for i in sent_at), "honest notes", 10.0)
+                collector.cancel()
+                await asyncio.gather(collector, return_exceptions=True)
+                vera.unsubscribe(subscription)
+                net_log.removeHandler(reasons)
+                net_log.setLevel(old_level)
+            result.closed_reason = next(iter(reasons.reasons), "")
+            result.refused_again = "misbehaved recently" in reasons.reasons
+            result.stored = len(ids & set(arrivals))
+            result.honest_delays = [arrivals[i] - t for i, t in sent_at.items() if i in arrivals]
+            result.honest_missing = sum(1 for i in sent_at if i not in arrivals)
+    return result
+
+
+async def _flood(rogue: Node, vera: Node, flood: list[Event], rate: int) -> tuple[int, float]:
+    """Write the flood onto the rogue's link to Vera in FRAMES_PER_SECOND frames a second."""
+    loop = asyncio.get_running_loop()
+    link = _network(rogue)._links[vera.public_key]
+    per_frame = max(1, rate // FRAMES_PER_SECOND)
+    start = loop.time()
+    offered = 0
+    for n, first in enumerate(range(0, len(flood), per_frame)):
+        if link.closed:
+            break
+        raws = [e.raw for e in flood[first : first + per_frame]]
+        for frame in wire.events_frames(raws, DEFAULT_MAX_FRAME_BYTES):
+            link.send_nowait(frame)
+        offered += len(raws)
+        await asyncio.sleep(max(0.0, start + (n + 1) / FRAMES_PER_SECOND - loop.time()))
+    return offered, loop.time() - start

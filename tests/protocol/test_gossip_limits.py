@@ -1,0 +1,267 @@
+"""Flood limits: pushes, messages and dials are budgeted per peer; links capped per host."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from protocol import wire
+from protocol.event import Event, create_event
+from protocol.gossip import Close, Dial, GossipConfig, GossipEngine, Send, Verify
+from protocol.gossip import config as c
+from protocol.gossip.budget import TokenBucket
+from protocol.identity import SigningKey
+from protocol.reconcile import ItemIndex
+from tests.protocol.sim import BASE_MS, Swarm
+from tests.protocol.test_gossip_engine import addr, key, linked, make, sent
+
+FLOODER = SigningKey.from_seed(b"\x42" * 32)
+
+
+def notes(count: int, signer: SigningKey = FLOODER, start: int = 0) -> list[Event]:
+    return [
+        create_event(
+            signer,
+            kind="peernode/note@1",
+            circle="lobby",
+            body={"text": f"flood {start + i}"},
+            created_at=BASE_MS + start + i,
+        )
+        for i in range(count)
+    ]
+
+
+def verified(actions: list[object]) -> int:
+    return sum(len(a.raws) for a in actions if isinstance(a, Verify))
+
+
+def closes(actions: list[object]) -> list[Close]:
+    return [a for a in actions if isinstance(a, Close)]
+
+
+# -- the bucket --------------------------------------------------------------------------
+
+
+def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
+    bucket = TokenBucket(10.0, 5)
+    assert bucket.take_up_to(0.0, 8) == 5
+    assert not bucket.take(0.0)
+    assert bucket.ready_at(0.0) == pytest.approx(0.1)
+    assert bucket.take_up_to(0.3, 8) == 3
+    assert bucket.whole(100.0) == 5  # never more than the burst
+    assert bucket.whole(50.0) == 5  # a clock that goes back refills nothing, raises nothing
+    bucket.take_up_to(100.0, 5)
+    ready = bucket.ready_at(100.0)
+    assert ready > 100.0
+    assert bucket.take(ready)  # the token is there at the time it was promised
+    with pytest.raises(ValueError, match="burst"):
+        TokenBucket(1.0, 0)
+
+
+# -- pushes: throttled, then the flooder is closed and kept away --------------------------
+
+
+def test_unasked_pushes_over_the_limit_are_dropped_unverified_then_the_peer_closed() -> None:
+    engine = make(0)
+    linked(engine, 1)
+    flood = notes(5 * c.PUSH_BURST)
+    per_frame = 100
+    accepted = 0
+    closed: list[Close] = []
+    t = 0.0
+    # 1,000 events per second in frames of 100, as a flooding peer would send them.
+    for start in range(0, len(flood), per_frame):
+        frame = wire.encode(wire.Events([e.raw for e in flood[start : start + per_frame]]))
+        engine.receive(key(1), frame, t)
+        actions = engine.actions()
+        accepted += verified(actions)
+        closed += closes(actions)
+        t += per_frame / 1000
+        if closed:
+            break
+    assert [close.reason.split(":")[0] for close in closed] == ["flooding"]
+    elapsed = t
+    # Throttled first: no more than the burst plus what the rate allowed meanwhile.
+    assert accepted <= c.PUSH_BURST + c.PUSH_RATE * elapsed + per_frame
+    assert accepted >= c.PUSH_BURST
+    # Closed once the dropped pushes passed the tolerance (forgiven at the push rate).
+    dropped = start + per_frame - accepted
+    assert dropped >= c.FLOOD_TOLERANCE
+    # It is kept away: a new link from it is refused at once.
+    engine.link_down(key(1), t)
+    engine.actions()
+    engine.link_up(key(1), t + 1, outbound=False, address=addr(1))
+    assert Close(key(1), "misbehaved recently") in engine.actions()
+
+
+def test_pushes_within_the_limit_are_all_verified() -> None:
+    engine = make(0)
+    linked(engine, 1)
+    burst = notes(c.PUSH_BURST)
+    frame = wire.encode(wire.Events([e.raw for e in burst[:400]]))
+    engine.receive(key(1), frame, 1.0)
+    for i in range(400, c.PUSH_BURST, 200):
+        engine.receive(key(1), wire.encode(wire.Events([e.raw for e in burst[i : i + 200]])), 1.0)
+    actions = engine.actions()
+    assert verified(actions) == c.PUSH_BURST
+    assert closes(actions) == []
+
+
+def test_events_we_asked_for_are_not_limited() -> None:
+    engine = make(0)
+    linked(engine, 1)
+    wanted = notes(3 * c.PUSH_BURST)
+    ids = [e.id for e in wanted]
+    for start in range(0, len(ids), wire.MAX_IDS):
+        engine.receive(key(1), wire.encode(wire.Offer(ids[start : start + wire.MAX_IDS])), 0.0)
+    total = 0
+    asked = [i for m in sent(engine.actions(), key(1)) if isinstance(m, wire.Want) for i in m.ids]
+    by_id = {e.id: e for e in wanted}
+    rounds = 0
+    while asked and rounds < 100:
+        rounds += 1
+        answer = [by_id[i] for i in asked]
+        for start in range(0, len(answer), 200):
+            chunk = [e.raw for e in answer[start : start + 200]]
+            engine.receive(key(1), wire.encode(wire.Events(chunk)), 0.0)
+        actions = engine.actions()
+        assert closes(actions) == []
+        batches = [a for a in actions if isinstance(a, Verify)]
+        total += sum(len(b.raws) for b in batches)
+        for batch in batches:
+            raws = set(batch.raws)
+            engine.stored(key(1), [e for e in answer if e.raw in raws], 0.0)
+        asked = [
+            i for m in sent(engine.actions(), key(1)) if isinstance(m, wire.Want) for i in m.ids
+        ]
+    assert total == len(wanted)
+
+
+def test_too_many_messages_close_the_link() -> None:
+    engine = make(0)
+    linked(engine, 1, 2)
+    ping = wire.encode(wire.Ping(1))
+    for _ in range(c.MESSAGE_BURST + 1):
+        engine.receive(key(1), ping, 5.0)
+    actions = engine.actions()
+    assert [a.peer for a in closes(actions)] == [key(1)]
+    assert closes(actions)[0].reason.startswith("flooding")
+    # The other peer is not disturbed.
+    engine.receive(key(2), ping, 5.0)
+    assert wire.Pong(1) in sent(engine.actions(), key(2))
+
+
+# -- our own pushes stay within what peers accept -----------------------------------------
+
+
+def test_a_big_publish_pushes_within_the_limit_and_reconciles_the_rest_soon() -> None:
+    engine = make(0)
+    linked(engine, 1)
+    events = notes(2 * c.PUSH_BURST, signer=SigningKey.from_seed(b"\x00" * 32))
+    engine.publish(events, 1.0)
+    pushed = [
+        raw for m in sent(engine.actions(), key(1)) if isinstance(m, wire.Events) for raw in m.raws
+    ]
+    assert len(pushed) == int(c.PUSH_BURST * c.SEND_SHARE)
+    # The rest goes by reconciliation, started within RESYNC_DELAY.
+    engine.handle_timer(1.0 + c.RESYNC_DELAY)
+    assert any(isinstance(m, wire.Reconcile) for m in sent(engine.actions(), key(1)))
+
+
+def test_a_bulk_publish_reaches_every_node_in_the_simulator_without_a_close() -> None:
+    """An import of 3,000 notes on one node (faster than any peer accepts unasked) still
+    reaches all three nodes, by push and then reconciliation, and nobody is called a flooder.
+    """
+    swarm = Swarm(3, seed=5, trusted=True)
+    swarm.run_for(3)
+    node = swarm.nodes[0]
+    events = notes(3000, signer=node.key)
+    for event in events:
+        swarm.catalog[event.raw] = event
+        node.store[event.id] = event.raw
+    node.engine.publish(events, swarm.now)
+    swarm._run(0)
+    ids = [e.id for e in events]
+    assert swarm.run_until_true(lambda: swarm.all_have(ids), timeout=120)
+    assert all(not any("flooding" in r for _, r in n.closes) for n in swarm.nodes)
+
+
+def test_a_flooder_is_closed_and_honest_posts_still_arrive_within_a_second() -> None:
+    """Node 2 floods node 0 with 1,000 events/s; node 1's posts reach node 0 meanwhile."""
+    swarm = Swarm(3, seed=9, trusted=True)
+    swarm.run_for(3)
+    flooder = swarm.nodes[2]
+    flood = notes(8000, signer=flooder.key)
+    for event in flood:
+        swarm.catalog[event.raw] = event
+    delays: list[float] = []
+    for second in range(8):
+        for tick in range(10):
+            now = 3 + second + tick / 10
+            swarm.run_until(now)
+            if (0, 2) in swarm.conns:  # linked: the flooder sends 100 events every 0.1 s
+                chunk = flood[(second * 10 + tick) * 100 : (second * 10 + tick + 1) * 100]
+                swarm.inject(2, 0, wire.encode(wire.Events([e.raw for e in chunk])))
+            if tick == 5:
+                post = swarm.post(1)
+                sent_at = swarm.now
+                assert swarm.run_until_true(
+                    lambda e=post: e.id in swarm.nodes[0].store, timeout=5, step=0.01
+                )
+                delays.append(swarm.now - sent_at)
+    assert any(r.startswith("flooding") for _, r in swarm.nodes[0].closes)
+    stored = sum(1 for e in flood if e.id in swarm.nodes[0].store)
+    assert stored < len(flood) // 2
+    assert max(delays) < 1.0
+
+
+# -- dials and hosts --------------------------------------------------------------------
+
+
+def test_dials_are_rate_limited_under_a_flood_of_addresses() -> None:
+    engine = make(0, target_links=5)
+    fake = [wire.PeerAddress(bytes([i]) * 32, "10.9.9.9", 1000 + i) for i in range(1, 200)]
+    engine.add_candidates(fake, 0.0)
+    dials = 0
+    t = 0.0
+    while t < 20.0:
+        deadline = engine.get_timer()
+        t = max(t + 0.01, deadline if deadline is not None else t + 0.1)
+        engine.handle_timer(t)
+        for action in engine.actions():
+            if isinstance(action, Dial):
+                dials += 1
+                engine.dial_failed(action.address, t)  # refused at once
+    assert dials <= c.DIAL_BURST + c.DIAL_RATE * 20.0 + 1
+    assert dials >= 10  # it does keep trying, at the limited pace
+
+
+def test_links_from_one_host_are_capped_and_others_keep_theirs() -> None:
+    engine = make(0, max_links=8, target_links=5)
+    linked(engine, 1)  # an honest peer on 10.0.0.1
+    for i in range(10, 16):  # six identities on one laptop
+        engine.link_up(
+            key(i), 1.0, outbound=False, address=wire.PeerAddress(key(i), "10.0.0.66", 0)
+        )
+    actions = engine.actions()
+    refused = {a.peer for a in closes(actions)}
+    assert refused == {key(i) for i in range(12, 16)}
+    assert all("links from 10.0.0.66" in a.reason for a in closes(actions))
+    assert {v.key for v in engine.peers()} == {key(1), key(10), key(11)}
+
+
+def test_loopback_has_no_per_host_cap() -> None:
+    engine = GossipEngine(
+        self_key=key(0),
+        index=ItemIndex(),
+        rng=random.Random(0),
+        now=0.0,
+        config=GossipConfig(max_links=8, target_links=5),
+    )
+    for i in range(1, 6):
+        engine.link_up(
+            key(i), 1.0, outbound=False, address=wire.PeerAddress(key(i), "127.0.0.1", 0)
+        )
+    assert closes(engine.actions()) == []
+    assert not [a for a in engine.actions() if isinstance(a, Send)]
