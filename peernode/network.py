@@ -419,15 +419,17 @@ class Network:
 
     # -- links --------------------------------------------------------------------
 
-    async def _run_link(self, link: Link) -> None:
+    async def _run_link(self, link: Link, dialled_port: int | None = None) -> None:
         """Own one established link until it closes (inbound and outbound alike)."""
         self._open.add(link)
         try:
-            await self._own_link(link)
+            await self._own_link(link, dialled_port)
         finally:
             self._open.discard(link)
 
-    async def _own_link(self, link: Link) -> None:
+    async def _own_link(self, link: Link, dialled_port: int | None) -> None:
+        """dialled_port: the port we reached it at, if we dialled (a port forward or proxy
+        may differ from the port it listens on, and only the dialled one is known to work)."""
         if self._stopping:
             await link.close("node shutting down")
             return
@@ -437,12 +439,13 @@ class Network:
         if not self._admit(link):
             await link.close("already linked to this peer")
             return
-        address = PeerAddress(link.key, link.remote_host, link.listen_port or 0)
+        port = dialled_port or link.listen_port
+        address = PeerAddress(link.key, link.remote_host, port or 0)
         self.engine.link_up(link.key, self._now(), outbound=link.outbound, address=address)
         self._flush()
-        if link.listen_port:
+        if port:
             self._spawn(
-                self._node.remember_peer(link.key, link.name, link.remote_host, link.listen_port),
+                self._node.remember_peer(link.key, link.name, link.remote_host, port),
                 "remember peer",
             )
         try:
@@ -503,14 +506,14 @@ class Network:
             self.engine.dial_failed(address, self._now())
             self._flush()
             return None
-        return link if await self._adopt(link) else None
+        return link if await self._adopt(link, address.port) else None
 
-    async def _adopt(self, link: Link) -> bool:
-        """Run a link we dialled; False (and closed) when the network is stopping."""
+    async def _adopt(self, link: Link, port: int) -> bool:
+        """Run a link we dialled at `port`; False (and closed) when the network is stopping."""
         if self._stopping:
             await link.close("node shutting down")
             return False
-        self._spawn(self._run_link(link), f"link {link!r}")
+        self._spawn(self._run_link(link, port), f"link {link!r}")
         return True
 
     async def connect(self, host: str, port: int) -> PeerStatus:
@@ -524,7 +527,7 @@ class Network:
             await link.close("that address is this node itself")
             self._own_addresses.add((host, port))
             raise BadInput(f"{host}:{port} is this node itself")
-        if not await self._adopt(link):
+        if not await self._adopt(link, port):
             raise NodeError("networking is stopping")
         self._manual[(host, port)] = _ManualPeer(host, port, key=link.key)
         await asyncio.sleep(0)
