@@ -3,7 +3,12 @@
 Rules of this file:
 - Everything here is computed from a set of events, never from the order they
   arrived in: two nodes holding the same events derive the same state.
-- Order is (created_at, id), the author's claim with the id to break ties.
+- Order is (created_at, id), the author's claim with the id to break ties: it
+  decides what counts (the newest version, join, rsvp or resolution).
+- Lists shown to people (questions, answers, check-ins, plus/deltas, shared
+  resources) are in display order, (shown_at, created_at, id), where shown_at is
+  this node's bound on the claim (peernode.clock) passed in as `shown`; their
+  `shown_at` is the time to show. Without `shown`, the claims are taken as they are.
 - Edits and deletes count only when their author wrote the target; a deleted
   event disappears from every view (the delete itself stays, a tombstone, so
   the target never comes back through sync).
@@ -50,6 +55,7 @@ def words(text: str) -> list[str]:
 
 
 def order(event: Event) -> tuple[int, bytes]:
+    """Consensus order: every node holding the same events agrees on it."""
     return (event.created_at, event.id)
 
 
@@ -274,6 +280,7 @@ class CheckIn:
     id: bytes
     author: bytes
     created_at: int
+    shown_at: int
     feeling: str
     working_on: str
     need_help: str
@@ -283,6 +290,7 @@ class CheckIn:
             "id": self.id.hex(),
             "author": self.author.hex(),
             "created_at": self.created_at,
+            "shown_at": self.shown_at,
             "feeling": self.feeling,
             "working_on": self.working_on,
             "need_help": self.need_help,
@@ -294,6 +302,7 @@ class PlusDelta:
     id: bytes
     author: bytes
     created_at: int
+    shown_at: int
     plus: str
     delta: str
 
@@ -302,6 +311,7 @@ class PlusDelta:
             "id": self.id.hex(),
             "author": self.author.hex(),
             "created_at": self.created_at,
+            "shown_at": self.shown_at,
             "plus": self.plus,
             "delta": self.delta,
         }
@@ -359,6 +369,7 @@ class Answer:
     id: bytes
     author: bytes
     created_at: int
+    shown_at: int
     text: str
 
     def to_json(self) -> dict[str, Any]:
@@ -366,17 +377,23 @@ class Answer:
             "id": self.id.hex(),
             "author": self.author.hex(),
             "created_at": self.created_at,
+            "shown_at": self.shown_at,
             "text": self.text,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A question with its answers; `resolved_at` is set by the asker only."""
+    """A question with its answers; `resolved_at` is set by the asker only.
+
+    created_at is the author's claim and shown_at the time this node shows (see
+    peernode.clock), as in Answer, CheckIn, PlusDelta and SharedResource.
+    """
 
     id: bytes
     author: bytes
     created_at: int
+    shown_at: int
     title: str
     text: str
     tags: tuple[str, ...]
@@ -405,6 +422,7 @@ class Question:
             "id": self.id.hex(),
             "author": self.author.hex(),
             "created_at": self.created_at,
+            "shown_at": self.shown_at,
             "title": self.title,
             "text": self.text,
             "tags": list(self.tags),
@@ -420,6 +438,7 @@ class SharedResource:
     id: bytes
     author: bytes
     created_at: int
+    shown_at: int
     url: str
     title: str
     description: str
@@ -431,6 +450,7 @@ class SharedResource:
             "id": self.id.hex(),
             "author": self.author.hex(),
             "created_at": self.created_at,
+            "shown_at": self.shown_at,
             "url": self.url,
             "title": self.title,
             "description": self.description,
@@ -588,11 +608,16 @@ class Helper:
 
 @dataclass(slots=True)
 class Live:
-    """The events of one circle after deletes and edits, with their current bodies."""
+    """The events of one circle after deletes and edits, with their current bodies.
+
+    shown: this node's display time of events by id (see peernode.clock); an
+    event not in it is shown at its claim.
+    """
 
     events: list[Event]
     deleted: frozenset[bytes]
     bodies: dict[bytes, Mapping[str, Any]]
+    shown: Mapping[bytes, int] = field(default_factory=dict)
 
     def of(self, kind: str) -> list[Event]:
         return [event for event in self.events if event.kind == kind]
@@ -600,15 +625,28 @@ class Live:
     def body(self, event: Event) -> Mapping[str, Any]:
         return self.bodies.get(event.id, event.body)
 
+    def shown_at(self, event: Event) -> int:
+        return self.shown.get(event.id, event.created_at)
 
-def derive_state(slug: str, events: Iterable[Event]) -> CircleState:
-    """The state of circle `slug` from any set of events (others are ignored)."""
+    def display_order(self, event: Event) -> tuple[int, int, bytes]:
+        return (self.shown_at(event), event.created_at, event.id)
+
+
+def derive_state(
+    slug: str, events: Iterable[Event], *, shown: Mapping[bytes, int] | None = None
+) -> CircleState:
+    """The state of circle `slug` from any set of events (others are ignored).
+
+    shown: the display time of events by id (peernode.clock.shown_at); it orders
+    the lists and never changes what counts.
+    """
     live = apply_edits_and_deletes(
         sorted(
             (event for event in events if event.circle == slug),
             key=order,
         )
     )
+    live.shown = shown or {}
     history = tuple(CircleVersion.from_event(event) for event in live.of(kinds.CIRCLE))
     return CircleState(
         slug=slug,
@@ -617,7 +655,8 @@ def derive_state(slug: str, events: Iterable[Event]) -> CircleState:
         meetings=_meetings(live),
         questions=_questions(live),
         shared_resources=tuple(
-            _resource(event, live.body(event)) for event in live.of(kinds.RESOURCE)
+            _resource(event, live.body(event), live.shown_at(event))
+            for event in sorted(live.of(kinds.RESOURCE), key=live.display_order)
         ),
         deleted=live.deleted,
         bodies={event_id: dict(body) for event_id, body in live.bodies.items()},
@@ -725,6 +764,7 @@ def _meetings(live: Live) -> tuple[Meeting, ...]:
                     event.id,
                     event.author,
                     event.created_at,
+                    live.shown_at(event),
                     feeling=_str(body, "feeling"),
                     working_on=_str(body, "working_on"),
                     need_help=_str(body, "need_help"),
@@ -736,6 +776,7 @@ def _meetings(live: Live) -> tuple[Meeting, ...]:
                     event.id,
                     event.author,
                     event.created_at,
+                    live.shown_at(event),
                     plus=_str(body, "plus"),
                     delta=_str(body, "delta"),
                 )
@@ -746,12 +787,16 @@ def _meetings(live: Live) -> tuple[Meeting, ...]:
             live.body(event),
             rsvps=tuple(rsvps.get(event.id, {}).values()),
             attendees=tuple(attendees.get(event.id, {})),
-            checkins=tuple(checkins.get(event.id, [])),
-            plusdeltas=tuple(plusdeltas.get(event.id, [])),
+            checkins=tuple(sorted(checkins.get(event.id, []), key=_display_order)),
+            plusdeltas=tuple(sorted(plusdeltas.get(event.id, []), key=_display_order)),
         )
         for event in meetings.values()
     ]
     return tuple(sorted(result, key=lambda meeting: (meeting.starts_at, meeting.id)))
+
+
+def _display_order(item: CheckIn | PlusDelta | Answer) -> tuple[int, int, bytes]:
+    return (item.shown_at, item.created_at, item.id)
 
 
 def _meeting(event: Event, body: Mapping[str, Any], **signed: Any) -> Meeting:
@@ -780,7 +825,9 @@ def _meeting(event: Event, body: Mapping[str, Any], **signed: Any) -> Meeting:
 
 
 def _questions(live: Live) -> tuple[Question, ...]:
-    questions = {event.id: event for event in live.of(kinds.QUESTION)}
+    questions = {
+        event.id: event for event in sorted(live.of(kinds.QUESTION), key=live.display_order)
+    }
     answers: dict[bytes, list[Answer]] = {}
     resolutions: dict[bytes, Event] = {}
     for event in live.of(kinds.ANSWER):
@@ -788,7 +835,7 @@ def _questions(live: Live) -> tuple[Question, ...]:
         if question_id in questions:
             text = _str(live.body(event), "text")
             answers.setdefault(question_id, []).append(
-                Answer(event.id, event.author, event.created_at, text)
+                Answer(event.id, event.author, event.created_at, live.shown_at(event), text)
             )
     for event in live.of(kinds.RESOLVED):
         question = questions.get(event.refs["question"])
@@ -797,7 +844,7 @@ def _questions(live: Live) -> tuple[Question, ...]:
     result = []
     for question_id, event in questions.items():
         body = live.body(event)
-        own_answers = tuple(answers.get(question_id, []))
+        own_answers = tuple(sorted(answers.get(question_id, []), key=_display_order))
         resolution = resolutions.get(question_id)
         helped = resolution.refs.get("answer") if resolution else None
         result.append(
@@ -805,6 +852,7 @@ def _questions(live: Live) -> tuple[Question, ...]:
                 id=event.id,
                 author=event.author,
                 created_at=event.created_at,
+                shown_at=live.shown_at(event),
                 title=_str(body, "title"),
                 text=_str(body, "text"),
                 tags=tuple(body.get("tags") or ()),
@@ -816,11 +864,12 @@ def _questions(live: Live) -> tuple[Question, ...]:
     return tuple(result)
 
 
-def _resource(event: Event, body: Mapping[str, Any]) -> SharedResource:
+def _resource(event: Event, body: Mapping[str, Any], shown_at: int) -> SharedResource:
     return SharedResource(
         id=event.id,
         author=event.author,
         created_at=event.created_at,
+        shown_at=shown_at,
         url=_str(body, "url"),
         title=_str(body, "title"),
         description=_str(body, "description"),

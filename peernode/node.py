@@ -26,7 +26,7 @@ from peernode.circles import (
     summarize,
     who_can_help,
 )
-from peernode.clock import now_ms
+from peernode.clock import ShownKey, now_ms, shown_at
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.home import Home
 from peernode.network_config import NetworkConfig
@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CIRCLE = "lobby"
 PUMP_BATCH = 2000
+RECENT_ARRIVALS = 20_000
+"""Arrival times remembered for just-announced events, so a subscriber's entry()
+orders them exactly as the store does (twice a subscription's queue)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +121,13 @@ class Node:
         self._profiles: dict[bytes, Profile] = {}
         self._subscribers: list[Subscription] = []
         self._seen_seq = 0
+        self._arrivals: dict[bytes, int] = {}
         self._pump_lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
         self._storage_problem: str | None = None
+        self._last_signed_at = 0  # created_at of the last event signed here
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -330,17 +335,18 @@ class Node:
         refs: Mapping[str, bytes] | None = None,
         created_at: int | None = None,
     ) -> Event:
+        if created_at is None:
+            # Strictly after the last one signed here: two posts in one millisecond keep
+            # the order they were written in (lists break ties by id otherwise).
+            created_at = max(now_ms(), self._last_signed_at + 1)
         try:
-            return create_event(
-                self.key,
-                kind=kind,
-                circle=circle,
-                body=body,
-                refs=refs,
-                created_at=now_ms() if created_at is None else created_at,
+            event = create_event(
+                self.key, kind=kind, circle=circle, body=body, refs=refs, created_at=created_at
             )
         except LocalProtocolError as exc:
             raise BadInput(str(exc)) from exc
+        self._last_signed_at = max(self._last_signed_at, created_at)
+        return event
 
     async def post(
         self, text: str, *, circle: str = DEFAULT_CIRCLE, reply_to: bytes | None = None
@@ -379,8 +385,9 @@ class Node:
     async def _store_new(self, events: Sequence[Event]) -> list[Event]:
         if not events:
             return []
+        received_at = now_ms()
         try:
-            rows = await self._store.call(self._store.sync.insert_events_seq, events, now_ms())
+            rows = await self._store.call(self._store.sync.insert_events_seq, events, received_at)
         except StorageError as exc:
             self._storage_failed(exc, say=False)  # the caller gets it
             raise
@@ -390,7 +397,7 @@ class Node:
         async with self._pump_lock:
             if rows and rows[0][0] == self._seen_seq + 1 and _contiguous(rows):
                 # Nobody else wrote in between: announce what we hold, no re-read.
-                self._announce(event for _, event in rows)
+                self._announce((event, received_at) for _, event in rows)
                 self._seen_seq = rows[-1][0]
                 return [event for _, event in rows]
         await self._pump()
@@ -403,10 +410,13 @@ class Node:
         circle: str | None = None,
         *,
         limit: int | None = None,
-        before: tuple[int, bytes] | None = None,
-        after: tuple[int, bytes] | None = None,
+        before: ShownKey | None = None,
+        after: ShownKey | None = None,
     ) -> list[FeedEntry]:
         """Events newest last; page backwards with `before`, forwards with `after`.
+
+        Order and cursors are FeedEntry.key, (shown_at, created_at, id): the
+        author's claim bounded by when it arrived, see peernode.clock.
 
         Edits and deletes are applied (only an author's own count) rather than
         listed: an edited note shows its new body, a deleted one no content.
@@ -475,6 +485,13 @@ class Node:
         return await self._store.call(lambda: list(self._store.sync.time_index()))
 
     def entry(self, event: Event, received_at: int | None = None) -> FeedEntry:
+        """A FeedEntry for an event from the subscription (or one just published).
+
+        received_at defaults to the arrival the node recorded when it announced the
+        event, so the entry sorts exactly where the stored one does; else now.
+        """
+        if received_at is None:
+            received_at = self._arrivals.get(event.id)
         return self._entry(event, now_ms() if received_at is None else received_at)
 
     def _entry(self, event: Event, received_at: int) -> FeedEntry:
@@ -491,10 +508,15 @@ class Node:
         with contextlib.suppress(ValueError):
             self._subscribers.remove(subscription)
 
-    def _announce(self, events: Iterable[Event]) -> None:
-        for event in events:
+    def _announce(self, events: Iterable[tuple[Event, int]]) -> None:
+        """Tell subscribers about newly stored events (with their received_at)."""
+        arrivals = self._arrivals
+        for event, received_at in events:
             if event.kind == kinds.PROFILE:
                 self._remember_profile(event)
+            arrivals[event.id] = received_at
+            if len(arrivals) > RECENT_ARRIVALS:
+                del arrivals[next(iter(arrivals))]
             for subscription in self._subscribers:
                 subscription.offer(event)
 
@@ -505,7 +527,7 @@ class Node:
                 rows = await self._store.call(
                     self._store.sync.after_seq, self._seen_seq, PUMP_BATCH
                 )
-                self._announce(load_verified(row.raw) for row in rows)
+                self._announce((load_verified(row.raw), row.received_at) for row in rows)
                 if rows:
                     self._seen_seq = rows[-1].seq
                 if len(rows) < PUMP_BATCH:
@@ -538,14 +560,25 @@ class Node:
         return [load_verified(raw) for raw in raws]
 
     async def circle_state(self, circle: str) -> CircleState:
-        """The circle as its events say (notes are read only when edited or deleted)."""
-        events = await self.circle_events(circle, sorted(kinds.CIRCLE_KINDS))
+        """The circle as its events say (notes are read only when edited or deleted).
+
+        Lists are in this node's display order (shown_at, see peernode.clock);
+        which version, rsvp or membership counts is decided by the claims alone.
+        """
+        rows = await self._store.call(
+            self._store.sync.circle_rows, circle, sorted(kinds.CIRCLE_KINDS)
+        )
+        events = [load_verified(row.raw) for row in rows]
+        shown = {
+            event.id: shown_at(event.created_at, row.received_at)
+            for event, row in zip(events, rows, strict=True)
+        }
         targets = {
             e.refs.get("target", b"") for e in events if e.kind in (kinds.EDIT, kinds.DELETE)
         }
         missing = list(targets - {event.id for event in events} - {b""})
         events += [load_verified(raw) for raw in await self.raw_events(missing)]
-        return derive_state(circle, events)
+        return derive_state(circle, events, shown=shown)
 
     async def circle_list(self) -> list[CircleSummary]:
         """The circles this node knows of (those with a circle event), by slug."""

@@ -119,11 +119,12 @@ def compute(state: CircleState, *, now: int, name_of: Callable[[bytes], str]) ->
     times_attended = Counter(key for meeting in held for key in meeting.attendees)
     checkins = [c for meeting in state.meetings for c in meeting.checkins]
     plusdeltas = [p for meeting in state.meetings for p in meeting.plusdeltas]
-    needs = _said((c.author, c.created_at, c.need_help) for c in checkins)
-    pluses = _said((p.author, p.created_at, p.plus) for p in plusdeltas)
-    deltas = _said((p.author, p.created_at, p.delta) for p in plusdeltas)
+    # Times as shown (peernode.clock): a clock ahead or never set does not skew them.
+    needs = _said((c.author, c.shown_at, c.need_help) for c in checkins)
+    pluses = _said((p.author, p.shown_at, p.plus) for p in plusdeltas)
+    deltas = _said((p.author, p.shown_at, p.delta) for p in plusdeltas)
     first_answers = [
-        (answer.created_at - question.created_at)
+        (answer.shown_at - question.shown_at)
         for question in state.questions
         if (answer := question.first_answer) is not None
     ]

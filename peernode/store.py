@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from peernode.clock import ShownKey, shown_at
 from peernode.errors import (
     DiskFull,
     ReadOnlyStorage,
@@ -83,6 +84,18 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         events_exchanged INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     """,
+    # shown_at: the display time, peernode.clock.shown_at() of the claim and the
+    # arrival: received_at when the claim is later or before 2000-01-01 (an unset
+    # clock), else created_at. Lists order by (shown_at, created_at, id);
+    # events_by_time stays the reconciliation order.
+    """
+    ALTER TABLE events ADD COLUMN shown_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE events SET shown_at = CASE WHEN created_at < 946684800000 THEN received_at
+        ELSE min(created_at, received_at) END;
+    DROP INDEX events_by_circle;
+    CREATE INDEX events_by_circle ON events (circle, shown_at, created_at, id);
+    CREATE INDEX events_by_shown ON events (shown_at, created_at, id);
+    """,
 )
 
 
@@ -109,6 +122,8 @@ class KnownPeer:
 
 @dataclass(frozen=True, slots=True)
 class CircleCount:
+    """A circle's number of events and the newest shown_at among them."""
+
     circle: str
     events: int
     last_at: int
@@ -420,8 +435,8 @@ class Store:
             for event, received_at in rows:
                 cursor.execute(
                     "INSERT OR IGNORE INTO events"
-                    " (id, author, created_at, kind, circle, received_at, raw)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " (id, author, created_at, kind, circle, received_at, shown_at, raw)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         event.id,
                         event.author,
@@ -429,6 +444,7 @@ class Store:
                         event.kind,
                         event.circle,
                         received_at,
+                        shown_at(event.created_at, received_at),
                         event.raw,
                     ),
                 )
@@ -520,15 +536,15 @@ class Store:
         circle: str | None = None,
         *,
         limit: int | None = None,
-        before: tuple[int, bytes] | None = None,
-        after: tuple[int, bytes] | None = None,
+        before: ShownKey | None = None,
+        after: ShownKey | None = None,
         kinds: Sequence[str] | None = None,
         exclude_kinds: Sequence[str] | None = None,
     ) -> list[StoredEvent]:
-        """Events ordered by (created_at, id), newest last.
+        """Events ordered by (shown_at, created_at, id), newest last.
 
-        With `limit`, the newest `limit` events older than `before`, or with
-        `after`, the oldest `limit` newer than it: how a long feed is paged.
+        With `limit`, the newest `limit` events before the key `before`, or with
+        `after`, the oldest `limit` after it: how a long feed is paged.
         """
         where: list[str] = []
         params: list[object] = []
@@ -542,17 +558,21 @@ class Store:
             where.append(f"kind NOT IN ({','.join('?' * len(exclude_kinds))})")
             params.extend(exclude_kinds)
         if before is not None:
-            where.append("(created_at, id) < (?, ?)")
+            where.append("(shown_at, created_at, id) < (?, ?, ?)")
             params.extend(before)
         if after is not None:
-            where.append("(created_at, id) > (?, ?)")
+            where.append("(shown_at, created_at, id) > (?, ?, ?)")
             params.extend(after)
         sql = "SELECT seq, received_at, raw FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
         # Walk from the end the page is anchored to, then put it newest last.
         newest_first = after is None
-        sql += " ORDER BY created_at DESC, id DESC" if newest_first else " ORDER BY created_at, id"
+        sql += (
+            " ORDER BY shown_at DESC, created_at DESC, id DESC"
+            if newest_first
+            else " ORDER BY shown_at, created_at, id"
+        )
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -569,7 +589,7 @@ class Store:
 
     def circles(self) -> list[CircleCount]:
         rows = self._db.execute(
-            "SELECT circle, count(*), max(created_at) FROM events"
+            "SELECT circle, count(*), max(shown_at) FROM events"
             " WHERE circle != '' GROUP BY circle ORDER BY circle"
         )
         return [CircleCount(circle, count, last) for circle, count, last in rows]
@@ -704,14 +724,18 @@ class Store:
     # -- study circles --------------------------------------------------------------
 
     def circle_raw(self, circle: str, kinds: Sequence[str] | None = None) -> list[bytes]:
-        """The bytes of a circle's events (only `kinds` if given), oldest first."""
-        sql = "SELECT raw FROM events WHERE circle = ?"
+        """The bytes of a circle's events (only `kinds` if given), oldest claim first."""
+        return [row.raw for row in self.circle_rows(circle, kinds)]
+
+    def circle_rows(self, circle: str, kinds: Sequence[str] | None = None) -> list[StoredEvent]:
+        """A circle's events (only `kinds` if given) as stored, oldest claim first."""
+        sql = "SELECT seq, received_at, raw FROM events WHERE circle = ?"
         params: list[object] = [circle]
         if kinds is not None:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             params.extend(kinds)
         sql += " ORDER BY created_at, id"
-        return [row[0] for row in self._db.execute(sql, params)]
+        return [StoredEvent(*row) for row in self._db.execute(sql, params)]
 
     def raw_by_id_prefix(self, prefix: str, limit: int = 2) -> list[bytes]:
         """Events whose id, in hex, starts with `prefix` (hex digits only); at most `limit`."""

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from peernode.clock import ClockMark, ShownKey, clock_mark, shown_at
 from protocol import kinds
 from protocol.event import Event
 from protocol.identity import fingerprint
@@ -54,6 +55,7 @@ class Profile:
 class FeedEntry:
     """One event ready to show, with its author's current name.
 
+    received_at: when this node stored it, by its own clock.
     edited_body: the body after the author's own edits (None if never edited).
     deleted: the author deleted it; its content must not be shown anywhere.
     """
@@ -63,6 +65,21 @@ class FeedEntry:
     received_at: int
     edited_body: Mapping[str, Any] | None = None
     deleted: bool = False
+
+    @property
+    def shown_at(self) -> int:
+        """The time to show and order by: the claim, bounded by its arrival (see clock)."""
+        return shown_at(self.event.created_at, self.received_at)
+
+    @property
+    def clock(self) -> ClockMark | None:
+        """The author's clock, when it was visibly wrong: "ahead" or "unset"; else None."""
+        return clock_mark(self.event.created_at, self.shown_at)
+
+    @property
+    def key(self) -> ShownKey:
+        """Its place in a feed, and the cursor to page from it."""
+        return (self.shown_at, self.event.created_at, self.event.id)
 
     @property
     def known(self) -> bool:
@@ -89,6 +106,8 @@ class FeedEntry:
             "circle": event.circle,
             "created_at": event.created_at,
             "received_at": self.received_at,
+            "shown_at": self.shown_at,
+            "clock": self.clock,
             "refs": {name: target.hex() for name, target in event.refs.items()},
             "body": to_jsonable(self.body),
             "edited": self.edited,

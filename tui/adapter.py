@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from peernode import network_config
+from peernode.clock import ShownKey
 from peernode.errors import BadInput, NodeError
 from peernode.node import Node
 from peernode.views import FeedEntry
@@ -16,15 +17,15 @@ from protocol.event import check_draft
 PAGE: Final = 100
 """Notes loaded at a time; the feed keeps a few pages, never the whole circle."""
 
-Key = tuple[int, bytes]
-"""The feed's order: (created_at, id)."""
+Key = ShownKey
+"""The feed's order: (shown_at, created_at, id), the claim bounded by its arrival."""
 
-BEFORE_ALL: Final[Key] = (-1, b"")
+BEFORE_ALL: Final[Key] = (-1, -1, b"")
 """A key older than every event."""
 
 
 def key_of(entry: FeedEntry) -> Key:
-    return (entry.event.created_at, entry.event.id)
+    return entry.key
 
 
 @dataclass(frozen=True, slots=True)

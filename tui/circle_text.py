@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Final
 
-from peernode.circles import MINUTE_MS, CircleState, Meeting, Question
+from peernode.circles import MINUTE_MS, Answer, CircleState, Meeting, Question
+from peernode.clock import MARK_TEXT, clock_mark
 from tui.text import relative_time, short_fingerprint
 
 NameOf = Callable[[bytes], str]
@@ -22,6 +23,12 @@ STATUS_MARK: Final = {"open": "? open", "answered": "↩ answered", "resolved": 
 
 def local_time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000).strftime(WHEN_FORMAT)
+
+
+def clock_text(item: Question | Answer) -> str:
+    """' (clock ahead)' or ' (clock not set)' after a time shown, when the author's was wrong."""
+    mark = clock_mark(item.created_at, item.shown_at)
+    return "" if mark is None else f" ({MARK_TEXT[mark]})"
 
 
 def when_text(meeting: Meeting, now: int) -> str:

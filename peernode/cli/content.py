@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
+from peernode.clock import MARK_TEXT
 from peernode.importer import ImportSummary, import_notes, read_lines
 from peernode.node import DEFAULT_CIRCLE, Node
 from peernode.views import FeedEntry
@@ -69,7 +70,9 @@ def feed(
 
 def _render(entry: FeedEntry) -> str:
     event = entry.event
-    when = datetime.fromtimestamp(event.created_at / 1000).strftime("%Y-%m-%d %H:%M")
+    when = datetime.fromtimestamp(entry.shown_at / 1000).strftime("%Y-%m-%d %H:%M")
+    if entry.clock is not None:
+        when += f" ({MARK_TEXT[entry.clock]})"
     who = f"{entry.author_name} ({fingerprint(event.author)[:9]})"
     where = f"#{event.circle}" if event.circle else ""
     body = entry.body

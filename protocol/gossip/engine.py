@@ -272,39 +272,14 @@ class GossipEngine:
             self._sync.after_fetch(peer, now)
 
     def rejected(self, sender: bytes, count: int, now: float) -> None:
-        """`count` events from `sender` failed verification (call after stored() for a batch)."""
-        fetched = self._drop_pending(sender, count)
+        """`count` events from `sender` failed verification: call it after stored() for their
+        batch (which already forgot their ids); this only scores the sender."""
         peer = self._s.peers.get(sender)
         if peer is not None and peer.open:
             peer.rejected += count
             if peer.rejected >= c.MAX_REJECTED:
                 self._s.close(peer, f"sent {peer.rejected} invalid events")
                 self._membership.penalize(peer.key, now)
-        for other in fetched:
-            self._sync.after_fetch(other, now)
-
-    def _drop_pending(self, sender: bytes, count: int) -> list[Peer]:
-        # The shell reports only a count: the rejected ids are the ones still pending in the
-        # sender's oldest Verify batches (stored() has removed the good ones).
-        order = self._verify_order.get(sender)
-        fetched: list[Peer] = []
-        while count > 0 and order:
-            number = order[0]
-            batch = self._verify.get(number)
-            for eid in [] if batch is None else batch.ids:
-                pending = self._s.pending.get(eid)
-                if count > 0 and pending is not None and pending.batch == number:
-                    del self._s.pending[eid]
-                    self._release(pending)
-                    if pending.via is Via.WANT:
-                        fetched.append(pending.peer)
-                    count -= 1
-            if number in self._verify:
-                break  # count ran out inside this batch
-            order.popleft()
-        if order is not None and not order:
-            del self._verify_order[sender]
-        return fetched
 
     def _release(self, pending: Pending) -> None:
         if pending.via is Via.WANT:

@@ -151,7 +151,7 @@ async def test_importer_in_process(tmp_path: Path) -> None:
         tmp_path / "notes.jsonl",
         [
             {"text": "first", "circle": "b"},
-            {"text": "dated", "circle": "a", "created_at": 5},
+            {"text": "dated", "circle": "a", "created_at": 1_600_000_000_000},
             {"text": "default circle"},
         ],
     )

@@ -18,6 +18,7 @@ from protocol.identity import SigningKey
 
 ANA = SigningKey.from_seed(b"\x01" * 32)
 BEN = SigningKey.from_seed(b"\x02" * 32)
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a claim a set clock could make
 
 
 def note(
@@ -128,24 +129,26 @@ def test_refs_table(store: Store) -> None:
 
 
 def test_feed_orders_by_time_then_id_and_pages_backwards(store: Store) -> None:
-    events = [note(f"n{i}", 1000 + i) for i in range(10)]
-    store.insert_events(list(reversed(events)), received_at=1)  # arrival order must not matter
+    events = [note(f"n{i}", T0 + i) for i in range(10)]
+    # Arrival order must not matter; arrival after the claims, so they are shown as claimed.
+    store.insert_events(list(reversed(events)), received_at=T0 + 60_000)
 
     assert texts(store) == [f"n{i}" for i in range(10)]
     assert texts(store, limit=3) == ["n7", "n8", "n9"]
 
     oldest_shown = load_verified(store.feed(limit=3)[0].raw)
-    page = store.feed(limit=3, before=(oldest_shown.created_at, oldest_shown.id))
+    cursor = (oldest_shown.created_at, oldest_shown.created_at, oldest_shown.id)
+    page = store.feed(limit=3, before=cursor)
     assert [load_verified(r.raw).body["text"] for r in page] == ["n4", "n5", "n6"]
-    assert store.feed(limit=3, before=(1000, events[0].id)) == []
+    assert store.feed(limit=3, before=(T0, T0, events[0].id)) == []
     assert len(store.feed(limit=100)) == 10
 
 
 def test_feed_before_breaks_ties_by_id(store: Store) -> None:
-    same_time = sorted((note(f"t{i}", 500) for i in range(4)), key=lambda e: e.id)
-    store.insert_events(same_time, received_at=1)
+    same_time = sorted((note(f"t{i}", T0) for i in range(4)), key=lambda e: e.id)
+    store.insert_events(same_time, received_at=T0 + 1)
 
-    rows = store.feed(before=(500, same_time[2].id))
+    rows = store.feed(before=(T0, T0, same_time[2].id))
 
     assert [row.raw for row in rows] == [same_time[0].raw, same_time[1].raw]
 
@@ -171,14 +174,16 @@ def test_feed_by_circle_and_kind(store: Store) -> None:
 
 def test_circles(store: Store) -> None:
     store.insert_events(
-        [note("a1", 10, "algebra"), note("b1", 5, "biology"), note("a2", 30, "algebra")],
-        received_at=1,
+        [note("a1", T0 + 10, "algebra"), note("b1", T0 + 5, "biology")],
+        received_at=T0 + 100,
     )
-    store.insert_events([profile("Ana", 99)], received_at=1)
+    # A claim after its arrival counts as its arrival (see peernode.clock).
+    store.insert_events([note("a2", T0 + 9_000, "algebra")], received_at=T0 + 300)
+    store.insert_events([profile("Ana", T0 + 99)], received_at=T0 + 400)
 
     summary = [(c.circle, c.events, c.last_at) for c in store.circles()]
 
-    assert summary == [("algebra", 2, 30), ("biology", 1, 5)]  # no "" circle for profiles
+    assert summary == [("algebra", 2, T0 + 300), ("biology", 1, T0 + 5)]  # no "" circle
 
 
 def test_latest_profile_per_author(store: Store) -> None:

@@ -227,10 +227,27 @@ def test_peer_sending_invalid_events_is_closed() -> None:
     linked(engine, 1)
     for n in range(c.MAX_REJECTED):
         engine.receive(key(1), wire.encode(wire.Events([note(100 + n).raw])), 1.0)
+        engine.stored(key(1), [], 1.0)  # the batch is answered: its one event was bad
         engine.rejected(key(1), 1, 1.0)
     closes = [a for a in engine.actions() if isinstance(a, Close)]
     assert closes == [Close(key(1), f"sent {c.MAX_REJECTED} invalid events")]
     assert not engine._s.pending  # the rejected ids are forgotten: honest copies still welcome
+
+
+def test_a_rejected_batch_leaves_the_next_batch_of_the_same_peer_pending() -> None:
+    """Two Verify batches from one peer in flight; the first had a bad event. Reporting it
+    must not forget ids of the second, still being verified."""
+    engine = make(0)
+    linked(engine, 1)
+    first, second = note(1), [note(2), note(3)]
+    engine.receive(key(1), wire.encode(wire.Events([first.raw])), 1.0)
+    engine.receive(key(1), wire.encode(wire.Events([e.raw for e in second])), 1.0)
+    engine.actions()
+    engine.stored(key(1), [], 1.1)
+    engine.rejected(key(1), 1, 1.1)
+    assert set(engine._s.pending) == {e.id for e in second}
+    engine.stored(key(1), second, 1.2)
+    assert not engine._s.pending
 
 
 def test_timer_is_the_earliest_deadline() -> None:

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from peernode.circles import CircleState, Helper, Question
 from peernode.errors import NodeError
 from peernode.node import Node
-from tui.circle_text import STATUS_MARK, NameOf, local_time, person, tags_text
+from tui.circle_text import STATUS_MARK, NameOf, clock_text, local_time, person, tags_text
 from tui.dialogs.ask import AnswerDialog, Resolution, ResolveDialog, TopicDialog
 from tui.screens.circle_base import CircleBase, Command
 from tui.text import Clock, clip
@@ -49,7 +49,7 @@ def detail_text(question: Question, name_of: NameOf, me: bytes | None) -> str:
     lines = [
         question.title,
         f"{STATUS_MARK[question.status]} · asked by {person(question.author, name_of, me)}"
-        f" · {local_time(question.created_at)}",
+        f" · {local_time(question.shown_at)}{clock_text(question)}",
     ]
     if question.tags:
         lines.append(tags_text(question.tags))
@@ -144,7 +144,7 @@ class QuestionsScreen(CircleBase):
         order = {"open": 0, "answered": 1, "resolved": 2}
         self.shown = sorted(
             (q for q in state.questions if matches(q, self.status, self.topic)),
-            key=lambda q: (order[q.status], -q.created_at, q.id),
+            key=lambda q: (order[q.status], -q.shown_at, -q.created_at, q.id),
         )
         options = self.question_list
         options.set_options(

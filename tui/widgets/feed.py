@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from peernode.clock import MARK_TEXT
 from peernode.views import FeedEntry
 from protocol import kinds
 from tui.adapter import Key, key_of
@@ -556,8 +557,10 @@ class FeedView(ScrollView, can_focus=True):
         if "reply_to" in event.refs:
             text.append("↳ ", meta)
         text.append(name, self.get_component_rich_style("feed--name", partial=True))
-        when = relative_time(event.created_at, self.clock())
+        when = relative_time(entry.shown_at, self.clock())
         text.append(f" · {short_fingerprint(event.author)} · {when}", meta)
+        if entry.clock is not None:
+            text.append(f" · {MARK_TEXT[entry.clock]}", meta)
         if row.orphan:
             text.append(" · reply to an earlier note", meta)
         text.truncate(width, overflow="ellipsis")
