@@ -119,6 +119,11 @@ class Link:
         self._writer = asyncio.create_task(self._write_loop(), name=f"write {self!r}")
         try:
             async for message in self._ws:
+                if message.type is aiohttp.WSMsgType.ERROR:  # too big, no pong, bad framing
+                    error = self._ws.exception()
+                    why = _reason(error) if error is not None else "unknown"
+                    self.close_reason = self.close_reason or f"link error: {why}"
+                    break
                 if message.type is not aiohttp.WSMsgType.BINARY:
                     self.close_reason = self.close_reason or "peer sent a non-binary frame"
                     break
@@ -132,6 +137,8 @@ class Link:
                         on_payload(event.data)
                 # Buffered messages come without a pause: let the loop run between them.
                 await asyncio.sleep(0)
+        except ConnectionError as exc:  # e.g. aiohttp answering a ping as the peer hangs up
+            self.close_reason = self.close_reason or f"connection lost: {_reason(exc)}"
         finally:
             await self.close(self.close_reason or "closed by peer")
 
@@ -228,7 +235,8 @@ class LinkFactory:
         )
 
     def _ws_limit(self) -> int:
-        return max(self._config.max_frame_bytes + TAG_OVERHEAD, MAX_HANDSHAKE_MESSAGE)
+        # + 1: aiohttp refuses a message of exactly max_msg_size, and a full frame is one.
+        return max(self._config.max_frame_bytes + TAG_OVERHEAD, MAX_HANDSHAKE_MESSAGE) + 1
 
     async def stop_accepting(self) -> None:
         """Refuse new inbound links and abort the handshakes under way."""
@@ -258,7 +266,11 @@ class LinkFactory:
             heartbeat=self._config.heartbeat,
             autoping=True,
         )
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionError:  # the dialler gave up before we answered (we were asleep)
+            log.debug("inbound connection from %s closed before the upgrade", host)
+            return web.Response()  # aiohttp's own attempt to send it fails quietly
         self._handshaking[host] += 1
         self._pending.add(ws)
         try:

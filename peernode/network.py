@@ -459,16 +459,26 @@ class Network:
             log.info("link %r closed: %s", link, link.close_reason)
 
     def _admit(self, link: Link) -> bool:
-        """One link per pair: when both dialled at once, keep the one the smaller key dialled."""
+        """One link per pair: when both dialled at once, keep the one the smaller key dialled.
+
+        A peer that dials us again while we still hold its inbound link found that link
+        dead (it slept, its network changed): the new one replaces it, instead of being
+        refused until our heartbeat notices.
+        """
         existing = self._links.get(link.key)
         if existing is None:
             self._links[link.key] = link
             return True
-        i_dialled_preferred = self._node.public_key < link.key
-        if existing.outbound == link.outbound or link.outbound != i_dialled_preferred:
-            return False
+        if existing.outbound == link.outbound:
+            if link.outbound:
+                return False
+            reason = "replaced by the peer's new link"
+        else:
+            if link.outbound != (self._node.public_key < link.key):
+                return False
+            reason = "replaced by the link the other way"
         self._links[link.key] = link
-        self._spawn(existing.close("replaced by the link the other way"), "close duplicate")
+        self._spawn(existing.close(reason), "close replaced link")
         return True
 
     def _on_payload(self, link: Link, data: bytes) -> None:
