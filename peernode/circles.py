@@ -466,7 +466,8 @@ class CircleState:
     history: every live circle version, oldest first; the newest gives title,
     topic, resources (links), rhythm, etc. shared_resources: the links members
     shared as resource events. members: joined minus left, by each member's newest
-    join/leave (the creator joins by creating). deleted: ids withdrawn by
+    join/leave (creating a circle version that replaces none counts as a join).
+    deleted: ids withdrawn by
     their authors. bodies: the current body of every edited event, so the
     feed can show notes as edited (and hide the deleted ones).
     """
@@ -723,9 +724,12 @@ def _valid_body(kind: str, body: Mapping[str, Any]) -> bool:
 
 def _members(live: Live, history: tuple[CircleVersion, ...]) -> tuple[Member, ...]:
     latest: dict[bytes, tuple[tuple[int, bytes], bool, str]] = {}
-    if history:
-        creation = history[0]
-        latest[creation.author] = ((creation.created_at, creation.id), True, "")
+    # Every author of a version that replaces none joins by creating it, not only the author
+    # of the oldest: a backdated "creation" by someone else must not drop the real creator.
+    for version in history:
+        key = (version.created_at, version.id)
+        if version.updates is None and key > latest.get(version.author, ((-1, b""),))[0]:
+            latest[version.author] = (key, True, "")
     for event in live.events:
         if event.kind in (kinds.JOIN, kinds.LEAVE):
             key = order(event)

@@ -100,6 +100,22 @@ def test_membership_is_joined_minus_left_by_latest() -> None:
     assert [m.key for m in creator_left.members] == [B]
 
 
+def test_a_backdated_creation_by_someone_else_does_not_drop_the_creator() -> None:
+    """Ben claims to have created Ana's circle before her: he shows as its creator (the
+    oldest claim), but Ana stays a member, as does anyone who created a version."""
+    mine = start(100)
+    backdated = start(1, name="Mine now", key=BEN)
+    state = derive_state("sql", [mine, backdated])
+    assert state.creator == B
+    assert {m.key for m in state.members} == {A, B}
+    assert [
+        m.key for m in derive_state("sql", [mine, backdated, ev(ANA, kinds.LEAVE, at=200)]).members
+    ] == [B]
+    # An update (refs `updates`) is not a creation: its author joins only by joining.
+    update = ev(CAT, kinds.CIRCLE, {"name": "SQL!"}, {"updates": mine.id}, at=150)
+    assert not derive_state("sql", [mine, update]).is_member(C)
+
+
 def test_order_of_arrival_does_not_matter() -> None:
     events = fixture_events()
     shuffled = events[:]
