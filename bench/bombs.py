@@ -29,16 +29,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 
 
-def memory(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of a process, in KiB."""
-    found = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0])
-    return found
-
-
 def mib(kib: int) -> str:
     return f"{kib / 1024:7.2f}"
 
@@ -55,7 +45,7 @@ async def honest(port: int) -> Any:
 
 
 async def run(port: int, pid: int, times: int) -> None:
-    from tests.peernode.hostile import ATTACKS
+    from tests.peernode.hostile import ATTACKS, memory
 
     kinds = {"(control: honest link, client closes)": (honest, frozenset({None})), **ATTACKS}
 

@@ -16,6 +16,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from peernode.link import PATH
@@ -380,3 +381,13 @@ def events_filling(key: SigningKey, frame_bytes: int) -> list[bytes]:
     ]
     assert len(wire.encode(wire.Events(raws))) == frame_bytes
     return raws
+
+
+def memory(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of a process, in KiB (test and bench/bombs.py)."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found

@@ -25,6 +25,7 @@ from tests.peernode.hostile import (
     HostilePeer,
     Outcome,
     events_filling,
+    memory,
     note_text_for,
 )
 from tests.peernode.nodes import (
@@ -41,16 +42,6 @@ from tests.peernode.nodes import (
 PROMPTLY = 3.0  # seconds from the hostile frame to the close; measured: a few ms
 MEMORY_GROWTH_LIMIT = 16 << 10  # KiB of peak RSS growth over all the attacks; measured ~1 MiB
 KEPT_OPEN = 2.0  # an honest client link must stay open at least this long
-
-
-def memory(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in KiB."""
-    found = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0])
-    return found
 
 
 def events(node: PrefixedServe) -> int:
