@@ -94,8 +94,20 @@ class Broadcast:
         """A pushed event we already had: this link is redundant in the tree."""
         if peer.eager or now - peer.last_prune >= c.PRUNE_REPEAT:
             peer.eager = False
+            peer.pruned = True
             peer.last_prune = now
             self._s.send(peer, wire.Prune())
+
+    def parent_lost(self, lost: Peer) -> None:
+        """A link that pushed to us is gone, and with it maybe our only eager path from some
+        authors: ask every peer we pruned to push again (an empty Graft) rather than wait
+        for IHave timeouts. Duplicates that follow prune the tree back into shape."""
+        if lost.pruned or not lost.events_received:
+            return
+        for peer in self._s.active_peers():
+            if peer.pruned and peer is not lost:
+                peer.pruned = False
+                self._s.send(peer, wire.Graft([]))
 
     def on_prune(self, peer: Peer) -> None:
         peer.eager = False
@@ -155,6 +167,7 @@ class Broadcast:
         for key, ids in grafts.items():
             peer = self._s.peers.get(key)
             if peer is not None and peer.active:
+                peer.pruned = False
                 for start in range(0, len(ids), wire.MAX_IDS):
                     self._s.send(peer, wire.Graft(ids[start : start + wire.MAX_IDS]))
 

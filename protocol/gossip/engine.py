@@ -108,6 +108,7 @@ class GossipEngine:
         del self._s.peers[peer.key]
         peer.state = LinkState.CLOSING
         self._sync.peer_gone(peer)
+        self._broadcast.parent_lost(peer)
         self._membership.link_down(peer, now)
 
     # -- messages ------------------------------------------------------------------------

@@ -74,7 +74,8 @@ class Peer:
     last_seen: float = 0.0
     link_timer: Timer | None = None
     # Plumtree
-    eager: bool = True
+    eager: bool = True  # we push to it (it has not pruned us)
+    pruned: bool = False  # we asked it to stop pushing to us (sent Prune, no Graft since)
     last_prune: float = float("-inf")
     grafted: set[bytes] = field(default_factory=set)
     # statistics and scoring

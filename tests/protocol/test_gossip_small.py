@@ -185,3 +185,32 @@ def test_reconciliation_pushes_do_not_prune_the_tree(monkeypatch: pytest.MonkeyP
     assert worst < GossipConfig().ihave_timeout
     monkeypatch.setattr(c, "RECONCILE_PUSH_WINDOW", 0.0)
     assert max(_worst_delivery_delay(seed) for seed in range(1, 16)) >= GossipConfig().ihave_timeout
+
+
+def _tree_through_the_third(seed: int) -> Swarm | None:
+    """Three nodes where node 0 pruned node 1 and gets node 1's posts through node 2."""
+    swarm = Swarm(3, seed=seed)
+    swarm.run_for(3)
+    for _ in range(6):
+        swarm.post(1)
+        swarm.run_for(0.5)
+    peers = swarm.nodes[0].engine._s.peers
+    one, two = peers.get(swarm.nodes[1].pub), peers.get(swarm.nodes[2].pub)
+    if one is None or two is None or not one.pruned or two.pruned:
+        return None
+    return swarm
+
+
+def test_losing_the_tree_link_asks_pruned_peers_to_push_again() -> None:
+    """Node 0 pruned node 1 (node 2 relayed its posts), then node 2 dies: node 1's next post
+    reaches node 0 at once, not after an IHave timeout and a Graft."""
+    found = [s for s in map(_tree_through_the_third, range(1, 40)) if s is not None][:5]
+    assert found, "no seed gave that tree"
+    for swarm in found:
+        swarm.kill(2)
+        swarm.run_for(0.5)  # both see it gone
+        event = swarm.post(1)
+        posted = swarm.now
+        store = swarm.nodes[0].store
+        assert swarm.run_until_true(lambda e=event, s=store: e.id in s, 10, 0.01)
+        assert swarm.now - posted < GossipConfig().ihave_timeout
