@@ -9,23 +9,19 @@ subscription timestamps every arrival; her log tells why the rogue link was clos
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peernode.home import Home
-from peernode.network import Network
-from peernode.network_config import NetworkConfig
-from peernode.node import Node, NodeConfig
+from peernode.node import Node
 from protocol import kinds, wire
 from protocol.event import Event, create_event
 from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
 from protocol.identity import fingerprint
+from tests.peernode.test_network import HOST, network, running
 
-HOST = "127.0.0.1"
 FRAMES_PER_SECOND = 20
 
 
@@ -42,29 +38,8 @@ class FloodResult:
     honest_missing: int = 0
 
 
-def _config(peers: tuple[tuple[str, int], ...] = ()) -> NodeConfig:
-    network = NetworkConfig(port=0, host=HOST, mdns=False, peers=peers)
-    return NodeConfig(network=network, verify_workers=1, watch=False)
-
-
-@contextlib.asynccontextmanager
-async def _running(
-    home: Path, name: str, peers: tuple[tuple[str, int], ...] = ()
-) -> AsyncIterator[Node]:
-    async with Node(Home(home), _config(peers)) as node:
-        if not node.has_profile():
-            await node.create_identity(name)
-        await node.start_network()
-        yield node
-
-
-def _network(node: Node) -> Network:
-    assert node._network is not None
-    return node._network
-
-
 def _linked(node: Node, other: Node) -> bool:
-    return other.public_key in _network(node)._links
+    return other.public_key in network(node)._links
 
 
 async def _until(check: Callable[[], bool], what: str, limit: float) -> None:
@@ -108,12 +83,12 @@ async def run_flood(
 ) -> FloodResult:
     """Flood Vera for up to `seconds` at `rate` events/s; returns what happened."""
     result = FloodResult()
-    async with _running(root / "vera", "Vera") as vera:
-        port = _network(vera).port
+    async with running(root / "vera", "Vera") as vera:
+        port = network(vera).port
         assert port is not None
         async with (
-            _running(root / "hal", "Hal", ((HOST, port),)) as hal,
-            _running(root / "rogue", "Rogue", ((HOST, port),)) as rogue,
+            running(root / "hal", "Hal", peers=[(HOST, port)]) as hal,
+            running(root / "rogue", "Rogue", peers=[(HOST, port)]) as rogue,
         ):
             await _until(lambda: _linked(vera, hal) and _linked(vera, rogue), "links", 30)
             flood = flood_events(rogue, int(rate * seconds))
@@ -145,7 +120,7 @@ async def run_flood(
             try:
                 result.offered, result.flood_seconds = await _flood(rogue, vera, flood, rate)
                 await asyncio.sleep(2.0)  # honest notes in flight arrive; the rogue re-dials
-                view = _network(vera).engine.peer_view(rogue.public_key)
+                view = network(vera).engine.peer_view(rogue.public_key)
                 result.relinked = view is not None and view.linked
             finally:
                 poster.cancel()
@@ -167,7 +142,7 @@ async def run_flood(
 async def _flood(rogue: Node, vera: Node, flood: list[Event], rate: int) -> tuple[int, float]:
     """Write the flood onto the rogue's link to Vera in FRAMES_PER_SECOND frames a second."""
     loop = asyncio.get_running_loop()
-    link = _network(rogue)._links[vera.public_key]
+    link = network(rogue)._links[vera.public_key]
     per_frame = max(1, rate // FRAMES_PER_SECOND)
     start = loop.time()
     offered = 0

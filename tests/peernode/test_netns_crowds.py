@@ -20,15 +20,10 @@ from protocol.gossip import GossipConfig
 from protocol.gossip import config as c
 from tests.peernode.netns import Lan, requires_netns
 from tests.peernode.nodes import PrefixedServe, cli_env, init_homes, peernode, stop_all, wait_for
-from tests.peernode.test_netns_room import PORT, at, feed_texts
+from tests.peernode.test_netns_room import PORT, at, feed_texts, start, tcp_counter
 
 REPO = Path(__file__).resolve().parents[2]
 CROWD = [sys.executable, "-m", "tests.peernode.crowd"]
-
-
-def start(lan: Lan, tmp_path: Path, host: str, name: str, **kwargs: object) -> PrefixedServe:
-    prefix = lan.command(host, [])
-    return PrefixedServe(tmp_path / host, name=name, prefix=prefix, port=PORT, **kwargs)  # type: ignore[arg-type]
 
 
 def crowd(lan: Lan, host: str, *args: str) -> subprocess.Popen[str]:
@@ -54,9 +49,7 @@ def first_line(proc: subprocess.Popen[str], within: float, what: str) -> str:
 
 def active_opens(lan: Lan, host: str) -> int:
     """TCP connections this host has tried to open so far (refused ones included)."""
-    lines = [line.split() for line in lan.run(host, ["cat", "/proc/net/snmp"]).stdout.splitlines()]
-    names, values = (line for line in lines if line[0] == "Tcp:")
-    return int(values[names.index("ActiveOpens")])
+    return tcp_counter(lan, host, "ActiveOpens")
 
 
 @pytest.mark.netns

@@ -123,11 +123,16 @@ def all_feed_ids(nodes: dict[str, PrefixedServe]) -> dict[str, list[str]]:
         return dict(zip(nodes, found, strict=True))
 
 
-def tcp_passive_opens(lan: Lan, host: str) -> int:
-    """Inbound TCP connections accepted so far in a host (the namespace's /proc/net/snmp)."""
+def tcp_counter(lan: Lan, host: str, name: str) -> int:
+    """A TCP counter of a host so far (its namespace's /proc/net/snmp), e.g. ActiveOpens."""
     lines = [line.split() for line in lan.run(host, ["cat", "/proc/net/snmp"]).stdout.splitlines()]
     names, values = (line for line in lines if line[0] == "Tcp:")
-    return int(values[names.index("PassiveOpens")])
+    return int(values[names.index(name)])
+
+
+def tcp_passive_opens(lan: Lan, host: str) -> int:
+    """Inbound TCP connections accepted so far in a host."""
+    return tcp_counter(lan, host, "PassiveOpens")
 
 
 # --- 1. real mDNS across hosts -------------------------------------------------------------
