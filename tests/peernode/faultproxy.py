@@ -361,12 +361,20 @@ class FaultProxy:
                 connection.abort()
             for task in list(self._tasks):
                 task.cancel()
+            # A connection accepted just before the close has a handler task that has not
+            # run yet (cancelling it would skip its body and leave its socket open): let it
+            # run, see _stop and abort; then wait for every task of this loop.
+            await asyncio.sleep(0)
+            others = asyncio.all_tasks() - {asyncio.current_task()}
             await asyncio.wait_for(
-                asyncio.gather(*self._tasks, return_exceptions=True), THREAD_TIMEOUT / 2
+                asyncio.gather(*others, return_exceptions=True), THREAD_TIMEOUT / 2
             )
             await asyncio.wait_for(server.wait_closed(), THREAD_TIMEOUT / 2)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._stop.is_set():  # accepted as the proxy closes
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         assert task is not None
         with self.lock:

@@ -39,7 +39,12 @@ class FloodResult:
 
 
 def _linked(node: Node, other: Node) -> bool:
-    return other.public_key in network(node)._links
+    """Both ends hold the link and their engines accepted it (gossip flows on it)."""
+    for a, b in ((node, other), (other, node)):
+        view = network(a).engine.peer_view(b.public_key)
+        if view is None or not view.linked or b.public_key not in network(a)._links:
+            return False
+    return True
 
 
 async def _until(check: Callable[[], bool], what: str, limit: float) -> None:
