@@ -119,6 +119,11 @@ class Link:
         self._writer = asyncio.create_task(self._write_loop(), name=f"write {self!r}")
         try:
             async for message in self._ws:
+                if self._closed:
+                    # Closing: skip what is still buffered, quickly. ws.close() waits for this
+                    # loop to reach its close marker, and if our close times out first,
+                    # aiohttp leaves the socket open.
+                    continue
                 if message.type is aiohttp.WSMsgType.ERROR:  # too big, no pong, bad framing
                     error = self._ws.exception()
                     why = _reason(error) if error is not None else "unknown"
