@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -20,6 +19,7 @@ from aiohttp import web
 
 from peernode.errors import NodeError
 from peernode.home import Home
+from peernode.listener import Listener, bind_tcp
 
 TOKEN_HEADER: Final = "X-Peernode-Token"
 REQUEST_TIMEOUT: Final = 20.0
@@ -67,21 +67,6 @@ class RuntimeInfo:
         os.replace(temp, home.runtime_path)
 
 
-def bind_tcp(host: str, port: int) -> socket.socket:
-    """A listening socket, so the real port is known even when 0 was asked for."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -99,26 +84,24 @@ class ControlServer:
         self._home = home
         self._handlers = handlers
         self._token = secrets.token_urlsafe(24)
-        self._runner: web.AppRunner | None = None
+        self._listener: Listener | None = None
         self.port = 0
 
     async def start(self, node_port: int | None) -> None:
         app = web.Application(client_max_size=64 * 1024)
         app.router.add_post("/{command}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        sock = bind_tcp("127.0.0.1", 0)
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self._listener = Listener(app, bind_tcp("127.0.0.1", 0))
+        self.port = self._listener.port
+        await self._listener.start()
         RuntimeInfo(os.getpid(), self.port, self._token, node_port).write(self._home)
 
     async def stop(self) -> None:
         info = RuntimeInfo.read(self._home)
         if info is not None and info.pid == os.getpid():
             self._home.runtime_path.unlink(missing_ok=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), self._token):

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from peernode.clock import now_ms
-from peernode.control import bind_tcp
 from peernode.discovery import Discovery, PeerHint
 from peernode.errors import BadInput, NodeError
 from peernode.link import Link, LinkError, LinkFactory
+from peernode.listener import Listener, bind_tcp
 from peernode.network_config import DEFAULT_PORT, NetworkConfig
 from peernode.views import PeerStatus
 from protocol import wire
@@ -110,7 +110,7 @@ class Network:
         # Ids of received events between ingest and the engine's stored(): the node
         # announces them as new meanwhile, and they must not look posted here.
         self._from_peers: set[bytes] = set()
-        self._runner: web.AppRunner | None = None
+        self._listener: Listener | None = None
         self._discovery: Discovery | None = None
         self._engine: GossipEngine | None = None
         self._index: ItemIndex | None = None
@@ -152,6 +152,8 @@ class Network:
 
     async def stop(self) -> None:
         self._stopping = True  # from now on no task starts and no link is admitted
+        if self._listener is not None:
+            self._listener.stop_accepting()
         if self._discovery is not None:
             with contextlib.suppress(Exception):
                 await self._discovery.stop()  # goodbye packets first
@@ -166,8 +168,8 @@ class Network:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         await self._save_counters()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._listener is not None:
+            await self._listener.close()
         if self._factory is not None:
             await self._factory.close()
 
@@ -175,18 +177,6 @@ class Network:
         assert self._factory is not None
         app = web.Application()
         app.add_routes(self._factory.routes())
-        # Handlers end when their links close (stop() closes them all), so a short
-        # shutdown timeout only matters if something is stuck.
-        # keepalive_timeout: a connection that never sends its upgrade request is
-        # dropped after the handshake timeout instead of aiohttp's default hour.
-        self._runner = web.AppRunner(
-            app,
-            access_log=None,
-            handle_signals=False,
-            shutdown_timeout=2.0,
-            keepalive_timeout=self._config.link.handshake_timeout,
-        )
-        await self._runner.setup()
         wanted = DEFAULT_PORT if self._config.port is None else self._config.port
         try:
             sock = bind_tcp(self._config.host, wanted)
@@ -194,8 +184,18 @@ class Network:
             if self._config.port is not None or exc.errno != errno.EADDRINUSE:
                 raise BadInput(f"cannot listen on port {wanted}: {exc.strerror}") from exc
             sock = bind_tcp(self._config.host, 0)  # another node on this machine has it
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        # Handlers end when their links close (stop() closes them all), so a short
+        # shutdown timeout only matters if something is stuck.
+        # keepalive_timeout: a connection that never sends its upgrade request is
+        # dropped after the handshake timeout instead of aiohttp's default hour.
+        self._listener = Listener(
+            app,
+            sock,
+            shutdown_timeout=2.0,
+            keepalive_timeout=self._config.link.handshake_timeout,
+        )
+        self.port = self._listener.port
+        await self._listener.start()
 
     async def _start_discovery(self) -> None:
         assert self.port is not None

@@ -1,0 +1,63 @@
+"""A listening TCP socket served by an aiohttp app, and stopped without leaking a connection.
+
+asyncio accepts a connection in one loop step and builds its transport in the next. If the
+server closes in between, the transport is left half-built: aiohttp never hears of it, and
+its socket stays open until the garbage collector finds it. A peer dialling just as a node
+stops hits that window. So stopping goes in order: stop accepting, let the connections
+already accepted reach aiohttp, then let aiohttp close the server and every connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+from aiohttp import web
+
+# Loop steps from an accept to aiohttp knowing the connection: the transport is built in
+# the step after the accept, and connection_made runs in the step after that.
+_STEPS_TO_REACH_AIOHTTP = 2
+
+
+def bind_tcp(host: str, port: int) -> socket.socket:
+    """A listening socket, so the real port is known even when 0 was asked for."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class Listener:
+    """Serves `app` on a socket bound at once (its `port` is known before serving)."""
+
+    def __init__(self, app: web.Application, sock: socket.socket, **server_options: Any) -> None:
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, **server_options)
+        self._sock = sock
+        self.port: int = sock.getsockname()[1]
+        self._accepting = False
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._sock).start()
+        self._accepting = True
+
+    def stop_accepting(self) -> None:
+        """New connections wait in the backlog (and are refused when the socket closes)."""
+        if self._accepting and self._sock.fileno() >= 0:
+            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+        self._accepting = False
+
+    async def close(self) -> None:
+        """Stop accepting, then close the socket and every connection aiohttp holds."""
+        self.stop_accepting()
+        for _ in range(_STEPS_TO_REACH_AIOHTTP):
+            await asyncio.sleep(0)
+        await self._runner.cleanup()
