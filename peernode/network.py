@@ -571,6 +571,12 @@ class Network:
         self.engine.add_candidates([address], self._now())
         self._flush()
 
+    def storage_recovered(self) -> None:
+        """Writes work again: what arrived while they failed was lost, so fetch it now."""
+        if self._engine is not None and not self._stopping:
+            self._engine.resync_all(self._now())
+            self._flush()
+
     def _remember_candidate(self, address: PeerAddress) -> None:
         """Addresses heard by mDNS or remembered, kept for re-offering (bounded)."""
         if not address.key:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -49,6 +50,10 @@ log = logging.getLogger(__name__)
 DEFAULT_CIRCLE = "lobby"
 PUMP_BATCH = 2000
 RECENT_ARRIVALS = 20_000
+WRITE_PROBE_SECONDS = 5.0
+"""While writes fail, how often a tiny one is tried, so recovery is noticed unprompted."""
+PROBE_MIN_FREE_BYTES = 256 * 1024
+"""A full disk is probed only once this much is free (a small write may fit a full one)."""
 """Arrival times remembered for just-announced events, so a subscriber's entry()
 orders them exactly as the store does (twice a subscription's queue)."""
 
@@ -221,6 +226,8 @@ class Node:
             await self._store.call(self._store.sync.remember_peer, key, name, host, port, now_ms())
         except StorageError as exc:
             self._storage_failed(exc)
+        else:
+            self._storage_ok()
 
     async def add_exchanged(self, counts: dict[bytes, int]) -> None:
         """Best effort: counters are statistics, never a reason to stop."""
@@ -228,6 +235,8 @@ class Node:
             await self._store.call(self._store.sync.add_exchanged, counts, now_ms())
         except StorageError as exc:
             self._storage_failed(exc)
+        else:
+            self._storage_ok()
 
     @property
     def storage_problem(self) -> str | None:
@@ -239,6 +248,16 @@ class Node:
         if say and str(exc) != self._storage_problem:
             log.warning("%s", exc)
         self._storage_problem = str(exc)
+
+    def _storage_ok(self) -> None:
+        """A write went through: if writes failed before, events received meanwhile were
+        lost, so reconcile with every linked peer now rather than at the next interval."""
+        if self._storage_problem is None:
+            return
+        log.info("the database takes new events again")
+        self._storage_problem = None
+        if self._network is not None:
+            self._network.storage_recovered()
 
     # -- identity and profiles ----------------------------------------------------
 
@@ -391,9 +410,7 @@ class Node:
         except StorageError as exc:
             self._storage_failed(exc, say=False)  # the caller gets it
             raise
-        if self._storage_problem is not None:
-            log.info("the database takes new events again")
-            self._storage_problem = None
+        self._storage_ok()
         async with self._pump_lock:
             if rows and rows[0][0] == self._seen_seq + 1 and _contiguous(rows):
                 # Nobody else wrote in between: announce what we hold, no re-read.
@@ -540,6 +557,8 @@ class Node:
         # Catch up on what others committed between opening and that first read;
         # anything they commit later changes the version.
         await self._pump()
+        loop = asyncio.get_running_loop()
+        next_probe = loop.time()
         while True:
             await asyncio.sleep(self.config.watch_interval)
             try:
@@ -547,8 +566,18 @@ class Node:
                 if current != version:
                     version = current
                     await self._pump()
+                if self._storage_problem is not None and loop.time() >= next_probe:
+                    next_probe = loop.time() + WRITE_PROBE_SECONDS
+                    await self._probe_writes()
             except StorageError as exc:  # a damaged page: say so, keep watching
                 self._storage_failed(exc)
+
+    async def _probe_writes(self) -> None:
+        """Try a tiny write; if it goes through, writes work again (see _storage_ok)."""
+        if shutil.disk_usage(self.home.path).free < PROBE_MIN_FREE_BYTES:
+            return
+        await self._store.call(self._store.sync.set_setting, "write_probe", str(now_ms()))
+        self._storage_ok()
 
     # -- study circles ------------------------------------------------------------------
 

@@ -101,6 +101,12 @@ class GossipEngine:
         if peer is not None:
             self._forget(peer, now)
 
+    def resync_all(self, now: float) -> None:
+        """Events may have been lost after they were received (the store refused them):
+        reconcile with every linked peer shortly."""
+        for peer in self._s.active_peers():
+            self._sync.soon(peer, now)
+
     def dial_failed(self, address: wire.PeerAddress, now: float) -> None:
         self._membership.dial_failed(address, now)
 

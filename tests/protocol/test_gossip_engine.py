@@ -308,3 +308,15 @@ def test_stored_answers_the_whole_verify_batch() -> None:
     engine.receive(key(1), wire.encode(wire.Events([note(3).raw])), 1.2)
     engine.stored(key(1), [], 1.3)  # nothing new at all: answers the oldest open batch
     assert not engine._s.pending
+
+
+def test_after_the_store_refused_events_every_linked_peer_is_reconciled_soon() -> None:
+    engine = make(0)
+    linked(engine, 1, 2)
+    engine.handle_timer(10.0)
+    assert not [m for m in sent(engine.actions()) if isinstance(m, wire.Reconcile)]
+    engine.resync_all(10.0)
+    engine.handle_timer(10.0 + c.RESYNC_DELAY)
+    actions = engine.actions()
+    for peer in (1, 2):
+        assert any(isinstance(m, wire.Reconcile) for m in sent(actions, key(peer))), peer
