@@ -1,11 +1,13 @@
 """The circle page: description, members, next meeting, resources and open questions.
 
 From here: meeting mode (m), questions and answers (q), the insights report (i),
-schedule a meeting (s), ask (a), join or leave (j), start the circle (c).
+schedule a meeting (s), RSVP to the next one (r), ask (a), join or leave (j),
+start the circle (c).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -17,6 +19,7 @@ from peernode.circles import CircleState, Meeting
 from peernode.node import Node
 from tui.circle_text import NameOf, person, question_line, when_text
 from tui.dialogs.new_circle import NewCircle, NewCircleDialog
+from tui.dialogs.rsvp import RsvpDialog
 from tui.screens.circle_base import CircleBase, Command
 from tui.screens.meeting import MeetingScreen
 from tui.screens.questions import QuestionsScreen
@@ -62,7 +65,7 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     lines.append(f"RSVPs: {counts or 'none yet'}" + (f" · you: {mine}" if mine else ""))
     if meeting.attendees or meeting.checkins:
         lines.append(f"Here: {len(meeting.attendees)} · check-ins: {len(meeting.checkins)}")
-    lines.append("Press m for meeting mode.")
+    lines.append("Press m for meeting mode, r to RSVP.")
     return "\n".join(lines)
 
 
@@ -105,6 +108,8 @@ class CirclePage(CircleBase):
         Binding("q", "questions", "Questions"),
         Binding("i", "report", "Report"),
         Binding("s", "schedule", "Schedule"),
+        # Off the footer, which has no room left at 80 columns; the next-meeting box says it.
+        Binding("r", "rsvp", "RSVP to the next meeting", show=False),
         Binding("a", "ask", "Ask"),
         Binding("j", "join", "Join / leave", show=False),
         Binding("c", "start", "Start this circle"),
@@ -140,7 +145,7 @@ class CirclePage(CircleBase):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start":
             return not self.exists  # only offered until the circle exists
-        if action in ("meeting", "questions", "report", "schedule", "ask", "join"):
+        if action in ("meeting", "questions", "report", "schedule", "rsvp", "ask", "join"):
             return self.exists
         return True
 
@@ -181,6 +186,7 @@ class CirclePage(CircleBase):
             (f"Circle: questions of {here}", "Open, answered, resolved", self.action_questions),
             (f"Circle: insights report of {here}", "Show and export", self.action_report),
             (f"Circle: schedule a meeting of {here}", "With a facilitator", self.action_schedule),
+            (f"Circle: RSVP to the next meeting of {here}", "Yes, maybe or no", self.action_rsvp),
             (f"Circle: ask {here} a question", "Anyone can answer", self.action_ask),
             (f"Circle: join or leave {here}", "Membership is yours", self.action_join),
             (f"Circle: start {here} as a study circle", "Describe it", self.action_start),
@@ -199,6 +205,31 @@ class CirclePage(CircleBase):
     def action_report(self) -> None:
         if self.needs_circle():
             self.app.push_screen(ReportScreen(self.node, self.circle, clock=self.clock))
+
+    def action_rsvp(self) -> None:
+        if not self.needs_circle() or self.state is None:
+            return
+        meeting = self.state.next_meeting(self.clock())
+        if meeting is None:
+            self.notify(
+                "No upcoming meeting to answer: press s to schedule one.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        mine = meeting.rsvp_of(self.me) if self.me is not None else None
+        about = f"{self.state.title} · {when_text(meeting, self.clock())}"
+        self.app.push_screen(RsvpDialog(about, mine), partial(self._answered, meeting, mine))
+
+    def _answered(self, meeting: Meeting, mine: str | None, answer: str | None) -> None:
+        if answer is None:
+            return
+        if answer == mine:  # a second identical event would only add noise to the circle
+            self.notify(f"Your answer is {answer} already.", timeout=3, markup=False)
+            return
+        self.publish(
+            f"RSVP shared with the circle: {answer}.", lambda: self.node.rsvp(meeting.id, answer)
+        )
 
     def action_join(self) -> None:
         if not self.needs_circle() or self.state is None:

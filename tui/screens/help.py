@@ -53,7 +53,11 @@ EXTRA: dict[str, list[tuple[str, str]]] = {
         ("Enter / click", "Open the circle, or show the peer's details"),
     ],
     "Composer": [("Ctrl+Z / Ctrl+Y", "Undo / redo (usual editing keys work)")],
-    "Dialogs": [("Enter", "Confirm"), ("Esc", "Cancel or close")],
+    "Dialogs": [
+        ("Enter", "Confirm"),
+        ("Esc", "Cancel or close"),
+        ("y / m / n", "RSVP: answer yes / maybe / no at once"),
+    ],
 }
 
 
