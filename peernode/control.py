@@ -20,6 +20,7 @@ from aiohttp import web
 from peernode.errors import NodeError
 from peernode.home import Home
 from peernode.listener import Listener, bind_tcp
+from peernode.process import alive
 
 TOKEN_HEADER: Final = "X-Peernode-Token"
 REQUEST_TIMEOUT: Final = 20.0
@@ -49,7 +50,7 @@ class RuntimeInfo:
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return info if _alive(info.pid) else None
+        return info if alive(info.pid) else None
 
     def write(self, home: Home) -> None:
         temp = home.runtime_path.with_suffix(".tmp")
@@ -65,16 +66,6 @@ class RuntimeInfo:
                 handle,
             )
         os.replace(temp, home.runtime_path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ControlServer:

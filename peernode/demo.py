@@ -7,7 +7,8 @@ Rules of this file:
 - Everything they write is in DEMO_CIRCLE, and every name ends in "(demo)".
 - When the room stops, the learner forgets them: only demo events the
   learner's own events refer to (the note it replied to, and that note's
-  thread up to its start) stay, with the profiles of their authors.
+  thread up to its start) stay, with the profiles of their authors. If the
+  program dies first, the learner's next start does the same.
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ class DemoRoom:
                 self._nodes.append(node)
                 await node.create_identity(member.display_name, member.learning, member.can_help)
                 self._keys.add(node.public_key)
+            # Before the learner holds any of their events: if this process dies, the
+            # learner's next start forgets them.
+            await self.learner.hold_temporarily(self._keys)
             script = self._script()
             for node in self._nodes:  # every member holds the whole circle from the start
                 await node.store_signed(script)

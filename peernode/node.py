@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from peernode.clock import ShownKey, now_ms, shown_at
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.home import Home
 from peernode.network_config import NetworkConfig
+from peernode.process import alive
 from peernode.report import Report
 from peernode.report import compute as compute_report
 from peernode.store import CircleCount, KnownPeer
@@ -53,6 +55,8 @@ RECENT_ARRIVALS = 20_000
 WRITE_PROBE_SECONDS = 5.0
 """While writes fail, how often a tiny one is tried, so recovery is noticed unprompted."""
 PROBE_MIN_FREE_BYTES = 256 * 1024
+TEMPORARY_AUTHORS = "temporary_authors"
+"""Settings row: "<pid> <key hex>,<key hex>,..." of authors to forget (see hold_temporarily)."""
 """A full disk is probed only once this much is free (a small write may fit a full one)."""
 """Arrival times remembered for just-announced events, so a subscriber's entry()
 orders them exactly as the store does (twice a subscription's queue)."""
@@ -146,6 +150,7 @@ class Node:
                 self._remember_profile(load_verified(raw))
             self._seen_seq = await self._store.call(self._store.sync.max_seq)
             self._storage_problem = await self._store.call(self._store.sync.unwritable_reason)
+            await self._forget_leftovers()
         except BaseException:
             # __aexit__ never runs when __aenter__ fails: release the threads here.
             self._pool.close()
@@ -799,6 +804,39 @@ class Node:
 
     # -- forgetting ---------------------------------------------------------------------
 
+    async def hold_temporarily(self, authors: Iterable[bytes]) -> None:
+        """These authors' events are temporary (the demo room's): forget_authors() drops
+        them, and if this process dies first, the next node opened on this home does."""
+        _, held = await self._temporary_authors()
+        await self._set_temporary_authors(os.getpid(), held | set(authors))
+
+    async def _set_temporary_authors(self, pid: int | None, keys: set[bytes]) -> None:
+        value = f"{pid} {','.join(sorted(key.hex() for key in keys))}" if keys else ""
+        await self._store.call(self._store.sync.set_setting, TEMPORARY_AUTHORS, value)
+
+    async def _temporary_authors(self) -> tuple[int | None, set[bytes]]:
+        """(the pid that holds them, the keys); (None, empty) when none are held."""
+        value = await self._store.call(self._store.sync.setting, TEMPORARY_AUTHORS)
+        pid, _, keys = (value or "").partition(" ")
+        try:
+            return int(pid), {bytes.fromhex(key) for key in keys.split(",") if key}
+        except ValueError:  # empty, or not ours to read: nothing held
+            return None, set()
+
+    async def _forget_leftovers(self) -> None:
+        """Forget temporary authors whose process died without forgetting them (a crash
+        during the demo), so their events neither stay nor reach real peers."""
+        pid, held = await self._temporary_authors()
+        if pid is None or not held or (pid != os.getpid() and alive(pid)):
+            return  # nothing left over, or a live process (a demo running) still holds them
+        keeper = self._key.public_key if self._key is not None else None
+        try:
+            forgotten = await self.forget_authors(held, keep_referenced_by=keeper)
+        except StorageError as exc:  # read-only or full: they go at a later start
+            self._storage_failed(exc)
+            return
+        log.info("forgot %d events of a demo room that did not close", forgotten)
+
     async def forget_authors(
         self, authors: Iterable[bytes], *, keep_referenced_by: bytes | None = None
     ) -> int:
@@ -810,18 +848,22 @@ class Node:
         Nothing leaves a tombstone: a peer that still holds the events can send them
         again. Networking restarts if it runs, so gossip forgets them too.
         """
+        gone = set(authors)
         was_online = self.online
         await self.stop_network()
         await self._pump()  # announce what is stored before the sequence numbers change
         async with self._pump_lock:
             forgotten = await self._store.call(
                 self._store.sync.forget_authors,
-                list(set(authors)),
+                list(gone),
                 keep_referenced_by,
                 kinds.PROFILE,
             )
             # Deleted rows free their sequence numbers for reuse: start counting anew.
             self._seen_seq = await self._store.call(self._store.sync.max_seq)
+            pid, held = await self._temporary_authors()
+            if held & gone:
+                await self._set_temporary_authors(pid, held - gone)
         self._profiles.clear()
         for raw in await self._store.call(self._store.sync.latest_of_kind, kinds.PROFILE):
             self._remember_profile(load_verified(raw))

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
+import select
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -143,3 +149,71 @@ def test_peernode_demo_is_a_command(run_cli: RunCli) -> None:
     result = run_cli("demo", "--help")
     assert result.returncode == 0, result.stderr
     assert "simulated learners" in result.stdout
+
+
+# -- a program that dies during the demo ---------------------------------------------------
+
+DEMO_UNTIL_KILLED = r"""
+import asyncio, sys
+from pathlib import Path
+from peernode.demo import DemoRoom
+from peernode.home import Home
+from peernode.network_config import NetworkConfig
+from peernode.node import Node, NodeConfig
+
+async def main(home: str) -> None:
+    loopback = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
+    async with Node(Home(Path(home)), NodeConfig(network=loopback, verify_workers=1)) as node:
+        await node.start_network()
+        await DemoRoom(node, interval=(0.2, 0.4), seed=3).start()
+        print("open", flush=True)
+        await asyncio.sleep(3600)  # until killed: the room never stops
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def demo_events(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        (count,) = connection.execute(
+            "SELECT count(*) FROM events WHERE circle = ?", (DEMO_CIRCLE,)
+        ).fetchone()
+    return int(count)
+
+
+def test_after_a_crash_during_the_demo_the_next_start_forgets_it(
+    tmp_path: Path, run_cli: RunCli, cli_env: dict[str, str]
+) -> None:
+    home = tmp_path / "home"
+    assert run_cli("init", "--name", "Lee", "--home", str(home)).returncode == 0
+    mine = run_cli("post", "my own note", "--home", str(home))
+    assert mine.returncode == 0, mine.stderr
+    room = subprocess.Popen(
+        [sys.executable, "-c", DEMO_UNTIL_KILLED, str(home)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_env,
+    )
+    try:
+        assert room.stdout is not None
+        ready, _, _ = select.select([room.stdout], [], [], 60)
+        assert ready, "the demo room did not open within 60 s"
+        assert room.stdout.readline().strip() == "open"
+        time.sleep(1.0)  # the members chat on
+        # A command beside the live room (this one opens the database itself) leaves it be.
+        beside = run_cli("post", "written beside the demo", "--home", str(home))
+        assert beside.returncode == 0, beside.stderr
+        held = demo_events(home / "peernode.db")
+        assert held >= len(SCRIPT)
+    finally:
+        room.kill()  # SIGKILL: no clean-up of any kind
+        room.wait(10)
+        if room.stdout is not None:
+            room.stdout.close()
+    assert demo_events(home / "peernode.db") >= held  # still there after the crash
+
+    # The next start, whatever the command, forgets them; the learner's own note stays.
+    feed = run_cli("feed", "--home", str(home))
+    assert feed.returncode == 0, feed.stderr
+    assert "my own note" in feed.stdout
+    assert demo_events(home / "peernode.db") == 0
