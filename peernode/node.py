@@ -52,14 +52,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CIRCLE = "lobby"
 PUMP_BATCH = 2000
 RECENT_ARRIVALS = 20_000
+"""Arrival times remembered for just-announced events, so a subscriber's entry()
+orders them exactly as the store does (twice a subscription's queue)."""
 WRITE_PROBE_SECONDS = 5.0
 """While writes fail, how often a tiny one is tried, so recovery is noticed unprompted."""
 PROBE_MIN_FREE_BYTES = 256 * 1024
+"""A full disk is probed only once this much is free (a small write may fit a full one)."""
 TEMPORARY_AUTHORS = "temporary_authors"
 """Settings row: "<pid> <key hex>,<key hex>,..." of authors to forget (see hold_temporarily)."""
-"""A full disk is probed only once this much is free (a small write may fit a full one)."""
-"""Arrival times remembered for just-announced events, so a subscriber's entry()
-orders them exactly as the store does (twice a subscription's queue)."""
 
 
 @dataclass(frozen=True, slots=True)
