@@ -108,8 +108,10 @@ async def test_check_in_and_plus_delta_from_the_dialogs(circle_room: Home) -> No
         await pilot.press("c")
         await fill(pilot, CheckInDialog, feeling="fine", need_help="joins")
         await pilot.press("enter")  # Enter on the last field submits
-        await wait_for(pilot, lambda: "Ana (you) · gr2q-7gf5" in screen.part_text)
-        assert "feeling: fine" in screen.part_text
+        # Checking in signs two events, "I'm here" then the check-in: the screen can show
+        # the first alone for a moment ("here, not checked in yet"), so wait for the second.
+        await wait_for(pilot, lambda: "feeling: fine" in screen.part_text)
+        assert "Ana (you) · gr2q-7gf5" in screen.part_text
         await pilot.press("4", "p")
         await fill(pilot, PlusDeltaDialog, plus="puzzles", delta="start on time")
         await pilot.press("ctrl+s")
