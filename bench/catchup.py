@@ -32,16 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from loopwatch import LoopWatch  # bench/loopwatch.py: scripts run from bench/
 
 from peernode.home import Home
-from peernode.loopwatch import LoopWatch
 
 # Node.start_network() imports the networking modules (aiohttp) on first use, a one-off
 # pause of a few hundred ms: done here so the loop figures are those of the catch-up.
-import peernode.network  # noqa: F401  isort: skip
-from peernode.network_config import NetworkConfig
+import peernode.net.network  # noqa: F401  isort: skip
+from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol.event import SIGNING_CONTEXT, Event, create_event
 from protocol.identity import SigningKey
 

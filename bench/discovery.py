@@ -36,7 +36,7 @@ PORT = 7420
 PROBE = r"""
 import asyncio, json, sys, time
 from pathlib import Path
-from peernode import control
+from peernode.net import control
 from peernode.home import Home
 
 home, want, limit = Home(Path(sys.argv[1])), sys.argv[2], float(sys.argv[3])

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol.event import SIGNING_CONTEXT, Event, create_event, decode_event
 from protocol.identity import SigningKey
 

@@ -27,11 +27,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import peernode.network  # noqa: F401  (imported up front, not on the loop at start-up)
+from loopwatch import LoopWatch  # bench/loopwatch.py: scripts run from bench/
+
+import peernode.net.network  # noqa: F401  (imported up front, not on the loop at start-up)
 from peernode.home import Home
-from peernode.loopwatch import LoopWatch
-from peernode.network import Network
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
+from peernode.net.network import Network
 from peernode.node import Node, NodeConfig, Subscription
 
 HOST = "127.0.0.1"

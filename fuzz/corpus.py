@@ -18,7 +18,7 @@ from zeroconf.asyncio import AsyncServiceInfo
 from zeroconf.const import _FLAGS_AA, _FLAGS_QR_RESPONSE
 
 from fuzz import targets as t
-from peernode.discovery import PROTOCOL_VERSION, SERVICE_TYPE
+from peernode.net.discovery import PROTOCOL_VERSION, SERVICE_TYPE
 from protocol import codec, kinds, wire
 from protocol.event import Event, create_event, decode_event
 from protocol.handshake import InfoValue, _encode_payload  # the real payload encoder

@@ -23,7 +23,7 @@ from zeroconf._cache import DNSCache
 from zeroconf._dns import DNSPointer
 from zeroconf._protocol.incoming import DNSIncoming
 
-from peernode.discovery import SERVICE_TYPE, Discovery, PeerHint
+from peernode.net.discovery import SERVICE_TYPE, Discovery, PeerHint
 from protocol import codec, wire
 from protocol.errors import RemoteProtocolError
 from protocol.event import SIGNING_CONTEXT, Event, decode_event, event_id
@@ -471,7 +471,7 @@ TARGETS: Final[dict[str, Target]] = {
             fuzz_discovery,
             (),
             9000,
-            "peernode.discovery (mDNS packet -> hint_from_record)",
+            "peernode.net.discovery (mDNS packet -> hint_from_record)",
         ),
     )
 }

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from peernode.async_store import AsyncStore
-from peernode.circles import (
+from peernode.circles.model import (
     EDITABLE_KINDS,
     CircleState,
     CircleSummary,
@@ -28,14 +27,15 @@ from peernode.circles import (
     summarize,
     who_can_help,
 )
+from peernode.circles.report import Report
+from peernode.circles.report import compute as compute_report
 from peernode.clock import ShownKey, now_ms, shown_at
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.home import Home
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
 from peernode.process import alive
-from peernode.report import Report
-from peernode.report import compute as compute_report
-from peernode.store import CircleCount, KnownPeer
+from peernode.storage.async_store import AsyncStore
+from peernode.storage.store import CircleCount, KnownPeer
 from peernode.verifier import Rejected, VerifierPool
 from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
 from protocol import kinds
@@ -44,8 +44,8 @@ from protocol.event import Event, create_event, event_id, load_verified
 from protocol.identity import SigningKey
 
 if TYPE_CHECKING:
-    from peernode.control import ControlServer, Handler
-    from peernode.network import Network
+    from peernode.net.control import ControlServer, Handler
+    from peernode.net.network import Network
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +183,8 @@ class Node:
         if self.config.network is None or self._network is not None:
             return
         # Imported here so offline CLI commands never load aiohttp and zeroconf.
-        from peernode.control import ControlServer
-        from peernode.network import Network
+        from peernode.net.control import ControlServer
+        from peernode.net.network import Network
 
         network = Network(self, self.config.network)
         await network.start()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from peernode import network_config
 from peernode.clock import ShownKey
 from peernode.errors import BadInput, NodeError
+from peernode.net import config as network_config
 from peernode.node import Node
 from peernode.views import FeedEntry
 from protocol import kinds

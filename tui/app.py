@@ -17,10 +17,10 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from peernode.clock import now_ms
-from peernode.demo import DEMO_CIRCLE, DemoRoom
+from peernode.demo.room import DEMO_CIRCLE, DemoRoom
 from peernode.errors import NodeError
 from peernode.home import Home
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from tui.adapter import CannotConnect, connect
 from tui.commands import PeernodeCommands

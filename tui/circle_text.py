@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Final
 
-from peernode.circles import MINUTE_MS, Answer, CircleState, Meeting, Question
+from peernode.circles.model import MINUTE_MS, Answer, CircleState, Meeting, Question
 from peernode.clock import MARK_TEXT, clock_mark
 from tui.text import relative_time, short_fingerprint
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from peernode.circles import (
+from peernode.circles.model import (
     Activity,
     Agenda,
     CircleState,
@@ -20,6 +20,7 @@ from peernode.circles import (
     Rhythm,
     minutes_text,
 )
+from peernode.circles.report import render
 from peernode.cli.app import (
     PeernodeGroup,
     cli,
@@ -32,7 +33,6 @@ from peernode.cli.app import (
 from peernode.clock import now_ms
 from peernode.errors import BadInput
 from peernode.node import Node
-from peernode.report import render
 from protocol.event import Event
 from protocol.kinds.circle import CADENCES
 from protocol.kinds.rsvp import ANSWERS

@@ -11,7 +11,7 @@ import click
 
 from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
 from peernode.home import Home
-from peernode.network_config import DEFAULT_PORT, NetworkConfig, parse_address
+from peernode.net.config import DEFAULT_PORT, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
 from peernode.views import NodeStatus, PeerStatus
 
@@ -57,7 +57,7 @@ async def _serve(home: Home, config: NodeConfig) -> None:
 
 def _status(home: Home) -> NodeStatus:
     """The running node's live status, or what the database says when none runs."""
-    from peernode import control  # aiohttp is loaded only by commands that talk to a node
+    from peernode.net import control  # aiohttp is loaded only by commands that talk to a node
 
     try:
         result = asyncio.run(control.call(home, "status"))
@@ -140,7 +140,7 @@ def peers(ctx: click.Context, home: str | None, as_json: bool) -> None:
 @click.pass_context
 def connect(ctx: click.Context, home: str | None, as_json: bool, address: str) -> None:
     """Ask the running node to link to a peer (when mDNS cannot find it)."""
-    from peernode import control
+    from peernode.net import control
 
     host, port = parse_address(address)
     result = asyncio.run(
@@ -157,7 +157,7 @@ def connect(ctx: click.Context, home: str | None, as_json: bool, address: str) -
 @click.pass_context
 def doctor(ctx: click.Context, home: str | None) -> None:
     """Explain, in plain words, what this node sees on the network."""
-    from peernode.doctor import run_doctor
+    from peernode.net.doctor import run_doctor
 
     ok = run_doctor(home_from(ctx, home), click.echo)
     sys.exit(0 if ok else 1)

@@ -10,7 +10,7 @@ import click
 from peernode.cli.app import cli, home_from, home_option
 from peernode.errors import NodeError, StorageError
 from peernode.home import Home
-from peernode.store import Salvage, Store, check_file
+from peernode.storage.store import Salvage, Store, check_file
 
 REPAIRING_SUFFIX = ".repairing"
 
@@ -48,7 +48,7 @@ def repair(ctx: click.Context, home: str | None, force: bool) -> None:
 
 
 def _refuse_if_running(home: Home) -> None:
-    from peernode.control import RuntimeInfo
+    from peernode.net.control import RuntimeInfo
 
     running = RuntimeInfo.read(home)
     if running is not None:

@@ -12,7 +12,7 @@ from zeroconf._protocol.outgoing import DNSOutgoing
 from zeroconf.const import _CLASS_IN, _FLAGS_AA, _FLAGS_QR_RESPONSE, _TYPE_PTR
 
 from fuzz import targets
-from peernode.discovery import SERVICE_TYPE, Discovery
+from peernode.net.discovery import SERVICE_TYPE, Discovery
 from protocol import wire
 from protocol.codec import unpack
 from protocol.errors import DecodeError

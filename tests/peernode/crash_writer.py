@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import create_event
 from protocol.identity import SigningKey

@@ -17,8 +17,8 @@ import os
 import socket
 import sys
 
-from peernode.link import Link, LinkError, LinkFactory
-from peernode.network_config import LinkConfig
+from peernode.net.config import LinkConfig
+from peernode.net.link import Link, LinkError, LinkFactory
 from protocol import wire
 from protocol.identity import SigningKey
 
@@ -82,7 +82,7 @@ async def announce(address: str, count: int, first_port: int) -> None:
     from zeroconf import IPVersion, ServiceInfo
     from zeroconf.asyncio import AsyncZeroconf
 
-    from peernode.discovery import PROTOCOL_VERSION, SERVICE_TYPE
+    from peernode.net.discovery import PROTOCOL_VERSION, SERVICE_TYPE
 
     infos = [
         ServiceInfo(

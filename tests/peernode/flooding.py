@@ -99,7 +99,7 @@ async def run_flood(
             flood = flood_events(rogue, int(rate * seconds))
             ids = {e.id for e in flood}
             reasons = _CloseReasons(fingerprint(rogue.public_key))
-            net_log = logging.getLogger("peernode.network")
+            net_log = logging.getLogger("peernode.net.network")
             old_level = net_log.level
             net_log.setLevel(logging.INFO)
             net_log.addHandler(reasons)

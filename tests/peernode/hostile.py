@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from peernode.link import PATH
+from peernode.net.link import PATH
 from protocol import codec, wire
 from protocol.event import SIGNING_CONTEXT, create_event
 from protocol.handshake import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from peernode.circles import (
+from peernode.circles.model import (
     Activity,
     Agenda,
     Link,
@@ -22,7 +22,7 @@ from peernode.circles import (
 from peernode.errors import BadInput
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
-from peernode.store import Store
+from peernode.storage.store import Store
 from peernode.views import Profile
 from protocol import kinds
 from protocol.event import Event, create_event

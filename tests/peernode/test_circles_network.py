@@ -9,7 +9,7 @@ from pathlib import Path
 
 from peernode.clock import now_ms
 from peernode.home import Home
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 
 HOUR_MS = 3_600_000

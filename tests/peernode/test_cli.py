@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from peernode.home import Home
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import load_verified
 from tests.conftest import RunCli

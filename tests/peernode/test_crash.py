@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from peernode.store import Store
+from peernode.storage.store import Store
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from peernode.home import Home
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import create_event
 from tests.peernode.nodes import cli_argv, cli_env, init_homes, peernode, wait_for

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from peernode.demo import DEMO_CIRCLE, DemoRoom
-from peernode.demo_script import SCRIPT
+from peernode.demo.room import DEMO_CIRCLE, DemoRoom
+from peernode.demo.script import SCRIPT
 from peernode.errors import NodeError
 from peernode.home import Home
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from protocol import kinds
 from protocol.event import Event
@@ -156,9 +156,9 @@ def test_peernode_demo_is_a_command(run_cli: RunCli) -> None:
 DEMO_UNTIL_KILLED = r"""
 import asyncio, sys
 from pathlib import Path
-from peernode.demo import DemoRoom
+from peernode.demo.room import DemoRoom
 from peernode.home import Home
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 
 async def main(home: str) -> None:

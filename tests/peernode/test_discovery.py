@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
-from peernode import discovery as discovery_module
-from peernode import netinfo
-from peernode.discovery import (
+from peernode.net import discovery as discovery_module
+from peernode.net import netinfo
+from peernode.net.discovery import (
     MAX_ADDRESSES_PER_PEER,
     SERVICE_TYPE,
     Discovery,
@@ -164,7 +164,7 @@ async def test_same_name_and_key_twice_gets_a_suffix() -> None:
 
 
 async def test_malformed_records_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="peernode.discovery")
+    caplog.set_level(logging.DEBUG, logger="peernode.net.discovery")
     t = tag()
     good_key = os.urandom(32)
     bad: dict[str, dict[str, str] | None] = {
@@ -195,7 +195,7 @@ async def test_malformed_records_are_skipped(caplog: pytest.LogCaptureFixture) -
 
 
 async def test_peer_cap_holds_against_a_flood(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="peernode.discovery")
+    caplog.set_level(logging.DEBUG, logger="peernode.net.discovery")
     t, cap, flood = tag(), 5, 24
     labels = [f"flood{i}-{t}" for i in range(flood)]
     infos = {label: spoof_info(label, valid_txt()) for label in labels}

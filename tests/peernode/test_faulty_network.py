@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol.event import decode_event, event_id
 from tests.peernode.faultproxy import FaultProxy, Faults, Plan, PlanFor, always, first
 from tests.peernode.nodes import cli_argv, cli_env, init_homes, peernode, wait_for

@@ -13,7 +13,7 @@ from peernode.errors import BadInput
 from peernode.home import Home
 from peernode.importer import import_notes, read_lines
 from peernode.node import Node, NodeConfig
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import load_verified
 from tests.conftest import RunCli

@@ -10,7 +10,7 @@ import warnings
 import pytest
 from aiohttp import web
 
-from peernode.listener import Listener, bind_tcp
+from peernode.net.listener import Listener, bind_tcp
 
 
 async def _hello(request: web.Request) -> web.Response:

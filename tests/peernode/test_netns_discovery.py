@@ -31,7 +31,7 @@ WAIT = 10.0
 
 NODE_SCRIPT = r"""
 import asyncio, json, logging, sys
-from peernode.discovery import Discovery
+from peernode.net.discovery import Discovery
 
 name, key_hex, port, refresh_every = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -262,7 +262,7 @@ def test_lan_tears_down_and_removes_leftovers_of_crashed_runs() -> None:
 
 def test_netinfo_sees_link_state_inside_a_namespace() -> None:
     probe = (
-        "import json; from peernode.netinfo import list_interfaces as li; "
+        "import json; from peernode.net.netinfo import list_interfaces as li; "
         "print(json.dumps({i.name: [i.is_up, list(i.addresses)] for i in li()}))"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -30,7 +30,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from peernode.link import PATH
+from peernode.net.link import PATH
 from protocol.errors import ProtocolError
 from protocol.handshake import HandshakeMessage, Role, SecureChannel
 from protocol.identity import SigningKey
@@ -225,7 +225,7 @@ def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
 SPOOF_SCRIPT = r"""
 import socket, sys
 from zeroconf import InterfaceChoice, IPVersion, ServiceInfo, Zeroconf
-from peernode.discovery import PROTOCOL_VERSION, SERVICE_TYPE
+from peernode.net.discovery import PROTOCOL_VERSION, SERVICE_TYPE
 
 key_hex, address, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 zc = Zeroconf(interfaces=InterfaceChoice.All, ip_version=IPVersion.V4Only)

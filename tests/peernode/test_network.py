@@ -14,8 +14,8 @@ import pytest
 
 from peernode.errors import BadInput
 from peernode.home import Home
-from peernode.network import Network
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
+from peernode.net.network import Network
 from peernode.node import Node, NodeConfig
 from protocol import kinds, wire
 from protocol.event import create_event

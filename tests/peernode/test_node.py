@@ -11,7 +11,7 @@ import pytest
 from peernode.errors import BadInput, IdentityExists, NoIdentity
 from peernode.home import Home
 from peernode.node import Node, NodeConfig, Subscription
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import Event, create_event
 from protocol.identity import SigningKey
@@ -195,7 +195,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from peernode.store import Store
+    from peernode.storage.store import Store
     from protocol.event import create_event
     from protocol.identity import SigningKey
 

@@ -26,7 +26,7 @@ from peernode import node as node_module
 from peernode.errors import DiskFull, ReadOnlyStorage
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
-from peernode.store import DISK_FULL_MESSAGE, Store, check_file
+from peernode.storage.store import DISK_FULL_MESSAGE, Store, check_file
 from protocol import kinds
 from protocol.event import create_event, decode_event
 from protocol.identity import SigningKey

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from peernode.errors import StorageError
-from peernode.store import MIGRATIONS, Store
+from peernode.storage.store import MIGRATIONS, Store
 from protocol import kinds
 from protocol.event import Event, create_event, load_verified
 from protocol.identity import SigningKey

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol import kinds
 from protocol.codec import pack, unpack
 from protocol.errors import DecodeError, InvalidEvent, LocalProtocolError, RemoteProtocolError

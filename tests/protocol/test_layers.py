@@ -44,8 +44,8 @@ FOUNDATION = {
     },
     "peernode": {
         "peernode.home",
-        "peernode.store",
-        "peernode.async_store",
+        "peernode.storage.store",
+        "peernode.storage.async_store",
         "peernode.verifier",
         "peernode.node",
         "peernode.importer",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from protocol.errors import DecodeError, LocalProtocolError, ProtocolError, RemoteProtocolError
 from protocol.reconcile import ItemIndex, Reconciler, ReconcileResult
-from protocol.reconcile_wire import (
+from protocol.reconcile.codec import (
     INFINITY,
     MIN_BOUND,
     Mode,

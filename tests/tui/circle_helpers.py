@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
-from peernode.circles import Activity, Agenda, Link, Rhythm, circle_body, meeting_body
+from peernode.circles.model import Activity, Agenda, Link, Rhythm, circle_body, meeting_body
 from protocol import kinds
 from protocol.event import Event, create_event
 from protocol.identity import SigningKey

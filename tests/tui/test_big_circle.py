@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from peernode.home import DB_FILE, Home
-from peernode.store import Store
+from peernode.storage.store import Store
 from protocol.event import load_verified
 from tests.tui.helpers import (
     ANA,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import OptionList, Static
 
-from peernode.demo import DEMO_CIRCLE
+from peernode.demo.room import DEMO_CIRCLE
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from tests.tui.helpers import feed_texts, main_screen, wait_for

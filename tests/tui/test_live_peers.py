@@ -11,7 +11,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from peernode.home import Home
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from tests.tui.helpers import feed_texts, main_screen, wait_for
 from tui.app import PeernodeApp

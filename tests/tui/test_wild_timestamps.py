@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peernode.circles import Question
+from peernode.circles.model import Question
 from peernode.clock import now_ms
 from peernode.home import Home
 from peernode.node import Node, NodeConfig

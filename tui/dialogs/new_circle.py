@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widgets import Select
 
-from peernode.circles import Link, Rhythm
+from peernode.circles.model import Link, Rhythm
 from protocol.errors import InvalidEvent
 from protocol.kinds.circle import CADENCES, check_resource_link
 from tui.adapter import circle_problem

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widgets import Select, Static
 
-from peernode.circles import DEFAULT_MEETING_MINUTES, Activity, Agenda
+from peernode.circles.model import DEFAULT_MEETING_MINUTES, Activity, Agenda
 from tui.circle_text import local_time, parse_when
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
 from tui.dialogs.new_circle import whole_number

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
-from peernode.circles import CircleState, Meeting
+from peernode.circles.model import CircleState, Meeting
 from peernode.node import Node
 from tui.circle_text import NameOf, person, question_line, when_text
 from tui.dialogs.new_circle import NewCircle, NewCircleDialog

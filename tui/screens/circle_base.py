@@ -15,7 +15,7 @@ from typing import Final
 from textual import work
 from textual.screen import Screen
 
-from peernode.circles import CircleState
+from peernode.circles.model import CircleState
 from peernode.errors import NodeError
 from peernode.node import Node
 from protocol import kinds

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from peernode.demo import DEMO_LABEL
+from peernode.demo.room import DEMO_LABEL
 from peernode.errors import NodeError
 from peernode.node import DEFAULT_CIRCLE, Node
 from peernode.views import NodeStatus

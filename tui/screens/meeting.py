@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Footer, Static
 
-from peernode.circles import CircleState, Meeting
+from peernode.circles.model import CircleState, Meeting
 from peernode.node import Node
 from tui.circle_text import NameOf, current_meeting, person, when_text
 from tui.dialogs.checkin import CheckInDialog, CheckInFields

@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from peernode.circles import CircleState, Helper, Question
+from peernode.circles.model import CircleState, Helper, Question
 from peernode.errors import NodeError
 from peernode.node import Node
 from tui.circle_text import STATUS_MARK, NameOf, clock_text, local_time, person, tags_text

@@ -19,10 +19,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from peernode.circles import CircleState
+from peernode.circles.model import CircleState
+from peernode.circles.report import Report, glance, meeting_table, render
 from peernode.errors import NodeError
 from peernode.node import Node
-from peernode.report import Report, glance, meeting_table, render
 from tui.dialogs.export import ExportChoice, ExportDialog, default_folders, free_path
 from tui.screens.circle_base import CircleBase, Command
 from tui.text import Clock

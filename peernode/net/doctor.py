@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from peernode import control
-from peernode.discovery import Discovery, PeerHint
 from peernode.home import Home
-from peernode.netinfo import list_interfaces, multicast_source_address
-from peernode.network_config import DEFAULT_PORT
+from peernode.net import control
+from peernode.net.config import DEFAULT_PORT
+from peernode.net.discovery import Discovery, PeerHint
+from peernode.net.netinfo import list_interfaces, multicast_source_address
 from protocol.identity import SigningKey, fingerprint
 
 LISTEN_SECONDS = 4.0

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from peernode.circles import Link, Rhythm, circle_body
+from peernode.circles.model import Link, Rhythm, circle_body
 from protocol import kinds
 
 DEMO_CIRCLE: Final = "demo-study-circle"

@@ -18,7 +18,7 @@ from typing import Final
 import aiohttp
 from aiohttp import web
 
-from peernode.network_config import LinkConfig
+from peernode.net.config import LinkConfig
 from protocol.errors import ProtocolError
 from protocol.handshake import (
     MAX_HANDSHAKE_MESSAGE,

@@ -9,7 +9,7 @@ from itertools import accumulate, islice
 from typing import Final
 
 from protocol.errors import LocalProtocolError
-from protocol.reconcile_wire import (
+from protocol.reconcile.codec import (
     FINGERPRINT_BYTES,
     ID_BYTES,
     MAX_TIMESTAMP,

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from peernode.errors import NodeError
 from peernode.home import Home
-from peernode.listener import Listener, bind_tcp
+from peernode.net.listener import Listener, bind_tcp
 from peernode.process import alive
 
 TOKEN_HEADER: Final = "X-Peernode-Token"

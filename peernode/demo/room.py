@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from peernode.clock import now_ms
-from peernode.demo_script import (
+from peernode.demo.script import (
     ANSWER_TO_LEARNER,
     CHATTER,
     DEMO_CIRCLE,
@@ -38,7 +38,7 @@ from peernode.demo_script import (
 )
 from peernode.errors import BadInput, NodeError
 from peernode.home import Home
-from peernode.network_config import NetworkConfig
+from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from protocol import kinds
 from protocol.event import Event

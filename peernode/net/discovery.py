@@ -32,7 +32,7 @@ from zeroconf import (
 )
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from peernode import netinfo
+from peernode.net import netinfo
 from protocol.identity import PUBLIC_KEY_BYTES, fingerprint
 
 __all__ = [

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from peernode.clock import now_ms
-from peernode.discovery import Discovery, PeerHint
 from peernode.errors import BadInput, NodeError
-from peernode.link import Link, LinkError, LinkFactory
-from peernode.listener import Listener, bind_tcp
-from peernode.network_config import DEFAULT_PORT, NetworkConfig
+from peernode.net.config import DEFAULT_PORT, NetworkConfig
+from peernode.net.discovery import Discovery, PeerHint
+from peernode.net.link import Link, LinkError, LinkFactory
+from peernode.net.listener import Listener, bind_tcp
 from peernode.views import PeerStatus
 from protocol import wire
 from protocol.event import Event, event_id

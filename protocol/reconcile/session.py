@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from protocol.errors import LocalProtocolError, RemoteProtocolError
-from protocol.reconcile_index import ItemIndex
-from protocol.reconcile_wire import (
+from protocol.reconcile.codec import (
     ID_BYTES,
     INFINITY,
     MAX_MESSAGE_BYTES,
@@ -23,6 +22,7 @@ from protocol.reconcile_wire import (
     encode_varint,
     id_list,
 )
+from protocol.reconcile.index import ItemIndex
 
 __all__ = ["ItemIndex", "ReconcileResult", "Reconciler"]
 

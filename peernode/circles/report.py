@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
-from peernode.circles import MINUTE_MS, CircleState, words
+from peernode.circles.model import MINUTE_MS, CircleState, words
 
 WEEK_MS = 7 * 24 * 60 * MINUTE_MS
 TOP_WORDS = 8

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import ParamSpec, TypeVar
 
-from peernode.store import Store
+from peernode.storage.store import Store
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -1,0 +1,1 @@
+"""The demo room: simulated learners on loopback nodes."""

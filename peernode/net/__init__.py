@@ -1,0 +1,1 @@
+"""Networking: links, listener, discovery, the gossip driver, control channel, doctor."""

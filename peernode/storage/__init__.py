@@ -1,0 +1,1 @@
+"""Storage: the SQLite event store and its thread-hosted async face."""
