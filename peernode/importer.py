@@ -10,7 +10,7 @@ from typing import Final
 
 from peernode.clock import now_ms
 from peernode.errors import BadInput
-from peernode.node import DEFAULT_CIRCLE, Node
+from peernode.node import DEFAULT_CHANNEL, Node
 from protocol import kinds
 from protocol.errors import LocalProtocolError
 from protocol.event import Event, check_draft, create_event
@@ -76,7 +76,7 @@ def _parse(number: int, line: str) -> NoteLine:
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadInput(f"line {number}: 'text' must be a non-empty string")
-    circle = obj.get("circle", DEFAULT_CIRCLE)
+    circle = obj.get("circle", DEFAULT_CHANNEL)
     if not isinstance(circle, str):
         raise BadInput(f"line {number}: 'circle' must be a string")
     created_at = obj.get("created_at")

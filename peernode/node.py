@@ -12,30 +12,15 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from peernode.circles.model import (
-    EDITABLE_KINDS,
-    CircleState,
-    CircleSummary,
-    Helper,
-    apply_edits_and_deletes,
-    circle_body,
-    compact,
-    derive_state,
-    meeting_body,
-    order,
-    suggest_facilitators,
-    summarize,
-    who_can_help,
-)
-from peernode.circles.report import Report
-from peernode.circles.report import compute as compute_report
-from peernode.clock import ShownKey, now_ms, shown_at
+from peernode.circles.model import EDITABLE_KINDS, apply_edits_and_deletes, compact, order
+from peernode.circles.service import CircleService
+from peernode.clock import ShownKey, now_ms
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.home import Home
 from peernode.net.config import NetworkConfig
 from peernode.process import alive
 from peernode.storage.async_store import AsyncStore
-from peernode.storage.store import CircleCount, KnownPeer
+from peernode.storage.store import ChannelCount, KnownPeer
 from peernode.verifier import Rejected, VerifierPool
 from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
 from protocol import kinds
@@ -49,7 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CIRCLE = "lobby"
+DEFAULT_CHANNEL = "lobby"
+"""The channel a note goes to when none is named."""
 PUMP_BATCH = 2000
 RECENT_ARRIVALS = 20_000
 """Arrival times remembered for just-announced events, so a subscriber's entry()
@@ -137,6 +123,8 @@ class Node:
         self._control: ControlServer | None = None
         self._storage_problem: str | None = None
         self._last_signed_at = 0  # created_at of the last event signed here
+        self.circles = CircleService(self, self._store)
+        """Study circles: their state, meetings, questions and report."""
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -373,10 +361,10 @@ class Node:
         return event
 
     async def post(
-        self, text: str, *, circle: str = DEFAULT_CIRCLE, reply_to: bytes | None = None
+        self, text: str, *, channel: str = DEFAULT_CHANNEL, reply_to: bytes | None = None
     ) -> Event:
         refs = {"reply_to": reply_to} if reply_to is not None else None
-        return await self.publish(kinds.NOTE, circle=circle, body={"text": text}, refs=refs)
+        return await self.publish(kinds.NOTE, circle=channel, body={"text": text}, refs=refs)
 
     async def store_signed(self, events: Sequence[Event]) -> list[Event]:
         """Store events this node signed itself (bulk import); returns the new ones."""
@@ -429,7 +417,7 @@ class Node:
 
     async def feed(
         self,
-        circle: str | None = None,
+        channel: str | None = None,
         *,
         limit: int | None = None,
         before: ShownKey | None = None,
@@ -445,7 +433,7 @@ class Node:
         """
         rows = await self._store.call(
             self._store.sync.feed,
-            circle,
+            channel,
             limit=limit,
             before=before,
             after=after,
@@ -467,8 +455,9 @@ class Node:
             for event, row in zip(events, rows, strict=True)
         ]
 
-    async def circles(self) -> list[CircleCount]:
-        return await self._store.call(self._store.sync.circles)
+    async def channels(self) -> list[ChannelCount]:
+        """Every channel with events, and how many."""
+        return await self._store.call(self._store.sync.channels)
 
     async def event_count(self) -> int:
         return await self._store.call(self._store.sync.count)
@@ -584,47 +573,7 @@ class Node:
         await self._store.call(self._store.sync.set_setting, "write_probe", str(now_ms()))
         self._storage_ok()
 
-    # -- study circles ------------------------------------------------------------------
-
-    async def circle_events(
-        self, circle: str, of_kinds: Sequence[str] | None = None
-    ) -> list[Event]:
-        """Every event of `circle` (only `of_kinds` if given), oldest first."""
-        raws = await self._store.call(self._store.sync.circle_raw, circle, of_kinds)
-        return [load_verified(raw) for raw in raws]
-
-    async def circle_state(self, circle: str) -> CircleState:
-        """The circle as its events say (notes are read only when edited or deleted).
-
-        Lists are in this node's display order (shown_at, see peernode.clock);
-        which version, rsvp or membership counts is decided by the claims alone.
-        """
-        rows = await self._store.call(
-            self._store.sync.circle_rows, circle, sorted(kinds.CIRCLE_KINDS)
-        )
-        events = [load_verified(row.raw) for row in rows]
-        shown = {
-            event.id: shown_at(event.created_at, row.received_at)
-            for event, row in zip(events, rows, strict=True)
-        }
-        targets = {
-            e.refs.get("target", b"") for e in events if e.kind in (kinds.EDIT, kinds.DELETE)
-        }
-        missing = list(targets - {event.id for event in events} - {b""})
-        events += [load_verified(raw) for raw in await self.raw_events(missing)]
-        return derive_state(circle, events, shown=shown)
-
-    async def circle_list(self) -> list[CircleSummary]:
-        """The circles this node knows of (those with a circle event), by slug."""
-        of_kinds = [kinds.CIRCLE, kinds.JOIN, kinds.LEAVE, kinds.DELETE]
-        rows = await self._store.call(self._store.sync.feed, None, kinds=of_kinds)
-        grouped: dict[str, list[Event]] = {}
-        for row in rows:
-            event = load_verified(row.raw)
-            grouped.setdefault(event.circle, []).append(event)
-        me = self.public_key if self.has_identity else None
-        states = [derive_state(slug, events) for slug, events in sorted(grouped.items())]
-        return [summarize(state, me) for state in states if state.exists]
+    # -- finding, editing, deleting ---------------------------------------------------
 
     async def find_event(self, ref: str | bytes, kind: str | None = None) -> Event:
         """The event whose id is `ref` (bytes, or hex: the whole id or ≥ 8 leading digits)."""
@@ -640,92 +589,12 @@ class Node:
             raise BadInput(f"event {prefix} is a {event.kind}, not a {kind}")
         return event
 
-    async def create_circle(self, slug: str, *, name: str, **fields: Any) -> Event:
-        """Start a circle; fields: topic, description, resources, rhythm, language."""
-        if await self.circle_events(slug, [kinds.CIRCLE]):
-            raise BadInput(f"circle {slug} exists already; propose a change with an update")
-        return await self.publish(kinds.CIRCLE, circle=slug, body=circle_body(name=name, **fields))
-
-    async def update_circle(self, slug: str, **changes: Any) -> Event:
-        """Propose a new version of the circle: the current one with `changes`."""
-        current = (await self.circle_state(slug)).current
-        if current is None:
-            raise BadInput(f"no circle {slug} here")
-        body = current.to_body(**changes)
-        refs = {"updates": current.id}
-        return await self._publish_after(kinds.CIRCLE, slug, body, refs, current.created_at)
-
-    async def join_circle(self, slug: str, message: str = "") -> Event:
-        return await self._membership(slug, kinds.JOIN, message)
-
-    async def leave_circle(self, slug: str, message: str = "") -> Event:
-        return await self._membership(slug, kinds.LEAVE, message)
-
-    async def schedule_meeting(
-        self, circle: str, *, starts_at: int, previous: bytes | None = None, **fields: Any
-    ) -> Event:
-        """Schedule a meeting (anyone may); fields: duration_minutes, place, facilitator,
-        agenda. `previous` defaults to the latest meeting starting before this one."""
-        state = await self._existing_circle(circle)
-        if previous is None:
-            earlier = [m.id for m in state.meetings if m.starts_at < starts_at]
-            previous = earlier[-1] if earlier else None
-        body = meeting_body(starts_at=starts_at, **fields)
-        refs = {"previous": previous} if previous else None
-        return await self.publish(kinds.MEETING, circle=circle, body=body, refs=refs)
-
-    async def rsvp(self, meeting: str | bytes, answer: str) -> Event:
-        return await self._about_meeting(meeting, kinds.RSVP, {"answer": answer})
-
-    async def attend(self, meeting: str | bytes, note: str = "") -> Event:
-        return await self._about_meeting(meeting, kinds.ATTENDANCE, compact({"note": note}))
-
-    async def check_in(self, meeting: str | bytes, **fields: str) -> Event:
-        """fields: feeling, working_on, need_help (at least one)."""
-        return await self._about_meeting(meeting, kinds.CHECKIN, compact(fields))
-
-    async def plus_delta(self, meeting: str | bytes, plus: str = "", delta: str = "") -> Event:
-        body = compact({"plus": plus, "delta": delta})
-        return await self._about_meeting(meeting, kinds.PLUSDELTA, body)
-
-    async def ask(self, circle: str, title: str, text: str = "", tags: Sequence[str] = ()) -> Event:
-        body = compact({"title": title, "text": text, "tags": list(tags)})
-        return await self.publish(kinds.QUESTION, circle=circle, body=body)
-
-    async def answer(self, question: str | bytes, text: str) -> Event:
-        asked = await self.find_event(question, kinds.QUESTION)
-        refs = {"question": asked.id}
-        return await self.publish(kinds.ANSWER, circle=asked.circle, body={"text": text}, refs=refs)
-
-    async def resolve(
-        self, question: str | bytes, answer: str | bytes | None = None, note: str = ""
-    ) -> Event:
-        """Mark my question resolved, and which answer helped (only the asker's counts)."""
-        asked = await self.find_event(question, kinds.QUESTION)
-        if asked.author != self.public_key:
-            raise BadInput("only the person who asked can mark a question resolved")
-        refs = {"question": asked.id}
-        if answer is not None:
-            helped = await self.find_event(answer, kinds.ANSWER)
-            if helped.refs.get("question") != asked.id:
-                raise BadInput(f"answer {helped.id.hex()[:12]} is not an answer to this question")
-            refs["answer"] = helped.id
-        after = await self._mine_referring(asked.id, "question")
-        return await self._publish_after(
-            kinds.RESOLVED, asked.circle, compact({"note": note}), refs, after
-        )
-
-    async def add_resource(self, circle: str, url: str, title: str, **fields: Any) -> Event:
-        """Share a link; fields: description, tags, licence."""
-        body = compact({"url": url, "title": title, **fields, "tags": list(fields.get("tags", ()))})
-        return await self.publish(kinds.RESOURCE, circle=circle, body=body)
-
     async def edit(self, target: str | bytes, changes: Mapping[str, Any]) -> Event:
         """Publish new values for fields of my event (None removes an optional field)."""
         event = await self._own_event(target)
         if event.kind not in EDITABLE_KINDS:
             raise BadInput(f"{event.kind} events cannot be edited")
-        state = await self.circle_state(event.circle)
+        state = await self.circles.state(event.circle)
         merged = {**state.bodies.get(event.id, event.body), **changes}
         spec = kinds.spec_of(event.kind)
         try:
@@ -733,9 +602,9 @@ class Node:
                 spec.check_body({k: v for k, v in merged.items() if v is not None})
         except InvalidEvent as exc:
             raise BadInput(str(exc)) from exc
-        after = max(event.created_at, await self._mine_referring(event.id, "target"))
+        after = max(event.created_at, await self.latest_mine_referring(event.id, "target"))
         refs = {"target": event.id}
-        return await self._publish_after(kinds.EDIT, event.circle, dict(changes), refs, after)
+        return await self.publish_after(kinds.EDIT, event.circle, dict(changes), refs, after)
 
     async def delete(self, target: str | bytes, reason: str = "") -> Event:
         """Withdraw my event; the tombstone keeps it from coming back through sync."""
@@ -744,39 +613,7 @@ class Node:
             raise BadInput("a delete cannot be deleted")
         body = compact({"reason": reason})
         refs = {"target": event.id}
-        return await self._publish_after(kinds.DELETE, event.circle, body, refs, event.created_at)
-
-    async def circle_report(self, circle: str, now: int | None = None) -> Report:
-        """The insights report of a circle, from the signed events this node holds."""
-        state = await self._existing_circle(circle)
-        when = now_ms() if now is None else now
-        return compute_report(state, now=when, name_of=lambda key: self.profile_of(key).name)
-
-    async def who_can_help(self, circle: str, topic: str) -> list[Helper]:
-        return who_can_help(await self.circle_state(circle), topic, self.profiles())
-
-    async def suggest_facilitators(self, circle: str) -> list[bytes]:
-        return suggest_facilitators(await self.circle_state(circle))
-
-    async def _existing_circle(self, slug: str) -> CircleState:
-        state = await self.circle_state(slug)
-        if not state.exists:
-            raise BadInput(f"no circle {slug} here (create it, or wait until it syncs)")
-        return state
-
-    async def _membership(self, slug: str, kind: str, message: str) -> Event:
-        state = await self._existing_circle(slug)
-        member = state.is_member(self.public_key)
-        if member == (kind == kinds.JOIN):
-            raise BadInput(f"you are {'already' if member else 'not'} a member of {slug}")
-        events = await self.circle_events(slug, [kinds.CIRCLE, kinds.JOIN, kinds.LEAVE])
-        after = max((e.created_at for e in events if e.author == self.public_key), default=0)
-        return await self._publish_after(kind, slug, compact({"message": message}), None, after)
-
-    async def _about_meeting(self, meeting: str | bytes, kind: str, body: dict[str, Any]) -> Event:
-        held = await self.find_event(meeting, kinds.MEETING)
-        after = await self._mine_referring(held.id, "meeting")
-        return await self._publish_after(kind, held.circle, body, {"meeting": held.id}, after)
+        return await self.publish_after(kinds.DELETE, event.circle, body, refs, event.created_at)
 
     async def _own_event(self, target: str | bytes) -> Event:
         event = await self.find_event(target)
@@ -784,13 +621,13 @@ class Node:
             raise BadInput("you can only edit or delete your own events")
         return event
 
-    async def _mine_referring(self, target: bytes, name: str) -> int:
+    async def latest_mine_referring(self, target: bytes, name: str) -> int:
         """The newest created_at of my events referring to `target` as `name` (or 0)."""
         raws = await self._store.call(self._store.sync.referring, target, name)
         events = (load_verified(raw) for raw in raws)
         return max((e.created_at for e in events if e.author == self.public_key), default=0)
 
-    async def _publish_after(
+    async def publish_after(
         self,
         kind: str,
         circle: str,

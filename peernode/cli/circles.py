@@ -174,7 +174,7 @@ def circle_create(
         "rhythm": _rhythm(cadence, duration, weeks),
         "language": language or "",
     }
-    _publish(ctx, home, as_json, lambda node: node.create_circle(slug, name=title, **fields))
+    _publish(ctx, home, as_json, lambda node: node.circles.create(slug, name=title, **fields))
 
 
 @circle.command("update")
@@ -216,14 +216,14 @@ def circle_update(
         raise click.UsageError("nothing to change: give at least one option")
 
     async def work(node: Node) -> Event:
-        current = (await node.circle_state(slug)).rhythm
+        current = (await node.circles.state(slug)).rhythm
         if rhythm is not None:  # change only the parts of the rhythm given
             changes["rhythm"] = Rhythm(
                 cadence or (current.cadence if current else "weekly"),
                 duration or (current.duration_minutes if current else None),
                 weeks or (current.weeks if current else None),
             )
-        return await node.update_circle(slug, **changes)
+        return await node.circles.update(slug, **changes)
 
     _publish(ctx, home, as_json, work)
 
@@ -236,7 +236,7 @@ def circle_list(ctx: click.Context, home: str | None, as_json: bool) -> None:
     """The circles this node knows of."""
 
     async def work(node: Node) -> list[Any]:
-        return await node.circle_list()
+        return await node.circles.known()
 
     summaries = _read(ctx, home, work)
     for summary in summaries:
@@ -259,7 +259,7 @@ def circle_show(ctx: click.Context, home: str | None, as_json: bool, slug: str) 
     """A circle: description, rhythm, members, next meeting, open questions."""
 
     async def work(node: Node) -> list[str] | dict[str, Any]:
-        state = await node.circle_state(slug)
+        state = await node.circles.state(slug)
         if not state.exists:
             raise BadInput(f"no circle {slug} here (see 'peernode circle list')")
         return state.to_json() if as_json else _describe(node, state)
@@ -306,7 +306,7 @@ def circle_join(
     ctx: click.Context, home: str | None, as_json: bool, slug: str, message: str
 ) -> None:
     """Join an open circle."""
-    _publish(ctx, home, as_json, lambda node: node.join_circle(slug, message))
+    _publish(ctx, home, as_json, lambda node: node.circles.join(slug, message))
 
 
 @circle.command("leave")
@@ -319,7 +319,7 @@ def circle_leave(
     ctx: click.Context, home: str | None, as_json: bool, slug: str, message: str
 ) -> None:
     """Leave a circle."""
-    _publish(ctx, home, as_json, lambda node: node.leave_circle(slug, message))
+    _publish(ctx, home, as_json, lambda node: node.circles.leave(slug, message))
 
 
 # -- meeting ------------------------------------------------------------------------------
@@ -376,8 +376,8 @@ def meeting_schedule(
     async def work(node: Node) -> Event:
         key = None
         if facilitator is not None:
-            key = _resolve_person(node, await node.circle_state(circle_slug), facilitator)
-        return await node.schedule_meeting(
+            key = _resolve_person(node, await node.circles.state(circle_slug), facilitator)
+        return await node.circles.schedule_meeting(
             circle_slug,
             starts_at=starts_at,
             duration_minutes=duration,
@@ -398,7 +398,7 @@ def meeting_list(ctx: click.Context, home: str | None, as_json: bool, circle_slu
     """The meetings of CIRCLE, in order; '>' marks the next one."""
 
     async def work(node: Node) -> list[Any]:
-        state = await node.circle_state(circle_slug)
+        state = await node.circles.state(circle_slug)
         upcoming = state.next_meeting(now_ms())
         if as_json:
             return [m.to_json() | {"next": m is upcoming} for m in state.meetings]
@@ -436,7 +436,7 @@ def meeting_rsvp(
     ctx: click.Context, home: str | None, as_json: bool, meeting_id: str, answer: str
 ) -> None:
     """Say whether you will come (your newest answer counts)."""
-    _publish(ctx, home, as_json, lambda node: node.rsvp(meeting_id, answer))
+    _publish(ctx, home, as_json, lambda node: node.circles.rsvp(meeting_id, answer))
 
 
 @meeting.command("attend")
@@ -449,7 +449,7 @@ def meeting_attend(
     ctx: click.Context, home: str | None, as_json: bool, meeting_id: str, note: str
 ) -> None:
     """Sign that you were at a meeting."""
-    _publish(ctx, home, as_json, lambda node: node.attend(meeting_id, note))
+    _publish(ctx, home, as_json, lambda node: node.circles.attend(meeting_id, note))
 
 
 @meeting.command("checkin")
@@ -471,7 +471,7 @@ def meeting_checkin(
 ) -> None:
     """Check in at a meeting: how you are, what you work on, where you need help."""
     fields = {"feeling": feeling, "working_on": working_on, "need_help": need_help}
-    _publish(ctx, home, as_json, lambda node: node.check_in(meeting_id, **fields))
+    _publish(ctx, home, as_json, lambda node: node.circles.check_in(meeting_id, **fields))
 
 
 @meeting.command("plusdelta")
@@ -485,7 +485,7 @@ def meeting_plusdelta(
     ctx: click.Context, home: str | None, as_json: bool, meeting_id: str, plus: str, delta: str
 ) -> None:
     """Close a meeting: one plus, one delta."""
-    _publish(ctx, home, as_json, lambda node: node.plus_delta(meeting_id, plus, delta))
+    _publish(ctx, home, as_json, lambda node: node.circles.plus_delta(meeting_id, plus, delta))
 
 
 # -- questions and answers ----------------------------------------------------------------
@@ -509,7 +509,7 @@ def ask(
     tags: tuple[str, ...],
 ) -> None:
     """Ask the circle for help."""
-    _publish(ctx, home, as_json, lambda node: node.ask(circle_slug, title, text, tags))
+    _publish(ctx, home, as_json, lambda node: node.circles.ask(circle_slug, title, text, tags))
 
 
 @cli.command()
@@ -522,7 +522,7 @@ def answer(
     ctx: click.Context, home: str | None, as_json: bool, question_id: str, text: str
 ) -> None:
     """Answer a question (by its id, or ≥ 8 leading hex digits of it)."""
-    _publish(ctx, home, as_json, lambda node: node.answer(question_id, text))
+    _publish(ctx, home, as_json, lambda node: node.circles.answer(question_id, text))
 
 
 @cli.command()
@@ -543,7 +543,7 @@ def resolve(
     note: str,
 ) -> None:
     """Mark your question resolved, and which answer helped."""
-    _publish(ctx, home, as_json, lambda node: node.resolve(question_id, answer_id, note))
+    _publish(ctx, home, as_json, lambda node: node.circles.resolve(question_id, answer_id, note))
 
 
 @cli.command()
@@ -558,7 +558,7 @@ def questions(
     """The questions of CIRCLE with their answers."""
 
     async def work(node: Node) -> list[Any]:
-        state = await node.circle_state(circle_slug)
+        state = await node.circles.state(circle_slug)
         chosen = [q for q in state.questions if status is None or q.status == status]
         if as_json:
             return [question.to_json() for question in chosen]
@@ -599,7 +599,7 @@ def helpers(
     """Who can help with TOPIC: by their profile, or because they answered such questions."""
 
     async def work(node: Node) -> list[Any]:
-        return await node.who_can_help(circle_slug, topic)
+        return await node.circles.who_can_help(circle_slug, topic)
 
     found = _read(ctx, home, work)
     for helper in found:
@@ -651,7 +651,12 @@ def resource_add(
 ) -> None:
     """Share a link with CIRCLE."""
     fields = {"description": description, "tags": tags, "licence": licence}
-    _publish(ctx, home, as_json, lambda node: node.add_resource(circle_slug, url, title, **fields))
+    _publish(
+        ctx,
+        home,
+        as_json,
+        lambda node: node.circles.add_resource(circle_slug, url, title, **fields),
+    )
 
 
 @resource.command("list")
@@ -663,7 +668,7 @@ def resource_list(ctx: click.Context, home: str | None, as_json: bool, circle_sl
     """The links shared with CIRCLE, oldest first."""
 
     async def work(node: Node) -> CircleState:
-        return await node.circle_state(circle_slug)
+        return await node.circles.state(circle_slug)
 
     state = _read(ctx, home, work)
     for shared in state.shared_resources:
@@ -737,7 +742,7 @@ def report(
     """The circle's insights report: attendance, retention, needs, plus/delta, Q&A."""
 
     async def work(node: Node) -> str:
-        return render(await node.circle_report(circle_slug), fmt)
+        return render(await node.circles.report(circle_slug), fmt)
 
     text = _read(ctx, home, work)
     if output is None:

@@ -12,7 +12,7 @@ import click
 from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
 from peernode.clock import MARK_TEXT
 from peernode.importer import ImportSummary, import_notes, read_lines
-from peernode.node import DEFAULT_CIRCLE, Node
+from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.views import FeedEntry
 from protocol.identity import fingerprint
 
@@ -21,7 +21,14 @@ from protocol.identity import fingerprint
 @home_option
 @json_option
 @click.argument("text")
-@click.option("--circle", default=DEFAULT_CIRCLE, show_default=True, help="Circle to post in.")
+@click.option(
+    "--channel",
+    "--circle",
+    "channel",
+    default=DEFAULT_CHANNEL,
+    show_default=True,
+    help="Channel to post in (a study circle's slug posts in that circle).",
+)
 @click.option("--reply-to", default=None, metavar="EVENT_ID", help="Id (hex) of the note answered.")
 @click.pass_context
 def post(
@@ -29,7 +36,7 @@ def post(
     home: str | None,
     as_json: bool,
     text: str,
-    circle: str,
+    channel: str,
     reply_to: str | None,
 ) -> None:
     """Sign and store a note (a running node gossips it to the room)."""
@@ -37,7 +44,7 @@ def post(
 
     async def work(node: Node) -> FeedEntry:
         node.ensure_identity()
-        event = await node.post(text, circle=circle, reply_to=parent)
+        event = await node.post(text, channel=channel, reply_to=parent)
         return node.entry(event)
 
     entry = run_with_node(home_from(ctx, home), work)
@@ -50,16 +57,18 @@ def post(
 @cli.command()
 @home_option
 @json_option
-@click.option("--circle", default=None, help="Only this circle (default: all).")
+@click.option(
+    "--channel", "--circle", "channel", default=None, help="Only this channel (default: all)."
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N.")
 @click.pass_context
 def feed(
-    ctx: click.Context, home: str | None, as_json: bool, circle: str | None, limit: int | None
+    ctx: click.Context, home: str | None, as_json: bool, channel: str | None, limit: int | None
 ) -> None:
     """List events, newest last."""
 
     async def work(node: Node) -> list[FeedEntry]:
-        return await node.feed(circle, limit=limit)
+        return await node.feed(channel, limit=limit)
 
     for entry in run_with_node(home_from(ctx, home), work):
         if as_json:

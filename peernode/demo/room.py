@@ -237,7 +237,7 @@ class DemoRoom:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.sync_timeout
         while loop.time() < deadline:
-            events = await self.learner.circle_events(DEMO_CIRCLE)
+            events = await self.learner.circles.events(DEMO_CIRCLE)
             named = {profile.key for profile in self.learner.profiles()}
             if self._keys <= named and sum(event.author in self._keys for event in events) >= count:
                 return
@@ -300,9 +300,9 @@ class DemoRoom:
             ]
             if others:
                 target = self._rng.choice(others)
-                await speaker.post(self._replies.draw(), circle=DEMO_CIRCLE, reply_to=target.id)
+                await speaker.post(self._replies.draw(), channel=DEMO_CIRCLE, reply_to=target.id)
                 return
-        await speaker.post(self._chatter.draw(), circle=DEMO_CIRCLE)
+        await speaker.post(self._chatter.draw(), channel=DEMO_CIRCLE)
 
     async def _answer(self, event: Event) -> None:
         speaker = self._rng.choice(self._nodes)
@@ -313,4 +313,4 @@ class DemoRoom:
             await speaker.publish(kinds.ANSWER, circle=DEMO_CIRCLE, body={"text": text}, refs=refs)
         else:
             text = self._to_learner.draw().format(name=name)
-            await speaker.post(text, circle=DEMO_CIRCLE, reply_to=event.id)
+            await speaker.post(text, channel=DEMO_CIRCLE, reply_to=event.id)

@@ -121,10 +121,13 @@ class KnownPeer:
 
 
 @dataclass(frozen=True, slots=True)
-class CircleCount:
-    """A circle's number of events and the newest shown_at among them."""
+class ChannelCount:
+    """A channel's number of events and the newest shown_at among them.
 
-    circle: str
+    A channel is the `circle` field of an event: the feed it is posted in (a study
+    circle's events are in the channel of the circle's slug)."""
+
+    channel: str
     events: int
     last_at: int
 
@@ -587,12 +590,12 @@ class Store:
         ).fetchone()
         return int(count)
 
-    def circles(self) -> list[CircleCount]:
+    def channels(self) -> list[ChannelCount]:
         rows = self._db.execute(
             "SELECT circle, count(*), max(shown_at) FROM events"
             " WHERE circle != '' GROUP BY circle ORDER BY circle"
         )
-        return [CircleCount(circle, count, last) for circle, count, last in rows]
+        return [ChannelCount(channel, count, last) for channel, count, last in rows]
 
     def latest_of_kind(self, kind: str, author: bytes | None = None) -> list[bytes]:
         """The newest event of `kind` per author (ties broken by id)."""

@@ -105,7 +105,7 @@ class ServeProcess:
         return status if status.get("port") else None
 
     def feed_texts(self, circle: str | None = None) -> list[str]:
-        args = ["feed", "--json"] + (["--circle", circle] if circle else [])
+        args = ["feed", "--json"] + (["--channel", circle] if circle else [])
         lines = peernode(self.home, *args).splitlines()
         return [json.loads(line)["body"].get("text", "") for line in lines]
 

@@ -344,7 +344,7 @@ async def sync(source: Node, target: Node) -> None:
 
 
 async def test_node_publishers_and_state(ana: Node) -> None:
-    await ana.create_circle(
+    await ana.circles.create(
         "sql",
         name="SQL basics",
         topic="databases",
@@ -353,32 +353,32 @@ async def test_node_publishers_and_state(ana: Node) -> None:
         language="en",
     )
     with pytest.raises(BadInput, match="exists already"):
-        await ana.create_circle("sql", name="Again")
+        await ana.circles.create("sql", name="Again")
     with pytest.raises(BadInput, match="already a member"):
-        await ana.join_circle("sql")
-    first = await ana.schedule_meeting(
+        await ana.circles.join("sql")
+    first = await ana.circles.schedule_meeting(
         "sql",
         starts_at=1_000,
         agenda=Agenda(activity=Activity("Quiz", 20)),
         facilitator=ana.public_key,
     )
-    second = await ana.schedule_meeting("sql", starts_at=5_000, place="Library")
-    between = await ana.schedule_meeting("sql", starts_at=3_000)
+    second = await ana.circles.schedule_meeting("sql", starts_at=5_000, place="Library")
+    between = await ana.circles.schedule_meeting("sql", starts_at=3_000)
     assert "previous" not in first.refs
     assert second.refs["previous"] == first.id
     assert between.refs["previous"] == first.id
-    await ana.rsvp(first.id, "yes")
-    await ana.rsvp(first.id.hex()[:8], "no")
-    await ana.attend(first.id.hex())
-    await ana.check_in(first.id, need_help="outer joins", feeling="")
-    await ana.plus_delta(first.id, plus="quiz")
-    question = await ana.ask("sql", "Which join?", tags=["joins"])
-    answer = await ana.answer(question.id, "LEFT")
-    await ana.resolve(question.id, answer.id)
-    await ana.add_resource("sql", "https://e.org/x", "X", tags=("a",), licence="CC0")
-    await ana.update_circle("sql", topic="", language="fr")
+    await ana.circles.rsvp(first.id, "yes")
+    await ana.circles.rsvp(first.id.hex()[:8], "no")
+    await ana.circles.attend(first.id.hex())
+    await ana.circles.check_in(first.id, need_help="outer joins", feeling="")
+    await ana.circles.plus_delta(first.id, plus="quiz")
+    question = await ana.circles.ask("sql", "Which join?", tags=["joins"])
+    answer = await ana.circles.answer(question.id, "LEFT")
+    await ana.circles.resolve(question.id, answer.id)
+    await ana.circles.add_resource("sql", "https://e.org/x", "X", tags=("a",), licence="CC0")
+    await ana.circles.update("sql", topic="", language="fr")
 
-    state = await ana.circle_state("sql")
+    state = await ana.circles.state("sql")
     assert (state.title, state.topic, state.language) == ("SQL basics", "", "fr")
     assert state.resources == (Link("https://e.org/c", "Course", "CC-BY-4.0"),)
     assert state.history[-1].updates == state.history[0].id
@@ -390,40 +390,42 @@ async def test_node_publishers_and_state(ana: Node) -> None:
     assert [m.id for m in state.meetings] == [first.id, between.id, second.id]
     assert state.questions[0].status == "resolved"
     assert state.shared_resources[0].tags == ("a",)
-    assert [s.slug for s in await ana.circle_list()] == ["sql"]
-    assert (await ana.circle_list())[0].member
-    assert await ana.suggest_facilitators("sql") == [ana.public_key]  # has, but is alone
+    assert [s.slug for s in await ana.circles.known()] == ["sql"]
+    assert (await ana.circles.known())[0].member
+    assert await ana.circles.suggest_facilitators("sql") == [ana.public_key]  # has, but is alone
 
-    await ana.leave_circle("sql")
-    await ana.join_circle("sql", "back")  # same millisecond still orders after the leave
-    await ana.leave_circle("sql")
-    assert (await ana.circle_state("sql")).members == ()
+    await ana.circles.leave("sql")
+    await ana.circles.join("sql", "back")  # same millisecond still orders after the leave
+    await ana.circles.leave("sql")
+    assert (await ana.circles.state("sql")).members == ()
     with pytest.raises(BadInput, match="not a member"):
-        await ana.leave_circle("sql")
+        await ana.circles.leave("sql")
 
 
 async def test_node_errors_name_the_problem(ana: Node) -> None:
     with pytest.raises(BadInput, match="no circle nope"):
-        await ana.join_circle("nope")
+        await ana.circles.join("nope")
     with pytest.raises(BadInput, match="no circle nope"):
-        await ana.schedule_meeting("nope", starts_at=1)
+        await ana.circles.schedule_meeting("nope", starts_at=1)
     with pytest.raises(BadInput, match="circle: must be lowercase"):
-        await ana.create_circle("Bad Slug", name="x")
-    await ana.create_circle("sql", name="SQL")
+        await ana.circles.create("Bad Slug", name="x")
+    await ana.circles.create("sql", name="SQL")
     with pytest.raises(BadInput, match="not an event id"):
-        await ana.rsvp("abc", "yes")
+        await ana.circles.rsvp("abc", "yes")
     with pytest.raises(BadInput, match="is not here"):
-        await ana.rsvp("00" * 32, "yes")
-    question = await ana.ask("sql", "Q?")
+        await ana.circles.rsvp("00" * 32, "yes")
+    question = await ana.circles.ask("sql", "Q?")
     with pytest.raises(BadInput, match="is a peernode/question@1, not a peernode/meeting@1"):
-        await ana.attend(question.id)
+        await ana.circles.attend(question.id)
     with pytest.raises(BadInput, match=r"body\.answer"):
-        await ana.rsvp((await ana.schedule_meeting("sql", starts_at=1)).id, "perhaps")
+        await ana.circles.rsvp(
+            (await ana.circles.schedule_meeting("sql", starts_at=1)).id, "perhaps"
+        )
     with pytest.raises(BadInput, match=r"^body: needs at least one"):
-        await ana.check_in((await ana.schedule_meeting("sql", starts_at=2)).id)
+        await ana.circles.check_in((await ana.circles.schedule_meeting("sql", starts_at=2)).id)
     with pytest.raises(BadInput, match=r"^body\.title: must not be empty"):
         await ana.edit(question.id, {"title": " "})
-    join = (await ana.circle_events("sql", [kinds.CIRCLE]))[0]
+    join = (await ana.circles.events("sql", [kinds.CIRCLE]))[0]
     with pytest.raises(BadInput, match="cannot be edited"):
         await ana.edit(join.id, {"name": "x"})
     tombstone = await ana.delete(question.id, "dup")
@@ -432,31 +434,31 @@ async def test_node_errors_name_the_problem(ana: Node) -> None:
 
 
 async def test_two_nodes_share_a_circle_and_only_authors_edit(ana: Node, ben: Node) -> None:
-    await ana.create_circle("sql", name="SQL")
-    question = await ana.ask("sql", "Joins?", tags=["python"])
-    note = await ana.post("hello", circle="sql")
+    await ana.circles.create("sql", name="SQL")
+    question = await ana.circles.ask("sql", "Joins?", tags=["python"])
+    note = await ana.post("hello", channel="sql")
     await sync(ana, ben)
-    await ben.join_circle("sql", "hi")
-    gathering = await ben.schedule_meeting("sql", starts_at=1_000)
-    answer = await ben.answer(question.id, "like this")
+    await ben.circles.join("sql", "hi")
+    gathering = await ben.circles.schedule_meeting("sql", starts_at=1_000)
+    answer = await ben.circles.answer(question.id, "like this")
     with pytest.raises(BadInput, match="only the person who asked"):
-        await ben.resolve(question.id)
+        await ben.circles.resolve(question.id)
     with pytest.raises(BadInput, match="your own events"):
         await ben.edit(question.id, {"title": "Mine now"})
     with pytest.raises(BadInput, match="your own events"):
         await ben.delete(note.id)
-    other = await ben.answer((await ben.ask("sql", "Other?")).id, "x")
+    other = await ben.circles.answer((await ben.circles.ask("sql", "Other?")).id, "x")
     await sync(ben, ana)
     with pytest.raises(BadInput, match="not a peernode/answer@1"):
-        await ana.resolve(question.id, gathering.id.hex())
+        await ana.circles.resolve(question.id, gathering.id.hex())
     with pytest.raises(BadInput, match="not an answer to this question"):
-        await ana.resolve(question.id, other.id)
-    await ana.resolve(question.id, answer.id)
+        await ana.circles.resolve(question.id, other.id)
+    await ana.circles.resolve(question.id, answer.id)
     await ana.edit(question.id, {"title": "Joins, please?"})
     await ana.delete(note.id)
     await sync(ana, ben)
 
-    state = await ben.circle_state("sql")
+    state = await ben.circles.state("sql")
     assert [m.key for m in state.members] == [ana.public_key, ben.public_key]
     assert state.meetings[0].author == ben.public_key
     assert [(q.title, q.status) for q in state.questions] == [
@@ -464,10 +466,10 @@ async def test_two_nodes_share_a_circle_and_only_authors_edit(ana: Node, ben: No
         ("Other?", "open"),
     ]
     assert state.deleted == {note.id}  # a note, read only because it was deleted
-    helpers = await ben.who_can_help("sql", "python")
+    helpers = await ben.circles.who_can_help("sql", "python")
     assert [h.name for h in helpers] == ["Ben"]
     assert (helpers[0].profile_match, helpers[0].answers) == (True, 1)
-    assert await ben.suggest_facilitators("sql") == [ana.public_key, ben.public_key]
+    assert await ben.circles.suggest_facilitators("sql") == [ana.public_key, ben.public_key]
 
 
 def test_store_finds_ids_by_prefix(tmp_path: Path) -> None:

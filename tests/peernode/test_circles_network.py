@@ -49,51 +49,51 @@ async def test_the_circle_survives_its_organiser(tmp_path: Path) -> None:
             room_node(tmp_path / "dee", "Dee", peers=(address(cleo),)) as dee,
         ):
             async with room_node(tmp_path / "ada", "Ada", peers=(address(ben),)) as ada:
-                await ada.create_circle("sql-basics", name="SQL basics", topic="databases")
+                await ada.circles.create("sql-basics", name="SQL basics", topic="databases")
 
                 async def joined_by_ben() -> bool:
-                    return bool((await ben.circle_state("sql-basics")).history)
+                    return bool((await ben.circles.state("sql-basics")).history)
 
                 await eventually(joined_by_ben, "the circle at Ben's node")
-                await ben.join_circle("sql-basics")
+                await ben.circles.join("sql-basics")
             # Ada, who created the circle, has left the room (her node stopped).
 
             async def cleo_knows_ben_joined() -> bool:
-                state = await cleo.circle_state("sql-basics")
+                state = await cleo.circles.state("sql-basics")
                 return any(member.key == ben.public_key for member in state.members)
 
             await eventually(cleo_knows_ben_joined, "Ben's join at Cleo's node")
-            await cleo.join_circle("sql-basics")
-            meeting = await cleo.schedule_meeting(
+            await cleo.circles.join("sql-basics")
+            meeting = await cleo.circles.schedule_meeting(
                 "sql-basics", starts_at=now_ms() + HOUR_MS, place="library, room 2"
             )
-            await cleo.check_in(meeting.id, feeling="curious", need_help="joins")
+            await cleo.circles.check_in(meeting.id, feeling="curious", need_help="joins")
 
             async def ben_sees_the_meeting() -> bool:
-                state = await ben.circle_state("sql-basics")
+                state = await ben.circles.state("sql-basics")
                 return any(m.id == meeting.id for m in state.meetings)
 
             await eventually(ben_sees_the_meeting, "Cleo's meeting at Ben's node")
-            await ben.check_in(meeting.id, feeling="tired", working_on="chapter 4")
+            await ben.circles.check_in(meeting.id, feeling="tired", working_on="chapter 4")
 
             async def dee_sees_the_meeting() -> bool:
-                state = await dee.circle_state("sql-basics")
+                state = await dee.circles.state("sql-basics")
                 return any(m.id == meeting.id for m in state.meetings)
 
             await eventually(dee_sees_the_meeting, "Cleo's meeting at Dee's node")
-            await dee.join_circle("sql-basics")
-            await dee.check_in(meeting.id, working_on="exercises", need_help="GROUP BY")
+            await dee.circles.join("sql-basics")
+            await dee.circles.check_in(meeting.id, working_on="exercises", need_help="GROUP BY")
             members = {ben.public_key, cleo.public_key, dee.public_key}
 
             async def three_checkins_everywhere() -> bool:
                 for node in (ben, cleo, dee):
-                    state = await node.circle_state("sql-basics")
+                    state = await node.circles.state("sql-basics")
                     (found,) = [m for m in state.meetings if m.id == meeting.id]
                     if {c.author for c in found.checkins} != members:
                         return False
                 return True
 
             await eventually(three_checkins_everywhere, "three check-ins at all three nodes")
-            state = await ben.circle_state("sql-basics")
+            state = await ben.circles.state("sql-basics")
             assert state.title == "SQL basics"
             assert {m.key for m in state.members} >= members

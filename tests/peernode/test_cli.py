@@ -101,7 +101,7 @@ def test_id(shared_home: Path, run_cli: RunCli) -> None:
 def test_post_and_feed(node_home: Path, run_cli: RunCli) -> None:
     home = str(node_home)
     lobby_id = ok(run_cli("post", "--home", home, "hello lobby")).strip()
-    algebra_id = ok(run_cli("--home", home, "post", "--circle", "algebra", "eigen *values*"))
+    algebra_id = ok(run_cli("--home", home, "post", "--channel", "algebra", "eigen *values*"))
     reply = json.loads(
         ok(run_cli("post", "--home", home, "--json", "--reply-to", lobby_id, "a reply"))
     )
@@ -119,7 +119,7 @@ def test_post_and_feed(node_home: Path, run_cli: RunCli) -> None:
         e["id"] for e in entries[-2:]
     ]
 
-    text = ok(run_cli("feed", "--home", home, "--circle", "algebra"))
+    text = ok(run_cli("feed", "--home", home, "--channel", "algebra"))
     assert "eigen *values*" in text
     assert "#algebra" in text
     assert "Ana" in text
@@ -152,7 +152,7 @@ def test_home_from_the_environment_and_the_option(
 
 
 ERRORS: list[tuple[list[str], list[str]]] = [
-    (["post", "--circle", "Bad Circle", "text"], ["circle"]),
+    (["post", "--channel", "Bad Circle", "text"], ["circle"]),
     (["post", "   "], ["body.text", "empty"]),
     (["post", "--reply-to", "ab" * 31 + "zz", "text"], ["--reply-to"]),
     (["post", "x\udcff"], ["body.text", "UTF-8"]),

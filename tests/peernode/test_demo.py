@@ -72,7 +72,7 @@ async def test_the_learner_sees_the_room_then_keeps_only_the_thread_it_replied_i
     home: Home,
 ) -> None:
     async with learner_node(home) as learner:
-        mine = await learner.post("My own notes on joins", circle="sql-101")
+        mine = await learner.post("My own notes on joins", channel="sql-101")
         tasks_before, sockets_before = running_tasks(), open_sockets()
 
         room = DemoRoom(learner, interval=(0.2, 0.4), answer_delay=(0.05, 0.1), seed=7)
@@ -90,7 +90,7 @@ async def test_the_learner_sees_the_room_then_keeps_only_the_thread_it_replied_i
             tip = next(event for event in feed if event.refs.get("reply_to") == check_in.id)
 
             reply = await learner.post(
-                "Thanks, trying this now!", circle=DEMO_CIRCLE, reply_to=tip.id
+                "Thanks, trying this now!", channel=DEMO_CIRCLE, reply_to=tip.id
             )
 
             async def answered_and_chatting() -> bool:
@@ -113,7 +113,7 @@ async def test_the_learner_sees_the_room_then_keeps_only_the_thread_it_replied_i
         assert kept_kinds == sorted([kinds.NOTE, kinds.NOTE, kinds.PROFILE, kinds.PROFILE])
         assert learner.profile_of(tip.author).name == "Mei (demo)"  # the kept notes keep a name
         assert [entry.event.id for entry in await learner.feed("sql-101")] == [mine.id]
-        assert {count.circle for count in await learner.circles()} == {DEMO_CIRCLE, "sql-101"}
+        assert {count.channel for count in await learner.channels()} == {DEMO_CIRCLE, "sql-101"}
         assert not any(peer.key in room.keys for peer in (await learner.status()).peers)
         assert not any(peer.key in room.keys for peer in await learner.known_peers())
 
@@ -124,7 +124,7 @@ async def test_the_learner_sees_the_room_then_keeps_only_the_thread_it_replied_i
 
         # New notes are still announced after the forgetting (sequence numbers were reused).
         subscription = learner.subscribe()
-        after = await learner.post("still here", circle="sql-101")
+        after = await learner.post("still here", channel="sql-101")
         assert (await asyncio.wait_for(subscription.queue.get(), 2)).id == after.id
 
 

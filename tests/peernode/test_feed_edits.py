@@ -14,8 +14,8 @@ from protocol.identity import SigningKey
 async def test_edits_and_deletes_apply_to_the_feed_and_are_not_listed(tmp_path: Path) -> None:
     async with Node(Home(tmp_path / "ada"), NodeConfig(watch=False)) as node:
         await node.create_identity("Ada")
-        kept = await node.post("first draft", circle="sql")
-        gone = await node.post("posted by mistake", circle="sql")
+        kept = await node.post("first draft", channel="sql")
+        gone = await node.post("posted by mistake", channel="sql")
         await node.edit(kept.id, {"text": "final version"})
         await node.delete(gone.id)
 
@@ -35,7 +35,7 @@ async def test_an_edit_or_delete_by_someone_else_is_ignored(tmp_path: Path) -> N
     mallory = SigningKey.from_seed(bytes([7]) * 32)
     async with Node(Home(tmp_path / "ada"), NodeConfig(watch=False)) as node:
         await node.create_identity("Ada")
-        note = await node.post("my note", circle="sql")
+        note = await node.post("my note", channel="sql")
         forged = [
             create_event(
                 mallory,

@@ -157,7 +157,7 @@ def test_three_hosts_link_by_mdns_alone_and_a_note_reaches_all(tmp_path: Path) -
             assert linked_of(status) == others
 
         text = "the joins exercise: use LEFT JOIN"
-        peernode(nodes["a"].home, "post", text, "--circle", "sql")
+        peernode(nodes["a"].home, "post", text, "--channel", "sql")
         for host in ("b", "c"):
             wait_for_text(nodes[host].home, text, 20, f"the note at {host}")
 

@@ -88,7 +88,7 @@ async def test_a_post_reaches_the_linked_peer_and_both_report_in_sync(tmp_path: 
     ):
         await wait_until(lambda: linked_to(b, a), "b to link with a")
         await wait_until(lambda: linked_to(a, b), "a to see the link")
-        await a.post("the joins exercise: use LEFT JOIN", circle="sql")
+        await a.post("the joins exercise: use LEFT JOIN", channel="sql")
         await wait_until(lambda: _has_text(b, "the joins exercise: use LEFT JOIN"), "the note at b")
         await wait_until(lambda: _named(b, a, "Ada"), "a's profile at b")
         await wait_until(lambda: in_sync_with(b, a), "b in sync with a")

@@ -37,7 +37,7 @@ async def test_post_then_feed(home: Home) -> None:
         await node.create_identity("Ana", learning="rust")
         first = await node.post("hello")
         await asyncio.sleep(0.002)  # posts in one millisecond would sort by id
-        second = await node.post("in algebra", circle="algebra", reply_to=first.id)
+        second = await node.post("in algebra", channel="algebra", reply_to=first.id)
 
         feed = await node.feed()
         notes = [entry for entry in feed if entry.event.kind == kinds.NOTE]
@@ -53,7 +53,7 @@ async def test_post_then_feed(home: Home) -> None:
         assert node.my_profile().learning == "rust"
         assert [entry.event.id for entry in await node.feed("lobby")] == [first.id]
         assert await node.event_count() == 3
-        assert [(c.circle, c.events) for c in await node.circles()] == [
+        assert [(c.channel, c.events) for c in await node.channels()] == [
             ("algebra", 1),
             ("lobby", 1),
         ]
@@ -72,7 +72,7 @@ async def test_bad_input_is_refused_before_anything_is_stored(home: Home) -> Non
         node.ensure_identity()
         for text, circle in [("", "lobby"), ("  ", "lobby"), ("x", "Bad Circle"), ("x", "")]:
             with pytest.raises(BadInput):
-                await node.post(text, circle=circle)
+                await node.post(text, channel=circle)
         with pytest.raises(BadInput):
             await node.create_identity("   ")
         assert await node.event_count() == 0

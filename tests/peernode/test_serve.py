@@ -28,7 +28,7 @@ def test_a_note_posted_at_one_node_reaches_the_others(tmp_path: Path) -> None:
     try:
         wait_for(lambda: len(linked_keys(b)) == 2, 30, "b to link with a and c")
         # Posted by a separate CLI process while the node runs: the node picks it up.
-        peernode(a.home, "post", "the joins exercise: use LEFT JOIN", "--circle", "sql")
+        peernode(a.home, "post", "the joins exercise: use LEFT JOIN", "--channel", "sql")
         for node in (b, c):
             wait_for(
                 lambda n=node: has_text(n, "the joins exercise: use LEFT JOIN"),

@@ -181,7 +181,7 @@ def test_circles(store: Store) -> None:
     store.insert_events([note("a2", T0 + 9_000, "algebra")], received_at=T0 + 300)
     store.insert_events([profile("Ana", T0 + 99)], received_at=T0 + 400)
 
-    summary = [(c.circle, c.events, c.last_at) for c in store.circles()]
+    summary = [(c.channel, c.events, c.last_at) for c in store.channels()]
 
     assert summary == [("algebra", 2, T0 + 300), ("biology", 1, T0 + 5)]  # no "" circle
 

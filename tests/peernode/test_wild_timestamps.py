@@ -104,7 +104,7 @@ def test_wild_claims_are_stored_as_signed_and_listed_at_their_arrival(store: Sto
     assert (YEAR_2200, future.id) in set(store.time_index())
     assert (MAX_TIMESTAMP_MS, largest.id) in set(store.time_index())
     # The circle list's "last activity" is bounded too.
-    assert [(c.circle, c.last_at) for c in store.circles()] == [("lobby", T0 + 1_000)]
+    assert [(c.channel, c.last_at) for c in store.channels()] == [("lobby", T0 + 1_000)]
 
 
 def test_cursors_page_through_clamped_times_both_ways(store: Store) -> None:
@@ -253,9 +253,9 @@ async def test_a_peers_wild_claims_are_shown_at_their_arrival_and_marked(home: H
 async def test_circle_lists_and_report_use_shown_times(home: Home) -> None:
     async with Node(home, NodeConfig(watch=False, verify_workers=1)) as node:
         await node.create_identity("Ana")
-        await node.create_circle("sql", name="SQL basics")
-        mine = await node.ask("sql", "LEFT or INNER join?")
-        circle = (await node.circle_state("sql")).current
+        await node.circles.create("sql", name="SQL basics")
+        mine = await node.circles.ask("sql", "LEFT or INNER join?")
+        circle = (await node.circles.state("sql")).current
         assert circle is not None
         theirs = create_event(
             BEN,
@@ -282,20 +282,20 @@ async def test_circle_lists_and_report_use_shown_times(home: Home) -> None:
         )
         await node.ingest([theirs.raw, answer.raw, takeover.raw])
 
-        state = await node.circle_state("sql")
+        state = await node.circles.state("sql")
         assert [q.title for q in state.questions] == ["LEFT or INNER join?", "asked in 2200"]
         assert all(q.shown_at <= now_ms() for q in state.questions)
         assert state.questions[1].created_at == YEAR_2200  # the claim is kept beside it
-        report = await node.circle_report("sql")
+        report = await node.circles.report("sql")
         assert report.median_first_answer_minutes is not None
         assert report.median_first_answer_minutes < 1  # not the two centuries claimed
 
         # "Newest wins" still goes by the claims, which every node agrees on: the
         # 2200 version is current, and the next update is published after it.
         assert state.title == "Ben's circle from 2200"
-        update = await node.update_circle("sql", name="SQL basics")
+        update = await node.circles.update("sql", name="SQL basics")
         assert update.created_at == YEAR_2200 + 1
-        assert (await node.circle_state("sql")).title == "SQL basics"
+        assert (await node.circles.state("sql")).title == "SQL basics"
 
 
 # -- the CLI ------------------------------------------------------------------------------

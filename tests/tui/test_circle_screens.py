@@ -99,7 +99,7 @@ async def test_start_a_study_circle_from_its_page(circle_room: Home) -> None:
         dialog = await fill(pilot, NewCircleDialog, name="Lobby talks", duration="90")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: page.exists)
-        state = await app.node.circle_state("lobby")
+        state = await app.node.circles.state("lobby")
         assert state.title == "Lobby talks"
         assert state.rhythm is not None
         assert state.rhythm.duration_minutes == 90

@@ -76,7 +76,7 @@ async def test_a_real_peer_links_syncs_and_its_notes_appear(home: Home, tmp_path
         await wait_for(pilot, lambda: sync.text == "○ in sync with 0 of 0 peers")
 
         async with peer_node(tmp_path / "bo", "Bo") as bo:
-            await bo.post("Notes from before we met", circle="lobby")
+            await bo.post("Notes from before we met", channel="lobby")
             await bo.connect("127.0.0.1", port)
             await wait_for(pilot, lambda: sync.text == "✓ in sync with 1 of 1 peer", within=15)
             assert "Notes from before we met" in feed_texts(screen)
@@ -84,7 +84,7 @@ async def test_a_real_peer_links_syncs_and_its_notes_appear(home: Home, tmp_path
             assert [(peer.name, peer.linked, peer.demo) for peer in peers] == [("Bo", True, False)]
 
             # Live: Bo writes, the feed shows it without any key press.
-            await bo.post("Anyone for the joins exercise?", circle="lobby")
+            await bo.post("Anyone for the joins exercise?", channel="lobby")
             await wait_for(pilot, lambda: "Anyone for the joins exercise?" in feed_texts(screen))
 
             # And back: a reply typed in the app reaches Bo's node.

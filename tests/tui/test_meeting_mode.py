@@ -116,7 +116,7 @@ async def test_check_in_and_plus_delta_from_the_dialogs(circle_room: Home) -> No
         await fill(pilot, PlusDeltaDialog, plus="puzzles", delta="start on time")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Δ start on time" in screen.part_text)
-        state = await app.node.circle_state(CIRCLE)
+        state = await app.node.circles.state(CIRCLE)
         meeting = state.meeting(meeting_id())
         assert meeting is not None
         assert ANA.public_key in meeting.attendees  # checking in also signs "I'm here"

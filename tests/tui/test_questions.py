@@ -99,7 +99,7 @@ async def test_ask_answer_and_resolve(circle_room: Home) -> None:
         await fill(pilot, AskDialog, title="What is a view?", tags="views, sql")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "What is a view?" in titles(screen))
-        state = await app.node.circle_state(CIRCLE)
+        state = await app.node.circles.state(CIRCLE)
         asked = next(q for q in state.questions if q.title == "What is a view?")
         assert asked.author == ANA.public_key
         assert asked.tags == ("views", "sql")
@@ -119,7 +119,7 @@ async def test_ask_answer_and_resolve(circle_room: Home) -> None:
         assert app.screen.query_one("#helped", Select).value == answer.id.hex()
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: status_of(screen, "What is a view?") == "resolved")
-        state = await app.node.circle_state(CIRCLE)
+        state = await app.node.circles.state(CIRCLE)
         resolved = state.question(asked.id)
         assert resolved is not None
         assert resolved.helped == answer.id

@@ -29,7 +29,7 @@ def next_meeting_text(page: CirclePage) -> str:
 
 async def my_rsvps(app: PeernodeApp) -> list[Event]:
     """Ana's RSVP events as the node's store holds them."""
-    events = await app.node.circle_events(CIRCLE, [kinds.RSVP])
+    events = await app.node.circles.events(CIRCLE, [kinds.RSVP])
     return [event for event in events if event.author == ANA.public_key]
 
 
@@ -83,7 +83,7 @@ async def test_changing_the_answer_replaces_it(circle_room: Home) -> None:
         await wait_for(pilot, lambda: "you: no" in next_meeting_text(page))
         assert "RSVPs: 1 no · you: no" in next_meeting_text(page)
         assert [event.body["answer"] for event in await my_rsvps(app)] == ["yes", "no"]
-        state = await app.node.circle_state(CIRCLE)
+        state = await app.node.circles.state(CIRCLE)
         meeting = state.meeting(meeting_id())
         assert meeting is not None
         assert meeting.rsvp_of(ANA.public_key) == "no"  # the newest answer counts
@@ -128,7 +128,7 @@ async def test_a_node_error_is_said_and_loses_nothing(
         async def disk_full(meeting: bytes, answer: str) -> Event:
             raise DiskFull("the disk is full: peernode cannot save new events")
 
-        monkeypatch.setattr(app.node, "rsvp", disk_full)
+        monkeypatch.setattr(app.node.circles, "rsvp", disk_full)
         await open_dialog(app, pilot)
         await pilot.press("n")
         await wait_for(pilot, lambda: said(app, "the disk is full"))

@@ -228,7 +228,8 @@ class CirclePage(CircleBase):
             self.notify(f"Your answer is {answer} already.", timeout=3, markup=False)
             return
         self.publish(
-            f"RSVP shared with the circle: {answer}.", lambda: self.node.rsvp(meeting.id, answer)
+            f"RSVP shared with the circle: {answer}.",
+            lambda: self.node.circles.rsvp(meeting.id, answer),
         )
 
     def action_join(self) -> None:
@@ -236,9 +237,9 @@ class CirclePage(CircleBase):
             return
         me = self.me
         if me is not None and self.state.is_member(me):
-            self.publish(f"You left #{self.circle}.", lambda: self.node.leave_circle(self.circle))
+            self.publish(f"You left #{self.circle}.", lambda: self.node.circles.leave(self.circle))
         else:
-            self.publish(f"You joined #{self.circle}.", lambda: self.node.join_circle(self.circle))
+            self.publish(f"You joined #{self.circle}.", lambda: self.node.circles.join(self.circle))
 
     def action_start(self) -> None:
         if self.exists:
@@ -256,7 +257,7 @@ class CirclePage(CircleBase):
 
 
 async def create_circle(screen: CircleBase, new: NewCircle) -> None:
-    await screen.node.create_circle(
+    await screen.node.circles.create(
         new.slug,
         name=new.name,
         topic=new.topic,

@@ -49,7 +49,7 @@ class CircleActions(_Base):
 
     async def _new_circle(self) -> None:
         try:
-            existing = [summary.slug for summary in await self.node.circle_list()]
+            existing = [summary.slug for summary in await self.node.circles.known()]
         except NodeError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return

@@ -94,7 +94,7 @@ class CircleBase(Screen[None]):
     @work(group="circle-load", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
         try:
-            state = await self.node.circle_state(self.circle)
+            state = await self.node.circles.state(self.circle)
             await self.prepare(state)
         except NodeError as exc:
             self.notify(f"Cannot read #{self.circle}: {exc}", severity="error", markup=False)
@@ -144,7 +144,7 @@ class CircleBase(Screen[None]):
         state = self.state
         assert state is not None
         try:
-            order = await self.node.suggest_facilitators(self.circle)
+            order = await self.node.circles.suggest_facilitators(self.circle)
         except NodeError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -168,7 +168,7 @@ class CircleBase(Screen[None]):
             if meeting is not None:
                 self.publish(
                     "Meeting scheduled and shared with the circle.",
-                    lambda: self.node.schedule_meeting(
+                    lambda: self.node.circles.schedule_meeting(
                         self.circle,
                         starts_at=meeting.starts_at,
                         duration_minutes=meeting.duration_minutes,
@@ -191,5 +191,7 @@ class CircleBase(Screen[None]):
         if question is not None:
             self.publish(
                 "Question shared with the circle.",
-                lambda: self.node.ask(self.circle, question.title, question.text, question.tags),
+                lambda: self.node.circles.ask(
+                    self.circle, question.title, question.text, question.tags
+                ),
             )

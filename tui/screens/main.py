@@ -17,7 +17,7 @@ from textual.widgets import Footer
 
 from peernode.demo.room import DEMO_LABEL
 from peernode.errors import NodeError
-from peernode.node import DEFAULT_CIRCLE, Node
+from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.views import NodeStatus
 from protocol import kinds
 from protocol.event import Event
@@ -80,8 +80,8 @@ class MainScreen(CircleActions, Screen[None]):
         self.no_peer_after = no_peer_after
         self.status_interval = status_interval
         self.pager = FeedPager(node)
-        self.circle = DEFAULT_CIRCLE
-        self.counts: dict[str, int] = {DEFAULT_CIRCLE: 0}
+        self.circle = DEFAULT_CHANNEL
+        self.counts: dict[str, int] = {DEFAULT_CHANNEL: 0}
         self.unread: dict[str, int] = {}
         self.status: NodeStatus | None = None
         self.demo_keys: frozenset[bytes] = frozenset()
@@ -130,11 +130,11 @@ class MainScreen(CircleActions, Screen[None]):
 
     @work(group="start")
     async def _start(self) -> None:
-        circles = await self.node.circles()
+        circles = await self.node.channels()
         for count in circles:
-            self.counts[count.circle] = count.events
-        if not self.counts.get(DEFAULT_CIRCLE) and circles:
-            self.circle = max(circles, key=lambda count: count.last_at).circle
+            self.counts[count.channel] = count.events
+        if not self.counts.get(DEFAULT_CHANNEL) and circles:
+            self.circle = max(circles, key=lambda count: count.last_at).channel
         self._show_circles()
         self._show_page(self.circle, await self.pager.newest(self.circle), "newest")
         self._show_status(await self.node.status())
@@ -190,7 +190,7 @@ class MainScreen(CircleActions, Screen[None]):
     @work(group="send")
     async def _send(self, text: str, reply_to: bytes | None) -> None:
         try:
-            await self.node.post(text, circle=self.circle, reply_to=reply_to)
+            await self.node.post(text, channel=self.circle, reply_to=reply_to)
         except NodeError as exc:
             self.composer.sending = False
             self.notify(f"Not sent: {exc}", severity="error", timeout=8, markup=False)
@@ -279,8 +279,8 @@ class MainScreen(CircleActions, Screen[None]):
 
     @work(group="start")
     async def _reload(self) -> None:
-        for count in await self.node.circles():
-            self.counts[count.circle] = count.events
+        for count in await self.node.channels():
+            self.counts[count.channel] = count.events
         self._show_circles()
         self._load(self.circle, "newest")
 

@@ -269,7 +269,7 @@ class MeetingScreen(CircleBase):
         if self._is_here(meeting):
             self.notify("You are marked as here already.")
             return
-        self.publish("Marked as here.", lambda: self.node.attend(meeting.id))
+        self.publish("Marked as here.", lambda: self.node.circles.attend(meeting.id))
 
     def action_check_in(self) -> None:
         meeting = self._meeting_or_say()
@@ -286,8 +286,8 @@ class MeetingScreen(CircleBase):
 
     async def _check_in(self, meeting: Meeting, fields: CheckInFields, attend: bool) -> None:
         if attend:
-            await self.node.attend(meeting.id)
-        await self.node.check_in(meeting.id, **fields.to_fields())
+            await self.node.circles.attend(meeting.id)
+        await self.node.circles.check_in(meeting.id, **fields.to_fields())
 
     def action_plus_delta(self) -> None:
         meeting = self._meeting_or_say()
@@ -298,7 +298,7 @@ class MeetingScreen(CircleBase):
             if fields is not None:
                 self.publish(
                     "Plus/delta shared.",
-                    lambda: self.node.plus_delta(meeting.id, fields.plus, fields.delta),
+                    lambda: self.node.circles.plus_delta(meeting.id, fields.plus, fields.delta),
                 )
 
         self.app.push_screen(PlusDeltaDialog(meeting.agenda.plusdelta or PLUSDELTA_PROMPT), chosen)

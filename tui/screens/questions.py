@@ -191,7 +191,7 @@ class QuestionsScreen(CircleBase):
         found: dict[bytes, Helper] = {}
         try:
             for topic in topics:
-                for helper in await self.node.who_can_help(self.circle, topic):
+                for helper in await self.node.circles.who_can_help(self.circle, topic):
                     found.setdefault(helper.key, helper)
         except NodeError as exc:
             self.notify(f"Cannot find helpers: {exc}", severity="error", markup=False)
@@ -295,7 +295,7 @@ class QuestionsScreen(CircleBase):
 
         def chosen(text: str | None) -> None:
             if text:
-                self.publish("Answer shared.", lambda: self.node.answer(question.id, text))
+                self.publish("Answer shared.", lambda: self.node.circles.answer(question.id, text))
 
         self.app.push_screen(AnswerDialog(question.title), chosen)
 
@@ -313,7 +313,9 @@ class QuestionsScreen(CircleBase):
             if resolution is not None:
                 self.publish(
                     "Marked resolved.",
-                    lambda: self.node.resolve(question.id, resolution.answer, resolution.note),
+                    lambda: self.node.circles.resolve(
+                        question.id, resolution.answer, resolution.note
+                    ),
                 )
 
         self.app.push_screen(ResolveDialog(question.title, answers), chosen)

@@ -98,7 +98,7 @@ class ReportScreen(CircleBase):
 
     async def prepare(self, state: CircleState) -> None:
         self._next = (
-            await self.node.circle_report(self.circle, now=self.clock()) if state.exists else None
+            await self.node.circles.report(self.circle, now=self.clock()) if state.exists else None
         )
 
     def show(self, state: CircleState) -> None:
@@ -133,7 +133,7 @@ class ReportScreen(CircleBase):
     @work(group="export", exclusive=True, exit_on_error=False)
     async def _write(self, choice: ExportChoice) -> None:
         try:
-            report = await self.node.circle_report(self.circle, now=self.clock())
+            report = await self.node.circles.report(self.circle, now=self.clock())
             text = render(report, choice.fmt)
             path = await asyncio.to_thread(_write_new, choice.folder, choice.name, text)
         except (NodeError, OSError) as exc:
