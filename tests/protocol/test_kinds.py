@@ -12,8 +12,12 @@ from protocol.codec import pack
 from protocol.errors import InvalidEvent, LocalProtocolError
 from protocol.event import SIGNING_CONTEXT, create_event, decode_event
 from protocol.identity import SigningKey
-from protocol.kinds.note import MAX_MENTIONS, MAX_TEXT_BYTES
-from protocol.kinds.profile import MAX_ABOUT_BYTES, MAX_NAME_BYTES
+from protocol.kinds.core import (
+    MAX_NOTE_MENTIONS,
+    MAX_NOTE_TEXT_BYTES,
+    MAX_PROFILE_ABOUT_BYTES,
+    MAX_PROFILE_NAME_BYTES,
+)
 
 KEY = SigningKey.from_seed(b"\x05" * 32)
 ID = b"\x06" * 32
@@ -41,14 +45,18 @@ BAD = [
     ("note text bytes", note(text=b"hi"), "body.text"),
     ("note text empty", note(text=""), "body.text"),
     ("note text blank", note(text=" \n\t "), "body.text"),
-    ("note text too long", note(text="é" * (MAX_TEXT_BYTES // 2) + "x"), "body.text"),
+    ("note text too long", note(text="é" * (MAX_NOTE_TEXT_BYTES // 2) + "x"), "body.text"),
     ("note format unknown", note(text="x", format="html"), "body.format"),
     ("note format int", note(text="x", format=1), "body.format"),
     ("note format list", note(text="x", format=["plain"]), "body.format"),
     ("note format map", note(text="x", format={}), "body.format"),
     ("note format nil", note(text="x", format=None), "body.format"),
     ("note mentions not list", note(text="x", mentions=ID), "body.mentions"),
-    ("note mentions too many", note(text="x", mentions=[ID] * (MAX_MENTIONS + 1)), "body.mentions"),
+    (
+        "note mentions too many",
+        note(text="x", mentions=[ID] * (MAX_NOTE_MENTIONS + 1)),
+        "body.mentions",
+    ),
     ("note mention short", note(text="x", mentions=[ID, ID[:31]]), "body.mentions[1]"),
     ("note mention str", note(text="x", mentions=[ID.hex()]), "body.mentions[0]"),
     ("note without circle", note(circle="", text="x"), "circle"),
@@ -96,15 +104,18 @@ def decode_fields(raw: bytes) -> list[Any]:
 
 GOOD = [
     ("note minimal", note(text="x")),
-    ("note at the text limit", note(text="é" * (MAX_TEXT_BYTES // 2))),
+    ("note at the text limit", note(text="é" * (MAX_NOTE_TEXT_BYTES // 2))),
     ("note plain", note(text="x", format="plain")),
     ("note markdown", note(text="# x", format="markdown")),
-    ("note mentions", note(text="x", mentions=[ID] * MAX_MENTIONS)),
+    ("note mentions", note(text="x", mentions=[ID] * MAX_NOTE_MENTIONS)),
     ("note empty mentions", note(text="x", mentions=[])),
     ("note reply", note(text="x", refs={"reply_to": ID})),
     ("note newer fields", note(text="x", lang="en", attachments=[{"sha": ID}], v2=None)),
     ("profile minimal", profile(name="a")),
-    ("profile at the limits", profile(name="é" * (MAX_NAME_BYTES // 2), learning="x" * 512)),
+    (
+        "profile at the limits",
+        profile(name="é" * (MAX_PROFILE_NAME_BYTES // 2), learning="x" * 512),
+    ),
     ("profile empty about", profile(name="a", learning="", can_help="")),
     ("profile newer fields", profile(name="a", avatar=b"\x89PNG", pronouns="they")),
     ("unknown kind, no circle", remote("chess.club/move@2", "", {"move": "e4"})),
@@ -122,7 +133,12 @@ def test_valid_and_newer_events_are_accepted_and_kept_whole(label: str, raw: byt
 
 
 def test_limits_match_the_documented_numbers() -> None:
-    assert (MAX_TEXT_BYTES, MAX_MENTIONS, MAX_NAME_BYTES, MAX_ABOUT_BYTES) == (
+    assert (
+        MAX_NOTE_TEXT_BYTES,
+        MAX_NOTE_MENTIONS,
+        MAX_PROFILE_NAME_BYTES,
+        MAX_PROFILE_ABOUT_BYTES,
+    ) == (
         32 * 1024,
         32,
         64,

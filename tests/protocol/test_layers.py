@@ -38,8 +38,9 @@ FOUNDATION = {
         "protocol.identity",
         "protocol.limits",
         "protocol.kinds",
-        "protocol.kinds.note",
-        "protocol.kinds.profile",
+        "protocol.kinds.circles",
+        "protocol.kinds.core",
+        "protocol.kinds.fields",
         "protocol.kinds.registry",
     },
     "peernode": {
