@@ -104,21 +104,21 @@ MAX_TEXT_BYTES: Final = 32 * 1024
 
 # -- compact body rules -------------------------------------------------------------------
 
-Rule = Callable[[Mapping[str, Any]], object]
+_Rule = Callable[[Mapping[str, Any]], object]
 """Checks part of a body and raises InvalidEvent naming the field; rules run in order."""
 
 
-def _text(name: str, max_bytes: int) -> Rule:
+def _text(name: str, max_bytes: int) -> _Rule:
     """A required, non-blank text."""
     return lambda body: text(body, name, max_bytes=max_bytes)
 
 
-def _optional_text(name: str, max_bytes: int) -> Rule:
+def _optional_text(name: str, max_bytes: int) -> _Rule:
     """A text that may be absent or empty."""
     return lambda body: text(body, name, max_bytes=max_bytes, required=False, allow_empty=True)
 
 
-def _some_text(names: tuple[str, ...], max_bytes: int) -> Rule:
+def _some_text(names: tuple[str, ...], max_bytes: int) -> _Rule:
     """Optional texts of which at least one is not blank."""
 
     def check(body: Mapping[str, Any]) -> None:
@@ -129,39 +129,39 @@ def _some_text(names: tuple[str, ...], max_bytes: int) -> Rule:
     return check
 
 
-def _url(name: str) -> Rule:
+def _url(name: str) -> _Rule:
     return lambda body: url(body, name, max_bytes=MAX_URL_BYTES)
 
 
-def _tags(name: str) -> Rule:
+def _tags(name: str) -> _Rule:
     return lambda body: short_strings(body, name, max_items=MAX_TAGS, max_chars=MAX_TAG_CHARS)
 
 
-def _integer(name: str, minimum: int, maximum: int) -> Rule:
+def _integer(name: str, minimum: int, maximum: int) -> _Rule:
     """An optional integer in [minimum, maximum]."""
     return lambda body: integer(body, name, minimum=minimum, maximum=maximum)
 
 
-def _timestamp(name: str) -> Rule:
+def _timestamp(name: str) -> _Rule:
     return lambda body: timestamp(body, name)
 
 
-def _public_key(name: str) -> Rule:
+def _public_key(name: str) -> _Rule:
     """An optional Ed25519 public key (32 bytes)."""
     return lambda body: byte_string(body, name, size=32)
 
 
-def _choice(name: str, choices: frozenset[str]) -> Rule:
+def _choice(name: str, choices: frozenset[str]) -> _Rule:
     """A required one of `choices`."""
     return lambda body: choice(body, name, choices)
 
 
-def _one_of(name: str, choices: frozenset[str], default: str) -> Rule:
+def _one_of(name: str, choices: frozenset[str], default: str) -> _Rule:
     """One of `choices`, `default` when absent."""
     return lambda body: one_of(body, name, choices, default=default)
 
 
-def _map(name: str, *rules: Rule) -> Rule:
+def _map(name: str, *rules: _Rule) -> _Rule:
     """An optional map whose fields follow `rules`, named by their full path."""
 
     def check(body: Mapping[str, Any]) -> None:
@@ -173,7 +173,7 @@ def _map(name: str, *rules: Rule) -> Rule:
     return check
 
 
-def _maps(name: str, max_items: int, *rules: Rule) -> Rule:
+def _maps(name: str, max_items: int, *rules: _Rule) -> _Rule:
     """An optional list of maps (all checked to be maps first), each following `rules`."""
 
     def check(body: Mapping[str, Any]) -> None:
@@ -184,12 +184,12 @@ def _maps(name: str, max_items: int, *rules: Rule) -> Rule:
     return check
 
 
-def _run(rules: tuple[Rule, ...], body: Mapping[str, Any]) -> None:
+def _run(rules: tuple[_Rule, ...], body: Mapping[str, Any]) -> None:
     for rule in rules:
         rule(body)
 
 
-def _all(*rules: Rule) -> BodyRule:
+def _all(*rules: _Rule) -> BodyRule:
     return lambda body: _run(rules, body)
 
 
@@ -210,7 +210,7 @@ def check_resource_link(item: Mapping[str, Any]) -> None:
 
 def _circle_kind(
     name: str,
-    *rules: Rule,
+    *rules: _Rule,
     summary: str,
     required: Set[str] = frozenset(),
     optional: Set[str] = frozenset(),
