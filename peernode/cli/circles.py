@@ -34,8 +34,8 @@ from peernode.clock import now_ms
 from peernode.errors import BadInput
 from peernode.node import Node
 from protocol.event import Event
-from protocol.kinds.circle import CADENCES
-from protocol.kinds.rsvp import ANSWERS
+from protocol.kinds.circles import CADENCES
+from protocol.kinds.circles import RSVP_ANSWERS as ANSWERS
 
 STATUSES = ("open", "answered", "resolved")
 

@@ -1,49 +1,25 @@
-"""Event kinds this node understands.
-
-Unknown kinds are valid as long as the envelope is: a node stores and forwards
-them and only declines to render them.
-"""
+"""Event kinds this node understands; unknown kinds pass (stored, forwarded, not rendered)."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from protocol.kinds import (
-    answer,
-    attendance,
-    checkin,
-    circle,
-    delete,
-    edit,
-    join,
-    leave,
-    meeting,
-    note,
-    plusdelta,
-    profile,
-    question,
-    resolved,
-    resource,
-    rsvp,
+from protocol.kinds.circles import (
+    ANSWER,
+    ATTENDANCE,
+    CHECKIN,
+    CIRCLE,
+    JOIN,
+    LEAVE,
+    MEETING,
+    PLUSDELTA,
+    QUESTION,
+    RESOLVED,
+    RESOURCE,
+    RSVP,
 )
+from protocol.kinds.core import DELETE, EDIT, NOTE, PROFILE
 from protocol.kinds.registry import KindSpec, is_known, known_kinds, register, spec_of, validate
-
-NOTE: Final[str] = note.SPEC.name
-PROFILE: Final[str] = profile.SPEC.name
-CIRCLE: Final[str] = circle.SPEC.name
-JOIN: Final[str] = join.SPEC.name
-LEAVE: Final[str] = leave.SPEC.name
-RESOURCE: Final[str] = resource.SPEC.name
-MEETING: Final[str] = meeting.SPEC.name
-RSVP: Final[str] = rsvp.SPEC.name
-ATTENDANCE: Final[str] = attendance.SPEC.name
-CHECKIN: Final[str] = checkin.SPEC.name
-PLUSDELTA: Final[str] = plusdelta.SPEC.name
-QUESTION: Final[str] = question.SPEC.name
-ANSWER: Final[str] = answer.SPEC.name
-RESOLVED: Final[str] = resolved.SPEC.name
-EDIT: Final[str] = edit.SPEC.name
-DELETE: Final[str] = delete.SPEC.name
 
 CIRCLE_KINDS: Final[frozenset[str]] = frozenset(
     {

@@ -39,6 +39,7 @@ def text(
 
 
 def one_of(body: Mapping[str, Any], name: str, choices: frozenset[str], default: str) -> str:
+    """One of a fixed set of strings, `default` when absent."""
     value = body.get(name, default)
     if not isinstance(value, str) or value not in choices:
         raise InvalidEvent(f"body.{name}", f"must be one of {', '.join(sorted(choices))}")
@@ -65,8 +66,6 @@ def _type_name(value: object) -> str:
         dict: "a map",
     }.get(type(value), type(value).__name__)
 
-
-# -- helpers added for the circle kinds ---------------------------------------------------
 
 _URL_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+")
 
@@ -193,6 +192,7 @@ def at_least_one(body: Mapping[str, Any], names: tuple[str, ...]) -> None:
 
 
 def field_count(body: Mapping[str, Any], *, max_fields: int) -> None:
+    """At most `max_fields` fields in the body."""
     if len(body) > max_fields:
         raise InvalidEvent("body", f"at most {max_fields} fields, got {len(body)}")
 

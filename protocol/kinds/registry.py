@@ -1,8 +1,4 @@
-"""The registry of known event kinds and the rules each enforces.
-
-Unknown kinds are valid as long as the envelope is: a node stores and forwards
-them and only declines to render them.
-"""
+"""The registry of known event kinds and the rules each enforces."""
 
 from __future__ import annotations
 
@@ -13,6 +9,7 @@ from typing import Any
 from protocol.errors import InvalidEvent
 
 BodyRule = Callable[[Mapping[str, Any]], None]
+"""Raises InvalidEvent, naming the field, for a body that breaks a kind's rules."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +54,11 @@ def known_kinds() -> list[KindSpec]:
 
 
 def validate(*, kind: str, circle: str, refs: Mapping[str, bytes], body: Mapping[str, Any]) -> None:
-    """Apply the rules of a known kind; unknown kinds pass unchanged."""
+    """Apply the rules of a known kind; unknown kinds pass unchanged.
+
+    Unknown kinds are valid as long as the envelope is: a node stores and
+    forwards them and only declines to render them.
+    """
     spec = _REGISTRY.get(kind)
     if spec is None:
         return

@@ -1,4 +1,4 @@
-"""Range-based set reconciliation of event ids (negentropy-style), sans-IO."""
+"""One reconciliation session with a peer: range-based (negentropy-style), sans-IO."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from protocol.reconcile.codec import (
 )
 from protocol.reconcile.index import ItemIndex
 
-__all__ = ["ItemIndex", "ReconcileResult", "Reconciler"]
+__all__ = ["ReconcileResult", "Reconciler"]
 
 FIRST_FANOUT: Final = 32  # least buckets for the whole set: go wide at once, saves rounds
 MAX_FIRST_FANOUT: Final = 256
@@ -44,6 +44,8 @@ ROUND_CREDIT: Final = 8  # extra rounds per message-full of ids we hold or have 
 
 @dataclass(frozen=True, slots=True)
 class ReconcileResult:
+    """What one received message (or the start) yields."""
+
     reply: bytes | None  # message to send to the peer, None when this side is done
     have: list[bytes]  # ids we hold that the peer lacks, learned in this step
     need: list[bytes]  # ids the peer holds that we lack, learned in this step

@@ -38,8 +38,9 @@ FOUNDATION = {
         "protocol.identity",
         "protocol.limits",
         "protocol.kinds",
-        "protocol.kinds.note",
-        "protocol.kinds.profile",
+        "protocol.kinds.circles",
+        "protocol.kinds.core",
+        "protocol.kinds.fields",
         "protocol.kinds.registry",
     },
     "peernode": {
@@ -85,6 +86,30 @@ def test_protocol_imports_no_io() -> None:
         assert not loaded(modules, forbidden), f"protocol pulls in {forbidden}"
     assert not loaded(modules, "peernode")
     assert not loaded(modules, "tui")
+
+
+SURFACE = """
+import json, sys
+import protocol
+light = sorted(name for name in sys.modules if name.partition(".")[0] == "protocol")
+from protocol import *
+missing = [name for name in protocol.__all__ if not hasattr(protocol, name)]
+print(json.dumps({"light": light, "missing": missing}))
+"""
+
+
+def test_the_package_names_its_surface_and_loads_only_its_errors() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SURFACE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    report = json.loads(result.stdout)
+
+    assert report == {"light": ["protocol", "protocol.errors"], "missing": []}
 
 
 def test_node_never_imports_the_tui() -> None:

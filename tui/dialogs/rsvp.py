@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from protocol.kinds.rsvp import ANSWERS
+from protocol.kinds.circles import RSVP_ANSWERS as ANSWERS
 from tui.dialogs.form import FormDialog, note
 
 ORDER: Final = ("yes", "maybe", "no")

@@ -1,4 +1,5 @@
-"""Rules of the known kinds: every bad field is named; newer fields and kinds pass."""
+"""Rules of the core kinds (note, profile, edit, delete): every bad field is named; newer
+fields pass."""
 
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ from protocol.codec import pack
 from protocol.errors import InvalidEvent, LocalProtocolError
 from protocol.event import SIGNING_CONTEXT, create_event, decode_event
 from protocol.identity import SigningKey
-from protocol.kinds.note import MAX_MENTIONS, MAX_TEXT_BYTES
-from protocol.kinds.profile import MAX_ABOUT_BYTES, MAX_NAME_BYTES
+from protocol.kinds.core import (
+    MAX_NOTE_MENTIONS,
+    MAX_NOTE_TEXT_BYTES,
+    MAX_PROFILE_ABOUT_BYTES,
+    MAX_PROFILE_NAME_BYTES,
+)
 
 KEY = SigningKey.from_seed(b"\x05" * 32)
 ID = b"\x06" * 32
+T = {"target": ID}
 
 
 def remote(kind: str, circle: str, body: Any, refs: Any = None) -> bytes:
@@ -33,6 +39,14 @@ def profile(circle: str = "", refs: Any = None, **body: Any) -> bytes:
     return remote(kinds.PROFILE, circle, body, refs)
 
 
+def edit(circle: str = "sql", refs: Any = T, **body: Any) -> bytes:
+    return remote(kinds.EDIT, circle, body, refs)
+
+
+def delete(circle: str = "sql", refs: Any = T, **body: Any) -> bytes:
+    return remote(kinds.DELETE, circle, body, refs)
+
+
 BAD = [
     # notes
     ("note without text", note(), "body.text"),
@@ -41,14 +55,18 @@ BAD = [
     ("note text bytes", note(text=b"hi"), "body.text"),
     ("note text empty", note(text=""), "body.text"),
     ("note text blank", note(text=" \n\t "), "body.text"),
-    ("note text too long", note(text="é" * (MAX_TEXT_BYTES // 2) + "x"), "body.text"),
+    ("note text too long", note(text="é" * (MAX_NOTE_TEXT_BYTES // 2) + "x"), "body.text"),
     ("note format unknown", note(text="x", format="html"), "body.format"),
     ("note format int", note(text="x", format=1), "body.format"),
     ("note format list", note(text="x", format=["plain"]), "body.format"),
     ("note format map", note(text="x", format={}), "body.format"),
     ("note format nil", note(text="x", format=None), "body.format"),
     ("note mentions not list", note(text="x", mentions=ID), "body.mentions"),
-    ("note mentions too many", note(text="x", mentions=[ID] * (MAX_MENTIONS + 1)), "body.mentions"),
+    (
+        "note mentions too many",
+        note(text="x", mentions=[ID] * (MAX_NOTE_MENTIONS + 1)),
+        "body.mentions",
+    ),
     ("note mention short", note(text="x", mentions=[ID, ID[:31]]), "body.mentions[1]"),
     ("note mention str", note(text="x", mentions=[ID.hex()]), "body.mentions[0]"),
     ("note without circle", note(circle="", text="x"), "circle"),
@@ -66,6 +84,12 @@ BAD = [
     ("profile can_help too long", profile(name="a", can_help="ü" * 257), "body.can_help"),
     ("profile in a circle", profile(circle="lobby", name="a"), "circle"),
     ("profile with reply_to", profile(name="a", refs={"reply_to": ID}), "refs.reply_to"),
+    # edit, delete
+    ("edit empty", edit(), "body"),
+    ("edit too many fields", edit(**{f"f{i}": 1 for i in range(65)}), "body"),
+    ("edit question ref", edit(refs={"question": ID}, x=1), "refs.question"),
+    ("delete reason too long", delete(reason="x" * 513), "body.reason"),
+    ("delete without circle", delete(circle=""), "circle"),
 ]
 
 
@@ -96,59 +120,40 @@ def decode_fields(raw: bytes) -> list[Any]:
 
 GOOD = [
     ("note minimal", note(text="x")),
-    ("note at the text limit", note(text="é" * (MAX_TEXT_BYTES // 2))),
+    ("note at the text limit", note(text="é" * (MAX_NOTE_TEXT_BYTES // 2))),
     ("note plain", note(text="x", format="plain")),
     ("note markdown", note(text="# x", format="markdown")),
-    ("note mentions", note(text="x", mentions=[ID] * MAX_MENTIONS)),
+    ("note mentions", note(text="x", mentions=[ID] * MAX_NOTE_MENTIONS)),
     ("note empty mentions", note(text="x", mentions=[])),
     ("note reply", note(text="x", refs={"reply_to": ID})),
     ("note newer fields", note(text="x", lang="en", attachments=[{"sha": ID}], v2=None)),
     ("profile minimal", profile(name="a")),
-    ("profile at the limits", profile(name="é" * (MAX_NAME_BYTES // 2), learning="x" * 512)),
+    (
+        "profile at the limits",
+        profile(name="é" * (MAX_PROFILE_NAME_BYTES // 2), learning="x" * 512),
+    ),
     ("profile empty about", profile(name="a", learning="", can_help="")),
     ("profile newer fields", profile(name="a", avatar=b"\x89PNG", pronouns="they")),
-    ("unknown kind, no circle", remote("chess.club/move@2", "", {"move": "e4"})),
-    ("unknown kind, any refs", remote("x/y@1", "c", {}, {"game": ID, "prev": ID})),
-    ("unknown kind, odd body", remote("x/y@999999", "", {"": [1, {"a": None}], "b": 1.5})),
-    ("newer note version", remote("peernode/note@2", "", {"title": 1})),
+    ("edit at the field limit", edit(**{f"f{i}": 1 for i in range(64)})),
 ]
 
 
 @pytest.mark.parametrize(("label", "raw"), GOOD, ids=[case[0] for case in GOOD])
-def test_valid_and_newer_events_are_accepted_and_kept_whole(label: str, raw: bytes) -> None:
+def test_valid_events_with_newer_fields_are_accepted_and_kept_whole(label: str, raw: bytes) -> None:
     event = decode_event(raw)
     assert event.raw == raw
     assert dict(event.body) == decode_fields(raw)[6]
 
 
 def test_limits_match_the_documented_numbers() -> None:
-    assert (MAX_TEXT_BYTES, MAX_MENTIONS, MAX_NAME_BYTES, MAX_ABOUT_BYTES) == (
+    assert (
+        MAX_NOTE_TEXT_BYTES,
+        MAX_NOTE_MENTIONS,
+        MAX_PROFILE_NAME_BYTES,
+        MAX_PROFILE_ABOUT_BYTES,
+    ) == (
         32 * 1024,
         32,
         64,
         512,
     )
-
-
-def test_registry() -> None:
-    names = [spec.name for spec in kinds.known_kinds()]
-    assert names == sorted(names)
-    assert {kinds.NOTE, kinds.PROFILE} <= set(names)
-    assert kinds.is_known(kinds.NOTE)
-    assert not kinds.is_known("peernode/note@2")
-    note_spec = kinds.spec_of(kinds.NOTE)
-    assert note_spec is not None
-    assert note_spec.needs_circle
-    assert note_spec.refs == frozenset({"reply_to"})
-    profile_spec = kinds.spec_of(kinds.PROFILE)
-    assert profile_spec is not None
-    assert not profile_spec.needs_circle
-    assert profile_spec.refs == frozenset()
-    assert kinds.spec_of("x/y@1") is None
-    with pytest.raises(ValueError, match="twice"):
-        kinds.register(note_spec)
-
-
-def test_known_kind_flag() -> None:
-    assert decode_event(note(text="x")).known_kind
-    assert not decode_event(remote("x/y@1", "", {})).known_kind
