@@ -14,7 +14,7 @@ from typing import Any
 import click
 import pytest
 
-from peernode.cli import cli
+from peernode.cli import cli, tui_launch
 from peernode.home import Home
 from peernode.storage.store import Store
 from protocol import kinds
@@ -259,3 +259,17 @@ def test_the_real_command_exits_with_one_line_on_stderr(
     assert not_a_key.returncode == 1
     fails(unknown, "no-such-command", "try 'peernode --help'")
     assert unknown.returncode == 2
+
+
+def test_no_command_opens_the_study_room(
+    tmp_path: Path, invoke_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[tuple[Home, bool]] = []
+    monkeypatch.setattr(
+        tui_launch, "open_tui", lambda home, *, demo=False: opened.append((home, demo))
+    )
+
+    ok(invoke_cli("--home", str(tmp_path / "room")))
+    ok(invoke_cli("demo", "--home", str(tmp_path / "demo")))
+
+    assert opened == [(Home(tmp_path / "room"), False), (Home(tmp_path / "demo"), True)]
