@@ -1,15 +1,18 @@
-"""Fixtures shared by the protocol and node tests: a fresh home and the real CLI."""
+"""Fixtures shared by the protocol and node tests: a fresh home and the CLI, real or in-process."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from peernode.cli import run
 from peernode.home import HOME_ENV, Home
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -47,3 +50,42 @@ def run_cli(cli_env: dict[str, str]) -> RunCli:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def invoke_cli(cli_env: dict[str, str]) -> RunCli:
+    """Run `peernode ARGS...` in this process, as `run_cli` would in a subprocess.
+
+    It goes through `peernode.cli.run`, the same error funnel and exit codes as the real
+    command, with the environment of `cli_env` (`env` adds or, with None, removes variables);
+    only the start of a Python process (about a second each) is left out."""
+
+    def invoke(
+        *args: str, env: Mapping[str, str | None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        overrides = {HOME_ENV: None, "XDG_DATA_HOME": cli_env["XDG_DATA_HOME"], **(env or {})}
+        with CliRunner().isolation(env=overrides) as (stdout, stderr, _):
+            code = _run_as_a_process_would(list(args))
+        return subprocess.CompletedProcess(
+            ["peernode", *args],
+            code,
+            stdout.getvalue().decode("utf-8", "replace"),
+            stderr.getvalue().decode("utf-8", "replace"),
+        )
+
+    return invoke
+
+
+def _run_as_a_process_would(argv: list[str]) -> int:
+    # A process with no logging set up prints warnings on stderr (logging's last resort);
+    # pytest's own handlers would swallow them, so mirror that for the command's duration.
+    echo = logging.StreamHandler(sys.stderr)
+    echo.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(echo)
+    try:
+        return run(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        root.removeHandler(echo)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from peernode.cli.app import main
+from peernode.cli.app import cli, main, run
 
-__all__ = ["main"]
+__all__ = ["cli", "main", "run"]

@@ -21,17 +21,11 @@ from peernode.circles.model import (
     minutes_text,
 )
 from peernode.circles.report import render
-from peernode.cli.app import (
-    PeernodeGroup,
-    cli,
-    emit_json,
-    home_from,
-    home_option,
-    json_option,
-    run_with_node,
-)
+from peernode.cli.offline import run_with_node
+from peernode.cli.options import command, emit_json, group, pass_home
 from peernode.clock import now_ms
 from peernode.errors import BadInput
+from peernode.home import Home
 from peernode.node import Node
 from protocol.event import Event
 from protocol.kinds.circles import CADENCES
@@ -44,8 +38,7 @@ STATUSES = ("open", "answered", "resolved")
 
 
 def _publish(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     work: Callable[[Node], Awaitable[Event]],
 ) -> None:
@@ -56,15 +49,15 @@ def _publish(
         event = await work(node)
         return node.entry(event).to_json()
 
-    result = run_with_node(home_from(ctx, home), run)
+    result = run_with_node(home, run)
     if as_json:
         emit_json(result)
     else:
         click.echo(result["id"])
 
 
-def _read(ctx: click.Context, home: str | None, work: Callable[[Node], Awaitable[Any]]) -> Any:
-    return run_with_node(home_from(ctx, home), work)
+def _read(home: Home, work: Callable[[Node], Awaitable[Any]]) -> Any:
+    return run_with_node(home, work)
 
 
 def parse_time(text: str, param: str = "--at") -> int:
@@ -112,12 +105,9 @@ def _resolve_person(node: Node, state: CircleState, text: str) -> bytes:
 # -- circle -------------------------------------------------------------------------------
 
 
-@cli.group(cls=PeernodeGroup)
-@home_option
-@click.pass_context
-def circle(ctx: click.Context, home: str | None) -> None:
+@group()
+def circle() -> None:
     """Study circles: create, list, show, join, leave."""
-    ctx.obj = {"home": home or (ctx.obj or {}).get("home")}
 
 
 def _rhythm(cadence: str | None, duration: int | None, weeks: int | None) -> Rhythm | None:
@@ -145,16 +135,13 @@ def _circle_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-@circle.command("create")
-@home_option
-@json_option
+@circle.command("create", json_lines=True)
 @click.argument("slug")
 @click.option("--title", "--name", "title", required=True, help="The circle's name.")
 @_circle_options
-@click.pass_context
+@pass_home
 def circle_create(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     slug: str,
     title: str,
@@ -174,19 +161,16 @@ def circle_create(
         "rhythm": _rhythm(cadence, duration, weeks),
         "language": language or "",
     }
-    _publish(ctx, home, as_json, lambda node: node.circles.create(slug, name=title, **fields))
+    _publish(home, as_json, lambda node: node.circles.create(slug, name=title, **fields))
 
 
-@circle.command("update")
-@home_option
-@json_option
+@circle.command("update", json_lines=True)
 @click.argument("slug")
 @click.option("--title", "--name", "title", default=None, help="A new name.")
 @_circle_options
-@click.pass_context
+@pass_home
 def circle_update(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     slug: str,
     title: str | None,
@@ -225,20 +209,18 @@ def circle_update(
             )
         return await node.circles.update(slug, **changes)
 
-    _publish(ctx, home, as_json, work)
+    _publish(home, as_json, work)
 
 
-@circle.command("list")
-@home_option
-@json_option
-@click.pass_context
-def circle_list(ctx: click.Context, home: str | None, as_json: bool) -> None:
+@circle.command("list", json_lines=True)
+@pass_home
+def circle_list(home: Home, as_json: bool) -> None:
     """The circles this node knows of."""
 
     async def work(node: Node) -> list[Any]:
         return await node.circles.known()
 
-    summaries = _read(ctx, home, work)
+    summaries = _read(home, work)
     for summary in summaries:
         if as_json:
             emit_json(summary.to_json())
@@ -250,12 +232,10 @@ def circle_list(ctx: click.Context, home: str | None, as_json: bool) -> None:
         click.echo("no circles yet (start one with 'peernode circle create')", err=True)
 
 
-@circle.command("show")
-@home_option
-@json_option
+@circle.command("show", json_lines=True)
 @click.argument("slug")
-@click.pass_context
-def circle_show(ctx: click.Context, home: str | None, as_json: bool, slug: str) -> None:
+@pass_home
+def circle_show(home: Home, as_json: bool, slug: str) -> None:
     """A circle: description, rhythm, members, next meeting, open questions."""
 
     async def work(node: Node) -> list[str] | dict[str, Any]:
@@ -264,7 +244,7 @@ def circle_show(ctx: click.Context, home: str | None, as_json: bool, slug: str) 
             raise BadInput(f"no circle {slug} here (see 'peernode circle list')")
         return state.to_json() if as_json else _describe(node, state)
 
-    result = _read(ctx, home, work)
+    result = _read(home, work)
     if as_json:
         emit_json(result)
     else:
@@ -296,46 +276,33 @@ def _describe(node: Node, state: CircleState) -> list[str]:
     return lines
 
 
-@circle.command("join")
-@home_option
-@json_option
+@circle.command("join", json_lines=True)
 @click.argument("slug")
 @click.option("--message", default="", help="A short hello.")
-@click.pass_context
-def circle_join(
-    ctx: click.Context, home: str | None, as_json: bool, slug: str, message: str
-) -> None:
+@pass_home
+def circle_join(home: Home, as_json: bool, slug: str, message: str) -> None:
     """Join an open circle."""
-    _publish(ctx, home, as_json, lambda node: node.circles.join(slug, message))
+    _publish(home, as_json, lambda node: node.circles.join(slug, message))
 
 
-@circle.command("leave")
-@home_option
-@json_option
+@circle.command("leave", json_lines=True)
 @click.argument("slug")
 @click.option("--message", default="", help="A short goodbye.")
-@click.pass_context
-def circle_leave(
-    ctx: click.Context, home: str | None, as_json: bool, slug: str, message: str
-) -> None:
+@pass_home
+def circle_leave(home: Home, as_json: bool, slug: str, message: str) -> None:
     """Leave a circle."""
-    _publish(ctx, home, as_json, lambda node: node.circles.leave(slug, message))
+    _publish(home, as_json, lambda node: node.circles.leave(slug, message))
 
 
 # -- meeting ------------------------------------------------------------------------------
 
 
-@cli.group(cls=PeernodeGroup)
-@home_option
-@click.pass_context
-def meeting(ctx: click.Context, home: str | None) -> None:
+@group()
+def meeting() -> None:
     """Meetings: schedule, list, rsvp, attend, checkin, plusdelta."""
-    ctx.obj = {"home": home or (ctx.obj or {}).get("home")}
 
 
-@meeting.command("schedule")
-@home_option
-@json_option
+@meeting.command("schedule", json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.option("--at", "at", required=True, help="Start, e.g. 2026-12-01T18:00 (local time).")
 @click.option("--duration", type=click.IntRange(1, 1440), default=None, help="Minutes.")
@@ -346,10 +313,9 @@ def meeting(ctx: click.Context, home: str | None) -> None:
 @click.option("--activity", default="", help="The activity's title.")
 @click.option("--activity-minutes", type=click.IntRange(1, 180), default=None, help="15–20.")
 @click.option("--plusdelta", "plusdelta_prompt", default="", help="Plus/delta prompt.")
-@click.pass_context
+@pass_home
 def meeting_schedule(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     circle_slug: str,
     at: str,
@@ -386,15 +352,13 @@ def meeting_schedule(
             agenda=agenda,
         )
 
-    _publish(ctx, home, as_json, work)
+    _publish(home, as_json, work)
 
 
-@meeting.command("list")
-@home_option
-@json_option
+@meeting.command("list", json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
-@click.pass_context
-def meeting_list(ctx: click.Context, home: str | None, as_json: bool, circle_slug: str) -> None:
+@pass_home
+def meeting_list(home: Home, as_json: bool, circle_slug: str) -> None:
     """The meetings of CIRCLE, in order; '>' marks the next one."""
 
     async def work(node: Node) -> list[Any]:
@@ -404,7 +368,7 @@ def meeting_list(ctx: click.Context, home: str | None, as_json: bool, circle_slu
             return [m.to_json() | {"next": m is upcoming} for m in state.meetings]
         return [("> " if m is upcoming else "  ") + _meeting_line(node, m) for m in state.meetings]
 
-    for line in _read(ctx, home, work):
+    for line in _read(home, work):
         if as_json:
             emit_json(line)
         else:
@@ -426,43 +390,32 @@ def _meeting_line(node: Node, meeting: Meeting) -> str:
     return "  ".join(parts)
 
 
-@meeting.command("rsvp")
-@home_option
-@json_option
+@meeting.command("rsvp", json_lines=True)
 @click.argument("meeting_id", metavar="MEETING")
 @click.argument("answer", type=click.Choice(sorted(ANSWERS)))
-@click.pass_context
-def meeting_rsvp(
-    ctx: click.Context, home: str | None, as_json: bool, meeting_id: str, answer: str
-) -> None:
+@pass_home
+def meeting_rsvp(home: Home, as_json: bool, meeting_id: str, answer: str) -> None:
     """Say whether you will come (your newest answer counts)."""
-    _publish(ctx, home, as_json, lambda node: node.circles.rsvp(meeting_id, answer))
+    _publish(home, as_json, lambda node: node.circles.rsvp(meeting_id, answer))
 
 
-@meeting.command("attend")
-@home_option
-@json_option
+@meeting.command("attend", json_lines=True)
 @click.argument("meeting_id", metavar="MEETING")
 @click.option("--note", default="", help="A short note.")
-@click.pass_context
-def meeting_attend(
-    ctx: click.Context, home: str | None, as_json: bool, meeting_id: str, note: str
-) -> None:
+@pass_home
+def meeting_attend(home: Home, as_json: bool, meeting_id: str, note: str) -> None:
     """Sign that you were at a meeting."""
-    _publish(ctx, home, as_json, lambda node: node.circles.attend(meeting_id, note))
+    _publish(home, as_json, lambda node: node.circles.attend(meeting_id, note))
 
 
-@meeting.command("checkin")
-@home_option
-@json_option
+@meeting.command("checkin", json_lines=True)
 @click.argument("meeting_id", metavar="MEETING")
 @click.option("--feeling", default="", help="How I am.")
 @click.option("--working-on", default="", help="What I work on today.")
 @click.option("--need-help", default="", help="Where I need help.")
-@click.pass_context
+@pass_home
 def meeting_checkin(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     meeting_id: str,
     feeling: str,
@@ -471,37 +424,30 @@ def meeting_checkin(
 ) -> None:
     """Check in at a meeting: how you are, what you work on, where you need help."""
     fields = {"feeling": feeling, "working_on": working_on, "need_help": need_help}
-    _publish(ctx, home, as_json, lambda node: node.circles.check_in(meeting_id, **fields))
+    _publish(home, as_json, lambda node: node.circles.check_in(meeting_id, **fields))
 
 
-@meeting.command("plusdelta")
-@home_option
-@json_option
+@meeting.command("plusdelta", json_lines=True)
 @click.argument("meeting_id", metavar="MEETING")
 @click.option("--plus", default="", help="One thing that went well.")
 @click.option("--delta", default="", help="One thing to change.")
-@click.pass_context
-def meeting_plusdelta(
-    ctx: click.Context, home: str | None, as_json: bool, meeting_id: str, plus: str, delta: str
-) -> None:
+@pass_home
+def meeting_plusdelta(home: Home, as_json: bool, meeting_id: str, plus: str, delta: str) -> None:
     """Close a meeting: one plus, one delta."""
-    _publish(ctx, home, as_json, lambda node: node.circles.plus_delta(meeting_id, plus, delta))
+    _publish(home, as_json, lambda node: node.circles.plus_delta(meeting_id, plus, delta))
 
 
 # -- questions and answers ----------------------------------------------------------------
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.argument("title")
 @click.option("--text", default="", help="More detail.")
 @click.option("--tag", "tags", multiple=True, help="A topic tag (repeatable).")
-@click.pass_context
+@pass_home
 def ask(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     circle_slug: str,
     title: str,
@@ -509,52 +455,41 @@ def ask(
     tags: tuple[str, ...],
 ) -> None:
     """Ask the circle for help."""
-    _publish(ctx, home, as_json, lambda node: node.circles.ask(circle_slug, title, text, tags))
+    _publish(home, as_json, lambda node: node.circles.ask(circle_slug, title, text, tags))
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("question_id", metavar="QUESTION")
 @click.argument("text")
-@click.pass_context
-def answer(
-    ctx: click.Context, home: str | None, as_json: bool, question_id: str, text: str
-) -> None:
+@pass_home
+def answer(home: Home, as_json: bool, question_id: str, text: str) -> None:
     """Answer a question (by its id, or ≥ 8 leading hex digits of it)."""
-    _publish(ctx, home, as_json, lambda node: node.circles.answer(question_id, text))
+    _publish(home, as_json, lambda node: node.circles.answer(question_id, text))
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("question_id", metavar="QUESTION")
 @click.option(
     "--answer", "answer_id", default=None, metavar="ANSWER", help="The answer that helped."
 )
 @click.option("--note", default="", help="A short note.")
-@click.pass_context
+@pass_home
 def resolve(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     question_id: str,
     answer_id: str | None,
     note: str,
 ) -> None:
     """Mark your question resolved, and which answer helped."""
-    _publish(ctx, home, as_json, lambda node: node.circles.resolve(question_id, answer_id, note))
+    _publish(home, as_json, lambda node: node.circles.resolve(question_id, answer_id, note))
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only these.")
-@click.pass_context
-def questions(
-    ctx: click.Context, home: str | None, as_json: bool, circle_slug: str, status: str | None
-) -> None:
+@pass_home
+def questions(home: Home, as_json: bool, circle_slug: str, status: str | None) -> None:
     """The questions of CIRCLE with their answers."""
 
     async def work(node: Node) -> list[Any]:
@@ -572,7 +507,7 @@ def questions(
             ]
         return lines
 
-    for line in _read(ctx, home, work):
+    for line in _read(home, work):
         if as_json:
             emit_json(line)
         else:
@@ -587,21 +522,17 @@ def _question_line(node: Node, question: Question) -> str:
     )
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.argument("topic")
-@click.pass_context
-def helpers(
-    ctx: click.Context, home: str | None, as_json: bool, circle_slug: str, topic: str
-) -> None:
+@pass_home
+def helpers(home: Home, as_json: bool, circle_slug: str, topic: str) -> None:
     """Who can help with TOPIC: by their profile, or because they answered such questions."""
 
     async def work(node: Node) -> list[Any]:
         return await node.circles.who_can_help(circle_slug, topic)
 
-    found = _read(ctx, home, work)
+    found = _read(home, work)
     for helper in found:
         if as_json:
             emit_json(helper.to_json())
@@ -620,27 +551,21 @@ def helpers(
 # -- resources ----------------------------------------------------------------------------
 
 
-@cli.group(cls=PeernodeGroup)
-@home_option
-@click.pass_context
-def resource(ctx: click.Context, home: str | None) -> None:
+@group()
+def resource() -> None:
     """Shared resources: add, list."""
-    ctx.obj = {"home": home or (ctx.obj or {}).get("home")}
 
 
-@resource.command("add")
-@home_option
-@json_option
+@resource.command("add", json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.argument("url")
 @click.option("--title", required=True, help="What it is.")
 @click.option("--description", default="", help="Why it is useful.")
 @click.option("--tag", "tags", multiple=True, help="A topic tag (repeatable, ≤ 16).")
 @click.option("--licence", "--license", "licence", default="", help="e.g. CC-BY-4.0.")
-@click.pass_context
+@pass_home
 def resource_add(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     circle_slug: str,
     url: str,
@@ -652,25 +577,22 @@ def resource_add(
     """Share a link with CIRCLE."""
     fields = {"description": description, "tags": tags, "licence": licence}
     _publish(
-        ctx,
         home,
         as_json,
         lambda node: node.circles.add_resource(circle_slug, url, title, **fields),
     )
 
 
-@resource.command("list")
-@home_option
-@json_option
+@resource.command("list", json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
-@click.pass_context
-def resource_list(ctx: click.Context, home: str | None, as_json: bool, circle_slug: str) -> None:
+@pass_home
+def resource_list(home: Home, as_json: bool, circle_slug: str) -> None:
     """The links shared with CIRCLE, oldest first."""
 
     async def work(node: Node) -> CircleState:
         return await node.circles.state(circle_slug)
 
-    state = _read(ctx, home, work)
+    state = _read(home, work)
     for shared in state.shared_resources:
         if as_json:
             emit_json(shared.to_json())
@@ -682,9 +604,7 @@ def resource_list(ctx: click.Context, home: str | None, as_json: bool, circle_sl
 # -- edit, delete -------------------------------------------------------------------------
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("target")
 @click.option(
     "--set",
@@ -694,10 +614,8 @@ def resource_list(ctx: click.Context, home: str | None, as_json: bool, circle_sl
     metavar="FIELD=VALUE",
     help="New value (JSON if it parses as JSON, else text; null removes).",
 )
-@click.pass_context
-def edit(
-    ctx: click.Context, home: str | None, as_json: bool, target: str, assignments: tuple[str, ...]
-) -> None:
+@pass_home
+def edit(home: Home, as_json: bool, target: str, assignments: tuple[str, ...]) -> None:
     """Change fields of one of your events (a note, question, answer, meeting, ...)."""
     changes: dict[str, Any] = {}
     for assignment in assignments:
@@ -708,25 +626,22 @@ def edit(
             changes[name] = json.loads(value)
         except ValueError:
             changes[name] = value
-    _publish(ctx, home, as_json, lambda node: node.edit(target, changes))
+    _publish(home, as_json, lambda node: node.edit(target, changes))
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("target")
 @click.option("--reason", default="", help="Why (shown to nobody but kept).")
-@click.pass_context
-def delete(ctx: click.Context, home: str | None, as_json: bool, target: str, reason: str) -> None:
+@pass_home
+def delete(home: Home, as_json: bool, target: str, reason: str) -> None:
     """Withdraw one of your events; it disappears wherever circles are shown."""
-    _publish(ctx, home, as_json, lambda node: node.delete(target, reason))
+    _publish(home, as_json, lambda node: node.delete(target, reason))
 
 
 # -- report -------------------------------------------------------------------------------
 
 
-@cli.command()
-@home_option
+@command()
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option(
@@ -735,16 +650,14 @@ def delete(ctx: click.Context, home: str | None, as_json: bool, target: str, rea
     default=None,
     help="Write to this file (default: standard output).",
 )
-@click.pass_context
-def report(
-    ctx: click.Context, home: str | None, circle_slug: str, fmt: str, output: Path | None
-) -> None:
+@pass_home
+def report(home: Home, circle_slug: str, fmt: str, output: Path | None) -> None:
     """The circle's insights report: attendance, retention, needs, plus/delta, Q&A."""
 
     async def work(node: Node) -> str:
         return render(await node.circles.report(circle_slug), fmt)
 
-    text = _read(ctx, home, work)
+    text = _read(home, work)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -1,5 +1,41 @@
-"""Registers every command module with the group (import for side effects)."""
+"""The commands of `peernode`, in the order `peernode --help` lists them: the order of use."""
 
 from __future__ import annotations
 
-from peernode.cli import circles, content, demo, identity, network, repair  # noqa: F401
+from typing import Final
+
+import click
+
+from peernode.cli import circles, content, demo, identity, network, repair
+
+COMMANDS: Final[tuple[click.Command, ...]] = (
+    # who I am
+    identity.init,
+    identity.show_id,
+    identity.profile,
+    # notes
+    content.post,
+    content.feed,
+    content.import_,
+    # the room
+    network.serve,
+    network.status,
+    network.peers,
+    network.connect,
+    network.doctor,
+    demo.demo,
+    # study circles
+    circles.circle,
+    circles.meeting,
+    circles.ask,
+    circles.answer,
+    circles.resolve,
+    circles.questions,
+    circles.helpers,
+    circles.resource,
+    circles.edit,
+    circles.delete,
+    circles.report,
+    # when the database is damaged
+    repair.repair,
+)

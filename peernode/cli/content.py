@@ -9,17 +9,17 @@ from pathlib import Path
 
 import click
 
-from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
+from peernode.cli.offline import run_with_node
+from peernode.cli.options import command, emit_json, pass_home
 from peernode.clock import MARK_TEXT
+from peernode.home import Home
 from peernode.importer import ImportSummary, import_notes, read_lines
 from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.views import FeedEntry
 from protocol.identity import fingerprint
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("text")
 @click.option(
     "--channel",
@@ -30,10 +30,9 @@ from protocol.identity import fingerprint
     help="Channel to post in (a study circle's slug posts in that circle).",
 )
 @click.option("--reply-to", default=None, metavar="EVENT_ID", help="Id (hex) of the note answered.")
-@click.pass_context
+@pass_home
 def post(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     text: str,
     channel: str,
@@ -47,30 +46,26 @@ def post(
         event = await node.post(text, channel=channel, reply_to=parent)
         return node.entry(event)
 
-    entry = run_with_node(home_from(ctx, home), work)
+    entry = run_with_node(home, work)
     if as_json:
         emit_json(entry.to_json())
     else:
         click.echo(entry.event.id.hex())
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.option(
     "--channel", "--circle", "channel", default=None, help="Only this channel (default: all)."
 )
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N.")
-@click.pass_context
-def feed(
-    ctx: click.Context, home: str | None, as_json: bool, channel: str | None, limit: int | None
-) -> None:
+@pass_home
+def feed(home: Home, as_json: bool, channel: str | None, limit: int | None) -> None:
     """List events, newest last."""
 
     async def work(node: Node) -> list[FeedEntry]:
         return await node.feed(channel, limit=limit)
 
-    for entry in run_with_node(home_from(ctx, home), work):
+    for entry in run_with_node(home, work):
         if as_json:
             emit_json(entry.to_json())
         else:
@@ -98,8 +93,7 @@ def _render(entry: FeedEntry) -> str:
     return f"{when}  {who}  {where}{marks}  {event.id.hex()[:12]}\n{lines}"
 
 
-@cli.command("import")
-@home_option
+@command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--progress",
@@ -107,8 +101,8 @@ def _render(entry: FeedEntry) -> str:
     is_flag=True,
     help="Print 'stored N of M' after each batch is safely on disk (for scripts).",
 )
-@click.pass_context
-def import_(ctx: click.Context, home: str | None, file: Path, progress_lines: bool) -> None:
+@pass_home
+def import_(home: Home, file: Path, progress_lines: bool) -> None:
     """Sign and store notes from a JSON-lines file: {"circle": ..., "text": ...} per line.
 
     Lines with a created_at give the same events every time: after an interrupted
@@ -138,7 +132,7 @@ def import_(ctx: click.Context, home: str | None, file: Path, progress_lines: bo
             task = bar.add_task("signing and storing", total=len(notes))
             return await import_notes(node, notes, lambda done: bar.update(task, completed=done))
 
-    summary = run_with_node(home_from(ctx, home), work)
+    summary = run_with_node(home, work)
     seconds = time.monotonic() - started
     click.echo(
         f"imported {summary.imported} notes into {len(summary.circles)} circle(s)"

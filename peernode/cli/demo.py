@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import click
+from peernode.cli.options import command, pass_home
+from peernode.home import Home
 
-from peernode.cli.app import cli, home_from, home_option
 
-
-@cli.command()
-@home_option
-@click.pass_context
-def demo(ctx: click.Context, home: str | None) -> None:
+@command()
+@pass_home
+def demo(home: Home) -> None:
     """Open the study room with a demo circle of simulated learners.
 
     A few learners marked "(demo)" run on this laptop, in #demo-study-circle,
@@ -20,4 +18,4 @@ def demo(ctx: click.Context, home: str | None) -> None:
     """
     from peernode.cli.tui_launch import open_tui
 
-    open_tui(home_from(ctx, home), demo=True)
+    open_tui(home, demo=True)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import click
 
-from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
+from peernode.cli.offline import run_with_node
+from peernode.cli.options import command, emit_json, pass_home
 from peernode.errors import IdentityExists
+from peernode.home import Home
 from peernode.node import Node
 from peernode.views import Profile
 
 
-@cli.command()
-@home_option
+@command()
 @click.option("--name", required=True, help="Your display name in the room.")
 @click.option("--learning", default="", help="What you are learning.")
 @click.option("--can-help", default="", help="What you can help others with.")
-@click.pass_context
-def init(ctx: click.Context, home: str | None, name: str, learning: str, can_help: str) -> None:
+@pass_home
+def init(home: Home, name: str, learning: str, can_help: str) -> None:
     """Create this node's identity key and profile (safe to run twice)."""
 
     async def work(node: Node) -> tuple[Profile, bool]:
@@ -30,39 +31,34 @@ def init(ctx: click.Context, home: str | None, name: str, learning: str, can_hel
             return current, False
         return await node.create_identity(name, learning, can_help), True
 
-    profile, created = run_with_node(home_from(ctx, home), work)
+    profile, created = run_with_node(home, work)
     verb = "created" if created else "already initialised:"
     click.echo(f"{verb} {profile.name} {profile.key.hex()}")
 
 
-@cli.command("id")
-@home_option
-@json_option
-@click.pass_context
-def show_id(ctx: click.Context, home: str | None, as_json: bool) -> None:
+@command("id", json_lines=True)
+@pass_home
+def show_id(home: Home, as_json: bool) -> None:
     """Print this node's public key and name."""
 
     async def work(node: Node) -> Profile:
         node.ensure_identity()
         return node.my_profile()
 
-    profile = run_with_node(home_from(ctx, home), work)
+    profile = run_with_node(home, work)
     if as_json:
         emit_json(profile.to_json())
     else:
         click.echo(f"{profile.key.hex()} {profile.name}")
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.option("--name", default=None, help="New display name.")
 @click.option("--learning", default=None, help="What you are learning.")
 @click.option("--can-help", default=None, help="What you can help others with.")
-@click.pass_context
+@pass_home
 def profile(
-    ctx: click.Context,
-    home: str | None,
+    home: Home,
     as_json: bool,
     name: str | None,
     learning: str | None,
@@ -76,7 +72,7 @@ def profile(
             return node.my_profile()
         return await node.update_profile(name=name, learning=learning, can_help=can_help)
 
-    result = run_with_node(home_from(ctx, home), work)
+    result = run_with_node(home, work)
     if as_json:
         emit_json(result.to_json())
         return

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from typing import Any
 
 import click
 
-from peernode.cli.app import cli, emit_json, home_from, home_option, json_option, run_with_node
+from peernode.cli.offline import run_with_node
+from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
 from peernode.net.config import DEFAULT_PORT, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
 from peernode.views import NodeStatus, PeerStatus
 
 
-@cli.command()
-@home_option
+@command()
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -26,14 +25,12 @@ from peernode.views import NodeStatus, PeerStatus
 )
 @click.option("--peer", "peers", multiple=True, metavar="HOST:PORT", help="Also link to this peer.")
 @click.option("--no-mdns", is_flag=True, help="Do not announce or look for peers by mDNS.")
-@click.pass_context
-def serve(
-    ctx: click.Context, home: str | None, port: int | None, peers: tuple[str, ...], no_mdns: bool
-) -> None:
+@pass_home
+def serve(home: Home, port: int | None, peers: tuple[str, ...], no_mdns: bool) -> None:
     """Run the node without the UI until Ctrl-C (or SIGTERM)."""
     addresses = tuple(parse_address(peer) for peer in peers)
     network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns)
-    asyncio.run(_serve(home_from(ctx, home), NodeConfig(network=network)))
+    asyncio.run(_serve(home, NodeConfig(network=network)))
 
 
 async def _serve(home: Home, config: NodeConfig) -> None:
@@ -94,13 +91,11 @@ def _status_from_json(data: dict[str, Any]) -> NodeStatus:
     )
 
 
-@cli.command()
-@home_option
-@json_option
-@click.pass_context
-def status(ctx: click.Context, home: str | None, as_json: bool) -> None:
+@command(json_lines=True)
+@pass_home
+def status(home: Home, as_json: bool) -> None:
     """This node at a glance: key, port, events stored, peers and sync state."""
-    result = _status(home_from(ctx, home))
+    result = _status(home)
     if as_json:
         emit_json(result.to_json())
         return
@@ -112,13 +107,11 @@ def status(ctx: click.Context, home: str | None, as_json: bool) -> None:
     )
 
 
-@cli.command()
-@home_option
-@json_option
-@click.pass_context
-def peers(ctx: click.Context, home: str | None, as_json: bool) -> None:
+@command(json_lines=True)
+@pass_home
+def peers(home: Home, as_json: bool) -> None:
     """Peers seen or remembered: key, name, address, link state, last seen."""
-    result = _status(home_from(ctx, home))
+    result = _status(home)
     for peer in result.peers:
         if as_json:
             emit_json(peer.to_json())
@@ -133,31 +126,26 @@ def peers(ctx: click.Context, home: str | None, as_json: bool) -> None:
         click.echo("no peers yet (see 'peernode doctor')", err=True)
 
 
-@cli.command()
-@home_option
-@json_option
+@command(json_lines=True)
 @click.argument("address", metavar="HOST:PORT")
-@click.pass_context
-def connect(ctx: click.Context, home: str | None, as_json: bool, address: str) -> None:
+@pass_home
+def connect(home: Home, as_json: bool, address: str) -> None:
     """Ask the running node to link to a peer (when mDNS cannot find it)."""
     from peernode.net import control
 
     host, port = parse_address(address)
-    result = asyncio.run(
-        control.call(home_from(ctx, home), "connect", {"host": host, "port": port})
-    )
+    result = asyncio.run(control.call(home, "connect", {"host": host, "port": port}))
     if as_json:
         emit_json(result)
     else:
         click.echo(f"linked to {result['name'] or '?'} ({result['fingerprint']}) at {address}")
 
 
-@cli.command()
-@home_option
-@click.pass_context
-def doctor(ctx: click.Context, home: str | None) -> None:
+@command()
+@pass_home
+def doctor(home: Home) -> None:
     """Explain, in plain words, what this node sees on the network."""
     from peernode.net.doctor import run_doctor
 
-    ok = run_doctor(home_from(ctx, home), click.echo)
-    sys.exit(0 if ok else 1)
+    ok = run_doctor(home, click.echo)
+    click.get_current_context().exit(0 if ok else 1)

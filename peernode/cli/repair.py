@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from peernode.cli.app import cli, home_from, home_option
+from peernode.cli.options import command, pass_home
 from peernode.errors import NodeError, StorageError
 from peernode.home import Home
 from peernode.storage.store import Salvage, Store, check_file
@@ -15,14 +15,12 @@ from peernode.storage.store import Salvage, Store, check_file
 REPAIRING_SUFFIX = ".repairing"
 
 
-@cli.command()
-@home_option
+@command()
 @click.option("--force", is_flag=True, help="Rebuild the database even if its pages check out.")
-@click.pass_context
-def repair(ctx: click.Context, home: str | None, force: bool) -> None:
+@pass_home
+def repair(where: Home, force: bool) -> None:
     """Move a damaged database aside, keep every event that still reads and verifies,
     and let the node fetch the rest from its peers."""
-    where = home_from(ctx, home)
     if not where.db_path.exists():
         click.echo(f"no database in {where.path}: nothing to repair")
         return

@@ -1,4 +1,5 @@
-"""The command line, run as real subprocesses on temporary homes."""
+"""The command line on temporary homes: in-process through its error funnel, and as the real
+command (`peernode`, `python -m peernode`) where the process itself is what is tested."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
+from peernode.cli import cli, tui_launch
 from peernode.home import Home
 from peernode.storage.store import Store
 from protocol import kinds
@@ -47,8 +50,8 @@ def profile_names(home: Path) -> list[str]:
         store.close()
 
 
-def feed_json(run_cli: RunCli, home: Path, *args: str) -> list[dict[str, Any]]:
-    lines = ok(run_cli("feed", "--json", "--home", str(home), *args)).splitlines()
+def feed_json(invoke_cli: RunCli, home: Path, *args: str) -> list[dict[str, Any]]:
+    lines = ok(invoke_cli("feed", "--json", "--home", str(home), *args)).splitlines()
     entries = [json.loads(line) for line in lines]
     for entry in entries:
         assert entry.keys() >= REQUIRED_JSON_FIELDS
@@ -56,25 +59,25 @@ def feed_json(run_cli: RunCli, home: Path, *args: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def node_home(tmp_path: Path, run_cli: RunCli) -> Path:
+def node_home(tmp_path: Path, invoke_cli: RunCli) -> Path:
     home = tmp_path / "ana"
-    ok(run_cli("--home", str(home), "init", "--name", "Ana", "--learning", "rust"))
+    ok(invoke_cli("--home", str(home), "init", "--name", "Ana", "--learning", "rust"))
     return home
 
 
 @pytest.fixture(scope="module")
-def shared_home(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> Path:
+def shared_home(tmp_path_factory: pytest.TempPathFactory, invoke_cli: RunCli) -> Path:
     """An initialised home for tests that change nothing in it."""
     home = tmp_path_factory.mktemp("shared") / "sam"
-    ok(run_cli("--home", str(home), "init", "--name", "Sam", "--learning", "rust"))
+    ok(invoke_cli("--home", str(home), "init", "--name", "Sam", "--learning", "rust"))
     return home
 
 
-def test_init_is_idempotent_for_the_same_name(tmp_path: Path, run_cli: RunCli) -> None:
+def test_init_is_idempotent_for_the_same_name(tmp_path: Path, invoke_cli: RunCli) -> None:
     home = tmp_path / "ana"
 
-    created = ok(run_cli("init", "--name", "Ana", "--home", str(home))).split()
-    again = ok(run_cli("--home", str(home), "init", "--name", "Ana")).split()
+    created = ok(invoke_cli("init", "--name", "Ana", "--home", str(home))).split()
+    again = ok(invoke_cli("--home", str(home), "init", "--name", "Ana")).split()
 
     assert created[0] == "created"
     assert created[1] == "Ana"
@@ -83,14 +86,14 @@ def test_init_is_idempotent_for_the_same_name(tmp_path: Path, run_cli: RunCli) -
     assert stat.S_IMODE((home / "identity.key").stat().st_mode) == 0o600
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
 
-    line = fails(run_cli("init", "--name", "Bob", "--home", str(home)), "Ana")
+    line = fails(invoke_cli("init", "--name", "Bob", "--home", str(home)), "Ana")
     assert "profile --name" in line
     assert profile_names(home) == ["Ana"]  # one profile: the second init published nothing
 
 
-def test_id(shared_home: Path, run_cli: RunCli) -> None:
-    key, name = ok(run_cli("id", "--home", str(shared_home))).split()
-    as_json = json.loads(ok(run_cli("--home", str(shared_home), "id", "--json")))
+def test_id(shared_home: Path, invoke_cli: RunCli) -> None:
+    key, name = ok(invoke_cli("id", "--home", str(shared_home))).split()
+    as_json = json.loads(ok(invoke_cli("--home", str(shared_home), "id", "--json")))
 
     assert name == "Sam"
     assert as_json["key"] == key
@@ -98,15 +101,15 @@ def test_id(shared_home: Path, run_cli: RunCli) -> None:
     assert as_json["learning"] == "rust"
 
 
-def test_post_and_feed(node_home: Path, run_cli: RunCli) -> None:
+def test_post_and_feed(node_home: Path, invoke_cli: RunCli) -> None:
     home = str(node_home)
-    lobby_id = ok(run_cli("post", "--home", home, "hello lobby")).strip()
-    algebra_id = ok(run_cli("--home", home, "post", "--channel", "algebra", "eigen *values*"))
+    lobby_id = ok(invoke_cli("post", "--home", home, "hello lobby")).strip()
+    algebra_id = ok(invoke_cli("--home", home, "post", "--channel", "algebra", "eigen *values*"))
     reply = json.loads(
-        ok(run_cli("post", "--home", home, "--json", "--reply-to", lobby_id, "a reply"))
+        ok(invoke_cli("post", "--home", home, "--json", "--reply-to", lobby_id, "a reply"))
     )
 
-    entries = feed_json(run_cli, node_home)
+    entries = feed_json(invoke_cli, node_home)
 
     notes = {e["id"]: e for e in entries if e["kind"] == "peernode/note@1"}
     assert notes[lobby_id]["circle"] == "lobby"
@@ -115,40 +118,77 @@ def test_post_and_feed(node_home: Path, run_cli: RunCli) -> None:
     assert notes[reply["id"]]["refs"] == {"reply_to": lobby_id}
     assert {e["author"] for e in entries} == {reply["author"]}
     assert [e["created_at"] for e in entries] == sorted(e["created_at"] for e in entries)
-    assert [e["id"] for e in feed_json(run_cli, node_home, "--limit", "2")] == [
+    assert [e["id"] for e in feed_json(invoke_cli, node_home, "--limit", "2")] == [
         e["id"] for e in entries[-2:]
     ]
 
-    text = ok(run_cli("feed", "--home", home, "--channel", "algebra"))
+    text = ok(invoke_cli("feed", "--home", home, "--channel", "algebra"))
     assert "eigen *values*" in text
     assert "#algebra" in text
     assert "Ana" in text
     assert "hello lobby" not in text
 
 
-def test_profile_update_publishes_a_new_version(node_home: Path, run_cli: RunCli) -> None:
+def test_profile_update_publishes_a_new_version(node_home: Path, invoke_cli: RunCli) -> None:
     home = str(node_home)
-    shown = json.loads(ok(run_cli("profile", "--home", home, "--name", "Ana B", "--json")))
+    shown = json.loads(ok(invoke_cli("profile", "--home", home, "--name", "Ana B", "--json")))
 
     assert shown["name"] == "Ana B"
     assert shown["learning"] == "rust"  # kept
-    profiles = [e for e in feed_json(run_cli, node_home) if e["kind"] == "peernode/profile@1"]
+    profiles = [e for e in feed_json(invoke_cli, node_home) if e["kind"] == "peernode/profile@1"]
     assert [p["body"]["name"] for p in profiles] == ["Ana", "Ana B"]
-    assert ok(run_cli("id", "--home", home)).split()[1:] == ["Ana", "B"]
+    assert ok(invoke_cli("id", "--home", home)).split()[1:] == ["Ana", "B"]
 
 
-def test_home_from_the_environment_and_the_option(
-    tmp_path: Path, run_cli: RunCli, cli_env: dict[str, str]
-) -> None:
-    env = {**cli_env, "PEERNODE_HOME": str(tmp_path / "env-home")}
+def test_home_from_the_environment_and_the_option(tmp_path: Path, invoke_cli: RunCli) -> None:
+    env = {"PEERNODE_HOME": str(tmp_path / "env-home")}
 
-    env_key = ok(run_cli("init", "--name", "Env", env=env)).split()[-1]
-    opt_key = ok(run_cli("id", "--home", str(tmp_path / "opt-home"), env=env)).split()[0]
+    env_key = ok(invoke_cli("init", "--name", "Env", env=env)).split()[-1]
+    opt_key = ok(invoke_cli("id", "--home", str(tmp_path / "opt-home"), env=env)).split()[0]
 
     assert profile_names(tmp_path / "env-home") == ["Env"]
     assert opt_key != env_key  # --home won: a new key in a new home
     assert (tmp_path / "opt-home" / "identity.key").exists()
     assert sorted(os.listdir(tmp_path)) == ["env-home", "opt-home"]
+
+
+def test_the_nearest_home_wins(tmp_path: Path, invoke_cli: RunCli) -> None:
+    """--home after a command beats one before it, at every level of the command line."""
+    near, far = str(tmp_path / "near"), str(tmp_path / "far")
+    ok(invoke_cli("--home", near, "init", "--name", "Near"))
+    ok(invoke_cli("init", "--home", far, "--name", "Far"))
+    ok(invoke_cli("circle", "--home", near, "create", "sql", "--title", "SQL"))
+
+    assert ok(invoke_cli("--home", far, "id", "--home", near)).split()[1] == "Near"
+    assert ok(invoke_cli("--home", far, "circle", "--home", near, "list")).split()[1] == "sql"
+    assert ok(invoke_cli("--home", far, "circle", "list", "--home", near)).split()[1] == "sql"
+    assert ok(invoke_cli("--home", near, "circle", "--home", far, "list")) == ""
+
+
+def commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and group below `group`, as the words that name it."""
+    found = []
+    for name, command in group.commands.items():
+        found.append((*path, name))
+        if isinstance(command, click.Group):
+            found += commands(command, (*path, name))
+    return found
+
+
+def test_help_lists_the_commands_in_order_of_use(invoke_cli: RunCli) -> None:
+    listed = ok(invoke_cli("--help")).split("Commands:\n")[1]
+
+    assert [line.split()[0] for line in listed.splitlines()] == [
+        "init", "id", "profile", "post", "feed", "import",
+        "serve", "status", "peers", "connect", "doctor", "demo",
+        "circle", "meeting", "ask", "answer", "resolve", "questions", "helpers", "resource",
+        "edit", "delete", "report", "repair",
+    ]  # fmt: skip
+
+
+def test_every_command_takes_home(invoke_cli: RunCli) -> None:
+    for words in commands(cli):
+        assert "\n  --home DIRECTORY " in ok(invoke_cli(*words, "--help")), words
 
 
 ERRORS: list[tuple[list[str], list[str]]] = [
@@ -161,27 +201,10 @@ ERRORS: list[tuple[list[str], list[str]]] = [
 ]
 
 
-def test_errors_are_one_line(shared_home: Path, cli_env: dict[str, str]) -> None:
-    # Started together: each command is a separate interpreter, and they only fail.
-    started = [
-        (
-            args,
-            words,
-            subprocess.Popen(
-                [sys.executable, "-m", "peernode", *args, "--home", str(shared_home)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=cli_env,
-            ),
-        )
-        for args, words in ERRORS
-    ]
-    for args, words, process in started:
-        stdout, stderr = process.communicate(timeout=120)
-        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+def test_errors_are_one_line(shared_home: Path, invoke_cli: RunCli) -> None:
+    for args, words in ERRORS:
         try:
-            fails(result, *words)
+            fails(invoke_cli(*args, "--home", str(shared_home)), *words)
         except AssertionError as exc:
             raise AssertionError(f"peernode {args}: {exc}") from None
 
@@ -192,14 +215,61 @@ def test_errors_are_one_line(shared_home: Path, cli_env: dict[str, str]) -> None
         store.close()
 
 
-def test_corrupt_key_is_one_line(tmp_path: Path, run_cli: RunCli) -> None:
+def test_corrupt_key_is_one_line(tmp_path: Path, invoke_cli: RunCli) -> None:
     home = Home(tmp_path / "home").ensure()
     home.key_path.write_text("garbage")
-    fails(run_cli("id", "--home", str(home.path)), "not a valid identity key")
+    fails(invoke_cli("id", "--home", str(home.path)), "not a valid identity key")
 
 
-def test_unreadable_database_is_one_line(tmp_path: Path, run_cli: RunCli) -> None:
+def test_unreadable_database_is_one_line(tmp_path: Path, invoke_cli: RunCli) -> None:
     home = tmp_path / "home"
     home.mkdir()
     (home / "peernode.db").write_bytes(b"not a database" * 300)
-    fails(run_cli("feed", "--home", str(home)), "cannot open the database")
+    fails(invoke_cli("feed", "--home", str(home)), "cannot open the database")
+
+
+def test_the_real_command_exits_with_one_line_on_stderr(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    """The installed `peernode` and `python -m peernode`, as processes: output, exit codes."""
+    broken = Home(tmp_path / "broken").ensure()
+    broken.key_path.write_text("garbage")
+    fine = tmp_path / "fine"
+    installed = Path(sys.executable).with_name("peernode")
+    entry = [str(installed)] if installed.exists() else [sys.executable, "-m", "peernode"]
+    started = [
+        subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env
+        )
+        for argv in (
+            [*entry, "init", "--name", "Ana", "--home", str(fine)],
+            [sys.executable, "-m", "peernode", "--home", str(broken.path), "id"],
+            [sys.executable, "-m", "peernode", "no-such-command"],
+        )
+    ]
+    outputs = [process.communicate(timeout=120) for process in started]
+    created, not_a_key, unknown = [
+        subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        for process, (stdout, stderr) in zip(started, outputs, strict=True)
+    ]
+
+    assert ok(created).startswith("created Ana ")
+    assert created.stderr == ""
+    fails(not_a_key, "not a valid identity key")
+    assert not_a_key.returncode == 1
+    fails(unknown, "no-such-command", "try 'peernode --help'")
+    assert unknown.returncode == 2
+
+
+def test_no_command_opens_the_study_room(
+    tmp_path: Path, invoke_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[tuple[Home, bool]] = []
+    monkeypatch.setattr(
+        tui_launch, "open_tui", lambda home, *, demo=False: opened.append((home, demo))
+    )
+
+    ok(invoke_cli("--home", str(tmp_path / "room")))
+    ok(invoke_cli("demo", "--home", str(tmp_path / "demo")))
+
+    assert opened == [(Home(tmp_path / "room"), False), (Home(tmp_path / "demo"), True)]

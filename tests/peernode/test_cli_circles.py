@@ -1,15 +1,10 @@
-"""The circle commands, run as real subprocesses on temporary homes.
-
-Independent commands run concurrently (each CLI start costs about a second), so
-the whole life of a circle fits in a few batches.
-"""
+"""The circle commands, run in-process on temporary homes through the CLI's error funnel."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +15,12 @@ from tests.conftest import RunCli
 Result = subprocess.CompletedProcess[str]
 
 
-def run_all(env: dict[str, str], home: Path, *commands: list[str]) -> list[Result]:
-    """Run several `peernode --home HOME ...` commands at once; results in order."""
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "peernode", "--home", str(home), *command],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for command in commands
-    ]
+def run_all(invoke_cli: RunCli, home: Path, *commands: list[str]) -> list[Result]:
+    """Run several `peernode --home HOME ...` commands one after the other; results in order."""
     results = []
-    for command, process in zip(commands, processes, strict=True):
-        stdout, stderr = process.communicate(timeout=120)
-        results.append(subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
+    for command in commands:
+        result = invoke_cli("--home", str(home), *command)
+        results.append(Result(command, result.returncode, result.stdout, result.stderr))
     return results
 
 
@@ -66,17 +51,15 @@ def fails(result: Result, *words: str) -> str:
 
 
 @pytest.fixture
-def ana(tmp_path: Path, run_cli: RunCli) -> Path:
+def ana(tmp_path: Path, invoke_cli: RunCli) -> Path:
     home = tmp_path / "ana"
-    ok(run_cli("--home", str(home), "init", "--name", "Ana", "--can-help", "SQL joins"))
+    ok(invoke_cli("--home", str(home), "init", "--name", "Ana", "--can-help", "SQL joins"))
     return home
 
 
-def test_a_circle_from_creation_to_report(
-    ana: Path, tmp_path: Path, cli_env: dict[str, str], run_cli: RunCli
-) -> None:
+def test_a_circle_from_creation_to_report(ana: Path, tmp_path: Path, invoke_cli: RunCli) -> None:
     def run(*commands: list[str], home: Path = ana) -> list[Result]:
-        return run_all(cli_env, home, *commands)
+        return run_all(invoke_cli, home, *commands)
 
     (created,) = run(
         ["circle", "create", "sql", "--title", "SQL <basics>", "--topic", "databases",
@@ -182,7 +165,7 @@ def test_a_circle_from_creation_to_report(
     ben = tmp_path / "ben"
     ben.mkdir()
     shutil.copy(ana / "peernode.db", ben / "peernode.db")
-    ok(run_cli("--home", str(ben), "init", "--name", "Ben", "--can-help", "joins"))
+    ok(invoke_cli("--home", str(ben), "init", "--name", "Ben", "--can-help", "joins"))
     joined, not_asker, not_author = run(
         ["circle", "join", "sql", "--message", "hi"],
         ["resolve", question_id],
@@ -199,9 +182,9 @@ def test_a_circle_from_creation_to_report(
     assert [line.split()[0] for line in ok(helpers_ben).splitlines()] == ["Ana", "Ben"]
 
 
-def test_bad_inputs_are_one_line_errors(ana: Path, cli_env: dict[str, str]) -> None:
+def test_bad_inputs_are_one_line_errors(ana: Path, invoke_cli: RunCli) -> None:
     results = run_all(
-        cli_env,
+        invoke_cli,
         ana,
         ["circle", "create", "Bad Slug", "--title", "x"],
         ["circle", "show", "nope"],
