@@ -97,7 +97,6 @@ class Network:
         self._loop = asyncio.get_running_loop()
         self._links: dict[bytes, Link] = {}
         self._open: set[Link] = set()  # every open link, admitted or on its way out
-        self._superseded: set[int] = set()
         self._dialing: set[tuple[str, int]] = set()
         self._own_addresses: set[tuple[str, int]] = set()  # addresses that reached ourselves
         self._manual: dict[tuple[str, int], _ManualPeer] = {}

@@ -170,6 +170,3 @@ class Broadcast:
                 peer.pruned = False
                 for start in range(0, len(ids), wire.MAX_IDS):
                     self._s.send(peer, wire.Graft(ids[start : start + wire.MAX_IDS]))
-
-    def missing_count(self) -> int:
-        return len(self._missing)

@@ -393,6 +393,3 @@ class Membership:
 
     def passive(self) -> list[wire.PeerAddress]:
         return list(self._passive.values())
-
-    def dialing(self) -> int:
-        return len(self._dialing)
