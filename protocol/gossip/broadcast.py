@@ -92,7 +92,7 @@ class Broadcast:
 
     def duplicate_push(self, peer: Peer, now: float) -> None:
         """A pushed event we already had: this link is redundant in the tree."""
-        if peer.eager or now - peer.last_prune >= c.PRUNE_REPEAT:
+        if peer.eager or now - peer.last_prune >= self._s.config.prune_repeat:
             peer.eager = False
             peer.pruned = True
             peer.last_prune = now

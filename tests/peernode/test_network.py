@@ -24,6 +24,7 @@ from peernode.verifier import verify_batch
 from peernode.views import Profile
 from protocol import kinds, wire
 from protocol.event import Event, create_event, event_id
+from protocol.gossip import GossipConfig
 from protocol.identity import SIGNATURE_BYTES, SigningKey
 
 HOST = "127.0.0.1"
@@ -227,6 +228,15 @@ def network_running(node: Node) -> bool:
 
 async def _not_linked(node: Node, other: Node) -> bool:
     return not await linked_to(node, other)
+
+
+async def test_the_network_config_carries_the_gossip_timers_to_the_engine(tmp_path: Path) -> None:
+    short = GossipConfig(reconcile_interval=0.5, resync_delay=0.1, session_timeout=2.0)
+    config = NetworkConfig(port=0, host=HOST, mdns=False, gossip=short, candidate_interval=0.2)
+    async with Node(Home(tmp_path / "a"), NodeConfig(network=config, watch=False)) as node:
+        await node.create_identity("Ada")
+        await node.start_network()
+        assert network(node).engine.config is short
 
 
 # -- the port: a Network needs a GossipNode, not a Node -----------------------------------
