@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from peernode import lookup
 from peernode.circles.model import EDITABLE_KINDS, apply_edits_and_deletes, compact, order
 from peernode.circles.service import CircleService
 from peernode.clock import ShownKey, now_ms
@@ -391,10 +392,8 @@ class Node:
         """
         if received_at is None:
             received_at = self._stream.arrival(event.id)
-        return self._entry(event, now_ms() if received_at is None else received_at)
-
-    def _entry(self, event: Event, received_at: int) -> FeedEntry:
-        return FeedEntry(event, self.profile_of(event.author).name, received_at)
+        when = now_ms() if received_at is None else received_at
+        return FeedEntry(event, self.profile_of(event.author).name, when)
 
     # -- the stream of new events -------------------------------------------------
 
@@ -408,17 +407,7 @@ class Node:
 
     async def find_event(self, ref: str | bytes, kind: str | None = None) -> Event:
         """The event whose id is `ref` (bytes, or hex: the whole id or ≥ 8 leading digits)."""
-        prefix = ref.hex() if isinstance(ref, bytes) else ref.strip().lower()
-        if not 8 <= len(prefix) <= 64 or prefix.strip("0123456789abcdef"):
-            raise BadInput(f"{str(ref)[:70]!r} is not an event id (8 to 64 hex digits)")
-        raws = await self._store.raw_by_id_prefix(prefix, 2)
-        if len(raws) != 1:
-            problem = "matches several events; give more digits" if raws else "is not here"
-            raise BadInput(f"event {prefix} {problem}")
-        event = load_verified(raws[0])
-        if kind is not None and event.kind != kind:
-            raise BadInput(f"event {prefix} is a {event.kind}, not a {kind}")
-        return event
+        return await lookup.find_event(self._store, ref, kind)
 
     async def edit(self, target: str | bytes, changes: Mapping[str, Any]) -> Event:
         """Publish new values for fields of my event (None removes an optional field)."""
@@ -454,9 +443,7 @@ class Node:
 
     async def latest_mine_referring(self, target: bytes, name: str) -> int:
         """The newest created_at of my events referring to `target` as `name` (or 0)."""
-        raws = await self._store.referring(target, name)
-        events = (load_verified(raw) for raw in raws)
-        return max((e.created_at for e in events if e.author == self.public_key), default=0)
+        return await lookup.latest_referring(self._store, target, name, self.public_key)
 
     async def publish_after(
         self,
