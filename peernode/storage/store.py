@@ -70,14 +70,12 @@ class Store:
 
     def __init__(self, path: Path, *, check: bool = False) -> None:
         self.path = path
-        self._db, self.unwritable = open_database(path, check=check)
+        self._db, unwritable = open_database(path, check=check)
+        self.unwritable: str | None = unwritable
+        """Why writes are known to fail since the open (disk full, read-only), or None."""
 
     def close(self) -> None:
         self._db.close()
-
-    def unwritable_reason(self) -> str | None:
-        """Why writes are known to fail since the open (disk full, read-only), or None."""
-        return self.unwritable
 
     # -- schema ---------------------------------------------------------------
 
