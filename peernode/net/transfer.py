@@ -1,5 +1,8 @@
-"""Events moving to and from peers: received batches verified and stored in order, and
-the events a peer wants sent from the store, a bounded amount of work per peer."""
+"""Events to and from peers: received batches stored in order, wanted ones sent from the store.
+
+Bounded per peer: one task works off each queue, so a fast or hostile peer makes queues,
+never piles of tasks.
+"""
 
 from __future__ import annotations
 

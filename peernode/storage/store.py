@@ -1,6 +1,6 @@
-"""The event store: reads and writes of a node's SQLite database, the only place with its SQL.
+"""The event store: the reads and writes of a node's SQLite database.
 
-Rules of this file:
+Rules of this file (and of storage/, the only package that speaks SQL):
 - One Store object per thread; the node runs it on a single worker thread
   (see async_store.py) so database work never blocks the event loop.
 - Opened by connection.py: WAL with synchronous=FULL, so once insert_events()
