@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from peernode import lookup
 from peernode.circles.model import EDITABLE_KINDS, apply_edits_and_deletes, compact, order
 from peernode.circles.service import CircleService
 from peernode.clock import ShownKey, now_ms
+from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
+from peernode.health import WriteHealth
 from peernode.home import Home
-from peernode.net.config import NetworkConfig
-from peernode.process import alive
-from peernode.storage.async_store import AsyncStore
-from peernode.storage.store import ChannelCount, KnownPeer
-from peernode.verifier import Rejected, VerifierPool
+from peernode.ports import IngestResult
+from peernode.profiles import ProfileBook, next_version
+from peernode.storage import AsyncStore, ChannelCount, KnownPeer, TemporaryAuthors
+from peernode.stream import EventStream, Subscription
+from peernode.verifier import VerifierPool
 from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
 from protocol import kinds
 from protocol.errors import InvalidEvent, LocalProtocolError
@@ -29,79 +29,15 @@ from protocol.event import Event, create_event, event_id, load_verified
 from protocol.identity import SigningKey
 
 if TYPE_CHECKING:
-    from peernode.net.control import ControlServer, Handler
+    from peernode.net.control import ControlServer
     from peernode.net.network import Network
+
+__all__ = ["DEFAULT_CHANNEL", "IngestResult", "Node", "NodeConfig", "Subscription"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL = "lobby"
 """The channel a note goes to when none is named."""
-PUMP_BATCH = 2000
-RECENT_ARRIVALS = 20_000
-"""Arrival times remembered for just-announced events, so a subscriber's entry()
-orders them exactly as the store does (twice a subscription's queue)."""
-WRITE_PROBE_SECONDS = 5.0
-"""While writes fail, how often a tiny one is tried, so recovery is noticed unprompted."""
-PROBE_MIN_FREE_BYTES = 256 * 1024
-"""A full disk is probed only once this much is free (a small write may fit a full one)."""
-TEMPORARY_AUTHORS = "temporary_authors"
-"""Settings row: "<pid> <key hex>,<key hex>,..." of authors to forget (see hold_temporarily)."""
-
-
-@dataclass(frozen=True, slots=True)
-class NodeConfig:
-    """How a node runs. watch_interval: how often to look for events that other
-    processes (a CLI command beside a running node) wrote to the same database.
-    network: links and discovery, started by start_network(); None = offline.
-    check_storage: check every page of the database at open, so a damaged file is
-    reported at start-up (one-shot CLI commands skip it and find damage on use)."""
-
-    verify_workers: int | None = None
-    watch_interval: float = 0.2
-    watch: bool = True
-    network: NetworkConfig | None = None
-    check_storage: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    """What became of a batch of received events."""
-
-    new: list[Event]
-    duplicates: int
-    rejected: list[Rejected]
-
-
-@dataclass(slots=True)
-class Subscription:
-    """A live stream of newly stored events, for one consumer.
-
-    Bounded: a consumer that falls far behind gets `overflowed` set and should
-    reload what it shows, rather than the node holding events without limit.
-    """
-
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
-    overflowed: bool = False
-
-    def offer(self, event: Event) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.overflowed = True
-
-    def drain(self, limit: int) -> list[Event]:
-        """Up to `limit` events already waiting, without blocking."""
-        events: list[Event] = []
-        while len(events) < limit and not self.queue.empty():
-            events.append(self.queue.get_nowait())
-        return events
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Event]:
-        while True:
-            yield await self.queue.get()
 
 
 class Node:
@@ -113,15 +49,18 @@ class Node:
         self._store = AsyncStore(home.db_path, check=self.config.check_storage)
         self._pool = VerifierPool(workers=self.config.verify_workers)
         self._key: SigningKey | None = None
-        self._profiles: dict[bytes, Profile] = {}
-        self._subscribers: list[Subscription] = []
-        self._seen_seq = 0
-        self._arrivals: dict[bytes, int] = {}
-        self._pump_lock = asyncio.Lock()
+        self._profiles = ProfileBook()
+        self._stream = EventStream(self._store, on_event=self._profiles.remember)
+        self._health = WriteHealth(
+            home.path,
+            self._store,
+            probe_interval=self.config.write_probe_interval,
+            on_recovered=self._storage_recovered,
+        )
+        self._temporary = TemporaryAuthors(self._store)
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
-        self._storage_problem: str | None = None
         self._last_signed_at = 0  # created_at of the last event signed here
         self.circles = CircleService(self, self._store)
         """Study circles: their state, meetings, questions and report."""
@@ -134,10 +73,9 @@ class Node:
             await self._store.__aenter__()
             if self.home.has_identity():
                 self._key = self.home.load_key()
-            for raw in await self._store.call(self._store.sync.latest_of_kind, kinds.PROFILE):
-                self._remember_profile(load_verified(raw))
-            self._seen_seq = await self._store.call(self._store.sync.max_seq)
-            self._storage_problem = await self._store.call(self._store.sync.unwritable_reason)
+            await self._profiles.load(self._store)
+            await self._stream.open()
+            self._health.problem = self._store.unwritable
             await self._forget_leftovers()
         except BaseException:
             # __aexit__ never runs when __aenter__ fails: release the threads here.
@@ -164,6 +102,17 @@ class Node:
             self._pool.close()
             await self._store.__aexit__(exc_type, exc, tb)
 
+    async def _watch(self) -> None:
+        """Announce what other processes write, and notice when writes work again."""
+        await self._stream.catch_up()
+        while True:
+            await asyncio.sleep(self.config.watch_interval)
+            try:
+                await self._stream.catch_up()
+                await self._health.probe_when_due()
+            except StorageError as exc:  # a damaged page: say so, keep watching
+                self._health.failed(exc)
+
     # -- networking ---------------------------------------------------------------
 
     async def start_network(self) -> None:
@@ -171,13 +120,13 @@ class Node:
         if self.config.network is None or self._network is not None:
             return
         # Imported here so offline CLI commands never load aiohttp and zeroconf.
-        from peernode.net.control import ControlServer
+        from peernode.net.control import ControlServer, node_handlers
         from peernode.net.network import Network
 
         network = Network(self, self.config.network)
         await network.start()
         self._network = network
-        self._control = ControlServer(self.home, self._control_handlers())
+        self._control = ControlServer(self.home, node_handlers(self))
         await self._control.start(network.port)
 
     async def stop_network(self) -> None:
@@ -198,57 +147,25 @@ class Node:
             raise NodeError("networking is not running")
         return await self._network.connect(host, port)
 
-    def _control_handlers(self) -> dict[str, Handler]:
-        async def status(args: dict[str, Any]) -> Any:
-            return (await self.status()).to_json()
-
-        async def connect(args: dict[str, Any]) -> Any:
-            host, port = args.get("host"), args.get("port")
-            if not isinstance(host, str) or not isinstance(port, int):
-                raise BadInput("connect needs a host and a port")
-            return (await self.connect(host, port)).to_json()
-
-        return {"status": status, "connect": connect}
-
     async def known_peers(self) -> list[KnownPeer]:
-        return await self._store.call(self._store.sync.known_peers)
+        return await self._store.known_peers()
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         """Best effort: a peer not remembered (disk full, ...) is found again by discovery."""
-        try:
-            await self._store.call(self._store.sync.remember_peer, key, name, host, port, now_ms())
-        except StorageError as exc:
-            self._storage_failed(exc)
-        else:
-            self._storage_ok()
+        await self._health.best_effort(self._store.remember_peer(key, name, host, port, now_ms()))
 
     async def add_exchanged(self, counts: dict[bytes, int]) -> None:
         """Best effort: counters are statistics, never a reason to stop."""
-        try:
-            await self._store.call(self._store.sync.add_exchanged, counts, now_ms())
-        except StorageError as exc:
-            self._storage_failed(exc)
-        else:
-            self._storage_ok()
+        await self._health.best_effort(self._store.add_exchanged(counts, now_ms()))
 
     @property
     def storage_problem(self) -> str | None:
         """Why the last write failed (disk full, read-only, damaged), until one succeeds."""
-        return self._storage_problem
+        return self._health.problem
 
-    def _storage_failed(self, exc: StorageError, *, say: bool = True) -> None:
-        """Note why a write failed; `say`: log it too (when nobody gets the error)."""
-        if say and str(exc) != self._storage_problem:
-            log.warning("%s", exc)
-        self._storage_problem = str(exc)
-
-    def _storage_ok(self) -> None:
-        """A write went through: if writes failed before, events received meanwhile were
-        lost, so reconcile with every linked peer now rather than at the next interval."""
-        if self._storage_problem is None:
-            return
-        log.info("the database takes new events again")
-        self._storage_problem = None
+    def _storage_recovered(self) -> None:
+        """Writes work again: events received meanwhile were lost, so reconcile with
+        every linked peer now rather than at the next interval."""
         if self._network is not None:
             self._network.storage_recovered()
 
@@ -270,7 +187,8 @@ class Node:
 
     async def create_identity(self, name: str, learning: str = "", can_help: str = "") -> Profile:
         """Create the key (refusing to overwrite one) and publish the first profile."""
-        _check_profile_input(name=name, learning=learning, can_help=can_help)
+        if not name.strip():
+            raise BadInput("a display name must not be empty")
         if self._key is None:
             self._key = self.home.create_key()
         elif self.has_profile():
@@ -286,16 +204,16 @@ class Node:
         return self._key
 
     def has_profile(self) -> bool:
-        return self._key is not None and self._key.public_key in self._profiles
+        return self._key is not None and self._profiles.get(self._key.public_key) is not None
 
     def profile_of(self, key: bytes) -> Profile:
-        return self._profiles.get(key) or Profile.unnamed(key)
+        return self._profiles.of(key)
 
     def my_profile(self) -> Profile:
         return self.profile_of(self.public_key)
 
     def profiles(self) -> list[Profile]:
-        return sorted(self._profiles.values(), key=lambda profile: profile.name.lower())
+        return self._profiles.by_name()
 
     async def update_profile(
         self,
@@ -306,21 +224,9 @@ class Node:
     ) -> Profile:
         """Publish a new version of my profile; fields left None keep their value."""
         current = self._profiles.get(self.public_key)
-        body = {
-            "name": name if name is not None else (current.name if current else ""),
-            "learning": learning if learning is not None else (current.learning if current else ""),
-            "can_help": can_help if can_help is not None else (current.can_help if current else ""),
-        }
-        if not body["name"]:
-            raise BadInput("a profile needs a name: pass --name NAME")
-        created_at = max(now_ms(), (current.updated_at + 1) if current else 0)
+        body, created_at = next_version(current, name=name, learning=learning, can_help=can_help)
         await self.publish(kinds.PROFILE, circle="", body=body, created_at=created_at)
         return self.my_profile()
-
-    def _remember_profile(self, event: Event) -> None:
-        known = self._profiles.get(event.author)
-        if known is None or (event.created_at, event.id) > (known.updated_at, b""):
-            self._profiles[event.author] = Profile.from_event(event)
 
     # -- writing ------------------------------------------------------------------
 
@@ -379,13 +285,13 @@ class Node:
         # offers them again later, so they arrive once the store works again.
         unique = {raw: event_id(raw) for raw in raws}
         try:
-            known = await self._store.call(self._store.sync.known_ids, list(set(unique.values())))
+            known = await self._store.known_ids(list(set(unique.values())))
         except StorageError as exc:
-            self._storage_failed(exc)
+            self._health.failed(exc)
             return IngestResult(new=[], duplicates=0, rejected=[])
         fresh = [raw for raw, event_id_ in unique.items() if event_id_ not in known]
         good, bad = await self._pool.verify(fresh)
-        before = self._storage_problem
+        before = self._health.problem
         try:
             new = await self._store_new(good)
         except StorageError as exc:
@@ -399,18 +305,12 @@ class Node:
             return []
         received_at = now_ms()
         try:
-            rows = await self._store.call(self._store.sync.insert_events_seq, events, received_at)
+            rows = await self._store.insert_events_seq(events, received_at)
         except StorageError as exc:
-            self._storage_failed(exc, say=False)  # the caller gets it
+            self._health.failed(exc, say=False)  # the caller gets it
             raise
-        self._storage_ok()
-        async with self._pump_lock:
-            if rows and rows[0][0] == self._seen_seq + 1 and _contiguous(rows):
-                # Nobody else wrote in between: announce what we hold, no re-read.
-                self._announce((event, received_at) for _, event in rows)
-                self._seen_seq = rows[-1][0]
-                return [event for _, event in rows]
-        await self._pump()
+        self._health.ok()
+        await self._stream.stored(rows, received_at)
         return [event for _, event in rows]
 
     # -- reading ------------------------------------------------------------------
@@ -431,8 +331,7 @@ class Node:
         Edits and deletes are applied (only an author's own count) rather than
         listed: an edited note shows its new body, a deleted one no content.
         """
-        rows = await self._store.call(
-            self._store.sync.feed,
+        rows = await self._store.feed(
             channel,
             limit=limit,
             before=before,
@@ -440,9 +339,7 @@ class Node:
             exclude_kinds=(kinds.EDIT, kinds.DELETE),
         )
         events = [load_verified(row.raw) for row in rows]
-        changes = await self._store.call(
-            self._store.sync.referring_any, [event.id for event in events], "target"
-        )
+        changes = await self._store.referring_any([event.id for event in events], "target")
         live = apply_edits_and_deletes(sorted([*events, *map(load_verified, changes)], key=order))
         return [
             FeedEntry(
@@ -457,10 +354,10 @@ class Node:
 
     async def channels(self) -> list[ChannelCount]:
         """Every channel with events, and how many."""
-        return await self._store.call(self._store.sync.channels)
+        return await self._store.channels()
 
     async def event_count(self) -> int:
-        return await self._store.call(self._store.sync.count)
+        return await self._store.count()
 
     async def status(self) -> NodeStatus:
         """The node at a glance: live peers when online, remembered ones otherwise."""
@@ -468,15 +365,7 @@ class Node:
         live: list[PeerStatus] = self._network.peer_statuses() if self._network else []
         seen = {peer.key for peer in live}
         remembered = [
-            PeerStatus(
-                key=known.key,
-                name=known.name or self.profile_of(known.key).name,
-                address=f"{known.host}:{known.port}",
-                linked=False,
-                in_sync=False,
-                last_seen=known.last_seen,
-                events_exchanged=known.events_exchanged,
-            )
+            PeerStatus.remembered(known, known.name or self.profile_of(known.key).name)
             for known in await self.known_peers()
             if known.key not in seen
         ]
@@ -490,10 +379,10 @@ class Node:
         )
 
     async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
-        return await self._store.call(self._store.sync.raw_by_ids, ids)
+        return await self._store.raw_by_ids(ids)
 
     async def time_index(self) -> list[tuple[int, bytes]]:
-        return await self._store.call(lambda: list(self._store.sync.time_index()))
+        return await self._store.time_index()
 
     def entry(self, event: Event, received_at: int | None = None) -> FeedEntry:
         """A FeedEntry for an event from the subscription (or one just published).
@@ -502,92 +391,23 @@ class Node:
         event, so the entry sorts exactly where the stored one does; else now.
         """
         if received_at is None:
-            received_at = self._arrivals.get(event.id)
-        return self._entry(event, now_ms() if received_at is None else received_at)
-
-    def _entry(self, event: Event, received_at: int) -> FeedEntry:
-        return FeedEntry(event, self.profile_of(event.author).name, received_at)
+            received_at = self._stream.arrival(event.id)
+        when = now_ms() if received_at is None else received_at
+        return FeedEntry(event, self.profile_of(event.author).name, when)
 
     # -- the stream of new events -------------------------------------------------
 
     def subscribe(self) -> Subscription:
-        subscription = Subscription()
-        self._subscribers.append(subscription)
-        return subscription
+        return self._stream.subscribe()
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        with contextlib.suppress(ValueError):
-            self._subscribers.remove(subscription)
-
-    def _announce(self, events: Iterable[tuple[Event, int]]) -> None:
-        """Tell subscribers about newly stored events (with their received_at)."""
-        arrivals = self._arrivals
-        for event, received_at in events:
-            if event.kind == kinds.PROFILE:
-                self._remember_profile(event)
-            arrivals[event.id] = received_at
-            if len(arrivals) > RECENT_ARRIVALS:
-                del arrivals[next(iter(arrivals))]
-            for subscription in self._subscribers:
-                subscription.offer(event)
-
-    async def _pump(self) -> None:
-        """Announce every event stored since the last pump, whoever stored it."""
-        async with self._pump_lock:
-            while True:
-                rows = await self._store.call(
-                    self._store.sync.after_seq, self._seen_seq, PUMP_BATCH
-                )
-                self._announce((load_verified(row.raw), row.received_at) for row in rows)
-                if rows:
-                    self._seen_seq = rows[-1].seq
-                if len(rows) < PUMP_BATCH:
-                    return
-
-    async def _watch(self) -> None:
-        # PRAGMA data_version changes only when another connection commits, so
-        # this costs one tiny query per interval while nothing happens.
-        version = await self._store.call(self._store.sync.data_version)
-        # Catch up on what others committed between opening and that first read;
-        # anything they commit later changes the version.
-        await self._pump()
-        loop = asyncio.get_running_loop()
-        next_probe = loop.time()
-        while True:
-            await asyncio.sleep(self.config.watch_interval)
-            try:
-                current = await self._store.call(self._store.sync.data_version)
-                if current != version:
-                    version = current
-                    await self._pump()
-                if self._storage_problem is not None and loop.time() >= next_probe:
-                    next_probe = loop.time() + WRITE_PROBE_SECONDS
-                    await self._probe_writes()
-            except StorageError as exc:  # a damaged page: say so, keep watching
-                self._storage_failed(exc)
-
-    async def _probe_writes(self) -> None:
-        """Try a tiny write; if it goes through, writes work again (see _storage_ok)."""
-        if shutil.disk_usage(self.home.path).free < PROBE_MIN_FREE_BYTES:
-            return
-        await self._store.call(self._store.sync.set_setting, "write_probe", str(now_ms()))
-        self._storage_ok()
+        self._stream.unsubscribe(subscription)
 
     # -- finding, editing, deleting ---------------------------------------------------
 
     async def find_event(self, ref: str | bytes, kind: str | None = None) -> Event:
         """The event whose id is `ref` (bytes, or hex: the whole id or ≥ 8 leading digits)."""
-        prefix = ref.hex() if isinstance(ref, bytes) else ref.strip().lower()
-        if not 8 <= len(prefix) <= 64 or prefix.strip("0123456789abcdef"):
-            raise BadInput(f"{str(ref)[:70]!r} is not an event id (8 to 64 hex digits)")
-        raws = await self._store.call(self._store.sync.raw_by_id_prefix, prefix, 2)
-        if len(raws) != 1:
-            problem = "matches several events; give more digits" if raws else "is not here"
-            raise BadInput(f"event {prefix} {problem}")
-        event = load_verified(raws[0])
-        if kind is not None and event.kind != kind:
-            raise BadInput(f"event {prefix} is a {event.kind}, not a {kind}")
-        return event
+        return await lookup.find_event(self._store, ref, kind)
 
     async def edit(self, target: str | bytes, changes: Mapping[str, Any]) -> Event:
         """Publish new values for fields of my event (None removes an optional field)."""
@@ -623,9 +443,7 @@ class Node:
 
     async def latest_mine_referring(self, target: bytes, name: str) -> int:
         """The newest created_at of my events referring to `target` as `name` (or 0)."""
-        raws = await self._store.call(self._store.sync.referring, target, name)
-        events = (load_verified(raw) for raw in raws)
-        return max((e.created_at for e in events if e.author == self.public_key), default=0)
+        return await lookup.latest_referring(self._store, target, name, self.public_key)
 
     async def publish_after(
         self,
@@ -644,35 +462,7 @@ class Node:
     async def hold_temporarily(self, authors: Iterable[bytes]) -> None:
         """These authors' events are temporary (the demo room's): forget_authors() drops
         them, and if this process dies first, the next node opened on this home does."""
-        _, held = await self._temporary_authors()
-        await self._set_temporary_authors(os.getpid(), held | set(authors))
-
-    async def _set_temporary_authors(self, pid: int | None, keys: set[bytes]) -> None:
-        value = f"{pid} {','.join(sorted(key.hex() for key in keys))}" if keys else ""
-        await self._store.call(self._store.sync.set_setting, TEMPORARY_AUTHORS, value)
-
-    async def _temporary_authors(self) -> tuple[int | None, set[bytes]]:
-        """(the pid that holds them, the keys); (None, empty) when none are held."""
-        value = await self._store.call(self._store.sync.setting, TEMPORARY_AUTHORS)
-        pid, _, keys = (value or "").partition(" ")
-        try:
-            return int(pid), {bytes.fromhex(key) for key in keys.split(",") if key}
-        except ValueError:  # empty, or not ours to read: nothing held
-            return None, set()
-
-    async def _forget_leftovers(self) -> None:
-        """Forget temporary authors whose process died without forgetting them (a crash
-        during the demo), so their events neither stay nor reach real peers."""
-        pid, held = await self._temporary_authors()
-        if pid is None or not held or (pid != os.getpid() and alive(pid)):
-            return  # nothing left over, or a live process (a demo running) still holds them
-        keeper = self._key.public_key if self._key is not None else None
-        try:
-            forgotten = await self.forget_authors(held, keep_referenced_by=keeper)
-        except StorageError as exc:  # read-only or full: they go at a later start
-            self._storage_failed(exc)
-            return
-        log.info("forgot %d events of a demo room that did not close", forgotten)
+        await self._temporary.hold(authors)
 
     async def forget_authors(
         self, authors: Iterable[bytes], *, keep_referenced_by: bytes | None = None
@@ -685,34 +475,25 @@ class Node:
         Nothing leaves a tombstone: a peer that still holds the events can send them
         again. Networking restarts if it runs, so gossip forgets them too.
         """
-        gone = set(authors)
         was_online = self.online
         await self.stop_network()
-        await self._pump()  # announce what is stored before the sequence numbers change
-        async with self._pump_lock:
-            forgotten = await self._store.call(
-                self._store.sync.forget_authors,
-                list(gone),
-                keep_referenced_by,
-                kinds.PROFILE,
-            )
-            # Deleted rows free their sequence numbers for reuse: start counting anew.
-            self._seen_seq = await self._store.call(self._store.sync.max_seq)
-            pid, held = await self._temporary_authors()
-            if held & gone:
-                await self._set_temporary_authors(pid, held - gone)
-        self._profiles.clear()
-        for raw in await self._store.call(self._store.sync.latest_of_kind, kinds.PROFILE):
-            self._remember_profile(load_verified(raw))
+        async with self._stream.renumbering():
+            forgotten = await self._temporary.forget(authors, keep_referenced_by=keep_referenced_by)
+        await self._profiles.load(self._store)
         if was_online:
             await self.start_network()
         return forgotten
 
-
-def _contiguous(rows: Sequence[tuple[int, Event]]) -> bool:
-    return rows[-1][0] - rows[0][0] == len(rows) - 1
-
-
-def _check_profile_input(*, name: str, learning: str, can_help: str) -> None:
-    if not name.strip():
-        raise BadInput("a display name must not be empty")
+    async def _forget_leftovers(self) -> None:
+        """Forget temporary authors whose process died without forgetting them (a crash
+        during the demo), so their events neither stay nor reach real peers."""
+        held = await self._temporary.left_over()
+        if not held:
+            return  # nothing left over, or a live process (a demo running) still holds them
+        keeper = self._key.public_key if self._key is not None else None
+        try:
+            forgotten = await self.forget_authors(held, keep_referenced_by=keeper)
+        except StorageError as exc:  # read-only or full: they go at a later start
+            self._health.failed(exc)
+            return
+        log.info("forgot %d events of a demo room that did not close", forgotten)

@@ -141,11 +141,6 @@ class VerifierPool:
             self._processes.shutdown(wait=True, cancel_futures=True)
             self._processes = None
 
-    @property
-    def processes_running(self) -> bool:
-        """True once worker processes take the bulk work."""
-        return self._process_pool() is not None
-
     def _process_pool(self) -> ProcessPoolExecutor | None:
         """The worker processes once they are up (None before, or when they cannot run)."""
         self._adopt_started()
@@ -212,16 +207,6 @@ class VerifierPool:
         good: list[Event] = []
         bad: list[Rejected] = []
         for chunk_good, chunk_bad in results:
-            good.extend(chunk_good)
-            bad.extend(chunk_bad)
-        return good, bad
-
-    def verify_sync(self, raws: Sequence[bytes]) -> tuple[list[Event], list[Rejected]]:
-        """The same, for callers outside an event loop (the CLI, benchmarks)."""
-        chunks = [raws[i : i + CHUNK] for i in range(0, len(raws), CHUNK)]
-        good: list[Event] = []
-        bad: list[Rejected] = []
-        for chunk_good, chunk_bad in self._executor.map(verify_batch, chunks):
             good.extend(chunk_good)
             bad.extend(chunk_bad)
         return good, bad

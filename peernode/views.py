@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peernode.clock import ClockMark, ShownKey, clock_mark, shown_at
 from protocol import kinds
 from protocol.event import Event
 from protocol.identity import fingerprint
+
+if TYPE_CHECKING:
+    from peernode.storage.store import KnownPeer
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,19 @@ class PeerStatus:
     last_seen: int
     events_exchanged: int
     demo: bool = False
+
+    @classmethod
+    def remembered(cls, known: KnownPeer, name: str) -> PeerStatus:
+        """A peer known from an earlier link, not linked now."""
+        return cls(
+            key=known.key,
+            name=name,
+            address=f"{known.host}:{known.port}",
+            linked=False,
+            in_sync=False,
+            last_seen=known.last_seen,
+            events_exchanged=known.events_exchanged,
+        )
 
     @property
     def fingerprint(self) -> str:

@@ -233,8 +233,10 @@ class SecureChannel:
     """One authenticated, encrypted link to one peer.
 
     Feed every binary message from the peer to receive(); send every HandshakeMessage
-    it returns, in order; after Established, wrap outgoing data with send(). Call
-    check_timeout() from time to time with the same clock as `now`.
+    it returns, in order; after Established, wrap outgoing data with send(). The
+    channel owns the handshake deadline: ask get_timer() when it falls and call
+    check_timeout() then, with the same clock as `now` (aioquic's get_timer and
+    handle_timer).
     """
 
     def __init__(
@@ -316,6 +318,13 @@ class SecureChannel:
         frame = self._guarded(lambda: cipher.encrypt_with_ad(b"", payload))
         self._state = target
         return frame
+
+    def get_timer(self) -> float | None:
+        """When the handshake times out (on the clock of `now`); None once established,
+        closed or failed: no timer to arm."""
+        if self._state is ChannelState.ESTABLISHED or self._state in _TERMINAL:
+            return None
+        return self._deadline
 
     def check_timeout(self, now: float) -> None:
         """Fail the channel if the handshake has not finished by the deadline."""

@@ -25,7 +25,7 @@ from protocol import kinds
 from protocol.event import Event, load_verified
 
 if TYPE_CHECKING:
-    from peernode.node import Node
+    from peernode.ports import CircleNode
     from peernode.storage.async_store import AsyncStore
 
 
@@ -33,13 +33,13 @@ class CircleService:
     """Study circles on one node: `node.circles`. Reads fold the circle's events
     into a CircleState (peernode.circles.model); writes publish signed events."""
 
-    def __init__(self, node: Node, store: AsyncStore) -> None:
+    def __init__(self, node: CircleNode, store: AsyncStore) -> None:
         self._node = node
         self._store = store
 
     async def events(self, circle: str, of_kinds: Sequence[str] | None = None) -> list[Event]:
         """Every event of `circle` (only `of_kinds` if given), oldest first."""
-        raws = await self._store.call(self._store.sync.circle_raw, circle, of_kinds)
+        raws = await self._store.channel_raw(circle, of_kinds)
         return [load_verified(raw) for raw in raws]
 
     async def state(self, circle: str) -> CircleState:
@@ -48,9 +48,7 @@ class CircleService:
         Lists are in this node's display order (shown_at, see peernode.clock);
         which version, rsvp or membership counts is decided by the claims alone.
         """
-        rows = await self._store.call(
-            self._store.sync.circle_rows, circle, sorted(kinds.CIRCLE_KINDS)
-        )
+        rows = await self._store.channel_rows(circle, sorted(kinds.CIRCLE_KINDS))
         events = [load_verified(row.raw) for row in rows]
         shown = {
             event.id: shown_at(event.created_at, row.received_at)
@@ -66,7 +64,7 @@ class CircleService:
     async def known(self) -> list[CircleSummary]:
         """The circles this node knows of (those with a circle event), by slug."""
         of_kinds = [kinds.CIRCLE, kinds.JOIN, kinds.LEAVE, kinds.DELETE]
-        rows = await self._store.call(self._store.sync.feed, None, kinds=of_kinds)
+        rows = await self._store.feed(None, kinds=of_kinds)
         grouped: dict[str, list[Event]] = {}
         for row in rows:
             event = load_verified(row.raw)

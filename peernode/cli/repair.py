@@ -10,7 +10,7 @@ import click
 from peernode.cli.options import command, pass_home
 from peernode.errors import NodeError, StorageError
 from peernode.home import Home
-from peernode.storage.store import Salvage, Store, check_file
+from peernode.storage import Salvage, Store, check_file, salvage_from
 
 REPAIRING_SUFFIX = ".repairing"
 
@@ -63,7 +63,7 @@ def _rebuild(home: Home) -> tuple[Path, Salvage]:
         leftover.unlink(missing_ok=True)
     fresh = Store(fresh_path)
     try:
-        salvage = fresh.salvage_from(home.db_path)
+        salvage = salvage_from(fresh, home.db_path)
         result = fresh.integrity_check()
         if result != "ok":
             raise StorageError(f"the rebuilt database does not check out ({result}); nothing moved")

@@ -1,1 +1,1 @@
-"""Networking: links, listener, discovery, the gossip driver, control channel, doctor."""
+"""Networking: links, discovery, gossip and the control channel, reaching the node by its ports."""

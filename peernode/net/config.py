@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from peernode.errors import BadInput
+from protocol.gossip import GossipConfig
 from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
 
 DEFAULT_PORT: Final = 7420
@@ -13,7 +14,12 @@ DEFAULT_PORT: Final = 7420
 
 @dataclass(frozen=True, slots=True)
 class LinkConfig:
-    """Transport settings. network_id: peers with another id cannot pair."""
+    """Transport settings. network_id: peers with another id cannot pair.
+
+    handshake_timeout: a connection that has not proven its key by then is dropped.
+    connect_timeout: how long a dial may take to reach the peer's socket.
+    heartbeat: seconds between WebSocket pings; a peer silent for longer is gone.
+    """
 
     network_id: bytes = b"peernode-lan"
     handshake_timeout: float = 10.0
@@ -27,15 +33,30 @@ class LinkConfig:
 @dataclass(frozen=True, slots=True)
 class NetworkConfig:
     """port: None = DEFAULT_PORT, or any free port when that one is taken; 0 = any.
-    peers: addresses to link to and keep linked. mdns: announce and browse."""
+    peers: addresses to link to and keep linked. mdns: announce and browse.
+
+    Timing (seconds; system tests run them short):
+    reconnect_min, reconnect_max: the backoff between tries of a peer in `peers`.
+    manual_interval: how often the peers in `peers` are checked for a redial.
+    candidate_interval: how often, while below the target number of links, known
+    peers are offered again (and mDNS catches up with changed interfaces).
+    counter_interval: how often the events exchanged per peer are saved.
+    mdns_resolve_timeout: how long to wait for a found service's records.
+    gossip: the engine's own (its intervals and timeouts: GossipConfig).
+    """
 
     port: int | None = None
     host: str = "0.0.0.0"
     peers: tuple[tuple[str, int], ...] = ()
     mdns: bool = True
     link: LinkConfig = field(default_factory=LinkConfig)
+    gossip: GossipConfig = field(default_factory=GossipConfig)
     reconnect_min: float = 1.0
     reconnect_max: float = 60.0
+    manual_interval: float = 0.5
+    candidate_interval: float = 5.0
+    counter_interval: float = 10.0
+    mdns_resolve_timeout: float = 3.0
 
 
 def parse_address(text: str) -> tuple[str, int]:

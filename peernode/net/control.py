@@ -17,9 +17,10 @@ from typing import Any, Final
 import aiohttp
 from aiohttp import web
 
-from peernode.errors import NodeError
+from peernode.errors import BadInput, NodeError
 from peernode.home import Home
 from peernode.net.listener import Listener, bind_tcp
+from peernode.ports import ControlTarget
 from peernode.process import alive
 
 TOKEN_HEADER: Final = "X-Peernode-Token"
@@ -66,6 +67,21 @@ class RuntimeInfo:
                 handle,
             )
         os.replace(temp, home.runtime_path)
+
+
+def node_handlers(node: ControlTarget) -> dict[str, Handler]:
+    """The commands a running node serves: `status`, and `connect` to a host and port."""
+
+    async def status(args: dict[str, Any]) -> Any:
+        return (await node.status()).to_json()
+
+    async def connect(args: dict[str, Any]) -> Any:
+        host, port = args.get("host"), args.get("port")
+        if not isinstance(host, str) or not isinstance(port, int):
+            raise BadInput("connect needs a host and a port")
+        return (await node.connect(host, port)).to_json()
+
+    return {"status": status, "connect": connect}
 
 
 class ControlServer:

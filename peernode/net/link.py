@@ -3,6 +3,8 @@
 Rules of this file:
 - A link exists only after the peer proved its identity key in the handshake.
 - Every wait has a timeout; any protocol failure closes that one connection.
+- The secure channel owns the handshake deadline: this module arms a timer for it
+  (get_timer) and lets the channel fail itself when it falls (check_timeout).
 - Frames are sent in order by one writer task per link, through a bounded queue.
 """
 
@@ -24,6 +26,7 @@ from protocol.handshake import (
     MAX_HANDSHAKE_MESSAGE,
     Established,
     HandshakeMessage,
+    HandshakeTimeout,
     InfoValue,
     Payload,
     Role,
@@ -185,7 +188,25 @@ async def _handshake(
     ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
     channel: SecureChannel,
 ) -> Established:
-    """Run the three handshake messages; the caller bounds it with asyncio.timeout."""
+    """Run the three handshake messages by the channel's deadline; past it, the channel
+    fails and HandshakeTimeout is raised."""
+    deadline = channel.get_timer()
+    assert deadline is not None, "a channel that is not established has a deadline"
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await _exchange(ws, channel)
+    except TimeoutError:
+        # The timer fired for this deadline: max() keeps the clock's granularity from
+        # making it look early (as aioquic does for its timers).
+        channel.check_timeout(max(deadline, loop.time()))
+        raise  # only if the handshake finished as the timer fired
+
+
+async def _exchange(
+    ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+    channel: SecureChannel,
+) -> Established:
     if channel.role is Role.INITIATOR:
         await ws.send_bytes(channel.start())
     while True:
@@ -280,8 +301,7 @@ class LinkFactory:
         self._pending.add(ws)
         try:
             channel = self._channel(Role.RESPONDER, None)
-            async with asyncio.timeout(self._config.handshake_timeout):
-                established = await _handshake(ws, channel)
+            established = await _handshake(ws, channel)
         except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
             log.info("inbound handshake from %s failed: %s", host, _reason(exc))
             await ws.close()
@@ -322,8 +342,7 @@ class LinkFactory:
             raise LinkError(f"cannot reach {host}:{port}: {_reason(exc)}") from exc
         try:
             channel = self._channel(Role.INITIATOR, expected)
-            async with asyncio.timeout(self._config.handshake_timeout):
-                established = await _handshake(ws, channel)
+            established = await _handshake(ws, channel)
         except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
             await ws.close()
             raise LinkError(f"handshake with {host}:{port} failed: {_reason(exc)}") from exc
@@ -347,6 +366,6 @@ def _bracket(host: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError | HandshakeTimeout):
         return "timed out"
     return str(exc) or type(exc).__name__

@@ -15,10 +15,9 @@ import errno
 import gc
 import logging
 import random
-from collections import Counter, deque
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -28,52 +27,17 @@ from peernode.net.config import DEFAULT_PORT, NetworkConfig
 from peernode.net.discovery import Discovery, PeerHint
 from peernode.net.link import Link, LinkError, LinkFactory
 from peernode.net.listener import Listener, bind_tcp
+from peernode.net.transfer import Transfers
+from peernode.ports import GossipNode
 from peernode.views import PeerStatus
-from protocol import wire
-from protocol.event import Event, event_id
-from protocol.gossip import (
-    Close,
-    Dial,
-    GossipConfig,
-    GossipEngine,
-    Send,
-    SendStored,
-    Verify,
-)
+from protocol.event import Event
+from protocol.gossip import Close, Dial, GossipEngine, Send, SendStored, Verify
 from protocol.reconcile import ItemIndex
 from protocol.wire import PeerAddress
 
-if TYPE_CHECKING:
-    from peernode.node import IngestResult, Node
-
 log = logging.getLogger(__name__)
 
-CANDIDATE_INTERVAL = 5.0
 MAX_CANDIDATES = 256  # mDNS is capped too; this bounds what a flood can leave here
-STORED_CHUNK = 500
-"""Events read from the store at a time to answer a peer's Want."""
-MAX_STORED_QUEUED = 16_384
-"""Ids a peer may have waiting to be sent from the store; more are dropped (it asks again)."""
-VERIFY_MERGE = 512
-"""Most received events handed to the node in one ingest (several Verify actions merged)."""
-VERIFY_RUNNING = 2
-"""Ingests in progress per peer: one is verified while the one before is stored."""
-COUNTER_FLUSH_SECONDS = 10.0
-
-
-@dataclass(slots=True, eq=False)
-class _PeerWork:
-    """Per peer: Verify actions waiting for an ingest, and ids waiting to be sent from the store.
-
-    Each is worked off by at most one task per peer, so a fast or hostile peer makes
-    queues (bounded by the engine's windows and MAX_STORED_QUEUED), never piles of tasks.
-    """
-
-    verify: deque[list[bytes]] = field(default_factory=deque)
-    verifying: bool = False
-    stored: deque[list[bytes]] = field(default_factory=deque)
-    stored_ids: int = 0
-    sending: bool = False
 
 
 @dataclass(slots=True)
@@ -90,14 +54,12 @@ class _ManualPeer:
 class Network:
     """Links, discovery and gossip for one node."""
 
-    def __init__(self, node: Node, config: NetworkConfig, gossip: GossipConfig | None = None):
+    def __init__(self, node: GossipNode, config: NetworkConfig) -> None:
         self._node = node
         self._config = config
-        self._gossip_config = gossip or GossipConfig()
         self._loop = asyncio.get_running_loop()
         self._links: dict[bytes, Link] = {}
         self._open: set[Link] = set()  # every open link, admitted or on its way out
-        self._superseded: set[int] = set()
         self._dialing: set[tuple[str, int]] = set()
         self._own_addresses: set[tuple[str, int]] = set()  # addresses that reached ourselves
         self._manual: dict[tuple[str, int], _ManualPeer] = {}
@@ -105,11 +67,14 @@ class Network:
         self._stopping = False
         self._wake = asyncio.Event()
         self._candidates: dict[bytes, PeerAddress] = {}
-        self._exchanged: Counter[bytes] = Counter()
-        self._work: dict[bytes, _PeerWork] = {}
-        # Ids of received events between ingest and the engine's stored(): the node
-        # announces them as new meanwhile, and they must not look posted here.
-        self._from_peers: set[bytes] = set()
+        self._transfers = Transfers(
+            node,
+            links=self._links,
+            max_frame_bytes=config.link.max_frame_bytes,
+            spawn=self._spawn,
+            on_stored=self._stored,
+            on_settled=self._settle_index,
+        )
         self._listener: Listener | None = None
         self._discovery: Discovery | None = None
         self._engine: GossipEngine | None = None
@@ -128,7 +93,7 @@ class Network:
             index=self._index,
             rng=random.Random(),
             now=self._now(),
-            config=self._gossip_config,
+            config=self._config.gossip,
             name=node.my_profile().name,
         )
         self._factory = LinkFactory(
@@ -204,6 +169,7 @@ class Network:
             port=self.port,
             name=self._node.my_profile().name,
             on_found=self._on_found,
+            resolve_timeout=self._config.mdns_resolve_timeout,
         )
         try:
             await self._discovery.start()
@@ -244,9 +210,9 @@ class Network:
                     log.info("closing %r: %s", link, action.reason)
                     self._spawn(link.close(action.reason), "close link")
             elif isinstance(action, Verify):
-                self._queue_verify(action.peer, action.raws)
+                self._transfers.verify(action.peer, action.raws)
             elif isinstance(action, SendStored):
-                self._queue_stored(action.peer, action.ids)
+                self._transfers.send_stored(action.peer, action.ids)
         self._wake.set()
 
     async def _timer_loop(self) -> None:
@@ -276,7 +242,7 @@ class Network:
                 local = [
                     event
                     for event in batch
-                    if event.id not in self._index and event.id not in self._from_peers
+                    if event.id not in self._index and not self._transfers.arriving(event.id)
                 ]
                 if local:
                     self.engine.publish(local, self._now())
@@ -284,138 +250,21 @@ class Network:
         finally:
             self._node.unsubscribe(subscription)
 
-    # -- received events: verify and store, in order, a few batches at a time --------------
-
-    def _peer_work(self, peer: bytes) -> _PeerWork:
-        work = self._work.get(peer)
-        if work is None:
-            work = self._work[peer] = _PeerWork()
-        return work
-
-    def _queue_verify(self, peer: bytes, raws: list[bytes]) -> None:
-        work = self._peer_work(peer)
-        work.verify.append(raws)
-        self._from_peers.update(event_id(raw) for raw in raws)
-        if not work.verifying:
-            work.verifying = True
-            self._spawn(self._verify_loop(peer, work), "verify events")
-
-    async def _verify_loop(self, peer: bytes, work: _PeerWork) -> None:
-        """Ingest the peer's Verify batches, merged up to VERIFY_MERGE events per ingest and
-        VERIFY_RUNNING ingests at once, and report each batch to the engine in order."""
-        running: deque[tuple[list[list[bytes]], asyncio.Task[IngestResult]]] = deque()
-        try:
-            while work.verify or running:
-                while work.verify and len(running) < VERIFY_RUNNING:
-                    group = [work.verify.popleft()]
-                    size = len(group[0])
-                    while work.verify and size + len(work.verify[0]) <= VERIFY_MERGE:
-                        size += len(work.verify[0])
-                        group.append(work.verify.popleft())
-                    merged = group[0] if len(group) == 1 else [r for b in group for r in b]
-                    running.append((group, asyncio.create_task(self._node.ingest(merged))))
-                group, task = running.popleft()
-                try:
-                    result = await task
-                except Exception as exc:  # report the batches anyway: their ids are forgotten
-                    log.error("ingest of %d events failed: %r", sum(map(len, group)), exc)
-                    result = None
-                await self._report(peer, group, result)
-        finally:
-            work.verifying = False
-            for _, task in running:
-                task.cancel()
-            await asyncio.gather(*(task for _, task in running), return_exceptions=True)
-            if not work.verify:
-                self._forget_work(peer, work)
-
-    async def _report(
-        self, peer: bytes, group: list[list[bytes]], result: IngestResult | None
-    ) -> None:
-        """engine.stored() (and rejected()) once per Verify batch of `group`, in order."""
-        new: list[list[Event]] = [[] for _ in group]
-        bad = [0] * len(group)
-        if result is not None and len(group) == 1:
-            new[0], bad[0] = result.new, len(result.rejected)
-        elif result is not None:
-            where = {raw: i for i, batch in enumerate(group) for raw in batch}
-            for event in result.new:
-                new[where[event.raw]].append(event)
-            for rejected in result.rejected:
-                bad[where[rejected.raw]] += 1
-        if result is not None and result.rejected:
-            log.info(
-                "%d bad events from %s: %s",
-                len(result.rejected),
-                peer.hex()[:16],
-                result.rejected[0].reason,
-            )
-        for i, batch in enumerate(group):
-            if i:
-                await asyncio.sleep(0)  # a big group is reported over several loop steps
-            if self._engine is None:
-                return
-            now = self._now()
-            self.engine.stored(peer, new[i], now)
-            if bad[i]:
-                self.engine.rejected(peer, bad[i], now)
-            self._from_peers.difference_update(event_id(raw) for raw in batch)
-            self._exchanged[peer] += len(new[i])
-            self._flush()
-        self._settle_index()
+    def _stored(self, peer: bytes, new: list[Event], rejected: int) -> None:
+        """Tell the engine what became of a batch it handed out for verification."""
+        if self._engine is None:
+            return
+        now = self._now()
+        self._engine.stored(peer, new, now)
+        if rejected:
+            self._engine.rejected(peer, rejected, now)
+        self._flush()
 
     def _settle_index(self) -> None:
         """Merge the ids just added into the sorted index now, a batch at a time, rather
         than all at once at the next reconciliation (a long stall after a big catch-up)."""
         if self._index is not None and len(self._index):
             self._index.position((0, b""))
-
-    # -- answering Wants from the store ---------------------------------------------------
-
-    def _queue_stored(self, peer: bytes, ids: list[bytes]) -> None:
-        work = self._peer_work(peer)
-        if work.stored_ids + len(ids) > MAX_STORED_QUEUED:
-            log.info(
-                "dropping a request of %d events from %s: too many queued",
-                len(ids),
-                peer.hex()[:16],
-            )
-            return
-        work.stored.append(ids)
-        work.stored_ids += len(ids)
-        if not work.sending:
-            work.sending = True
-            self._spawn(self._send_stored_loop(peer, work), "send stored events")
-
-    async def _send_stored_loop(self, peer: bytes, work: _PeerWork) -> None:
-        try:
-            while work.stored:
-                ids = work.stored.popleft()
-                work.stored_ids -= len(ids)
-                if not await self._send_stored(peer, ids):
-                    work.stored.clear()
-                    work.stored_ids = 0
-        finally:
-            work.sending = False
-            self._forget_work(peer, work)
-
-    async def _send_stored(self, peer: bytes, ids: list[bytes]) -> bool:
-        """Stream these events in chunks, waiting for room on the link; False if it closed."""
-        for start in range(0, len(ids), STORED_CHUNK):
-            raws = await self._node.raw_events(ids[start : start + STORED_CHUNK])
-            link = self._links.get(peer)
-            if link is None:
-                return False
-            for frame in wire.events_frames(raws, self._config.link.max_frame_bytes):
-                if not await link.send(frame):
-                    return False
-            self._exchanged[peer] += len(raws)
-        return True
-
-    def _forget_work(self, peer: bytes, work: _PeerWork) -> None:
-        idle = not (work.verifying or work.verify or work.sending or work.stored)
-        if idle and self._work.get(peer) is work:
-            del self._work[peer]
 
     # -- links --------------------------------------------------------------------
 
@@ -561,7 +410,7 @@ class Network:
                     peer.next_try = self._now() + peer.delay * random.uniform(0.8, 1.2)
                 else:
                     peer.key, peer.delay = link.key, 0.0
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(self._config.manual_interval)
 
     def _on_found(self, hint: PeerHint) -> None:
         if not hint.addresses or hint.key_hint == self._node.public_key:
@@ -594,11 +443,11 @@ class Network:
         a node cut off for a while would never link again after the network heals.
         """
         while True:
-            await asyncio.sleep(CANDIDATE_INTERVAL)
+            await asyncio.sleep(self._config.candidate_interval)
             if self._discovery is not None:
                 with contextlib.suppress(Exception):
                     await self._discovery.refresh()
-            if self.engine.link_count() >= self._gossip_config.target_links:
+            if self.engine.link_count() >= self._config.gossip.target_links:
                 continue
             unlinked = [a for key, a in self._candidates.items() if key not in self._links]
             if unlinked:
@@ -628,11 +477,11 @@ class Network:
 
     async def _counter_loop(self) -> None:
         while True:
-            await asyncio.sleep(COUNTER_FLUSH_SECONDS)
+            await asyncio.sleep(self._config.counter_interval)
             await self._save_counters()
 
     async def _save_counters(self) -> None:
-        counts, self._exchanged = dict(self._exchanged), Counter()
+        counts = self._transfers.take_exchanged()
         if counts:
             await self._node.add_exchanged(counts)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import ParamSpec, TypeVar
 
-from peernode.storage.store import Store
+from peernode.clock import ShownKey
+from peernode.storage.store import ChannelCount, KnownPeer, Store, StoredEvent
+from protocol.event import Event
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -19,6 +21,7 @@ T = TypeVar("T")
 class AsyncStore:
     """Runs every call of one Store on one worker thread, in submission order.
 
+    Each method is the Store method of the same name, awaited (see store.py).
     check: see Store (a quick check of every page at open).
     """
 
@@ -29,7 +32,7 @@ class AsyncStore:
         self._store: Store | None = None
 
     async def __aenter__(self) -> AsyncStore:
-        self._store = await self._submit(functools.partial(Store, self._path, check=self._check))
+        self._store = await self._run(functools.partial(Store, self._path, check=self._check))
         return self
 
     async def __aexit__(
@@ -39,21 +42,122 @@ class AsyncStore:
         tb: TracebackType | None,
     ) -> None:
         if self._store is not None:
-            await self._submit(self._store.close)
+            await self._run(self._store.close)
             self._store = None
         self._executor.shutdown(wait=True)
 
-    async def call(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `method` (a bound Store method, see `.sync`) on the database thread."""
-        return await self._submit(method, *args, **kwargs)
-
     @property
-    def sync(self) -> Store:
-        """The Store; only pass its bound methods to `call`, never call them here."""
+    def unwritable(self) -> str | None:
+        """Why writes are known to fail since the open (disk full, read-only), or None."""
+        return self._open_store().unwritable
+
+    # -- writes ---------------------------------------------------------------------
+
+    async def insert_events_seq(
+        self, events: Sequence[Event], received_at: int
+    ) -> list[tuple[int, Event]]:
+        """Store the events not yet stored; the new ones, with their sequence numbers."""
+        return await self._run(self._open_store().insert_events_seq, events, received_at)
+
+    async def remember_peer(
+        self, key: bytes, name: str, host: str, port: int, last_seen: int
+    ) -> None:
+        await self._run(self._open_store().remember_peer, key, name, host, port, last_seen)
+
+    async def add_exchanged(self, counts: dict[bytes, int], last_seen: int) -> None:
+        await self._run(self._open_store().add_exchanged, counts, last_seen)
+
+    async def set_setting(self, name: str, value: str) -> None:
+        await self._run(self._open_store().set_setting, name, value)
+
+    async def forget_authors(
+        self, authors: Sequence[bytes], keep_referenced_by: bytes | None, profile_kind: str
+    ) -> int:
+        store = self._open_store()
+        return await self._run(store.forget_authors, authors, keep_referenced_by, profile_kind)
+
+    # -- reads ----------------------------------------------------------------------
+
+    async def setting(self, name: str) -> str | None:
+        return await self._run(self._open_store().setting, name)
+
+    async def count(self) -> int:
+        return await self._run(self._open_store().count)
+
+    async def known_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        return await self._run(self._open_store().known_ids, ids)
+
+    async def raw_by_ids(self, ids: Sequence[bytes]) -> list[bytes]:
+        return await self._run(self._open_store().raw_by_ids, ids)
+
+    async def raw_by_id_prefix(self, prefix: str, limit: int = 2) -> list[bytes]:
+        return await self._run(self._open_store().raw_by_id_prefix, prefix, limit)
+
+    async def time_index(self) -> list[tuple[int, bytes]]:
+        """(created_at, id) of every event in order, read whole on the database thread."""
+        store = self._open_store()
+        return await self._run(lambda: list(store.time_index()))
+
+    async def feed(
+        self,
+        channel: str | None = None,
+        *,
+        limit: int | None = None,
+        before: ShownKey | None = None,
+        after: ShownKey | None = None,
+        kinds: Sequence[str] | None = None,
+        exclude_kinds: Sequence[str] | None = None,
+    ) -> list[StoredEvent]:
+        return await self._run(
+            self._open_store().feed,
+            channel,
+            limit=limit,
+            before=before,
+            after=after,
+            kinds=kinds,
+            exclude_kinds=exclude_kinds,
+        )
+
+    async def channel_raw(self, channel: str, kinds: Sequence[str] | None = None) -> list[bytes]:
+        return await self._run(self._open_store().channel_raw, channel, kinds)
+
+    async def channel_rows(
+        self, channel: str, kinds: Sequence[str] | None = None
+    ) -> list[StoredEvent]:
+        return await self._run(self._open_store().channel_rows, channel, kinds)
+
+    async def channels(self) -> list[ChannelCount]:
+        return await self._run(self._open_store().channels)
+
+    async def latest_of_kind(self, kind: str, author: bytes | None = None) -> list[bytes]:
+        return await self._run(self._open_store().latest_of_kind, kind, author)
+
+    async def referring(self, target: bytes, name: str | None = None) -> list[bytes]:
+        return await self._run(self._open_store().referring, target, name)
+
+    async def referring_any(self, targets: Sequence[bytes], name: str) -> list[bytes]:
+        return await self._run(self._open_store().referring_any, targets, name)
+
+    async def after_seq(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
+        return await self._run(self._open_store().after_seq, seq, limit)
+
+    async def max_seq(self) -> int:
+        return await self._run(self._open_store().max_seq)
+
+    async def data_version(self) -> int:
+        return await self._run(self._open_store().data_version)
+
+    async def known_peers(self, limit: int = 256) -> list[KnownPeer]:
+        return await self._run(self._open_store().known_peers, limit)
+
+    # -- the thread -----------------------------------------------------------------
+
+    def _open_store(self) -> Store:
         if self._store is None:
             raise RuntimeError("AsyncStore is not open")
         return self._store
 
-    async def _submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `fn` (a bound method of the Store) on the database thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))

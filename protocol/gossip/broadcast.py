@@ -92,7 +92,7 @@ class Broadcast:
 
     def duplicate_push(self, peer: Peer, now: float) -> None:
         """A pushed event we already had: this link is redundant in the tree."""
-        if peer.eager or now - peer.last_prune >= c.PRUNE_REPEAT:
+        if peer.eager or now - peer.last_prune >= self._s.config.prune_repeat:
             peer.eager = False
             peer.pruned = True
             peer.last_prune = now
@@ -170,6 +170,3 @@ class Broadcast:
                 peer.pruned = False
                 for start in range(0, len(ids), wire.MAX_IDS):
                     self._s.send(peer, wire.Graft(ids[start : start + wire.MAX_IDS]))
-
-    def missing_count(self) -> int:
-        return len(self._missing)

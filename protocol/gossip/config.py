@@ -90,6 +90,10 @@ DIAL_BURST: Final = 5
 
 @dataclass(frozen=True, slots=True)
 class GossipConfig:
+    """The engine's tunables. Every interval and timeout (seconds) is one of them, with
+    the production default, so a test can run a whole swarm on short timers; the module
+    constants of the same name document those defaults."""
+
     max_links: int = 8  # active view upper bound: never more open links than this
     target_links: int = 5  # try to keep at least this many
     passive_view: int = 64
@@ -103,6 +107,17 @@ class GossipConfig:
     # Links to one host (address) at once, either way; loopback is exempt (several nodes on
     # one machine are the owner's). Many identities on one laptop get no more links than this.
     max_links_per_host: int = 2
+    link_timeout: float = LINK_TIMEOUT
+    dial_timeout: float = DIAL_TIMEOUT
+    maintain_retry: float = MAINTAIN_RETRY
+    backoff_max: float = BACKOFF_MAX
+    penalty: float = PENALTY
+    session_timeout: float = SESSION_TIMEOUT
+    resync_delay: float = RESYNC_DELAY
+    cascade_delay: float = CASCADE_DELAY
+    verify_timeout: float = VERIFY_TIMEOUT
+    prune_repeat: float = PRUNE_REPEAT
+    reconcile_push_window: float = RECONCILE_PUSH_WINDOW
 
     def __post_init__(self) -> None:
         if not 1 <= self.target_links <= self.max_links:
@@ -122,6 +137,16 @@ class GossipConfig:
             self.reconcile_interval,
             self.ihave_timeout,
             self.want_timeout,
+            self.link_timeout,
+            self.dial_timeout,
+            self.maintain_retry,
+            self.backoff_max,
+            self.session_timeout,
+            self.resync_delay,
+            self.cascade_delay,
+            self.verify_timeout,
         )
         if min(intervals) <= 0:
             raise LocalProtocolError("intervals and timeouts must be positive")
+        if min(self.penalty, self.prune_repeat, self.reconcile_push_window) < 0:
+            raise LocalProtocolError("penalty, prune_repeat and the push window must be >= 0")

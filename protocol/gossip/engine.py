@@ -69,6 +69,10 @@ class GossipEngine:
         self._verify_order: dict[bytes, deque[int]] = {}  # sender -> its batches, oldest first
         self._verify_count = 0
 
+    @property
+    def config(self) -> GossipConfig:
+        return self._s.config
+
     # -- links ---------------------------------------------------------------------------
 
     def add_candidates(self, addresses: Iterable[wire.PeerAddress], now: float) -> None:
@@ -209,11 +213,11 @@ class GossipEngine:
             self._throttle(peer, throttled, now)
         # A duplicate says this link is redundant in the tree, unless it was a reconciliation
         # push (a small difference is sent as Events): those overlap tree pushes by nature.
-        if duplicate and now - peer.reconciled_at > c.RECONCILE_PUSH_WINDOW:
+        if duplicate and now - peer.reconciled_at > s.config.reconcile_push_window:
             self._broadcast.duplicate_push(peer, now)
         if fresh:
             self._verify_count = number
-            timer = s.timers.schedule(now + c.VERIFY_TIMEOUT, TimerKind.VERIFY, number)
+            timer = s.timers.schedule(now + s.config.verify_timeout, TimerKind.VERIFY, number)
             ids = [event_id(raw) for raw in fresh]
             self._verify[number] = _VerifyBatch(peer.key, ids, timer, len(ids))
             self._verify_order.setdefault(peer.key, deque()).append(number)

@@ -121,13 +121,13 @@ class Membership:
         s.send(peer, wire.Hello(wire.PROTOCOL_VERSION, s.name, port, len(s.index)))
         if outbound:
             s.send(peer, self._request())
-        peer.link_timer = s.timers.schedule(now + c.LINK_TIMEOUT, TimerKind.LINK, peer)
+        peer.link_timer = s.timers.schedule(now + s.config.link_timeout, TimerKind.LINK, peer)
         return peer
 
     def penalize(self, key: bytes, now: float) -> None:
         """Keep away from a peer that broke the protocol or sent invalid events."""
         self._penalties.pop(key, None)
-        self._penalties[key] = now + c.PENALTY
+        self._penalties[key] = now + self._s.config.penalty
         if len(self._penalties) > c.MAX_PENALTIES:
             del self._penalties[next(iter(self._penalties))]
         self._passive.pop(key, None)
@@ -291,7 +291,7 @@ class Membership:
             for address in s.rng.sample(candidates, min(wanted, len(candidates), allowed)):
                 self._dial(address, now)
         if len(s.active_peers()) < s.config.target_links and self._maintain is None:
-            self._maintain = s.timers.schedule(now + c.MAINTAIN_RETRY, TimerKind.MAINTAIN)
+            self._maintain = s.timers.schedule(now + s.config.maintain_retry, TimerKind.MAINTAIN)
 
     def _shuffle(self) -> None:
         s = self._s
@@ -354,13 +354,14 @@ class Membership:
         """Callers check _may_dial (or the allowance) first: dials are rate-limited."""
         self._dial_allowance.take(now)
         who = ident(address)
-        timer = self._s.timers.schedule(now + c.DIAL_TIMEOUT, TimerKind.DIAL, who)
+        timer = self._s.timers.schedule(now + self._s.config.dial_timeout, TimerKind.DIAL, who)
         self._dialing[who] = timer
         self._s.emit(Dial(address))
 
     def _fail(self, who: Ident, now: float) -> None:
         failures = self._backoff.pop(who, (0, now))[0] + 1
-        self._backoff[who] = (failures, now + min(c.BACKOFF_MAX, c.BACKOFF_BASE**failures))
+        wait = min(self._s.config.backoff_max, c.BACKOFF_BASE**failures)
+        self._backoff[who] = (failures, now + wait)
         if len(self._backoff) > c.MAX_BACKOFF_ENTRIES:
             del self._backoff[next(iter(self._backoff))]
 
@@ -393,6 +394,3 @@ class Membership:
 
     def passive(self) -> list[wire.PeerAddress]:
         return list(self._passive.values())
-
-    def dialing(self) -> int:
-        return len(self._dialing)

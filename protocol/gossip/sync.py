@@ -45,7 +45,7 @@ class Sync:
         """The peer lacks events we could not push to it: reconcile shortly (or right after
         the session running now, which may have started before they were stored)."""
         peer.resync = True
-        self.schedule(peer, now + c.RESYNC_DELAY)
+        self.schedule(peer, now + self._s.config.resync_delay)
 
     def _start(self, peer: Peer, now: float) -> None:
         peer.next_session = float("inf")
@@ -110,7 +110,7 @@ class Sync:
             peer.clean = True
             peer.dirty_streak = 0
             if peer.resync:
-                self.schedule(peer, now + c.RESYNC_DELAY)
+                self.schedule(peer, now + self._s.config.resync_delay)
             elif peer.outbound:
                 self.schedule(peer, now + self._s.jitter(self._s.config.reconcile_interval))
             return
@@ -129,11 +129,11 @@ class Sync:
     def _touch(self, peer: Peer, session: Session, now: float) -> None:
         self._s.timers.cancel(session.timer)
         session.timer = self._s.timers.schedule(
-            now + c.SESSION_TIMEOUT, TimerKind.SESSION_EXPIRE, (peer, session)
+            now + self._s.config.session_timeout, TimerKind.SESSION_EXPIRE, (peer, session)
         )
 
     def _resync_delay(self, peer: Peer) -> float:
-        delay = c.RESYNC_DELAY * 2.0 ** min(peer.dirty_streak - 1, 16)
+        delay = self._s.config.resync_delay * 2.0 ** min(peer.dirty_streak - 1, 16)
         return min(self._s.config.reconcile_interval, delay)
 
     def _give(self, peer: Peer, ids: list[bytes], now: float) -> None:
@@ -224,7 +224,7 @@ class Sync:
             peer.fetched_new = False
             for other in self._s.active_peers():
                 if other is not peer:
-                    self.schedule(other, now + self._s.jitter(c.CASCADE_DELAY))
+                    self.schedule(other, now + self._s.jitter(self._s.config.cascade_delay))
         if not peer.clean or peer.truncated:
             peer.truncated = False
             self.schedule(peer, now + self._resync_delay(peer))

@@ -484,8 +484,8 @@ def test_store_finds_ids_by_prefix(tmp_path: Path) -> None:
         shared = next(d for d in first_digits if first_digits.count(d) > 1)
         assert len(store.raw_by_id_prefix(shared)) == 2
         assert store.raw_by_id_prefix("f" * 64) == []
-        assert len(store.circle_raw("sql")) == 40
-        assert store.circle_raw("sql", [kinds.JOIN]) == []
+        assert len(store.channel_raw("sql")) == 40
+        assert store.channel_raw("sql", [kinds.JOIN]) == []
     finally:
         store.close()
 

@@ -17,9 +17,15 @@ from peernode.home import Home
 from peernode.net.config import NetworkConfig
 from peernode.net.network import Network
 from peernode.node import Node, NodeConfig
+from peernode.ports import GossipNode, IngestResult
+from peernode.storage import KnownPeer
+from peernode.stream import Subscription
+from peernode.verifier import verify_batch
+from peernode.views import Profile
 from protocol import kinds, wire
-from protocol.event import create_event
-from protocol.identity import SIGNATURE_BYTES
+from protocol.event import Event, create_event, event_id
+from protocol.gossip import GossipConfig
+from protocol.identity import SIGNATURE_BYTES, SigningKey
 
 HOST = "127.0.0.1"
 
@@ -222,3 +228,115 @@ def network_running(node: Node) -> bool:
 
 async def _not_linked(node: Node, other: Node) -> bool:
     return not await linked_to(node, other)
+
+
+async def test_the_network_config_carries_the_gossip_timers_to_the_engine(tmp_path: Path) -> None:
+    short = GossipConfig(reconcile_interval=0.5, resync_delay=0.1, session_timeout=2.0)
+    config = NetworkConfig(port=0, host=HOST, mdns=False, gossip=short, candidate_interval=0.2)
+    async with Node(Home(tmp_path / "a"), NodeConfig(network=config, watch=False)) as node:
+        await node.create_identity("Ada")
+        await node.start_network()
+        assert network(node).engine.config is short
+
+
+# -- the port: a Network needs a GossipNode, not a Node -----------------------------------
+
+
+class MemoryNode:
+    """The smallest GossipNode: events in a dict, peers in a list; no database, no Node."""
+
+    def __init__(self, name: str) -> None:
+        self.key = SigningKey.generate()
+        self.public_key = self.key.public_key
+        self.name = name
+        self.events: dict[bytes, Event] = {}
+        self.peers: list[tuple[bytes, str, str, int]] = []
+        self.exchanged: dict[bytes, int] = {}
+        self._subscriptions: list[Subscription] = []
+
+    def note(self, text: str) -> Event:
+        """Sign a note and hold it, as posting does."""
+        event = create_event(
+            self.key, kind=kinds.NOTE, circle="lobby", body={"text": text}, created_at=_now_ms()
+        )
+        self._hold([event])
+        return event
+
+    def texts(self) -> list[str]:
+        return [str(event.body.get("text", "")) for event in self.events.values()]
+
+    def my_profile(self) -> Profile:
+        return Profile(self.public_key, self.name)
+
+    def profile_of(self, key: bytes) -> Profile:
+        return Profile.unnamed(key)
+
+    async def time_index(self) -> list[tuple[int, bytes]]:
+        return sorted((event.created_at, event.id) for event in self.events.values())
+
+    async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
+        return [self.events[i].raw for i in ids if i in self.events]
+
+    def subscribe(self) -> Subscription:
+        self._subscriptions.append(Subscription())
+        return self._subscriptions[-1]
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.remove(subscription)
+
+    async def ingest(self, raws: Sequence[bytes]) -> IngestResult:
+        fresh = [raw for raw in dict.fromkeys(raws) if event_id(raw) not in self.events]
+        good, bad = verify_batch(fresh)
+        return IngestResult(new=self._hold(good), duplicates=len(raws) - len(fresh), rejected=bad)
+
+    async def known_peers(self) -> list[KnownPeer]:
+        return []
+
+    async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
+        self.peers.append((key, name, host, port))
+
+    async def add_exchanged(self, counts: dict[bytes, int]) -> None:
+        for key, count in counts.items():
+            self.exchanged[key] = self.exchanged.get(key, 0) + count
+
+    def _hold(self, events: Sequence[Event]) -> list[Event]:
+        new = [event for event in events if event.id not in self.events]
+        for event in new:
+            self.events[event.id] = event
+            for subscription in self._subscriptions:
+                subscription.offer(event)
+        return new
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def test_a_network_runs_on_any_node_that_fills_the_port(tmp_path: Path) -> None:
+    memory = MemoryNode("Mem")
+    port: GossipNode = memory  # the port is all the Network knows of its node
+    memory.note("held before the network started")
+    net = Network(port, NetworkConfig(port=0, host=HOST, mdns=False))
+    await net.start()
+    try:
+        assert net.port is not None
+        async with running(tmp_path / "a", "Ada", peers=[(HOST, net.port)]) as a:
+
+            async def linked() -> bool:
+                peers = (await a.status()).peers
+                return any(p.key == memory.public_key and p.linked for p in peers)
+
+            async def reached_memory(text: str) -> bool:
+                return text in memory.texts()
+
+            await wait_until(linked, "a to link with the memory node")
+            await wait_until(
+                lambda: _has_text(a, "held before the network started"), "reconciliation to a"
+            )
+            memory.note("posted while linked")
+            await wait_until(lambda: _has_text(a, "posted while linked"), "the push to a")
+            await a.post("from Ada to memory")
+            await wait_until(lambda: reached_memory("from Ada to memory"), "a's note in memory")
+            assert [peer[0] for peer in memory.peers] == [a.public_key]
+    finally:
+        await net.stop()

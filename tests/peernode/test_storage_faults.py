@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from peernode import node as node_module
 from peernode.errors import DiskFull, ReadOnlyStorage
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
-from peernode.storage.store import DISK_FULL_MESSAGE, Store, check_file
+from peernode.storage import DISK_FULL_MESSAGE, Store, check_file, salvage_from
 from protocol import kinds
 from protocol.event import create_event, decode_event
 from protocol.identity import SigningKey
@@ -183,11 +182,9 @@ async def test_ingest_refuses_quietly_on_a_full_disk_and_takes_events_again(
         assert node.storage_problem is None
 
 
-async def test_a_node_notices_by_itself_when_space_returns(
-    small_disk: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(node_module, "WRITE_PROBE_SECONDS", 0.1)
-    async with Node(Home(small_disk / "home"), NodeConfig(watch_interval=0.05)) as node:
+async def test_a_node_notices_by_itself_when_space_returns(small_disk: Path) -> None:
+    config = NodeConfig(watch_interval=0.05, write_probe_interval=0.1)
+    async with Node(Home(small_disk / "home"), config) as node:
         node.ensure_identity()
         filler = fill(small_disk)
         with pytest.raises(DiskFull):
@@ -505,7 +502,7 @@ def test_salvage_steps_over_a_damaged_interior_page(tmp_path: Path) -> None:
 
     fresh = Store(tmp_path / "new.db")
     try:
-        salvage = fresh.salvage_from(tmp_path / "old.db")
+        salvage = salvage_from(fresh, tmp_path / "old.db")
         assert not salvage.complete
         assert 0 < salvage.stored < len(events)
         assert salvage.stored == fresh.count() == salvage.read - salvage.invalid

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from peernode.errors import StorageError
-from peernode.storage.store import MIGRATIONS, Store
+from peernode.storage import MIGRATIONS, Store
 from protocol import kinds
 from protocol.event import Event, create_event, load_verified
 from protocol.identity import SigningKey
@@ -164,12 +164,12 @@ def test_feed_by_circle_and_kind(store: Store) -> None:
         received_at=1,
     )
 
-    assert texts(store, circle="algebra") == ["a1", "a2"]
-    assert texts(store, circle="nowhere") == []
+    assert texts(store, channel="algebra") == ["a1", "a2"]
+    assert texts(store, channel="nowhere") == []
     assert len(store.feed(kinds=[kinds.PROFILE])) == 1
     assert len(store.feed(kinds=[kinds.NOTE, kinds.PROFILE])) == 4
-    assert store.count_in("algebra") == 2
-    assert store.count_in("") == 1
+    assert store.count_in_channel("algebra") == 2
+    assert store.count_in_channel("") == 1
 
 
 def test_circles(store: Store) -> None:

@@ -19,7 +19,7 @@ import pytest
 from peernode.clock import AHEAD_MARK_AFTER_MS, UNSET_CLOCK_BEFORE, now_ms, shown_at
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
-from peernode.storage.store import MIGRATIONS, Store, StoredEvent
+from peernode.storage import MIGRATIONS, Store, StoredEvent
 from peernode.views import FeedEntry
 from protocol import kinds
 from protocol.event import Event, create_event, decode_event, load_verified

@@ -161,10 +161,10 @@ def test_same_seed_same_run() -> None:
     assert run(4) != run(5)
 
 
-def _worst_delivery_delay(seed: int) -> float:
+def _worst_delivery_delay(seed: int, config: GossipConfig | None = None) -> float:
     """Three nodes with some history start together; one posts every 0.25 s from the moment
     the links come up, while their first reconciliations still run."""
-    swarm = Swarm(3, seed=seed, start_spread=0.2)
+    swarm = Swarm(3, seed=seed, start_spread=0.2, config=config)
     swarm.preload(0, history(swarm, 0, 20))
     swarm.run_until_true(lambda: all(len(n.engine.peers()) == 2 for n in swarm.nodes), 10, 0.01)
     worst = 0.0
@@ -177,14 +177,15 @@ def _worst_delivery_delay(seed: int) -> float:
     return worst
 
 
-def test_reconciliation_pushes_do_not_prune_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reconciliation_pushes_do_not_prune_the_tree() -> None:
     """A small difference found by reconciliation is pushed as Events; its overlap with tree
     pushes is no reason to prune. (Pruning on it left no eager path for a while: posts waited
     for the IHave timeout and a Graft.)"""
     worst = max(_worst_delivery_delay(seed) for seed in range(1, 16))
     assert worst < GossipConfig().ihave_timeout
-    monkeypatch.setattr(c, "RECONCILE_PUSH_WINDOW", 0.0)
-    assert max(_worst_delivery_delay(seed) for seed in range(1, 16)) >= GossipConfig().ihave_timeout
+    no_window = GossipConfig(reconcile_push_window=0.0)
+    worst = max(_worst_delivery_delay(seed, no_window) for seed in range(1, 16))
+    assert worst >= GossipConfig().ihave_timeout
 
 
 def _tree_through_the_third(seed: int) -> Swarm | None:

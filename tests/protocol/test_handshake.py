@@ -748,10 +748,12 @@ def test_close_keeps_error_state() -> None:
 def test_handshake_timeout() -> None:
     initiator, responder = fresh_pair(now=50.0)
     initiator.start()
+    assert initiator.get_timer() == responder.get_timer() == 60.0  # the default 10 s
     initiator.check_timeout(59.99)
     with pytest.raises(HandshakeTimeout, match="handshake timed out"):
         initiator.check_timeout(60.0)
     assert_dead(initiator)
+    assert initiator.get_timer() is None  # failed: nothing left to time
     responder.check_timeout(55.0)
     with pytest.raises(HandshakeError):
         responder.check_timeout(1e9)
@@ -765,7 +767,10 @@ def test_custom_timeout_and_no_timeout_once_established() -> None:
     responder = SecureChannel(
         Role.RESPONDER, SigningKey.generate(), NETWORK, now=0.0, handshake_timeout=2.0
     )
+    assert initiator.get_timer() == 2.0
     handshake(initiator, responder)
+    assert initiator.get_timer() is None  # established: the deadline no longer applies
+    assert responder.get_timer() is None
     initiator.check_timeout(1e9)
     responder.check_timeout(1e9)
     assert initiator.state is ChannelState.ESTABLISHED

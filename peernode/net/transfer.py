@@ -1,0 +1,216 @@
+"""Events to and from peers: received batches stored in order, wanted ones sent from the store.
+
+Bounded per peer: one task works off each queue, so a fast or hostile peer makes queues,
+never piles of tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, deque
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from peernode.net.link import Link
+from peernode.ports import GossipNode, IngestResult
+from protocol import wire
+from protocol.event import Event, event_id
+
+log = logging.getLogger(__name__)
+
+STORED_CHUNK: Final = 500
+"""Events read from the store at a time to answer a peer's Want."""
+MAX_STORED_QUEUED: Final = 16_384
+"""Ids a peer may have waiting to be sent from the store; more are dropped (it asks again)."""
+VERIFY_MERGE: Final = 512
+"""Most received events handed to the node in one ingest (several Verify actions merged)."""
+VERIFY_RUNNING: Final = 2
+"""Ingests in progress per peer: one is verified while the one before is stored."""
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], None]
+OnStored = Callable[[bytes, list[Event], int], None]
+"""(peer, the new events of one received batch, how many of it were rejected)."""
+
+
+@dataclass(slots=True, eq=False)
+class _PeerWork:
+    """Per peer: Verify batches waiting for an ingest, and ids waiting to be sent from the store.
+
+    Each is worked off by at most one task per peer, so a fast or hostile peer makes
+    queues (bounded by the engine's windows and MAX_STORED_QUEUED), never piles of tasks.
+    """
+
+    verify: deque[list[bytes]] = field(default_factory=deque)
+    verifying: bool = False
+    stored: deque[list[bytes]] = field(default_factory=deque)
+    stored_ids: int = 0
+    sending: bool = False
+
+
+class Transfers:
+    """The event traffic of one network.
+
+    links: the network's admitted links by key (read only here).
+    spawn: starts a task the network tracks and cancels when it stops.
+    on_stored: told each received batch's outcome, in the order the batches came.
+    on_settled: runs after a group of batches was reported (the index can settle).
+    """
+
+    def __init__(
+        self,
+        node: GossipNode,
+        *,
+        links: Mapping[bytes, Link],
+        max_frame_bytes: int,
+        spawn: Spawn,
+        on_stored: OnStored,
+        on_settled: Callable[[], None],
+    ) -> None:
+        self._node = node
+        self._links = links
+        self._max_frame_bytes = max_frame_bytes
+        self._spawn = spawn
+        self._on_stored = on_stored
+        self._on_settled = on_settled
+        self._work: dict[bytes, _PeerWork] = {}
+        # Ids of received events between ingest and their report: the node announces
+        # them as new meanwhile, and they must not look posted here.
+        self._arriving: set[bytes] = set()
+        self._exchanged: Counter[bytes] = Counter()
+
+    def arriving(self, event_id_: bytes) -> bool:
+        """Whether this event came from a peer and is being stored now."""
+        return event_id_ in self._arriving
+
+    def take_exchanged(self) -> dict[bytes, int]:
+        """Events received from and sent to each peer since the last call."""
+        counts, self._exchanged = dict(self._exchanged), Counter()
+        return counts
+
+    # -- received events: verify and store, in order, a few batches at a time --------------
+
+    def verify(self, peer: bytes, raws: list[bytes]) -> None:
+        """Queue a Verify batch of the peer's."""
+        work = self._peer_work(peer)
+        work.verify.append(raws)
+        self._arriving.update(event_id(raw) for raw in raws)
+        if not work.verifying:
+            work.verifying = True
+            self._spawn(self._verify_loop(peer, work), "verify events")
+
+    async def _verify_loop(self, peer: bytes, work: _PeerWork) -> None:
+        """Ingest the peer's Verify batches, merged up to VERIFY_MERGE events per ingest and
+        VERIFY_RUNNING ingests at once, and report each batch in order."""
+        running: deque[tuple[list[list[bytes]], asyncio.Task[IngestResult]]] = deque()
+        try:
+            while work.verify or running:
+                while work.verify and len(running) < VERIFY_RUNNING:
+                    group = [work.verify.popleft()]
+                    size = len(group[0])
+                    while work.verify and size + len(work.verify[0]) <= VERIFY_MERGE:
+                        size += len(work.verify[0])
+                        group.append(work.verify.popleft())
+                    merged = group[0] if len(group) == 1 else [r for b in group for r in b]
+                    running.append((group, asyncio.create_task(self._node.ingest(merged))))
+                group, task = running.popleft()
+                try:
+                    result = await task
+                except Exception as exc:  # report the batches anyway: their ids are forgotten
+                    log.error("ingest of %d events failed: %r", sum(map(len, group)), exc)
+                    result = None
+                await self._report(peer, group, result)
+        finally:
+            work.verifying = False
+            for _, task in running:
+                task.cancel()
+            await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+            if not work.verify:
+                self._forget_work(peer, work)
+
+    async def _report(
+        self, peer: bytes, group: list[list[bytes]], result: IngestResult | None
+    ) -> None:
+        """on_stored() once per Verify batch of `group`, in order."""
+        new: list[list[Event]] = [[] for _ in group]
+        bad = [0] * len(group)
+        if result is not None and len(group) == 1:
+            new[0], bad[0] = result.new, len(result.rejected)
+        elif result is not None:
+            where = {raw: i for i, batch in enumerate(group) for raw in batch}
+            for event in result.new:
+                new[where[event.raw]].append(event)
+            for rejected in result.rejected:
+                bad[where[rejected.raw]] += 1
+        if result is not None and result.rejected:
+            log.info(
+                "%d bad events from %s: %s",
+                len(result.rejected),
+                peer.hex()[:16],
+                result.rejected[0].reason,
+            )
+        for i, batch in enumerate(group):
+            if i:
+                await asyncio.sleep(0)  # a big group is reported over several loop steps
+            # Before on_stored: what it sets off may bring the same ids again.
+            self._arriving.difference_update(event_id(raw) for raw in batch)
+            self._exchanged[peer] += len(new[i])
+            self._on_stored(peer, new[i], bad[i])
+        self._on_settled()
+
+    # -- answering Wants from the store ---------------------------------------------------
+
+    def send_stored(self, peer: bytes, ids: list[bytes]) -> None:
+        """Queue ids the peer wants sent from the store (dropped when too many wait)."""
+        work = self._peer_work(peer)
+        if work.stored_ids + len(ids) > MAX_STORED_QUEUED:
+            log.info(
+                "dropping a request of %d events from %s: too many queued",
+                len(ids),
+                peer.hex()[:16],
+            )
+            return
+        work.stored.append(ids)
+        work.stored_ids += len(ids)
+        if not work.sending:
+            work.sending = True
+            self._spawn(self._send_stored_loop(peer, work), "send stored events")
+
+    async def _send_stored_loop(self, peer: bytes, work: _PeerWork) -> None:
+        try:
+            while work.stored:
+                ids = work.stored.popleft()
+                work.stored_ids -= len(ids)
+                if not await self._send_stored(peer, ids):
+                    work.stored.clear()
+                    work.stored_ids = 0
+        finally:
+            work.sending = False
+            self._forget_work(peer, work)
+
+    async def _send_stored(self, peer: bytes, ids: list[bytes]) -> bool:
+        """Stream these events in chunks, waiting for room on the link; False if it closed."""
+        for start in range(0, len(ids), STORED_CHUNK):
+            raws = await self._node.raw_events(ids[start : start + STORED_CHUNK])
+            link = self._links.get(peer)
+            if link is None:
+                return False
+            for frame in wire.events_frames(raws, self._max_frame_bytes):
+                if not await link.send(frame):
+                    return False
+            self._exchanged[peer] += len(raws)
+        return True
+
+    # -- per-peer bookkeeping -------------------------------------------------------------
+
+    def _peer_work(self, peer: bytes) -> _PeerWork:
+        work = self._work.get(peer)
+        if work is None:
+            work = self._work[peer] = _PeerWork()
+        return work
+
+    def _forget_work(self, peer: bytes, work: _PeerWork) -> None:
+        idle = not (work.verifying or work.verify or work.sending or work.stored)
+        if idle and self._work.get(peer) is work:
+            del self._work[peer]

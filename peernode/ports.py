@@ -1,0 +1,137 @@
+"""Ports: what the packages below the node facade need of it, as typing.Protocols.
+
+net/ and circles/ name these, never the concrete Node, so they import no node and
+can be driven by a small fake in a test. The Node satisfies them structurally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from peernode.storage.store import KnownPeer
+from peernode.stream import Subscription
+from peernode.verifier import Rejected
+from peernode.views import NodeStatus, PeerStatus, Profile
+from protocol.event import Event
+from protocol.identity import SigningKey
+
+__all__ = [
+    "CircleNode",
+    "ControlTarget",
+    "EventSink",
+    "EventSource",
+    "GossipNode",
+    "Identity",
+    "IngestResult",
+    "PeerBook",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What became of a batch of received events."""
+
+    new: list[Event]
+    duplicates: int
+    rejected: list[Rejected]
+
+
+class Identity(Protocol):
+    """Who this node is, and the names it knows."""
+
+    @property
+    def key(self) -> SigningKey: ...
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    def my_profile(self) -> Profile: ...
+
+    def profile_of(self, key: bytes) -> Profile: ...
+
+
+class EventSource(Protocol):
+    """The events this node holds, and those it stores from now on."""
+
+    async def time_index(self) -> list[tuple[int, bytes]]:
+        """(created_at, id) of every event held, in order."""
+        ...
+
+    async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
+        """The bytes of those of `ids` held, in no particular order."""
+        ...
+
+    def subscribe(self) -> Subscription: ...
+
+    def unsubscribe(self, subscription: Subscription) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where events received from peers go."""
+
+    async def ingest(self, raws: Sequence[bytes]) -> IngestResult:
+        """Verify and store; never raises for a store that cannot write."""
+        ...
+
+
+class PeerBook(Protocol):
+    """The peers this node remembers across restarts (best effort: never raises)."""
+
+    async def known_peers(self) -> list[KnownPeer]: ...
+
+    async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None: ...
+
+    async def add_exchanged(self, counts: dict[bytes, int]) -> None: ...
+
+
+class GossipNode(Identity, EventSource, EventSink, PeerBook, Protocol):
+    """Everything the networking shell (peernode.net.network.Network) needs of the node."""
+
+
+class ControlTarget(Protocol):
+    """What the local control API (peernode.net.control) serves."""
+
+    async def status(self) -> NodeStatus: ...
+
+    async def connect(self, host: str, port: int) -> PeerStatus: ...
+
+
+class CircleNode(Protocol):
+    """What the study-circle service (peernode.circles.service) needs of the node."""
+
+    @property
+    def has_identity(self) -> bool: ...
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    def profile_of(self, key: bytes) -> Profile: ...
+
+    def profiles(self) -> list[Profile]: ...
+
+    async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]: ...
+
+    async def find_event(self, ref: str | bytes, kind: str | None = None) -> Event: ...
+
+    async def latest_mine_referring(self, target: bytes, name: str) -> int: ...
+
+    async def publish(
+        self,
+        kind: str,
+        *,
+        circle: str,
+        body: Mapping[str, Any],
+        refs: Mapping[str, bytes] | None = None,
+        created_at: int | None = None,
+    ) -> Event: ...
+
+    async def publish_after(
+        self,
+        kind: str,
+        circle: str,
+        body: Mapping[str, Any],
+        refs: Mapping[str, bytes] | None,
+        after: int,
+    ) -> Event: ...
