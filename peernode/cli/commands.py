@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-from peernode.cli import circles, content, demo, identity, network, repair  # noqa: F401
+from peernode.cli.app import cli
+from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
+
+for _command in CIRCLE_COMMANDS:  # first, as before: `peernode --help` lists them first
+    cli.add_command(_command)
+
+from peernode.cli import content, demo, identity, network, repair  # noqa: E402, F401
