@@ -10,7 +10,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from peernode import lookup
-from peernode.circles.model import EDITABLE_KINDS, apply_edits_and_deletes, compact, order
+from peernode.circles.bodies import compact
+from peernode.circles.derive import NotEditable, apply_edits_and_deletes, edited_body, order
 from peernode.circles.service import CircleService
 from peernode.clock import ShownKey, now_ms
 from peernode.config import NodeConfig
@@ -412,15 +413,10 @@ class Node:
     async def edit(self, target: str | bytes, changes: Mapping[str, Any]) -> Event:
         """Publish new values for fields of my event (None removes an optional field)."""
         event = await self._own_event(target)
-        if event.kind not in EDITABLE_KINDS:
-            raise BadInput(f"{event.kind} events cannot be edited")
         state = await self.circles.state(event.circle)
-        merged = {**state.bodies.get(event.id, event.body), **changes}
-        spec = kinds.spec_of(event.kind)
         try:
-            if spec is not None:
-                spec.check_body({k: v for k, v in merged.items() if v is not None})
-        except InvalidEvent as exc:
+            edited_body(event.kind, state.bodies.get(event.id, event.body), changes)
+        except (NotEditable, InvalidEvent) as exc:
             raise BadInput(str(exc)) from exc
         after = max(event.created_at, await self.latest_mine_referring(event.id, "target"))
         refs = {"target": event.id}

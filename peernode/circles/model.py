@@ -1,50 +1,49 @@
-"""A study circle's state, derived from its signed events: pure functions, no I/O.
+"""A study circle's value types: frozen data derived from its events, with its JSON.
 
-Rules of this file:
-- Everything here is computed from a set of events, never from the order they
-  arrived in: two nodes holding the same events derive the same state.
-- Order is (created_at, id), the author's claim with the id to break ties: it
-  decides what counts (the newest version, join, rsvp or resolution).
-- Lists shown to people (questions, answers, check-ins, plus/deltas, shared
-  resources) are in display order, (shown_at, created_at, id), where shown_at is
-  this node's bound on the claim (peernode.clock) passed in as `shown`; their
-  `shown_at` is the time to show. Without `shown`, the claims are taken as they are.
-- Edits and deletes count only when their author wrote the target; a deleted
-  event disappears from every view (the delete itself stays, a tombstone, so
-  the target never comes back through sync).
-- Events that refer to something missing (a check-in of an unknown meeting,
-  an answer to a deleted question) are left out until the target arrives.
+Everything here is plain data: peernode.circles.derive computes it from events,
+peernode.circles.text writes it for people, and the CLI and the TUI show it.
+Times are ms since the Unix epoch; `created_at` is the author's claim and
+`shown_at` this node's bound on it (see peernode.clock).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from peernode.views import Profile
-from protocol import kinds
-from protocol.errors import InvalidEvent
-from protocol.event import Event
+from peernode.circles.bodies import circle_body, compact
+from protocol.kinds import circles as circle_kinds
+from protocol.limits import MAX_CIRCLE_CHARS
 
-EDITABLE_KINDS = frozenset(
-    {
-        kinds.NOTE,
-        kinds.RESOURCE,
-        kinds.MEETING,
-        kinds.CHECKIN,
-        kinds.PLUSDELTA,
-        kinds.QUESTION,
-        kinds.ANSWER,
-    }
-)
-"""Kinds an edit may change. Circles change by newer circle events, answers to a
-meeting (rsvp) by a newer rsvp; joins, attendance and resolutions are deleted,
-not edited."""
+# -- limits and choices: the protocol's (protocol/kinds), named for forms and options ------
 
-MINUTE_MS = 60_000
-DEFAULT_MEETING_MINUTES = 120
+CADENCES: Final = circle_kinds.CADENCES
+RSVP_ANSWERS: Final = circle_kinds.RSVP_ANSWERS
+QUESTION_STATUSES: Final = ("open", "answered", "resolved")
+"""Question.status, in the order a question goes through them."""
+
+MAX_SLUG_CHARS: Final = MAX_CIRCLE_CHARS
+"""Longest slug (the event's `circle` field, shared with the feed's channels)."""
+MIN_MINUTES: Final = 1
+"""The shortest meeting, rhythm or activity the protocol accepts."""
+MAX_MEETING_MINUTES: Final = circle_kinds.MAX_DURATION_MINUTES
+MIN_ACTIVITY_MINUTES: Final = circle_kinds.MIN_ACTIVITY_MINUTES
+MAX_ACTIVITY_MINUTES: Final = circle_kinds.MAX_ACTIVITY_MINUTES
+MAX_RHYTHM_MINUTES: Final = circle_kinds.MAX_DURATION_MINUTES
+MIN_WEEKS: Final = 1
+MAX_WEEKS: Final = circle_kinds.MAX_WEEKS
+MAX_TAGS: Final = circle_kinds.MAX_TAGS
+MAX_TAG_CHARS: Final = circle_kinds.MAX_TAG_CHARS
+"""Tags of a question or a shared resource: how many, and how long each."""
+
+DEFAULT_MEETING_MINUTES: Final = 120
+"""A meeting's length when its event gives none."""
+DEFAULT_ACTIVITY_MINUTES: Final = 20
+"""What a form proposes for the activity (learning circles say 15–20 minutes)."""
+
+MINUTE_MS: Final = 60_000
 
 _WORD = re.compile(r"[^\W_]+(?:[+#]+|(?:['’.-][^\W_]+)*)")
 
@@ -54,70 +53,9 @@ def words(text: str) -> list[str]:
     return [match.group().lower() for match in _WORD.finditer(text)]
 
 
-def order(event: Event) -> tuple[int, bytes]:
-    """Consensus order: every node holding the same events agrees on it."""
-    return (event.created_at, event.id)
-
-
-def minutes_text(minutes: int) -> str:
-    """90 -> '1 h 30', 120 -> '2 h', 45 -> '45 min'."""
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
-
-
-def compact(body: Mapping[str, Any]) -> dict[str, Any]:
-    """`body` without its empty optional fields (None, "", empty lists and maps)."""
-    return {name: value for name, value in body.items() if value not in (None, "", [], (), {})}
-
-
-def circle_body(
-    *,
-    name: str,
-    topic: str = "",
-    description: str = "",
-    resources: Sequence[Link] = (),
-    rhythm: Rhythm | None = None,
-    language: str = "",
-) -> dict[str, Any]:
-    return compact(
-        {
-            "name": name,
-            "topic": topic,
-            "description": description,
-            "resources": [link.to_body() for link in resources],
-            "rhythm": rhythm.to_body() if rhythm else None,
-            "language": language,
-        }
-    )
-
-
-def meeting_body(
-    *,
-    starts_at: int,
-    duration_minutes: int | None = None,
-    place: str = "",
-    facilitator: bytes | None = None,
-    agenda: Agenda | None = None,
-) -> dict[str, Any]:
-    return compact(
-        {
-            "starts_at": starts_at,
-            "duration_minutes": duration_minutes,
-            "place": place,
-            "facilitator": facilitator,
-            "agenda": agenda.to_body() if agenda else None,
-        }
-    )
-
-
-# -- plain data ---------------------------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
-class Link:
-    """A resource link in a circle's description."""
+class ResourceLink:
+    """A resource link in a circle's description (not a peer link: see peernode.net.link)."""
 
     url: str
     title: str = ""
@@ -146,14 +84,6 @@ class Rhythm:
     def to_body(self) -> dict[str, Any]:
         return compact(self.to_json())
 
-    def describe(self) -> str:
-        parts = [self.cadence]
-        if self.duration_minutes:
-            parts.append(minutes_text(self.duration_minutes))
-        if self.weeks:
-            parts.append(f"{self.weeks} weeks")
-        return ", ".join(parts)
-
 
 @dataclass(frozen=True, slots=True)
 class CircleVersion:
@@ -165,36 +95,10 @@ class CircleVersion:
     title: str
     topic: str
     description: str
-    resources: tuple[Link, ...]
+    resources: tuple[ResourceLink, ...]
     rhythm: Rhythm | None
     language: str
     updates: bytes | None
-
-    @classmethod
-    def from_event(cls, event: Event) -> CircleVersion:
-        body = event.body
-        rhythm = body.get("rhythm")
-        return cls(
-            id=event.id,
-            author=event.author,
-            created_at=event.created_at,
-            title=_str(body, "name"),
-            topic=_str(body, "topic"),
-            description=_str(body, "description"),
-            resources=tuple(
-                Link(_str(item, "url"), _str(item, "title"), _str(item, "licence"))
-                for item in body.get("resources") or []
-            ),
-            rhythm=None
-            if rhythm is None
-            else Rhythm(
-                cadence=str(rhythm.get("cadence") or "weekly"),
-                duration_minutes=rhythm.get("duration_minutes"),
-                weeks=rhythm.get("weeks"),
-            ),
-            language=_str(body, "language"),
-            updates=event.refs.get("updates"),
-        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -238,9 +142,6 @@ class Member:
 class Activity:
     title: str
     minutes: int | None = None
-
-    def describe(self) -> str:
-        return f"{self.title} ({self.minutes or '15–20'} min)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,7 +403,7 @@ class CircleState:
         return self.current.description if self.current else ""
 
     @property
-    def resources(self) -> tuple[Link, ...]:
+    def resources(self) -> tuple[ResourceLink, ...]:
         """The resource links of the circle's description (see shared_resources too)."""
         return self.current.resources if self.current else ()
 
@@ -602,342 +503,3 @@ class Helper:
             "answers": self.answers,
             "member": self.member,
         }
-
-
-# -- deriving the state -------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Live:
-    """The events of one circle after deletes and edits, with their current bodies.
-
-    shown: this node's display time of events by id (see peernode.clock); an
-    event not in it is shown at its claim.
-    """
-
-    events: list[Event]
-    deleted: frozenset[bytes]
-    bodies: dict[bytes, Mapping[str, Any]]
-    shown: Mapping[bytes, int] = field(default_factory=dict)
-
-    def of(self, kind: str) -> list[Event]:
-        return [event for event in self.events if event.kind == kind]
-
-    def body(self, event: Event) -> Mapping[str, Any]:
-        return self.bodies.get(event.id, event.body)
-
-    def shown_at(self, event: Event) -> int:
-        return self.shown.get(event.id, event.created_at)
-
-    def display_order(self, event: Event) -> tuple[int, int, bytes]:
-        return (self.shown_at(event), event.created_at, event.id)
-
-
-def derive_state(
-    slug: str, events: Iterable[Event], *, shown: Mapping[bytes, int] | None = None
-) -> CircleState:
-    """The state of circle `slug` from any set of events (others are ignored).
-
-    shown: the display time of events by id (peernode.clock.shown_at); it orders
-    the lists and never changes what counts.
-    """
-    live = apply_edits_and_deletes(
-        sorted(
-            (event for event in events if event.circle == slug),
-            key=order,
-        )
-    )
-    live.shown = shown or {}
-    history = tuple(CircleVersion.from_event(event) for event in live.of(kinds.CIRCLE))
-    return CircleState(
-        slug=slug,
-        history=history,
-        members=_members(live, history),
-        meetings=_meetings(live),
-        questions=_questions(live),
-        shared_resources=tuple(
-            _resource(event, live.body(event), live.shown_at(event))
-            for event in sorted(live.of(kinds.RESOURCE), key=live.display_order)
-        ),
-        deleted=live.deleted,
-        bodies={event_id: dict(body) for event_id, body in live.bodies.items()},
-    )
-
-
-def summarize(state: CircleState, me: bytes | None) -> CircleSummary:
-    current = state.current
-    return CircleSummary(
-        slug=state.slug,
-        title=state.title,
-        topic=state.topic,
-        members=len(state.members),
-        member=me is not None and state.is_member(me),
-        updated_at=current.created_at if current else 0,
-    )
-
-
-def apply_edits_and_deletes(events: list[Event]) -> Live:
-    by_id = {event.id: event for event in events}
-
-    def own_target(event: Event) -> Event | None:
-        target = by_id.get(event.refs["target"])
-        if target is None or target.author != event.author:
-            return None
-        return target
-
-    deleted = frozenset(
-        target.id
-        for event in events
-        if event.kind == kinds.DELETE
-        and (target := own_target(event)) is not None
-        and target.kind != kinds.DELETE
-    )
-    bodies: dict[bytes, Mapping[str, Any]] = {}
-    for event in events:
-        if event.kind != kinds.EDIT or event.id in deleted:
-            continue
-        target = own_target(event)
-        if target is None or target.id in deleted or target.kind not in EDITABLE_KINDS:
-            continue
-        merged = {**bodies.get(target.id, target.body), **event.body}
-        merged = {name: value for name, value in merged.items() if value is not None}
-        if _valid_body(target.kind, merged):
-            bodies[target.id] = merged
-    kept = [
-        event
-        for event in events
-        if event.id not in deleted and event.kind not in (kinds.EDIT, kinds.DELETE)
-    ]
-    return Live(events=kept, deleted=deleted, bodies=bodies)
-
-
-def _valid_body(kind: str, body: Mapping[str, Any]) -> bool:
-    spec = kinds.spec_of(kind)
-    if spec is None:
-        return False
-    try:
-        spec.check_body(body)
-    except InvalidEvent:
-        return False
-    return True
-
-
-def _members(live: Live, history: tuple[CircleVersion, ...]) -> tuple[Member, ...]:
-    latest: dict[bytes, tuple[tuple[int, bytes], bool, str]] = {}
-    # Every author of a version that replaces none joins by creating it, not only the author
-    # of the oldest: a backdated "creation" by someone else must not drop the real creator.
-    for version in history:
-        key = (version.created_at, version.id)
-        if version.updates is None and key > latest.get(version.author, ((-1, b""),))[0]:
-            latest[version.author] = (key, True, "")
-    for event in live.events:
-        if event.kind in (kinds.JOIN, kinds.LEAVE):
-            key = order(event)
-            known = latest.get(event.author)
-            if known is None or key > known[0]:
-                message = _str(live.body(event), "message")
-                latest[event.author] = (key, event.kind == kinds.JOIN, message)
-    members = [
-        Member(key=author, since=when[0], message=message)
-        for author, (when, joined, message) in latest.items()
-        if joined
-    ]
-    return tuple(sorted(members, key=lambda member: (member.since, member.key)))
-
-
-def _meetings(live: Live) -> tuple[Meeting, ...]:
-    meetings = {event.id: event for event in live.of(kinds.MEETING)}
-    rsvps: dict[bytes, dict[bytes, Rsvp]] = {}
-    attendees: dict[bytes, dict[bytes, None]] = {}
-    checkins: dict[bytes, list[CheckIn]] = {}
-    plusdeltas: dict[bytes, list[PlusDelta]] = {}
-    for event in live.events:  # in (created_at, id) order, so later rsvps replace earlier
-        meeting_id = event.refs.get("meeting")
-        if meeting_id is None or meeting_id not in meetings:
-            continue
-        body = live.body(event)
-        if event.kind == kinds.RSVP:
-            rsvps.setdefault(meeting_id, {})[event.author] = Rsvp(
-                event.author, _str(body, "answer"), event.created_at
-            )
-        elif event.kind == kinds.ATTENDANCE:
-            attendees.setdefault(meeting_id, {})[event.author] = None
-        elif event.kind == kinds.CHECKIN:
-            checkins.setdefault(meeting_id, []).append(
-                CheckIn(
-                    event.id,
-                    event.author,
-                    event.created_at,
-                    live.shown_at(event),
-                    feeling=_str(body, "feeling"),
-                    working_on=_str(body, "working_on"),
-                    need_help=_str(body, "need_help"),
-                )
-            )
-        elif event.kind == kinds.PLUSDELTA:
-            plusdeltas.setdefault(meeting_id, []).append(
-                PlusDelta(
-                    event.id,
-                    event.author,
-                    event.created_at,
-                    live.shown_at(event),
-                    plus=_str(body, "plus"),
-                    delta=_str(body, "delta"),
-                )
-            )
-    result = [
-        _meeting(
-            event,
-            live.body(event),
-            rsvps=tuple(rsvps.get(event.id, {}).values()),
-            attendees=tuple(attendees.get(event.id, {})),
-            checkins=tuple(sorted(checkins.get(event.id, []), key=_display_order)),
-            plusdeltas=tuple(sorted(plusdeltas.get(event.id, []), key=_display_order)),
-        )
-        for event in meetings.values()
-    ]
-    return tuple(sorted(result, key=lambda meeting: (meeting.starts_at, meeting.id)))
-
-
-def _display_order(item: CheckIn | PlusDelta | Answer) -> tuple[int, int, bytes]:
-    return (item.shown_at, item.created_at, item.id)
-
-
-def _meeting(event: Event, body: Mapping[str, Any], **signed: Any) -> Meeting:
-    agenda = body.get("agenda") or {}
-    activity = agenda.get("activity")
-    facilitator = body.get("facilitator")
-    return Meeting(
-        id=event.id,
-        author=event.author,
-        created_at=event.created_at,
-        starts_at=int(body["starts_at"]),
-        duration_minutes=int(body.get("duration_minutes") or DEFAULT_MEETING_MINUTES),
-        place=_str(body, "place"),
-        facilitator=facilitator if isinstance(facilitator, bytes) else None,
-        agenda=Agenda(
-            checkin=_str(agenda, "checkin"),
-            coursework=_str(agenda, "coursework"),
-            activity=Activity(_str(activity, "title"), activity.get("minutes"))
-            if activity
-            else None,
-            plusdelta=_str(agenda, "plusdelta"),
-        ),
-        previous=event.refs.get("previous"),
-        **signed,
-    )
-
-
-def _questions(live: Live) -> tuple[Question, ...]:
-    questions = {
-        event.id: event for event in sorted(live.of(kinds.QUESTION), key=live.display_order)
-    }
-    answers: dict[bytes, list[Answer]] = {}
-    resolutions: dict[bytes, Event] = {}
-    for event in live.of(kinds.ANSWER):
-        question_id = event.refs["question"]
-        if question_id in questions:
-            text = _str(live.body(event), "text")
-            answers.setdefault(question_id, []).append(
-                Answer(event.id, event.author, event.created_at, live.shown_at(event), text)
-            )
-    for event in live.of(kinds.RESOLVED):
-        question = questions.get(event.refs["question"])
-        if question is not None and question.author == event.author:
-            resolutions[question.id] = event  # the asker's newest counts
-    result = []
-    for question_id, event in questions.items():
-        body = live.body(event)
-        own_answers = tuple(sorted(answers.get(question_id, []), key=_display_order))
-        resolution = resolutions.get(question_id)
-        helped = resolution.refs.get("answer") if resolution else None
-        result.append(
-            Question(
-                id=event.id,
-                author=event.author,
-                created_at=event.created_at,
-                shown_at=live.shown_at(event),
-                title=_str(body, "title"),
-                text=_str(body, "text"),
-                tags=tuple(body.get("tags") or ()),
-                answers=own_answers,
-                resolved_at=resolution.created_at if resolution else None,
-                helped=helped if any(a.id == helped for a in own_answers) else None,
-            )
-        )
-    return tuple(result)
-
-
-def _resource(event: Event, body: Mapping[str, Any], shown_at: int) -> SharedResource:
-    return SharedResource(
-        id=event.id,
-        author=event.author,
-        created_at=event.created_at,
-        shown_at=shown_at,
-        url=_str(body, "url"),
-        title=_str(body, "title"),
-        description=_str(body, "description"),
-        tags=tuple(body.get("tags") or ()),
-        licence=_str(body, "licence"),
-    )
-
-
-def _str(body: Mapping[str, Any] | None, name: str) -> str:
-    value = (body or {}).get(name)
-    return value if isinstance(value, str) else ""
-
-
-# -- questions about the state ------------------------------------------------------------
-
-
-def who_can_help(state: CircleState, topic: str, profiles: Sequence[Profile]) -> list[Helper]:
-    """Peers who can help with `topic`: their profile's `can_help` names it (whole
-    words, any case), or they answered questions tagged with it. Members of the
-    circle first, then by how much evidence, then by name."""
-    wanted = words(topic)
-    if not wanted:
-        return []
-    known = {profile.key: profile for profile in profiles}
-    matches = {p.key for p in profiles if _contains(words(p.can_help), wanted)}
-    answered: dict[bytes, int] = {}
-    for question in state.questions:
-        if question.tagged(topic):
-            for key in {a.author for a in question.answers if a.author != question.author}:
-                answered[key] = answered.get(key, 0) + 1
-    helpers = []
-    for key in matches | set(answered):
-        profile = known.get(key) or Profile.unnamed(key)
-        helpers.append(
-            Helper(
-                key=key,
-                name=profile.name,
-                can_help=profile.can_help,
-                profile_match=key in matches,
-                answers=answered.get(key, 0),
-                member=state.is_member(key),
-            )
-        )
-    return sorted(
-        helpers,
-        key=lambda h: (not h.member, -(h.answers + h.profile_match), h.name.lower(), h.key),
-    )
-
-
-def _contains(haystack: list[str], needle: list[str]) -> bool:
-    size = len(needle)
-    return any(haystack[i : i + size] == needle for i in range(len(haystack) - size + 1))
-
-
-def suggest_facilitators(state: CircleState) -> list[bytes]:
-    """Members in the order they might facilitate next: those who never have
-    (longest-standing first), then the others, least recently first."""
-    last: dict[bytes, int] = {}
-    for meeting in state.meetings:
-        if meeting.facilitator is not None:
-            last[meeting.facilitator] = meeting.starts_at
-    never = [member.key for member in state.members if member.key not in last]
-    again = sorted(
-        (member for member in state.members if member.key in last),
-        key=lambda member: (last[member.key], member.since, member.key),
-    )
-    return never + [member.key for member in again]

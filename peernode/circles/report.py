@@ -18,13 +18,16 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from fractions import Fraction
+from typing import Final
 
 from peernode.circles.model import MINUTE_MS, CircleState, words
+from peernode.text import local_day, local_time
 
 WEEK_MS = 7 * 24 * 60 * MINUTE_MS
 TOP_WORDS = 8
+FORMATS: Final = ("md", "html")
+"""What `render` writes: Markdown or one self-contained HTML page."""
 
 _STOP_WORDS_TEXT = """
     a about above after again all also am an and any are as at be because been before being
@@ -188,14 +191,6 @@ def minutes(value: float | None) -> str:
     return f"{value / 60:.1f} h"
 
 
-def _date(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
-
-
-def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d")
-
-
 def glance(report: Report) -> list[tuple[str, str]]:
     """The headline numbers, as label and value."""
     resolved = f"{report.questions_resolved} ({percent(report.resolution_rate)})"
@@ -218,7 +213,7 @@ def meeting_table(report: Report) -> tuple[list[str], list[list[str]]]:
     rows = [
         [
             str(number),
-            _date(row.starts_at),
+            local_time(row.starts_at),
             str(row.week),
             str(row.attendance),
             percent(row.retention),
@@ -257,7 +252,7 @@ def render_markdown(report: Report) -> str:
     subtitle = [f"circle `{report.circle}`"]
     if report.topic:
         subtitle.append(md_escape(report.topic))
-    subtitle.append(f"generated {_date(report.generated_at)}")
+    subtitle.append(f"generated {local_time(report.generated_at)}")
     lines += [" · ".join(subtitle), "", "## At a glance", "", "| | |", "|---|---|"]
     lines += [f"| {label} | {value} |" for label, value in glance(report)]
     lines += ["", "## Meetings held", ""]
@@ -271,7 +266,7 @@ def render_markdown(report: Report) -> str:
         lines += ["", f"## {title}", ""]
         if themes:
             lines += [f"Common words: {md_escape(_themes(themes))}", ""]
-        lines += [f"- {md_escape(s.text)} — {md_escape(s.who)}, {_day(s.when)}" for s in said]
+        lines += [f"- {md_escape(s.text)} — {md_escape(s.who)}, {local_day(s.when)}" for s in said]
         if not said:
             lines.append("Nothing yet.")
     lines += ["", "## Open questions", ""]
@@ -303,7 +298,7 @@ def render_html(report: Report) -> str:
     subtitle = [f"circle <code>{e(report.circle)}</code>"]
     if report.topic:
         subtitle.append(e(report.topic))
-    subtitle.append(f"generated {e(_date(report.generated_at))}")
+    subtitle.append(f"generated {e(local_time(report.generated_at))}")
     parts.append(f'<p class="sub">{" · ".join(subtitle)}</p>')
     parts.append("<h2>At a glance</h2><table>")
     parts += [
@@ -324,7 +319,8 @@ def render_html(report: Report) -> str:
             parts.append(f"<p>Common words: {e(_themes(themes))}</p>")
         if said:
             items = (
-                f'<li>{e(s.text)} <span class="who">— {e(s.who)}, {e(_day(s.when))}</span></li>'
+                f"<li>{e(s.text)} "
+                f'<span class="who">— {e(s.who)}, {e(local_day(s.when))}</span></li>'
                 for s in said
             )
             parts.append("<ul>" + "".join(items) + "</ul>")
@@ -340,6 +336,7 @@ def render_html(report: Report) -> str:
 
 
 def render(report: Report, fmt: str) -> str:
+    """`report` in one of FORMATS."""
     if fmt == "md":
         return render_markdown(report)
     if fmt == "html":

@@ -5,22 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from peernode.circles.model import (
-    CircleState,
-    CircleSummary,
-    Helper,
-    circle_body,
-    compact,
-    derive_state,
-    meeting_body,
-    suggest_facilitators,
-    summarize,
-    who_can_help,
-)
+from peernode.circles.bodies import circle_body, compact, meeting_body
+from peernode.circles.derive import derive_state, summarize
+from peernode.circles.model import CircleState, CircleSummary, Helper
+from peernode.circles.queries import suggest_facilitators, who_can_help
 from peernode.circles.report import Report
 from peernode.circles.report import compute as compute_report
 from peernode.clock import now_ms, shown_at
 from peernode.errors import BadInput
+from peernode.text import short_id
 from protocol import kinds
 from protocol.event import Event, load_verified
 
@@ -31,7 +24,7 @@ if TYPE_CHECKING:
 
 class CircleService:
     """Study circles on one node: `node.circles`. Reads fold the circle's events
-    into a CircleState (peernode.circles.model); writes publish signed events."""
+    into a CircleState (peernode.circles.derive); writes publish signed events."""
 
     def __init__(self, node: CircleNode, store: AsyncStore) -> None:
         self._node = node
@@ -145,7 +138,7 @@ class CircleService:
         if answer is not None:
             helped = await self._node.find_event(answer, kinds.ANSWER)
             if helped.refs.get("question") != asked.id:
-                raise BadInput(f"answer {helped.id.hex()[:12]} is not an answer to this question")
+                raise BadInput(f"answer {short_id(helped.id)} is not an answer to this question")
             refs["answer"] = helped.id
         after = await self._node.latest_mine_referring(asked.id, "question")
         return await self._node.publish_after(

@@ -6,7 +6,8 @@ from typing import Final
 
 import click
 
-from peernode.cli import circles, content, demo, identity, network, repair
+from peernode.cli import content, demo, identity, network, repair
+from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
 
 COMMANDS: Final[tuple[click.Command, ...]] = (
     # who I am
@@ -25,17 +26,7 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     network.doctor,
     demo.demo,
     # study circles
-    circles.circle,
-    circles.meeting,
-    circles.ask,
-    circles.answer,
-    circles.resolve,
-    circles.questions,
-    circles.helpers,
-    circles.resource,
-    circles.edit,
-    circles.delete,
-    circles.report,
+    *CIRCLE_COMMANDS,
     # when the database is damaged
     repair.repair,
 )

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, pass_home
-from peernode.clock import MARK_TEXT
 from peernode.home import Home
 from peernode.importer import ImportSummary, import_notes, read_lines
 from peernode.node import DEFAULT_CHANNEL, Node
+from peernode.text import clock_note, local_time, name_and_fingerprint, short_id
 from peernode.views import FeedEntry
-from protocol.identity import fingerprint
 
 
 @command(json_lines=True)
@@ -74,10 +72,8 @@ def feed(home: Home, as_json: bool, channel: str | None, limit: int | None) -> N
 
 def _render(entry: FeedEntry) -> str:
     event = entry.event
-    when = datetime.fromtimestamp(entry.shown_at / 1000).strftime("%Y-%m-%d %H:%M")
-    if entry.clock is not None:
-        when += f" ({MARK_TEXT[entry.clock]})"
-    who = f"{entry.author_name} ({fingerprint(event.author)[:9]})"
+    when = local_time(entry.shown_at) + clock_note(entry.clock)
+    who = name_and_fingerprint(entry.author_name, event.author)
     where = f"#{event.circle}" if event.circle else ""
     body = entry.body
     if entry.deleted:
@@ -90,7 +86,7 @@ def _render(entry: FeedEntry) -> str:
         text = f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in body.items())
     marks = (" ↳ reply" if "reply_to" in event.refs else "") + (" (edited)" if entry.edited else "")
     lines = "\n".join("    " + line for line in text.splitlines() or [""])
-    return f"{when}  {who}  {where}{marks}  {event.id.hex()[:12]}\n{lines}"
+    return f"{when}  {who}  {where}{marks}  {short_id(event.id)}\n{lines}"
 
 
 @command("import")

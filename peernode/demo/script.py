@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from peernode.circles.model import Link, Rhythm, circle_body
+from peernode.circles.bodies import circle_body
+from peernode.circles.model import ResourceLink, Rhythm
 from protocol import kinds
 
 DEMO_CIRCLE: Final = "demo-study-circle"
@@ -70,8 +71,10 @@ CIRCLE_BODY: Final = circle_body(
         "coursework, a short activity, then plus/delta."
     ),
     resources=(
-        Link("https://www.py4e.com/", "Python for Everybody"),
-        Link("https://pandas.pydata.org/docs/getting_started/", "Getting started with pandas"),
+        ResourceLink("https://www.py4e.com/", "Python for Everybody"),
+        ResourceLink(
+            "https://pandas.pydata.org/docs/getting_started/", "Getting started with pandas"
+        ),
     ),
     rhythm=Rhythm("weekly", 120, 6),
     language="en",

@@ -9,16 +9,10 @@ from typing import Any
 
 import pytest
 
-from peernode.circles.model import (
-    Activity,
-    Agenda,
-    Link,
-    Rhythm,
-    derive_state,
-    suggest_facilitators,
-    who_can_help,
-    words,
-)
+from peernode.circles.derive import derive_state
+from peernode.circles.model import Activity, Agenda, ResourceLink, Rhythm, words
+from peernode.circles.queries import suggest_facilitators, who_can_help
+from peernode.circles.text import activity_text
 from peernode.errors import BadInput
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
@@ -157,7 +151,7 @@ def test_meetings_sorted_with_next_and_what_members_signed() -> None:
     assert second.duration_minutes == 120
     assert second.facilitator == C
     assert second.agenda.activity == Activity("Quiz", None)
-    assert second.agenda.activity.describe() == "Quiz (15–20 min)"
+    assert activity_text(second.agenda.activity) == "Quiz (15–20 min)"
     assert second.rsvps == ()
     assert second.attendees == ()
     assert state.next_meeting(0) == first
@@ -348,7 +342,7 @@ async def test_node_publishers_and_state(ana: Node) -> None:
         "sql",
         name="SQL basics",
         topic="databases",
-        resources=[Link("https://e.org/c", "Course", "CC-BY-4.0")],
+        resources=[ResourceLink("https://e.org/c", "Course", "CC-BY-4.0")],
         rhythm=Rhythm("weekly", 120, 6),
         language="en",
     )
@@ -380,7 +374,7 @@ async def test_node_publishers_and_state(ana: Node) -> None:
 
     state = await ana.circles.state("sql")
     assert (state.title, state.topic, state.language) == ("SQL basics", "", "fr")
-    assert state.resources == (Link("https://e.org/c", "Course", "CC-BY-4.0"),)
+    assert state.resources == (ResourceLink("https://e.org/c", "Course", "CC-BY-4.0"),)
     assert state.history[-1].updates == state.history[0].id
     met = state.meeting(first.id)
     assert met is not None

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from peernode.circles.model import CircleState, derive_state
+from peernode.circles.derive import derive_state
+from peernode.circles.model import CircleState
 from peernode.circles.report import Report, compute, render, render_html, render_markdown, top_words
 from protocol import kinds
 from protocol.event import Event, create_event

@@ -8,7 +8,8 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
-from peernode.circles.model import Activity, Agenda, Link, Rhythm, circle_body, meeting_body
+from peernode.circles.bodies import circle_body, meeting_body
+from peernode.circles.model import Activity, Agenda, ResourceLink, Rhythm
 from protocol import kinds
 from protocol.event import Event, create_event
 from protocol.identity import SigningKey
@@ -36,7 +37,7 @@ def circle_events() -> list[Event]:
             name="SQL basics",
             topic="databases",
             description="Six evenings with an open course.",
-            resources=(Link("https://example.org/sql-course", "Open SQL course"),),
+            resources=(ResourceLink("https://example.org/sql-course", "Open SQL course"),),
             rhythm=Rhythm("weekly", 120, 6),
         ),
         at=start,

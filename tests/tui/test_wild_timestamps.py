@@ -6,6 +6,7 @@ from peernode.circles.model import Question
 from peernode.clock import now_ms
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
+from peernode.text import local_time
 from tests.tui.helpers import (
     ANA,
     BO,
@@ -19,7 +20,6 @@ from tests.tui.helpers import (
     type_text,
     wait_for,
 )
-from tui.circle_text import local_time
 from tui.screens.main import MainScreen
 from tui.screens.questions import detail_text
 

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widgets import Select
 
+from peernode.circles.model import MAX_TAG_CHARS, MAX_TAGS
 from tui.circle_text import split_tags
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
 from tui.text import clip
 
 MAX_TITLE_CHARS = 200
-MAX_TAGS = 16
-MAX_TAG_CHARS = 32
 NO_ANSWER = "none"
 
 

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from peernode.circles.model import MAX_SLUG_CHARS
 from tui.adapter import circle_problem
 
 
@@ -22,7 +23,7 @@ class CircleDialog(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static("Open a circle", classes="dialog-title")
             yield Label("Lowercase letters, digits, '.', '-' or '_' (e.g. rust-beginners).")
-            yield Input(placeholder="circle name", max_length=64, id="circle-name")
+            yield Input(placeholder="circle name", max_length=MAX_SLUG_CHARS, id="circle-name")
             yield Static("", id="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Open", variant="primary", id="ok")

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widgets import Select
 
-from peernode.circles.model import Link, Rhythm
+from peernode.circles.model import (
+    MAX_RHYTHM_MINUTES,
+    MAX_WEEKS,
+    MIN_MINUTES,
+    MIN_WEEKS,
+    ResourceLink,
+    Rhythm,
+)
 from protocol.errors import InvalidEvent
 from protocol.kinds.circles import CADENCES, check_resource_link
 from tui.adapter import circle_problem
@@ -23,7 +30,7 @@ class NewCircle:
     name: str
     topic: str
     description: str
-    resources: tuple[Link, ...]
+    resources: tuple[ResourceLink, ...]
     rhythm: Rhythm | None
 
 
@@ -36,7 +43,7 @@ def whole_number(text: str, what: str, low: int, high: int) -> int | None:
     return int(text)
 
 
-def parse_links(text: str) -> tuple[Link, ...]:
+def parse_links(text: str) -> tuple[ResourceLink, ...]:
     """Links separated by spaces or commas; each needs a scheme (https:, ...)."""
     links = []
     for url in text.replace(",", " ").split():
@@ -46,7 +53,7 @@ def parse_links(text: str) -> tuple[Link, ...]:
             raise ValueError(
                 f"{url!r} is not a link (it needs https:// or another scheme)"
             ) from None
-        links.append(Link(url))
+        links.append(ResourceLink(url))
     return tuple(links)
 
 
@@ -95,8 +102,8 @@ class NewCircleDialog(FormDialog[NewCircle]):
         name = self.value("#name")
         if not name:
             raise ValueError("the circle needs a title")
-        duration = whole_number(self.value("#duration"), "minutes", 1, 24 * 60)
-        weeks = whole_number(self.value("#weeks"), "weeks", 1, 520)
+        duration = whole_number(self.value("#duration"), "minutes", MIN_MINUTES, MAX_RHYTHM_MINUTES)
+        weeks = whole_number(self.value("#weeks"), "weeks", MIN_WEEKS, MAX_WEEKS)
         cadence = selected(self.query_one("#cadence", Select))
         rhythm = None
         if cadence is not None or duration is not None or weeks is not None:

@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widgets import Select, Static
 
-from peernode.circles.model import DEFAULT_MEETING_MINUTES, Activity, Agenda
-from tui.circle_text import local_time, parse_when
+from peernode.circles.model import (
+    DEFAULT_ACTIVITY_MINUTES,
+    DEFAULT_MEETING_MINUTES,
+    MAX_ACTIVITY_MINUTES,
+    MAX_MEETING_MINUTES,
+    MIN_ACTIVITY_MINUTES,
+    MIN_MINUTES,
+    Activity,
+    Agenda,
+)
+from peernode.text import local_time, parse_local_time
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
 from tui.dialogs.new_circle import whole_number
-
-DEFAULT_ACTIVITY_MINUTES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +102,17 @@ class ScheduleDialog(FormDialog[NewMeeting]):
         )
 
     def result(self) -> NewMeeting:
-        starts_at = parse_when(self.value("#when"))
-        duration = whole_number(self.value("#duration"), "minutes", 1, 24 * 60)
+        starts_at = parse_local_time(self.value("#when"))
+        duration = whole_number(
+            self.value("#duration"), "minutes", MIN_MINUTES, MAX_MEETING_MINUTES
+        )
         activity_title = self.value("#act")
-        minutes = whole_number(self.value("#activity-minutes"), "activity minutes", 1, 180)
+        minutes = whole_number(
+            self.value("#activity-minutes"),
+            "activity minutes",
+            MIN_ACTIVITY_MINUTES,
+            MAX_ACTIVITY_MINUTES,
+        )
         chosen = selected(self.query_one("#facilitator", Select))
         return NewMeeting(
             starts_at=starts_at,

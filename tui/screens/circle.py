@@ -16,8 +16,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from peernode.circles.model import CircleState, Meeting
+from peernode.circles.text import activity_text, person, question_line, rhythm_text, when_text
 from peernode.node import Node
-from tui.circle_text import NameOf, person, question_line, when_text
+from peernode.text import NameOf
 from tui.dialogs.new_circle import NewCircle, NewCircleDialog
 from tui.dialogs.rsvp import RsvpDialog
 from tui.screens.circle_base import CircleBase, Command
@@ -34,7 +35,7 @@ def about_text(state: CircleState, me: bytes | None) -> str:
     if state.topic:
         facts.append(f"topic: {state.topic}")
     if state.rhythm:
-        facts.append(state.rhythm.describe())
+        facts.append(rhythm_text(state.rhythm))
     if state.language:
         facts.append(f"language: {state.language}")
     lines = [" · ".join(facts), "", state.description or "(no description yet)", ""]
@@ -58,7 +59,7 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     if agenda.coursework:
         lines.append(f"Coursework: {agenda.coursework}")
     if agenda.activity:
-        lines.append(f"Activity: {agenda.activity.describe()}")
+        lines.append(f"Activity: {activity_text(agenda.activity)}")
     answers = [rsvp.answer for rsvp in meeting.rsvps]
     counts = ", ".join(f"{answers.count(a)} {a}" for a in ("yes", "maybe", "no") if a in answers)
     mine = meeting.rsvp_of(me) if me is not None else None

@@ -18,11 +18,12 @@ from textual.screen import Screen
 from peernode.circles.model import CircleState
 from peernode.errors import NodeError
 from peernode.node import Node
+from peernode.text import short_fingerprint
 from protocol import kinds
 from tui.circle_text import suggested_start
 from tui.dialogs.ask import AskDialog, NewQuestion
 from tui.dialogs.schedule import Candidate, NewMeeting, ScheduleDialog
-from tui.text import Clock, short_fingerprint
+from tui.text import Clock
 
 REFRESH_DELAY: Final = 0.1
 """Seconds to wait after an event before reloading, so a burst costs one reload."""

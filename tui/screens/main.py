@@ -18,6 +18,7 @@ from textual.widgets import Footer
 from peernode.demo.room import DEMO_LABEL
 from peernode.errors import NodeError
 from peernode.node import DEFAULT_CHANNEL, Node
+from peernode.text import relative_time
 from peernode.views import NodeStatus
 from protocol import kinds
 from protocol.event import Event
@@ -25,7 +26,7 @@ from tui.adapter import FeedPager, Page
 from tui.dialogs.circle import CircleDialog
 from tui.dialogs.info import InfoDialog
 from tui.screens.circle_actions import CircleActions
-from tui.text import Clock, plural, relative_time
+from tui.text import Clock, plural
 from tui.widgets.circles import CircleList
 from tui.widgets.composer import Composer
 from tui.widgets.feed import FeedView

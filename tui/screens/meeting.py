@@ -18,9 +18,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Footer, Static
 
-from peernode.circles.model import CircleState, Meeting
+from peernode.circles.model import DEFAULT_ACTIVITY_MINUTES, CircleState, Meeting
+from peernode.circles.text import person, when_text
 from peernode.node import Node
-from tui.circle_text import NameOf, current_meeting, person, when_text
+from peernode.text import NameOf
+from tui.circle_text import current_meeting
 from tui.dialogs.checkin import CheckInDialog, CheckInFields
 from tui.dialogs.plusdelta import PlusDeltaDialog, PlusDeltaFields
 from tui.screens.circle_base import CircleBase, Command
@@ -29,7 +31,6 @@ from tui.widgets.steps import STEPS, StepBar
 from tui.widgets.timebox import TimeBox
 
 STEP_IDS: Final = ("step-checkin", "step-coursework", "step-activity", "step-plusdelta")
-DEFAULT_ACTIVITY_MINUTES: Final = 20
 
 CHECKIN_PROMPT: Final = "How are you? What are you working on today? Where do you need help?"
 PLUSDELTA_PROMPT: Final = "One thing that went well (+) and one thing to change (Δ)."

@@ -18,9 +18,10 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from peernode.circles.model import CircleState, Helper, Question
+from peernode.circles.text import STATUS_MARK, clock_text, person, tags_text
 from peernode.errors import NodeError
 from peernode.node import Node
-from tui.circle_text import STATUS_MARK, NameOf, clock_text, local_time, person, tags_text
+from peernode.text import NameOf, local_time
 from tui.dialogs.ask import AnswerDialog, Resolution, ResolveDialog, TopicDialog
 from tui.screens.circle_base import CircleBase, Command
 from tui.text import Clock, clip

@@ -27,10 +27,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from peernode.clock import MARK_TEXT
+from peernode.text import relative_time, short_fingerprint
 from peernode.views import FeedEntry
 from protocol import kinds
 from tui.adapter import Key, key_of
-from tui.text import Clock, relative_time, short_fingerprint
+from tui.text import Clock
 
 MAX_WINDOW: Final = 400
 """Most notes held at once; paging further drops notes from the other end."""

@@ -9,8 +9,9 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from peernode.text import relative_time, short_fingerprint
 from peernode.views import NodeStatus, PeerStatus
-from tui.text import Clock, clip, relative_time, short_fingerprint
+from tui.text import Clock, clip
 
 LOOKING = "Looking for peers on this network…"
 NO_PEERS = (

@@ -7,8 +7,9 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from peernode.text import short_fingerprint
 from peernode.views import NodeStatus
-from tui.text import clip, plural, short_fingerprint
+from tui.text import clip, plural
 
 
 def sync_text(status: NodeStatus | None) -> str:

@@ -1,0 +1,109 @@
+"""Text a person reads, written once for the CLI, the TUI and reports: times, people, ids.
+
+Times are shown and typed in the learner's local time zone (the machine's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
+
+from peernode.clock import MARK_TEXT, ClockMark
+from protocol.identity import fingerprint
+
+NameOf = Callable[[bytes], str]
+"""A person's display name from their key (their newest profile, or a placeholder)."""
+
+WHEN_FORMAT: Final = "%Y-%m-%d %H:%M"
+"""How a date and time is shown (local time); a learner types it the same way."""
+
+DAY_FORMAT: Final = "%Y-%m-%d"
+
+SHORT_FINGERPRINT: Final = 9
+"""Characters of a fingerprint shown next to a name: two groups, e.g. 'abcd-efgh'."""
+
+SHORT_ID: Final = 12
+"""Hex digits of an event id shown in lists; commands take 8 or more of them."""
+
+
+def local_time(ms: int) -> str:
+    """'2026-12-01 18:00' in local time."""
+    return _local(ms).strftime(WHEN_FORMAT)
+
+
+def local_day(ms: int) -> str:
+    """'2026-12-01' in local time."""
+    return _local(ms).strftime(DAY_FORMAT)
+
+
+def weekday(ms: int) -> str:
+    """'Tue': the local day of the week, abbreviated."""
+    return _local(ms).strftime("%a")
+
+
+def parse_local_time(text: str, *, example: str = "2026-12-01 18:00") -> int:
+    """'2026-12-01 18:00' (or with a T, or an offset) in local time → ms.
+
+    Raises ValueError saying what was typed and giving `example` of what works."""
+    cleaned = " ".join(text.split())
+    try:
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(
+            f"{cleaned or 'nothing'!r} is not a date and time like {example}"
+        ) from None
+    return int(moment.timestamp() * 1000)
+
+
+def relative_time(then_ms: int, now_ms: int) -> str:
+    """'just now', '3 min ago', '5 h ago', '2 days ago', then a date."""
+    seconds = (now_ms - then_ms) // 1000
+    if seconds < -60:
+        return "ahead of your clock"
+    if seconds < 45:
+        return "just now"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = seconds // 3600
+    if hours < 24:
+        return f"{hours} h ago"
+    days = seconds // 86400
+    if days < 7:
+        return "1 day ago" if days == 1 else f"{days} days ago"
+    return local_day(then_ms)
+
+
+def time_until(then_ms: int, now_ms: int) -> str:
+    """'in 5 min', 'in 3 h', 'in 4 days' (at least a minute)."""
+    minutes = max(1, (then_ms - now_ms) // 1000 // 60)
+    if minutes < 60:
+        return f"in {minutes} min"
+    if minutes < 48 * 60:
+        return f"in {minutes // 60} h"
+    return f"in {minutes // (24 * 60)} days"
+
+
+def clock_note(mark: ClockMark | None) -> str:
+    """' (clock ahead)' or ' (clock not set)' after a time shown, when the author's was wrong."""
+    return "" if mark is None else f" ({MARK_TEXT[mark]})"
+
+
+def short_fingerprint(key: bytes) -> str:
+    """'abcd-efgh': enough of a key's fingerprint to tell two namesakes apart."""
+    return fingerprint(key)[:SHORT_FINGERPRINT] if key else "no key"
+
+
+def name_and_fingerprint(name: str, key: bytes) -> str:
+    """'Ana (abcd-efgh)': a person as the command line shows them."""
+    return f"{name} ({short_fingerprint(key)})"
+
+
+def short_id(event_id: bytes) -> str:
+    """The first SHORT_ID hex digits of an event id."""
+    return event_id.hex()[:SHORT_ID]
+
+
+def _local(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000)
