@@ -22,11 +22,11 @@ from peernode.errors import NodeError
 from peernode.home import Home
 from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
-from tui.adapter import CannotConnect, connect
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
 from tui.dialogs.demo import DemoDialog
 from tui.dialogs.info import DOCTOR, InfoDialog
+from tui.feed.pager import CannotConnect, connect
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen

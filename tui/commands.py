@@ -7,7 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.screens.circle_base import CircleBase
+from tui.circles.base import CircleBase
 from tui.screens.main import MainScreen
 
 Command = tuple[str, str, Callable[[], object]]

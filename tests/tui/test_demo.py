@@ -10,7 +10,7 @@ from peernode.node import Node, NodeConfig
 from tests.tui.helpers import feed_texts, main_screen, wait_for
 from tests.tui.test_live_peers import live_app
 from tui.dialogs.demo import DemoDialog
-from tui.widgets.circles import CircleList
+from tui.feed.channels import CircleList
 from tui.widgets.peers import PeerList
 
 WELCOME = "Welcome to **Python for data**!"

@@ -28,12 +28,12 @@ from tests.tui.helpers import (
 )
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
-from tui.dialogs.circle import CircleDialog
+from tui.feed.channel_dialog import CircleDialog
+from tui.feed.channels import CircleList
+from tui.feed.composer import NoteInput
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
-from tui.widgets.circles import CircleList
-from tui.widgets.composer import NoteInput
 from tui.widgets.peers import PeerList
 
 

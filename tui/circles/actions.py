@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from peernode.errors import NodeError
 from peernode.node import Node
-from tui.dialogs.new_circle import NewCircle, NewCircleDialog
-from tui.screens.circle import CirclePage
-from tui.screens.circle_base import Command
-from tui.screens.meeting import MeetingScreen
-from tui.screens.questions import QuestionsScreen
-from tui.screens.report import ReportScreen
+from tui.circles.base import Command
+from tui.circles.meeting import MeetingScreen
+from tui.circles.new_circle import NewCircle, NewCircleDialog
+from tui.circles.page import CirclePage
+from tui.circles.questions import QuestionsScreen
+from tui.circles.report import ReportScreen
 from tui.text import Clock
 
 if TYPE_CHECKING:

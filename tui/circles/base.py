@@ -20,8 +20,8 @@ from peernode.errors import NodeError
 from peernode.node import Node
 from protocol import kinds
 from tui.circle_text import suggested_start
-from tui.dialogs.ask import AskDialog, NewQuestion
-from tui.dialogs.schedule import Candidate, NewMeeting, ScheduleDialog
+from tui.circles.ask import AskDialog, NewQuestion
+from tui.circles.schedule import Candidate, NewMeeting, ScheduleDialog
 from tui.text import Clock, short_fingerprint
 
 REFRESH_DELAY: Final = 0.1

@@ -21,12 +21,12 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from peernode.circles.model import CircleState, Meeting
 from peernode.node import Node
 from tui.circle_text import NameOf, current_meeting, person, when_text
-from tui.dialogs.checkin import CheckInDialog, CheckInFields
-from tui.dialogs.plusdelta import PlusDeltaDialog, PlusDeltaFields
-from tui.screens.circle_base import CircleBase, Command
+from tui.circles.base import CircleBase, Command
+from tui.circles.checkin import CheckInDialog, CheckInFields
+from tui.circles.plusdelta import PlusDeltaDialog, PlusDeltaFields
+from tui.circles.steps import STEPS, StepBar
+from tui.circles.timebox import TimeBox
 from tui.text import Clock
-from tui.widgets.steps import STEPS, StepBar
-from tui.widgets.timebox import TimeBox
 
 STEP_IDS: Final = ("step-checkin", "step-coursework", "step-activity", "step-plusdelta")
 DEFAULT_ACTIVITY_MINUTES: Final = 20

@@ -11,8 +11,8 @@ from textual.widgets import Select
 from peernode.circles.model import Link, Rhythm
 from protocol.errors import InvalidEvent
 from protocol.kinds.circle import CADENCES, check_resource_link
-from tui.adapter import circle_problem
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
+from tui.feed.pager import circle_problem
 
 CADENCE_ORDER = ("weekly", "biweekly", "monthly", "other")
 

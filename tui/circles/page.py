@@ -18,12 +18,12 @@ from textual.widgets import Footer, Static
 from peernode.circles.model import CircleState, Meeting
 from peernode.node import Node
 from tui.circle_text import NameOf, person, question_line, when_text
-from tui.dialogs.new_circle import NewCircle, NewCircleDialog
-from tui.dialogs.rsvp import RsvpDialog
-from tui.screens.circle_base import CircleBase, Command
-from tui.screens.meeting import MeetingScreen
-from tui.screens.questions import QuestionsScreen
-from tui.screens.report import ReportScreen
+from tui.circles.base import CircleBase, Command
+from tui.circles.meeting import MeetingScreen
+from tui.circles.new_circle import NewCircle, NewCircleDialog
+from tui.circles.questions import QuestionsScreen
+from tui.circles.report import ReportScreen
+from tui.circles.rsvp import RsvpDialog
 from tui.text import Clock
 
 SHOWN_QUESTIONS = 20

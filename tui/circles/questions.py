@@ -21,8 +21,8 @@ from peernode.circles.model import CircleState, Helper, Question
 from peernode.errors import NodeError
 from peernode.node import Node
 from tui.circle_text import STATUS_MARK, NameOf, clock_text, local_time, person, tags_text
-from tui.dialogs.ask import AnswerDialog, Resolution, ResolveDialog, TopicDialog
-from tui.screens.circle_base import CircleBase, Command
+from tui.circles.ask import AnswerDialog, Resolution, ResolveDialog, TopicDialog
+from tui.circles.base import CircleBase, Command
 from tui.text import Clock, clip
 
 STATUSES: Final = ("all", "open", "answered", "resolved")

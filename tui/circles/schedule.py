@@ -10,8 +10,8 @@ from textual.widgets import Select, Static
 
 from peernode.circles.model import DEFAULT_MEETING_MINUTES, Activity, Agenda
 from tui.circle_text import local_time, parse_when
+from tui.circles.new_circle import whole_number
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
-from tui.dialogs.new_circle import whole_number
 
 DEFAULT_ACTIVITY_MINUTES = 20
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tui.adapter import parse_address
+from tui.feed.pager import parse_address
 
 
 class AddPeerDialog(ModalScreen[tuple[str, int] | None]):

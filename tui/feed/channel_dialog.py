@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tui.adapter import circle_problem
+from tui.feed.pager import circle_problem
 
 
 class CircleDialog(ModalScreen[str | None]):

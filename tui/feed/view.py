@@ -29,7 +29,7 @@ from textual.strip import Strip
 from peernode.clock import MARK_TEXT
 from peernode.views import FeedEntry
 from protocol import kinds
-from tui.adapter import Key, key_of
+from tui.feed.pager import Key, key_of
 from tui.text import Clock, relative_time, short_fingerprint
 
 MAX_WINDOW: Final = 400

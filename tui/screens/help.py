@@ -13,14 +13,14 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.screens.circle import CirclePage
+from tui.circles.meeting import MeetingScreen
+from tui.circles.page import CirclePage
+from tui.circles.questions import QuestionsScreen
+from tui.circles.report import ReportScreen
+from tui.feed.composer import NoteInput
+from tui.feed.view import FeedView
 from tui.screens.main import MainScreen
-from tui.screens.meeting import MeetingScreen
 from tui.screens.profile import ProfileScreen
-from tui.screens.questions import QuestionsScreen
-from tui.screens.report import ReportScreen
-from tui.widgets.composer import NoteInput
-from tui.widgets.feed import FeedView
 
 KEY_NAMES = {
     "up": "↑",

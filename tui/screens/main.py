@@ -21,14 +21,14 @@ from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.views import NodeStatus
 from protocol import kinds
 from protocol.event import Event
-from tui.adapter import FeedPager, Page
-from tui.dialogs.circle import CircleDialog
+from tui.circles.actions import CircleActions
 from tui.dialogs.info import InfoDialog
-from tui.screens.circle_actions import CircleActions
+from tui.feed.channel_dialog import CircleDialog
+from tui.feed.channels import CircleList
+from tui.feed.composer import Composer
+from tui.feed.pager import FeedPager, Page
+from tui.feed.view import FeedView
 from tui.text import Clock, plural, relative_time
-from tui.widgets.circles import CircleList
-from tui.widgets.composer import Composer
-from tui.widgets.feed import FeedView
 from tui.widgets.peers import PeerList, peer_state
 from tui.widgets.status import StatusBar
 

@@ -14,7 +14,7 @@ from protocol.event import Event, create_event
 from protocol.identity import SigningKey
 from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, main_screen, profile, wait_for
 from tui.app import PeernodeApp
-from tui.screens.circle_base import CircleBase
+from tui.circles.base import CircleBase
 
 CIRCLE = "sql-basics"
 MEETING_AT = NOW - 10 * MINUTE

@@ -10,18 +10,18 @@ import pytest
 from textual.widgets import Select, Static
 
 from peernode.home import Home
-from tests.tui.circle_helpers import CIRCLE, fill, open_circle_screen, steady_on
+from tests.tui.circles.helpers import CIRCLE, fill, open_circle_screen, steady_on
 from tests.tui.helpers import BO, main_screen, running, wait_for
 from tests.tui.test_snapshots import HostedApp
+from tui.circles.export import ExportDialog
+from tui.circles.meeting import MeetingScreen
+from tui.circles.new_circle import NewCircleDialog
+from tui.circles.page import CirclePage
+from tui.circles.questions import QuestionsScreen
+from tui.circles.report import ReportScreen
+from tui.circles.schedule import ScheduleDialog
 from tui.commands import PeernodeCommands
-from tui.dialogs.export import ExportDialog
-from tui.dialogs.new_circle import NewCircleDialog
-from tui.dialogs.schedule import ScheduleDialog
-from tui.screens.circle import CirclePage
 from tui.screens.help import HelpScreen
-from tui.screens.meeting import MeetingScreen
-from tui.screens.questions import QuestionsScreen
-from tui.screens.report import ReportScreen
 
 
 def text_of(screen: CirclePage, selector: str) -> str:

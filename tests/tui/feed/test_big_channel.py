@@ -22,8 +22,8 @@ from tests.tui.helpers import (
     sign_big_range,
     wait_for,
 )
-from tui.adapter import PAGE
-from tui.widgets.feed import MAX_WINDOW
+from tui.feed.pager import PAGE
+from tui.feed.view import MAX_WINDOW
 
 BIG = 100_000
 CHUNK = 10_000

@@ -10,8 +10,8 @@ from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from protocol.event import Event
 from tests.tui.helpers import ANA, BO, install_key, note, profile, store
-from tui.adapter import FeedPager, circle_problem, key_of, parse_address
-from tui.widgets.feed import FeedWindow, thread
+from tui.feed.pager import FeedPager, circle_problem, key_of, parse_address
+from tui.feed.view import FeedWindow, thread
 
 BASE = 1_650_000_000_000
 
@@ -105,7 +105,7 @@ def test_addresses_and_circle_names() -> None:
 
 
 def test_known_kinds_without_text_get_a_one_line_summary() -> None:
-    from tui.widgets.feed import summary
+    from tui.feed.view import summary
 
     body = {"title": "Friday", "at": 1_700_000_000_000, "rsvp": True}
     assert summary("peernode/meeting@1", body) == "[meeting] title: Friday, at: 1700000000000"

@@ -1,0 +1,1 @@
+"""The study circle in the TUI: its page, meeting mode, questions, report and their dialogs."""

@@ -1,0 +1,1 @@
+"""The feed of a channel: its view, pager, composer, the channel list and dialog."""
