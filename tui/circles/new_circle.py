@@ -9,10 +9,8 @@ from textual.app import ComposeResult
 from textual.widgets import Select
 
 from peernode.circles.model import Link, Rhythm
-from protocol.errors import InvalidEvent
-from protocol.kinds.circle import CADENCES, check_resource_link
+from peernode.views import CADENCES, channel_problem, link_problem
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
-from tui.feed.pager import circle_problem
 
 CADENCE_ORDER = ("weekly", "biweekly", "monthly", "other")
 
@@ -40,12 +38,8 @@ def parse_links(text: str) -> tuple[Link, ...]:
     """Links separated by spaces or commas; each needs a scheme (https:, ...)."""
     links = []
     for url in text.replace(",", " ").split():
-        try:
-            check_resource_link({"url": url})
-        except InvalidEvent:
-            raise ValueError(
-                f"{url!r} is not a link (it needs https:// or another scheme)"
-            ) from None
+        if link_problem(url) is not None:
+            raise ValueError(f"{url!r} is not a link (it needs https:// or another scheme)")
         links.append(Link(url))
     return tuple(links)
 
@@ -87,7 +81,7 @@ class NewCircleDialog(FormDialog[NewCircle]):
 
     def result(self) -> NewCircle:
         slug = self.value("#slug").lstrip("#")
-        problem = circle_problem(slug)
+        problem = channel_problem(slug)
         if problem is not None:
             raise ValueError(f"circle id: {problem}")
         if slug in self.existing:

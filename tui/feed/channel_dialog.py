@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tui.feed.pager import circle_problem
+from peernode.views import channel_problem
 
 
 class CircleDialog(ModalScreen[str | None]):
@@ -43,8 +43,8 @@ class CircleDialog(ModalScreen[str | None]):
 
     def _submit(self) -> None:
         name = self.query_one("#circle-name", Input).value.strip().lstrip("#")
-        problem = circle_problem(name)
+        problem = channel_problem(name)
         if problem is not None:
-            self.query_one("#dialog-error", Static).update(problem)
+            self.query_one("#dialog-error", Static).update(f"The name {problem}.")
             return
         self.dismiss(name)

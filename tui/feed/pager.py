@@ -1,18 +1,12 @@
-"""Paging a circle's feed both ways, and the checks the TUI runs on what a learner types."""
+"""Paging a channel's feed both ways, a page of notes at a time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
 
-from peernode.clock import ShownKey
-from peernode.errors import BadInput, NodeError
-from peernode.net import config as network_config
 from peernode.node import Node
-from peernode.views import FeedEntry
-from protocol import kinds
-from protocol.errors import LocalProtocolError
-from protocol.event import check_draft
+from peernode.views import FeedEntry, ShownKey
 
 PAGE: Final = 100
 """Notes loaded at a time; the feed keeps a few pages, never the whole circle."""
@@ -60,36 +54,3 @@ class FeedPager:
         """The entries just after `after` (at most `size` of them)."""
         rows = await self._node.feed(circle, limit=self.size + 1, after=after)
         return Page(rows[: self.size], at_oldest=False, at_newest=len(rows) <= self.size)
-
-
-class CannotConnect(Exception):
-    """Connecting to a peer by address failed; the message says why in plain words."""
-
-
-async def connect(node: Node, host: str, port: int) -> None:
-    """Ask the node to link to a peer at host:port."""
-    try:
-        await node.connect(host, port)
-    except (NodeError, OSError) as exc:
-        raise CannotConnect(f"could not link to {host}:{port}: {exc}") from exc
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    """'HOST:PORT' or '[IPv6]:PORT' -> (host, port); ValueError with a plain message."""
-    try:
-        return network_config.parse_address(text.strip())
-    except BadInput as exc:
-        raise ValueError(str(exc)) from None
-
-
-def circle_problem(name: str) -> str | None:
-    """Why `name` cannot be a circle, or None if it can (the protocol's own rules)."""
-    if not name:
-        return "a circle needs a name"
-    try:
-        check_draft(
-            author=bytes(32), kind=kinds.NOTE, circle=name, body={"text": "x"}, created_at=0
-        )
-    except LocalProtocolError as exc:
-        return str(exc)
-    return None

@@ -26,9 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from peernode.clock import MARK_TEXT
-from peernode.views import FeedEntry
-from protocol import kinds
+from peernode.views import MARK_TEXT, NOTE_KIND, FeedEntry
 from tui.feed.pager import Key, key_of
 from tui.text import Clock, relative_time, short_fingerprint
 
@@ -485,7 +483,7 @@ class FeedView(ScrollView, can_focus=True):
             )
         body = entry.body
         text = body.get("text")
-        if event.kind != kinds.NOTE and not isinstance(text, str):
+        if event.kind != NOTE_KIND and not isinstance(text, str):
             return Text(summary(event.kind, body))
         text = str(text or "")
         if entry.edited:

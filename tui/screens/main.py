@@ -15,12 +15,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from peernode.demo.room import DEMO_LABEL
+from peernode.demo import DEMO_LABEL
 from peernode.errors import NodeError
 from peernode.node import DEFAULT_CHANNEL, Node
-from peernode.views import NodeStatus
-from protocol import kinds
-from protocol.event import Event
+from peernode.views import CHANGE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
 from tui.circles.actions import CircleActions
 from tui.dialogs.info import InfoDialog
 from tui.feed.channel_dialog import CircleDialog
@@ -56,9 +54,11 @@ class MainScreen(CircleActions, Screen[None]):
     ]
 
     class NewEvents(Message):
-        def __init__(self, events: list[Event], overflowed: bool) -> None:
+        """Events just stored, as entries; `overflowed`: some were dropped before them."""
+
+        def __init__(self, entries: list[FeedEntry], overflowed: bool) -> None:
             super().__init__()
-            self.events = events
+            self.entries = entries
             self.overflowed = overflowed
 
     class StatusChanged(Message):
@@ -162,11 +162,9 @@ class MainScreen(CircleActions, Screen[None]):
         subscription = self.node.subscribe()
         try:
             async for event in subscription:
-                batch = [event]
-                while len(batch) < LIVE_BATCH and not subscription.queue.empty():
-                    batch.append(subscription.queue.get_nowait())
-                overflowed, subscription.overflowed = subscription.overflowed, False
-                self.post_message(self.NewEvents(batch, overflowed))
+                batch = [event, *subscription.drain(LIVE_BATCH - 1)]
+                entries = [self.node.entry(item) for item in batch]
+                self.post_message(self.NewEvents(entries, subscription.take_overflow()))
         finally:
             self.node.unsubscribe(subscription)
 
@@ -250,20 +248,21 @@ class MainScreen(CircleActions, Screen[None]):
     def on_main_screen_new_events(self, message: MainScreen.NewEvents) -> None:
         here = []
         circles_changed = reload = False
-        for event in message.events:
-            if event.kind == kinds.PROFILE:
+        for entry in message.entries:
+            event = entry.event
+            if event.kind == PROFILE_KIND:
                 self.feed.refresh_names()
                 continue
             if not event.circle:
                 continue
-            if event.kind in (kinds.EDIT, kinds.DELETE):
+            if event.kind in CHANGE_KINDS:
                 # Not shown as entries: they change one already shown, so reload it.
                 reload |= event.circle == self.circle
                 continue
             circles_changed |= event.circle not in self.counts
             self.counts[event.circle] = self.counts.get(event.circle, 0) + 1
             if event.circle == self.circle:
-                here.append(self.node.entry(event))
+                here.append(entry)
             else:
                 self.unread[event.circle] = self.unread.get(event.circle, 0) + 1
                 circles_changed = True

@@ -8,9 +8,11 @@ import pytest
 
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
+from peernode.views import channel_problem
 from protocol.event import Event
 from tests.tui.helpers import ANA, BO, install_key, note, profile, store
-from tui.feed.pager import FeedPager, circle_problem, key_of, parse_address
+from tui.dialogs.add_peer import parse_address
+from tui.feed.pager import FeedPager, key_of
 from tui.feed.view import FeedWindow, thread
 
 BASE = 1_650_000_000_000
@@ -93,15 +95,15 @@ def test_thread_puts_replies_under_their_parent() -> None:
     ]
 
 
-def test_addresses_and_circle_names() -> None:
+def test_addresses_and_channel_names() -> None:
     assert parse_address("192.168.1.20:7654") == ("192.168.1.20", 7654)
     assert parse_address("[fe80::1]:80") == ("fe80::1", 80)
     for bad in ("nowhere", "host:0", "host:http", "fe80::1:80", ":80"):
         with pytest.raises(ValueError, match=r"HOST:PORT|port|brackets"):
             parse_address(bad)
-    assert circle_problem("rust-101") is None
-    assert circle_problem("Rust") is not None
-    assert circle_problem("") is not None
+    assert channel_problem("rust-101") is None
+    assert channel_problem("Rust") is not None
+    assert channel_problem("") is not None
 
 
 def test_known_kinds_without_text_get_a_one_line_summary() -> None:
