@@ -167,8 +167,8 @@ class PeernodeApp(App[None]):
         if self.demo_room is None or screen is None:
             return
         screen.demo_keys = self.demo_room.keys
-        if screen.circle != DEMO_CIRCLE:
-            screen.switch_circle(DEMO_CIRCLE)
+        if screen.channel != DEMO_CIRCLE:  # the channel the demo learners write in
+            screen.switch_channel(DEMO_CIRCLE)
         self.notify(
             "Learners marked (demo) are simulated; they leave when you quit. "
             "Only notes you replied to stay.",

@@ -9,7 +9,7 @@ from peernode.node import Node
 from peernode.views import FeedEntry, ShownKey
 
 PAGE: Final = 100
-"""Notes loaded at a time; the feed keeps a few pages, never the whole circle."""
+"""Notes loaded at a time; the feed keeps a few pages, never the whole channel."""
 
 Key = ShownKey
 """The feed's order: (shown_at, created_at, id), the claim bounded by its arrival."""
@@ -32,25 +32,25 @@ class Page:
 
 
 class FeedPager:
-    """Pages through one circle's feed in both directions, `size` entries at a time."""
+    """Pages through one channel's feed in both directions, `size` entries at a time."""
 
     def __init__(self, node: Node, size: int = PAGE) -> None:
         self._node = node
         self.size = size
 
-    async def newest(self, circle: str) -> Page:
-        rows = await self._node.feed(circle, limit=self.size + 1)
+    async def newest(self, channel: str) -> Page:
+        rows = await self._node.feed(channel, limit=self.size + 1)
         return Page(rows[-self.size :], at_oldest=len(rows) <= self.size, at_newest=True)
 
-    async def older(self, circle: str, before: Key) -> Page:
-        rows = await self._node.feed(circle, limit=self.size + 1, before=before)
+    async def older(self, channel: str, before: Key) -> Page:
+        rows = await self._node.feed(channel, limit=self.size + 1, before=before)
         return Page(rows[-self.size :], at_oldest=len(rows) <= self.size, at_newest=False)
 
-    async def oldest(self, circle: str) -> Page:
-        page = await self.newer(circle, BEFORE_ALL)
+    async def oldest(self, channel: str) -> Page:
+        page = await self.newer(channel, BEFORE_ALL)
         return Page(page.entries, at_oldest=True, at_newest=page.at_newest)
 
-    async def newer(self, circle: str, after: Key) -> Page:
+    async def newer(self, channel: str, after: Key) -> Page:
         """The entries just after `after` (at most `size` of them)."""
-        rows = await self._node.feed(circle, limit=self.size + 1, after=after)
+        rows = await self._node.feed(channel, limit=self.size + 1, after=after)
         return Page(rows[: self.size], at_oldest=False, at_newest=len(rows) <= self.size)

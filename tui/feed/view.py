@@ -1,9 +1,9 @@
-"""The feed of one circle: a Line API view over a bounded window of notes.
+"""The feed of one channel: a Line API view over a bounded window of notes.
 
-The window holds a few pages of consecutive notes (never the whole circle);
+The window holds a few pages of consecutive notes (never the whole channel);
 the screen fills it from `FeedPager` when this view asks for older or newer
 notes. Each note is rendered once per width and cached, so scrolling only
-copies lines, whatever the size of the circle.
+copies lines, whatever the size of the channel.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def summary(kind: str, body: Mapping[str, Any]) -> str:
 
 
 class FeedWindow:
-    """Consecutive entries of one circle, oldest first, at most `limit` of them."""
+    """Consecutive entries of one channel, oldest first, at most `limit` of them."""
 
     def __init__(self, limit: int = MAX_WINDOW) -> None:
         self.limit = limit
@@ -143,7 +143,7 @@ class FeedWindow:
 
 
 class FeedView(ScrollView, can_focus=True):
-    """The notes of the selected circle, newest at the bottom."""
+    """The notes of the selected channel, newest at the bottom."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "feed--name",
@@ -169,10 +169,10 @@ class FeedView(ScrollView, can_focus=True):
         """Scrolled past the newest loaded note, which is not the newest there is."""
 
     class JumpOldest(Message):
-        """Home: show the first notes of the circle."""
+        """Home: show the first notes of the channel."""
 
     class JumpNewest(Message):
-        """End: show the latest notes of the circle."""
+        """End: show the latest notes of the channel."""
 
     class ReplyRequested(Message):
         def __init__(self, entry: FeedEntry) -> None:
@@ -189,7 +189,7 @@ class FeedView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self.name_of = name_of
-        self.circle = ""
+        self.channel = ""
         self.fetching = False
         self.unseen = 0
         """Notes that arrived while the newest ones are not loaded."""
@@ -207,7 +207,7 @@ class FeedView(ScrollView, can_focus=True):
 
     def show(
         self,
-        circle: str,
+        channel: str,
         entries: list[FeedEntry],
         *,
         at_oldest: bool,
@@ -215,7 +215,7 @@ class FeedView(ScrollView, can_focus=True):
         end: Literal["oldest", "newest"] = "newest",
     ) -> None:
         """Replace everything with these entries and select the first or last."""
-        self.circle = circle
+        self.channel = channel
         self.fetching = False
         self._pending = None
         if at_newest:
@@ -534,8 +534,8 @@ class FeedView(ScrollView, can_focus=True):
         if not self.window.at_oldest:
             return "↑ older notes above: scroll up or press Home"
         if not self._rows:
-            return f"No notes in #{self.circle} yet. Write the first one below."
-        return f"── start of #{self.circle} ──"
+            return f"No notes in #{self.channel} yet. Write the first one below."
+        return f"── start of #{self.channel} ──"
 
     def _hint(self, text: str, width: int) -> Strip:
         style = self.get_component_rich_style("feed--hint", partial=True)

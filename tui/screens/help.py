@@ -39,18 +39,18 @@ KEY_NAMES = {
 }
 
 INTRO = (
-    "peernode works with the keyboard alone or with the mouse (click a circle, a peer, "
+    "peernode works with the keyboard alone or with the mouse (click a channel, a peer, "
     "a note; scroll the feed). Single-letter keys work when you are not typing a note."
 )
 
 EXTRA: dict[str, list[tuple[str, str]]] = {
     "Anywhere": [
         ("Ctrl+P", "Command palette: every action by name"),
-        ("Tab / Shift+Tab", "Move between circles, peers, feed and composer"),
+        ("Tab / Shift+Tab", "Move between channels, peers, feed and composer"),
     ],
-    "Lists (circles, peers)": [
+    "Lists (channels, peers)": [
         ("↑ / ↓", "Move"),
-        ("Enter / click", "Open the circle, or show the peer's details"),
+        ("Enter / click", "Open the channel, or show the peer's details"),
     ],
     "Composer": [("Ctrl+Z / Ctrl+Y", "Undo / redo (usual editing keys work)")],
     "Dialogs": [
@@ -94,7 +94,7 @@ def sections(app_bindings: Iterable[BindingType]) -> list[tuple[str, list[tuple[
         ("Main screen (when not typing)", rows_of(MainScreen.BINDINGS)),
         ("Feed", rows_of(FeedView.BINDINGS)),
         ("Composer", rows_of(NoteInput.BINDINGS) + EXTRA["Composer"]),
-        ("Lists (circles, peers)", EXTRA["Lists (circles, peers)"]),
+        ("Lists (channels, peers)", EXTRA["Lists (channels, peers)"]),
         ("Circle page (g)", rows_of(CirclePage.BINDINGS)),
         ("Meeting mode (m)", rows_of(MeetingScreen.BINDINGS)),
         ("Questions and answers (q)", rows_of(QuestionsScreen.BINDINGS)),

@@ -116,10 +116,10 @@ def meeting_id() -> bytes:
 
 
 async def open_circle_screen(app: PeernodeApp, pilot: Pilot[None], key: str) -> CircleBase:
-    """From the main screen, show the circle and press `key` (g, m, q or i)."""
+    """From the main screen, show the circle's channel and press `key` (g, m, q or i)."""
     main = await main_screen(app, pilot)
-    if main.circle != CIRCLE:
-        main.switch_circle(CIRCLE)
+    if main.channel != CIRCLE:
+        main.switch_channel(CIRCLE)
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, CircleBase) and app.screen.loads > 0)
     screen = app.screen

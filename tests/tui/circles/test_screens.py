@@ -62,7 +62,7 @@ async def test_the_circle_page_shows_the_circle(circle_room: Home) -> None:
 async def test_main_screen_keys_palette_and_help(circle_room: Home) -> None:
     async with running(circle_room) as (app, pilot):
         main = await main_screen(app, pilot)
-        main.switch_circle(CIRCLE)
+        main.switch_channel(CIRCLE)
         names = [str(hit.text) async for hit in PeernodeCommands(main).discover()]
         for wanted in ("page of #sql-basics", "meeting mode", "questions", "insights report"):
             assert any(wanted in name for name in names), wanted
@@ -89,7 +89,7 @@ async def test_start_a_study_circle_from_its_page(circle_room: Home) -> None:
         # #sql-basics exists; the lobby is only notes until someone starts it
         await pilot.press("escape")
         main = await main_screen(app, pilot)
-        main.switch_circle("lobby")
+        main.switch_channel("lobby")
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, CirclePage) and app.screen.loads > 0)
         page = app.screen

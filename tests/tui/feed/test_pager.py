@@ -23,7 +23,7 @@ def many_notes() -> list[Event]:
     times = (
         [BASE + i * 7 for i in range(40)] + [BASE + 500] * 12 + [BASE + 1000 + i for i in range(9)]
     )
-    return [note(ANA if i % 2 else BO, f"n{i}", circle="c", at=t) for i, t in enumerate(times)]
+    return [note(ANA if i % 2 else BO, f"n{i}", channel="c", at=t) for i, t in enumerate(times)]
 
 
 @pytest.fixture
