@@ -23,7 +23,7 @@ from tests.tui.helpers import (
     wait_for,
 )
 from tui.feed.pager import PAGE
-from tui.feed.view import MAX_WINDOW
+from tui.feed.window import MAX_WINDOW
 
 BIG = 100_000
 CHUNK = 10_000

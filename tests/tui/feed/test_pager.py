@@ -13,7 +13,7 @@ from protocol.event import Event
 from tests.tui.helpers import ANA, BO, install_key, note, profile, store
 from tui.dialogs.add_peer import parse_address
 from tui.feed.pager import FeedPager, key_of
-from tui.feed.view import FeedWindow, thread
+from tui.feed.window import FeedWindow, thread
 
 BASE = 1_650_000_000_000
 
