@@ -1,8 +1,9 @@
 """The peernode terminal UI: one Textual app over one node, in one event loop.
 
-`run(home)` is what `peernode` (no sub-command) calls. The app talks to the node
-only through its facade: widgets get data as attributes, workers do the slow
-work and report back with messages.
+`run(home, config)` is what `peernode` (no sub-command) calls, with the node's
+configuration built at the CLI edge. The app talks to the node only through its
+facade: widgets get data as attributes, workers do the slow work and report
+back with messages.
 """
 
 from __future__ import annotations

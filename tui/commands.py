@@ -7,10 +7,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.circles.base import CircleBase
+from tui.circles import CircleBase, Command
 from tui.screens.main import MainScreen
-
-Command = tuple[str, str, Callable[[], object]]
 
 
 class PeernodeCommands(Provider):

@@ -13,12 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.circles.meeting import MeetingScreen
-from tui.circles.page import CirclePage
-from tui.circles.questions import QuestionsScreen
-from tui.circles.report import ReportScreen
-from tui.feed.composer import NoteInput
-from tui.feed.view import FeedView
+from tui.circles import CirclePage, MeetingScreen, QuestionsScreen, ReportScreen
+from tui.feed import FeedView, NoteInput
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
 

@@ -19,13 +19,9 @@ from peernode.demo import DEMO_LABEL
 from peernode.errors import NodeError
 from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.views import CHANGE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
-from tui.circles.actions import CircleActions
+from tui.circles import CircleActions
 from tui.dialogs.info import InfoDialog
-from tui.feed.channel_dialog import ChannelDialog
-from tui.feed.channels import ChannelList
-from tui.feed.composer import Composer
-from tui.feed.pager import FeedPager, Page
-from tui.feed.view import FeedView
+from tui.feed import ChannelDialog, ChannelList, Composer, FeedPager, FeedView, Page
 from tui.text import Clock, plural, relative_time
 from tui.widgets.peers import PeerList, peer_state
 from tui.widgets.status import StatusBar
