@@ -20,7 +20,7 @@ class ChannelDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("Open a channel", classes="dialog-title")
+            yield Static("Open or start a channel", classes="dialog-title")
             yield Label("Lowercase letters, digits, '.', '-' or '_' (e.g. rust-beginners).")
             yield Input(placeholder="channel name", max_length=64, id="channel-name")
             yield Static("", id="dialog-error", markup=False)

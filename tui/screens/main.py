@@ -245,22 +245,22 @@ class MainScreen(CircleActions, Screen[None]):
         here = []
         channels_changed = reload = False
         for entry in message.entries:
-            event = entry.event
-            if event.kind == PROFILE_KIND:
+            kind, channel = entry.event.kind, entry.event.circle  # the wire calls it circle
+            if kind == PROFILE_KIND:
                 self.feed.refresh_names()
                 continue
-            if not event.circle:
+            if not channel:
                 continue
-            if event.kind in CHANGE_KINDS:
+            if kind in CHANGE_KINDS:
                 # Not shown as entries: they change one already shown, so reload it.
-                reload |= event.circle == self.channel
+                reload |= channel == self.channel
                 continue
-            channels_changed |= event.circle not in self.counts
-            self.counts[event.circle] = self.counts.get(event.circle, 0) + 1
-            if event.circle == self.channel:
+            channels_changed |= channel not in self.counts
+            self.counts[channel] = self.counts.get(channel, 0) + 1
+            if channel == self.channel:
                 here.append(entry)
             else:
-                self.unread[event.circle] = self.unread.get(event.circle, 0) + 1
+                self.unread[channel] = self.unread.get(channel, 0) + 1
                 channels_changed = True
         if here:
             self.feed.add_live(here)
