@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from textual.widgets import Select, Static
 
+from peernode.circles.model import Link
 from peernode.home import Home
 from tests.tui.circles.helpers import CIRCLE, fill, open_circle_screen, steady_on
 from tests.tui.helpers import BO, main_screen, running, wait_for
 from tests.tui.test_snapshots import HostedApp
 from tui.circles.export import ExportDialog
 from tui.circles.meeting import MeetingScreen
-from tui.circles.new_circle import NewCircleDialog
+from tui.circles.new_circle import NewCircleDialog, parse_links
 from tui.circles.page import CirclePage
 from tui.circles.questions import QuestionsScreen
 from tui.circles.report import ReportScreen
@@ -168,6 +169,15 @@ async def test_report_shows_the_numbers_and_exports(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.exported == folder / "sql-basics-report.md")
         assert "# Circle report: SQL basics" in (folder / "sql-basics-report.md").read_text()
+
+
+def test_resource_links_need_a_scheme() -> None:
+    assert parse_links("https://www.py4e.com/, magnet:?xt=1") == (
+        Link("https://www.py4e.com/"),
+        Link("magnet:?xt=1"),
+    )
+    with pytest.raises(ValueError, match=r"'py4e\.com' is not a link"):
+        parse_links("https://www.py4e.com/ py4e.com")
 
 
 def test_circle_page_snapshot(snap_compare: Any, circle_room: Home, utc: None) -> None:
