@@ -184,8 +184,10 @@ class PeernodeApp(App[None]):
         if room is None:
             return
         try:
-            await self.node.stop_network()
-            await room.stop()
+            try:
+                await self.node.stop_network()
+            finally:
+                await room.stop()
         except (NodeError, OSError):
             log.exception("the demo room did not close cleanly")
 
