@@ -46,6 +46,11 @@ class Subscription:
         except asyncio.QueueFull:
             self.overflowed = True
 
+    def take_overflow(self) -> bool:
+        """True once after events were dropped (the queue was full): reload what you show."""
+        overflowed, self.overflowed = self.overflowed, False
+        return overflowed
+
     def drain(self, limit: int) -> list[Event]:
         """Up to `limit` events already waiting, without blocking."""
         events: list[Event] = []

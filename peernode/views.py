@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from peernode.clock import ClockMark, ShownKey, clock_mark, shown_at
+from peernode.addresses import parse_address
+from peernode.clock import MARK_TEXT, ClockMark, ShownKey, clock_mark, now_ms, shown_at
 from protocol import kinds
-from protocol.event import Event
+from protocol.errors import InvalidEvent
+from protocol.event import Event, check_circle
 from protocol.identity import fingerprint
+from protocol.kinds.circles import check_resource_link
+
+__all__ = [
+    "CHANGE_KINDS",
+    "CIRCLE_KINDS",
+    "MARK_TEXT",
+    "NOTE_KIND",
+    "PROFILE_KIND",
+    "FeedEntry",
+    "NodeStatus",
+    "PeerStatus",
+    "Profile",
+    "ShownKey",
+    "channel_problem",
+    "link_problem",
+    "now_ms",
+    "parse_address",
+    "to_jsonable",
+]
+"""With the names the TUI needs of lower modules: it imports only the facade, views and errors."""
 
 if TYPE_CHECKING:
     from peernode.storage.store import KnownPeer
@@ -206,3 +228,35 @@ class NodeStatus:
             "discovery": self.discovery,
             "peers": [peer.to_json() for peer in self.peers],
         }
+
+
+# -- what a UI checks or tells apart before it calls the node ----------------------------
+
+NOTE_KIND: Final = kinds.NOTE
+"""A note: the feed shows its text."""
+PROFILE_KIND: Final = kinds.PROFILE
+"""A learner's profile: the names shown may change."""
+CHANGE_KINDS: Final = frozenset({kinds.EDIT, kinds.DELETE})
+"""Edits and deletes: they change an event shown already rather than show as one."""
+CIRCLE_KINDS: Final = kinds.CIRCLE_KINDS
+"""The kinds of a study circle: its state changes when one of them arrives."""
+
+
+def channel_problem(name: str) -> str | None:
+    """Why `name` cannot name a channel (nor the study circle in it), or None if it can."""
+    if not name:
+        return "must not be empty"
+    try:
+        check_circle(name)
+    except InvalidEvent as exc:
+        return exc.reason
+    return None
+
+
+def link_problem(url: str) -> str | None:
+    """Why `url` cannot be a study circle's resource link, or None if it can."""
+    try:
+        check_resource_link({"url": url})
+    except InvalidEvent as exc:
+        return exc.reason
+    return None

@@ -187,6 +187,17 @@ def _check_envelope(fields: Any) -> None:
         raise InvalidEvent("created_at", f"must be between 0 and {MAX_TIMESTAMP_MS}")
     if not isinstance(kind, str) or len(kind) > MAX_KIND_CHARS or not _KIND_RE.fullmatch(kind):
         raise InvalidEvent("kind", "must look like 'namespace/name@version', at most 64 chars")
+    check_circle(circle)
+    _check_refs(refs)
+    if not isinstance(body, dict):
+        raise InvalidEvent("body", "must be a map")
+    if not all(isinstance(name, str) for name in body):
+        raise InvalidEvent("body", "field names must be strings")
+
+
+def check_circle(circle: Any) -> None:
+    """The rule of an event's circle field (the channel it is in), for those who ask a
+    person for a name before they make an event: InvalidEvent if it breaks the rule."""
     if not isinstance(circle, str) or len(circle) > MAX_CIRCLE_CHARS:
         raise InvalidEvent("circle", f"must be a string of at most {MAX_CIRCLE_CHARS} chars")
     if circle and not _CIRCLE_RE.fullmatch(circle):
@@ -194,11 +205,6 @@ def _check_envelope(fields: Any) -> None:
             "circle",
             "must be lowercase letters, digits, '.', '-' or '_', starting with a letter or digit",
         )
-    _check_refs(refs)
-    if not isinstance(body, dict):
-        raise InvalidEvent("body", "must be a map")
-    if not all(isinstance(name, str) for name in body):
-        raise InvalidEvent("body", "field names must be strings")
 
 
 def _check_refs(refs: Any) -> None:

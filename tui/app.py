@@ -1,8 +1,9 @@
 """The peernode terminal UI: one Textual app over one node, in one event loop.
 
-`run(home)` is what `peernode` (no sub-command) calls. The app talks to the node
-only through its facade: widgets get data as attributes, workers do the slow
-work and report back with messages.
+`run(home, config)` is what `peernode` (no sub-command) calls, with the node's
+configuration built at the CLI edge. The app talks to the node only through its
+facade: widgets get data as attributes, workers do the slow work and report
+back with messages.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from peernode.clock import now_ms
-from peernode.demo.room import DEMO_CIRCLE, DemoRoom
+from peernode.demo import DEMO_CIRCLE, DemoRoom
 from peernode.errors import NodeError
 from peernode.home import Home
-from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
-from tui.adapter import CannotConnect, connect
+from peernode.views import now_ms
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
 from tui.dialogs.demo import DemoDialog
@@ -32,9 +31,6 @@ from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
 from tui.screens.welcome import WelcomeScreen
 from tui.text import Clock
-
-WATCH_INTERVAL = 0.1
-"""How often the node looks for notes written by other processes (the CLI)."""
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +168,8 @@ class PeernodeApp(App[None]):
         if self.demo_room is None or screen is None:
             return
         screen.demo_keys = self.demo_room.keys
-        if screen.circle != DEMO_CIRCLE:
-            screen.switch_circle(DEMO_CIRCLE)
+        if screen.channel != DEMO_CIRCLE:  # the channel the demo learners write in
+            screen.switch_channel(DEMO_CIRCLE)
         self.notify(
             "Learners marked (demo) are simulated; they leave when you quit. "
             "Only notes you replied to stay.",
@@ -182,17 +178,16 @@ class PeernodeApp(App[None]):
         )
 
     async def on_unmount(self) -> None:
-        """The demo room closes with the app: its members leave (they close their
-        links), then the node goes offline and forgets them (no network restart)."""
+        """The demo room closes with the app. The node goes offline first, so forgetting
+        the demo learners needs no network restart."""
         room = self.demo_room
         if room is None:
             return
         try:
             try:
-                await room.close_members()
-            finally:
                 await self.node.stop_network()
-                await room.forget()
+            finally:
+                await room.stop()
         except (NodeError, OSError):
             log.exception("the demo room did not close cleanly")
 
@@ -200,21 +195,20 @@ class PeernodeApp(App[None]):
     async def _connect(self, host: str, port: int) -> None:
         self.notify(f"Connecting to {host}:{port}…", timeout=3, markup=False)
         try:
-            await connect(self.node, host, port)
-        except CannotConnect as exc:
-            self.notify(str(exc), title="Not connected", severity="error", timeout=8, markup=False)
+            await self.node.connect(host, port)
+        except (NodeError, OSError) as exc:
+            problem = f"could not link to {host}:{port}: {exc}"
+            self.notify(problem, title="Not connected", severity="error", timeout=8, markup=False)
             return
         self.notify(f"Linked to {host}:{port}.", timeout=4, markup=False)
 
 
-async def main(home: Home, config: NodeConfig | None = None, *, demo: bool = False) -> None:
+async def main(home: Home, config: NodeConfig, *, demo: bool = False) -> None:
     """Run the node and the app together; closing the app stops the node cleanly.
-    demo: open the demo room at once, with the node reachable only from this laptop."""
-    network = NetworkConfig(port=0, host="127.0.0.1", mdns=False) if demo else NetworkConfig()
-    config = config or NodeConfig(watch_interval=WATCH_INTERVAL, network=network)
+    demo: open the demo room at once (config keeps the node on this laptop)."""
     async with Node(home, config) as node:
         await PeernodeApp(node, demo=demo).run_async()
 
 
-def run(home: Home, *, demo: bool = False) -> None:
-    asyncio.run(main(home, demo=demo))
+def run(home: Home, config: NodeConfig, *, demo: bool = False) -> None:
+    asyncio.run(main(home, config, demo=demo))

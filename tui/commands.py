@@ -7,14 +7,12 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.screens.circle_base import CircleBase
+from tui.circles import CircleBase, Command
 from tui.screens.main import MainScreen
-
-Command = tuple[str, str, Callable[[], object]]
 
 
 class PeernodeCommands(Provider):
-    """The app's own actions, plus 'Go to #circle' for each circle."""
+    """The app's own actions, plus 'Go to #channel' for each channel."""
 
     def commands(self) -> list[Command]:
         app = self.app
@@ -37,9 +35,9 @@ class PeernodeCommands(Provider):
         if isinstance(screen, MainScreen):
             found += [
                 (
-                    "Circle: open or create a circle",
-                    "Type a circle's name",
-                    screen.action_open_circle,
+                    "Channel: open or create a channel",
+                    "Type a channel's name",
+                    screen.action_open_channel,
                 ),
                 ("Note: write a note", "Focus the composer", screen.action_write),
                 ("Note: reply to the selected note", "Reply in a thread", screen.action_reply),
@@ -47,20 +45,20 @@ class PeernodeCommands(Provider):
                 ("Note: send", "Sign and share the note being written", screen.action_send),
                 (
                     "Feed: oldest notes",
-                    "Jump to the start of the circle",
+                    "Jump to the start of the channel",
                     screen.feed.action_oldest,
                 ),
-                ("Feed: newest notes", "Jump to the end of the circle", screen.feed.action_newest),
-                ("Focus: circles", "Move to the circles list", screen.action_focus_circles),
+                ("Feed: newest notes", "Jump to the end of the channel", screen.feed.action_newest),
+                ("Focus: channels", "Move to the channel list", screen.action_focus_channels),
                 ("Focus: feed", "Move to the feed", screen.action_focus_feed),
             ]
             found += screen.circle_commands()
-            for circle in screen.circles:
+            for channel in screen.channels:
                 found.append(
                     (
-                        f"Circle: go to #{circle}",
-                        "Show this circle",
-                        partial(screen.switch_circle, circle),
+                        f"Channel: go to #{channel}",
+                        "Show this channel",
+                        partial(screen.switch_channel, channel),
                     )
                 )
         if isinstance(screen, CircleBase):

@@ -23,8 +23,8 @@ def room(home: Home) -> Home:
 
 @pytest.fixture
 def circle_room(home: Home) -> Home:
-    """A home whose identity is Ana, holding a study circle (tests/tui/circle_helpers.py)."""
-    from tests.tui.circle_helpers import circle_events
+    """A home whose identity is Ana, holding a study circle (tests/tui/circles/helpers.py)."""
+    from tests.tui.circles.helpers import circle_events
 
     install_key(home, ANA)
     asyncio.run(store(home, circle_events()))

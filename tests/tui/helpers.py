@@ -43,11 +43,11 @@ def profile(key: SigningKey, name: str, at: int = NOW - 60 * MINUTE, **extra: st
 
 
 def note(
-    key: SigningKey, text: str, *, circle: str = "lobby", at: int, reply_to: Event | None = None
+    key: SigningKey, text: str, *, channel: str = "lobby", at: int, reply_to: Event | None = None
 ) -> Event:
     refs = {"reply_to": reply_to.id} if reply_to is not None else None
     return create_event(
-        key, kind=kinds.NOTE, circle=circle, body={"text": text}, refs=refs, created_at=at
+        key, kind=kinds.NOTE, circle=channel, body={"text": text}, refs=refs, created_at=at
     )
 
 
@@ -57,7 +57,7 @@ async def store(home: Home, events: list[Event]) -> None:
 
 
 def room_events() -> list[Event]:
-    """A small, fixed study room: three learners, two circles, a thread, an unknown kind."""
+    """A small, fixed study room: three learners, two channels, a thread, an unknown kind."""
     question = note(BO, "How do I read a file line by line in **Rust**?", at=NOW - 42 * MINUTE)
     answer = note(
         CHEN,
@@ -83,8 +83,8 @@ def room_events() -> list[Event]:
         poll,
         note(ANA, "Anyone up for a *pairing* session later?", at=NOW - 10 * MINUTE),
         thanks,
-        note(BO, "Vectors or slices?", circle="rust", at=NOW - 5 * MINUTE),
-        note(CHEN, "Slices, when you only read.", circle="rust", at=NOW - 4 * MINUTE),
+        note(BO, "Vectors or slices?", channel="rust", at=NOW - 5 * MINUTE),
+        note(CHEN, "Slices, when you only read.", channel="rust", at=NOW - 4 * MINUTE),
     ]
 
 
@@ -131,18 +131,18 @@ def feed_texts(screen: MainScreen) -> list[str]:
     return [str(row.entry.event.body.get("text", "")) for row in screen.feed.rows]
 
 
-BIG_CIRCLE = "big"
+BIG_CHANNEL = "big"
 BIG_START = 1_500_000_000_000
 
 
 def sign_big_range(start: int, stop: int) -> list[bytes]:
-    """Notes start..stop-1 of the big circle, one second apart (runs in a worker process)."""
+    """Notes start..stop-1 of the big channel, one second apart (runs in a worker process)."""
     key = SigningKey.from_seed(bytes([1]) * 32)
     return [
         create_event(
             key,
             kind=kinds.NOTE,
-            circle=BIG_CIRCLE,
+            circle=BIG_CHANNEL,
             body={"text": f"note {i}"},
             created_at=BIG_START + i * 1000,
         ).raw

@@ -10,7 +10,7 @@ from peernode.node import Node, NodeConfig
 from tests.tui.helpers import feed_texts, main_screen, wait_for
 from tests.tui.test_live_peers import live_app
 from tui.dialogs.demo import DemoDialog
-from tui.widgets.circles import CircleList
+from tui.feed.channels import ChannelList
 from tui.widgets.peers import PeerList
 
 WELCOME = "Welcome to **Python for data**!"
@@ -27,10 +27,10 @@ async def test_the_no_peer_offer_opens_a_living_demo_room(home: Home) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, DemoDialog))
         await pilot.press("enter")  # "Open the demo room" has the focus
 
-        await wait_for(pilot, lambda: screen.circle == DEMO_CIRCLE, within=15)
+        await wait_for(pilot, lambda: screen.channel == DEMO_CIRCLE, within=15)
         await wait_for(pilot, lambda: any(t.startswith(WELCOME) for t in feed_texts(screen)))
         assert len(screen.feed.rows) >= 10
-        assert DEMO_CIRCLE in screen.query_one(CircleList).circles
+        assert DEMO_CIRCLE in screen.query_one(ChannelList).channels
         names = {app.node.profile_of(row.entry.event.author).name for row in screen.feed.rows}
         assert names
         assert all(name.endswith(" (demo)") for name in names)
@@ -61,7 +61,7 @@ async def test_peernode_demo_opens_the_room_at_once_and_keeps_the_learners_threa
 ) -> None:
     async with live_app(home, demo=True) as (app, pilot):
         screen = await main_screen(app, pilot)
-        await wait_for(pilot, lambda: screen.circle == DEMO_CIRCLE, within=15)
+        await wait_for(pilot, lambda: screen.channel == DEMO_CIRCLE, within=15)
         await wait_for(pilot, lambda: any(t.startswith(WELCOME) for t in feed_texts(screen)))
         assert app.demo_room is not None
         demo_keys = app.demo_room.keys

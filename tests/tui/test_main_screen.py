@@ -1,4 +1,4 @@
-"""The main screen over a real node: feed, composer, circles, live events, dialogs."""
+"""The main screen over a real node: feed, composer, channels, live events, dialogs."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ from tests.tui.helpers import (
 )
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
-from tui.dialogs.circle import CircleDialog
+from tui.feed.channel_dialog import ChannelDialog
+from tui.feed.channels import ChannelList
+from tui.feed.composer import NoteInput
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
-from tui.widgets.circles import CircleList
-from tui.widgets.composer import NoteInput
 from tui.widgets.peers import PeerList
 
 
@@ -122,47 +122,47 @@ def peernode_command() -> list[str]:
     return [str(Path(sys.executable).with_name("peernode"))]
 
 
-async def test_switching_circles_changes_the_feed(room: Home) -> None:
+async def test_switching_channels_changes_the_feed(room: Home) -> None:
     async with running(room) as (app, pilot):
         screen = await main_screen(app, pilot)
         await pilot.press("c")
-        assert isinstance(app.focused, CircleList)
+        assert isinstance(app.focused, ChannelList)
         await pilot.press("down", "enter")
-        await wait_for(pilot, lambda: screen.circle == "rust" and not screen.feed.fetching)
+        await wait_for(pilot, lambda: screen.channel == "rust" and not screen.feed.fetching)
         assert feed_texts(screen) == ["Vectors or slices?", "Slices, when you only read."]
         assert str(screen.feed.border_title) == "#rust"
         assert app.focused is screen.feed
 
 
-async def test_unread_counts_for_circles_not_shown(room: Home) -> None:
+async def test_unread_counts_for_channels_not_shown(room: Home) -> None:
     async with running(room) as (app, pilot):
         screen = await main_screen(app, pilot)
         async with Node(room, NodeConfig(watch=False)) as other:
-            await other.store_signed([note(BO, "New in rust", circle="rust", at=NOW)])
-        circles = screen.query_one(CircleList)
+            await other.store_signed([note(BO, "New in rust", channel="rust", at=NOW)])
+        channels = screen.query_one(ChannelList)
 
         def rust_prompt() -> str:
-            return str(circles.get_option("rust").prompt)
+            return str(channels.get_option("rust").prompt)
 
         await wait_for(pilot, lambda: "(1 new)" in rust_prompt())
-        screen.switch_circle("rust")
+        screen.switch_channel("rust")
         await wait_for(pilot, lambda: "New in rust" in feed_texts(screen))
         assert "new" not in rust_prompt()
 
 
-async def test_opening_a_new_circle_by_name(room: Home) -> None:
+async def test_opening_a_new_channel_by_name(room: Home) -> None:
     async with running(room) as (app, pilot):
         screen = await main_screen(app, pilot)
         await pilot.press("n")
-        assert isinstance(app.screen, CircleDialog)
+        assert isinstance(app.screen, ChannelDialog)
         app.screen.query_one(Input).value = "Bad Name"
         await pilot.press("enter")
-        assert isinstance(app.screen, CircleDialog)  # refused, with a reason
+        assert isinstance(app.screen, ChannelDialog)  # refused, with a reason
         app.screen.query_one(Input).value = "algebra"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.circle == "algebra" and not screen.feed.fetching)
+        await wait_for(pilot, lambda: screen.channel == "algebra" and not screen.feed.fetching)
         assert feed_texts(screen) == []
-        assert "algebra" in screen.query_one(CircleList).circles
+        assert "algebra" in screen.query_one(ChannelList).channels
 
 
 async def test_no_peers_offers_help(room: Home) -> None:
@@ -220,12 +220,13 @@ async def test_command_palette_offers_every_action(room: Home) -> None:
         screen = await main_screen(app, pilot)
         provider = PeernodeCommands(screen)
         names = [hit.text async for hit in provider.discover()]
-        for wanted in ("Help", "Profile", "add a peer", "demo room", "Circle: go to #rust", "send"):
+        offered = ("Help", "Profile", "add a peer", "demo room", "Channel: go to #rust", "send")
+        for wanted in offered:
             assert any(wanted.lower() in str(name).lower() for name in names), wanted
         hits = [hit async for hit in provider.search("go to rust")]
         assert hits
         app.call_later(hits[0].command)
-        await wait_for(pilot, lambda: screen.circle == "rust")
+        await wait_for(pilot, lambda: screen.channel == "rust")
 
 
 @pytest.mark.parametrize("key", ["d", "o"])

@@ -1,4 +1,4 @@
-"""The mouse does what the keys do: pick a circle, a note, a help link."""
+"""The mouse does what the keys do: pick a channel, a note, a help link."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from tui.dialogs.add_peer import AddPeerDialog
 from tui.screens.main import MainScreen
 
 
-async def test_clicks_select_circles_notes_and_offers(room: Home) -> None:
+async def test_clicks_select_channels_notes_and_offers(room: Home) -> None:
     async with running(room) as (app, pilot):
         screen = await main_screen(app, pilot)
         feed = screen.feed
@@ -24,6 +24,6 @@ async def test_clicks_select_circles_notes_and_offers(room: Home) -> None:
         assert feed.selected_entry != last
         assert app.focused is feed
 
-        await pilot.click("#circles", offset=(4, 2))  # below the border: #lobby, #rust
-        await wait_for(pilot, lambda: screen.circle == "rust" and not feed.fetching)
+        await pilot.click("#channels", offset=(4, 2))  # below the border: #lobby, #rust
+        await wait_for(pilot, lambda: screen.channel == "rust" and not feed.fetching)
         assert feed_texts(screen) == ["Vectors or slices?", "Slices, when you only read."]

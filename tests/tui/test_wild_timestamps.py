@@ -20,8 +20,8 @@ from tests.tui.helpers import (
     type_text,
     wait_for,
 )
+from tui.circles.questions import detail_text
 from tui.screens.main import MainScreen
-from tui.screens.questions import detail_text
 
 YEAR_2200 = 7_258_118_400_000
 

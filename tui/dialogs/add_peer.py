@@ -10,7 +10,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tui.adapter import parse_address
+from peernode.errors import BadInput
+from peernode.views import parse_address as parse_node_address
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """'HOST:PORT' or '[IPv6]:PORT' -> (host, port); ValueError with a plain message."""
+    try:
+        return parse_node_address(text.strip())
+    except BadInput as exc:
+        raise ValueError(str(exc)) from None
 
 
 class AddPeerDialog(ModalScreen[tuple[str, int] | None]):

@@ -12,12 +12,13 @@ from textual.widgets import Button, Markdown, Static
 
 DEMO = """\
 Try peernode alone: a few simulated learners, clearly marked **(demo)**, run on
-this laptop in a sample circle, **#demo-study-circle**. They have written notes,
-a question and answers, they post now and then, and they answer what you write.
+this laptop in a sample study circle, **#demo-study-circle**. They have written
+notes, a question and answers, they post now and then, and they answer what you
+write.
 
 They leave when you close peernode, and their notes go with them. Only what you
 replied to stays, so your replies keep their context. Nothing of theirs goes
-into your other circles.
+into your other channels.
 """
 
 

@@ -13,14 +13,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.screens.circle import CirclePage
+from tui.circles import CirclePage, MeetingScreen, QuestionsScreen, ReportScreen
+from tui.feed import FeedView, NoteInput
 from tui.screens.main import MainScreen
-from tui.screens.meeting import MeetingScreen
 from tui.screens.profile import ProfileScreen
-from tui.screens.questions import QuestionsScreen
-from tui.screens.report import ReportScreen
-from tui.widgets.composer import NoteInput
-from tui.widgets.feed import FeedView
 
 KEY_NAMES = {
     "up": "↑",
@@ -39,18 +35,18 @@ KEY_NAMES = {
 }
 
 INTRO = (
-    "peernode works with the keyboard alone or with the mouse (click a circle, a peer, "
+    "peernode works with the keyboard alone or with the mouse (click a channel, a peer, "
     "a note; scroll the feed). Single-letter keys work when you are not typing a note."
 )
 
 EXTRA: dict[str, list[tuple[str, str]]] = {
     "Anywhere": [
         ("Ctrl+P", "Command palette: every action by name"),
-        ("Tab / Shift+Tab", "Move between circles, peers, feed and composer"),
+        ("Tab / Shift+Tab", "Move between channels, peers, feed and composer"),
     ],
-    "Lists (circles, peers)": [
+    "Lists (channels, peers)": [
         ("↑ / ↓", "Move"),
-        ("Enter / click", "Open the circle, or show the peer's details"),
+        ("Enter / click", "Open the channel, or show the peer's details"),
     ],
     "Composer": [("Ctrl+Z / Ctrl+Y", "Undo / redo (usual editing keys work)")],
     "Dialogs": [
@@ -94,7 +90,7 @@ def sections(app_bindings: Iterable[BindingType]) -> list[tuple[str, list[tuple[
         ("Main screen (when not typing)", rows_of(MainScreen.BINDINGS)),
         ("Feed", rows_of(FeedView.BINDINGS)),
         ("Composer", rows_of(NoteInput.BINDINGS) + EXTRA["Composer"]),
-        ("Lists (circles, peers)", EXTRA["Lists (circles, peers)"]),
+        ("Lists (channels, peers)", EXTRA["Lists (channels, peers)"]),
         ("Circle page (g)", rows_of(CirclePage.BINDINGS)),
         ("Meeting mode (m)", rows_of(MeetingScreen.BINDINGS)),
         ("Questions and answers (q)", rows_of(QuestionsScreen.BINDINGS)),

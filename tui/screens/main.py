@@ -1,4 +1,4 @@
-"""The study room: circles and peers on the left, the feed and composer on the right."""
+"""The study room: channels and peers on the left, the feed and composer on the right."""
 
 from __future__ import annotations
 
@@ -15,21 +15,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from peernode.demo.room import DEMO_LABEL
+from peernode.demo import DEMO_LABEL
 from peernode.errors import NodeError
 from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.text import relative_time
-from peernode.views import NodeStatus
-from protocol import kinds
-from protocol.event import Event
-from tui.adapter import FeedPager, Page
-from tui.dialogs.circle import CircleDialog
+from peernode.views import CHANGE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
+from tui.circles import CircleActions
 from tui.dialogs.info import InfoDialog
-from tui.screens.circle_actions import CircleActions
+from tui.feed import ChannelDialog, ChannelList, Composer, FeedPager, FeedView, Page
 from tui.text import Clock, plural
-from tui.widgets.circles import CircleList
-from tui.widgets.composer import Composer
-from tui.widgets.feed import FeedView
 from tui.widgets.peers import PeerList, peer_state
 from tui.widgets.status import StatusBar
 
@@ -41,12 +35,12 @@ class MainScreen(CircleActions, Screen[None]):
 
     AUTO_FOCUS = "#feed"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "open_circle", "Open circle"),
+        Binding("n", "open_channel", "New channel"),
         Binding("a", "app.add_peer", "Add peer"),
         Binding("d", "app.doctor", "Check network", show=False),
         Binding("o", "app.open_demo", "Demo room", show=False),
         Binding("w", "write", "Write a note", show=False),
-        Binding("c", "focus_circles", "Go to circles", show=False),
+        Binding("c", "focus_channels", "Go to channels", show=False),
         Binding("f", "focus_feed", "Go to feed", show=False),
         Binding("p", "app.profile", "Profile", show=False),
         Binding("question_mark", "app.help", "Help", show=False),
@@ -57,9 +51,11 @@ class MainScreen(CircleActions, Screen[None]):
     ]
 
     class NewEvents(Message):
-        def __init__(self, events: list[Event], overflowed: bool) -> None:
+        """Events just stored, as entries; `overflowed`: some were dropped before them."""
+
+        def __init__(self, entries: list[FeedEntry], overflowed: bool) -> None:
             super().__init__()
-            self.events = events
+            self.entries = entries
             self.overflowed = overflowed
 
     class StatusChanged(Message):
@@ -81,14 +77,14 @@ class MainScreen(CircleActions, Screen[None]):
         self.no_peer_after = no_peer_after
         self.status_interval = status_interval
         self.pager = FeedPager(node)
-        self.circle = DEFAULT_CHANNEL
+        self.channel = DEFAULT_CHANNEL
         self.counts: dict[str, int] = {DEFAULT_CHANNEL: 0}
         self.unread: dict[str, int] = {}
         self.status: NodeStatus | None = None
         self.demo_keys: frozenset[bytes] = frozenset()
         """Peers of the demo room: labelled "(demo)" in the peers list."""
         self.ready = asyncio.Event()
-        """Set once the first circles, feed page and status are shown."""
+        """Set once the first channels, feed page and status are shown."""
         self._started = time.monotonic()
         self._storage_notice: str | None = None
         """The node's storage problem last shown (disk full, read-only), not to repeat it."""
@@ -96,7 +92,7 @@ class MainScreen(CircleActions, Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
-                yield CircleList(id="circles")
+                yield ChannelList(id="channels")
                 yield PeerList(self.clock, id="peers")
             with Vertical(id="main"):
                 yield FeedView(self.clock, name_of=self._name_of, id="feed")
@@ -105,7 +101,7 @@ class MainScreen(CircleActions, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#circles").border_title = "Circles"
+        self.query_one("#channels").border_title = "Channels"
         self.query_one("#peers").border_title = "Peers"
         self.feed.fetching = True
         self._follow()
@@ -120,7 +116,7 @@ class MainScreen(CircleActions, Screen[None]):
         return self.query_one(Composer)
 
     @property
-    def circles(self) -> list[str]:
+    def channels(self) -> list[str]:
         return sorted(self.counts)
 
     def _name_of(self, key: bytes) -> str:
@@ -131,13 +127,13 @@ class MainScreen(CircleActions, Screen[None]):
 
     @work(group="start")
     async def _start(self) -> None:
-        circles = await self.node.channels()
-        for count in circles:
+        channels = await self.node.channels()
+        for count in channels:
             self.counts[count.channel] = count.events
-        if not self.counts.get(DEFAULT_CHANNEL) and circles:
-            self.circle = max(circles, key=lambda count: count.last_at).channel
-        self._show_circles()
-        self._show_page(self.circle, await self.pager.newest(self.circle), "newest")
+        if not self.counts.get(DEFAULT_CHANNEL) and channels:
+            self.channel = max(channels, key=lambda count: count.last_at).channel
+        self._show_channels()
+        self._show_page(self.channel, await self.pager.newest(self.channel), "newest")
         self._show_status(await self.node.status())
         self.ready.set()
         self._poll_status()
@@ -163,50 +159,48 @@ class MainScreen(CircleActions, Screen[None]):
         subscription = self.node.subscribe()
         try:
             async for event in subscription:
-                batch = [event]
-                while len(batch) < LIVE_BATCH and not subscription.queue.empty():
-                    batch.append(subscription.queue.get_nowait())
-                overflowed, subscription.overflowed = subscription.overflowed, False
-                self.post_message(self.NewEvents(batch, overflowed))
+                batch = [event, *subscription.drain(LIVE_BATCH - 1)]
+                entries = [self.node.entry(item) for item in batch]
+                self.post_message(self.NewEvents(entries, subscription.take_overflow()))
         finally:
             self.node.unsubscribe(subscription)
 
     @work(group="feed", exclusive=True)
-    async def _load(self, circle: str, where: str) -> None:
+    async def _load(self, channel: str, where: str) -> None:
         feed = self.feed
         window = feed.window
         if where == "newest":
-            self._show_page(circle, await self.pager.newest(circle), "newest")
+            self._show_page(channel, await self.pager.newest(channel), "newest")
         elif where == "oldest":
-            self._show_page(circle, await self.pager.oldest(circle), "oldest")
+            self._show_page(channel, await self.pager.oldest(channel), "oldest")
         elif where == "older" and window.oldest is not None:
-            page = await self.pager.older(circle, window.oldest)
-            if circle == self.circle:
+            page = await self.pager.older(channel, window.oldest)
+            if channel == self.channel:
                 feed.add_older(page.entries, at_oldest=page.at_oldest)
         elif where == "newer" and window.newest is not None:
-            page = await self.pager.newer(circle, window.newest)
-            if circle == self.circle:
+            page = await self.pager.newer(channel, window.newest)
+            if channel == self.channel:
                 feed.add_newer(page.entries, at_newest=page.at_newest)
 
     @work(group="send")
     async def _send(self, text: str, reply_to: bytes | None) -> None:
         try:
-            await self.node.post(text, channel=self.circle, reply_to=reply_to)
+            await self.node.post(text, channel=self.channel, reply_to=reply_to)
         except NodeError as exc:
             self.composer.sending = False
             self.notify(f"Not sent: {exc}", severity="error", timeout=8, markup=False)
             return
         self.composer.sent()
         if not self.feed.window.at_newest:
-            self._load(self.circle, "newest")
+            self._load(self.channel, "newest")
 
     # -- showing results ----------------------------------------------------------------
 
-    def _show_page(self, circle: str, page: Page, end: str) -> None:
-        if circle != self.circle:
+    def _show_page(self, channel: str, page: Page, end: str) -> None:
+        if channel != self.channel:
             return
         self.feed.show(
-            circle,
+            channel,
             page.entries,
             at_oldest=page.at_oldest,
             at_newest=page.at_newest,
@@ -214,12 +208,12 @@ class MainScreen(CircleActions, Screen[None]):
         )
         self._show_title()
 
-    def _show_circles(self) -> None:
-        self.query_one(CircleList).show(self.circles, self.circle, self.unread)
+    def _show_channels(self) -> None:
+        self.query_one(ChannelList).show(self.channels, self.channel, self.unread)
 
     def _show_title(self) -> None:
-        self.feed.border_title = f"#{self.circle}"
-        self.feed.border_subtitle = plural(self.counts.get(self.circle, 0), "note")
+        self.feed.border_title = f"#{self.channel}"
+        self.feed.border_subtitle = plural(self.counts.get(self.channel, 0), "note")
 
     def _show_status(self, status: NodeStatus) -> None:
         if self.demo_keys:
@@ -235,75 +229,76 @@ class MainScreen(CircleActions, Screen[None]):
         searching = time.monotonic() - self._started < self.no_peer_after
         self.query_one(PeerList).show(status, searching=searching)
 
-    def switch_circle(self, circle: str) -> None:
-        """Show another circle (a new name opens an empty circle to write in)."""
-        self.counts.setdefault(circle, 0)
-        self.unread.pop(circle, None)
-        self.circle = circle
-        self.feed.circle = circle
+    def switch_channel(self, channel: str) -> None:
+        """Show another channel (a new name opens an empty channel to write in)."""
+        self.counts.setdefault(channel, 0)
+        self.unread.pop(channel, None)
+        self.channel = channel
+        self.feed.channel = channel
         self.feed.fetching = True
-        self._show_circles()
+        self._show_channels()
         self._show_title()
-        self._load(circle, "newest")
+        self._load(channel, "newest")
 
     # -- messages from the widgets and workers ----------------------------------------------
 
     def on_main_screen_new_events(self, message: MainScreen.NewEvents) -> None:
         here = []
-        circles_changed = reload = False
-        for event in message.events:
-            if event.kind == kinds.PROFILE:
+        channels_changed = reload = False
+        for entry in message.entries:
+            kind, channel = entry.event.kind, entry.event.circle  # the wire calls it circle
+            if kind == PROFILE_KIND:
                 self.feed.refresh_names()
                 continue
-            if not event.circle:
+            if not channel:
                 continue
-            if event.kind in (kinds.EDIT, kinds.DELETE):
+            if kind in CHANGE_KINDS:
                 # Not shown as entries: they change one already shown, so reload it.
-                reload |= event.circle == self.circle
+                reload |= channel == self.channel
                 continue
-            circles_changed |= event.circle not in self.counts
-            self.counts[event.circle] = self.counts.get(event.circle, 0) + 1
-            if event.circle == self.circle:
-                here.append(self.node.entry(event))
+            channels_changed |= channel not in self.counts
+            self.counts[channel] = self.counts.get(channel, 0) + 1
+            if channel == self.channel:
+                here.append(entry)
             else:
-                self.unread[event.circle] = self.unread.get(event.circle, 0) + 1
-                circles_changed = True
+                self.unread[channel] = self.unread.get(channel, 0) + 1
+                channels_changed = True
         if here:
             self.feed.add_live(here)
             self._show_title()
-        if circles_changed:
-            self._show_circles()
+        if channels_changed:
+            self._show_channels()
         if message.overflowed:  # events were dropped on the way: reload what we show
             self._reload()
         elif reload and self.feed.window.at_newest:
-            self._load(self.circle, "newest")
+            self._load(self.channel, "newest")
 
     @work(group="start")
     async def _reload(self) -> None:
         for count in await self.node.channels():
             self.counts[count.channel] = count.events
-        self._show_circles()
-        self._load(self.circle, "newest")
+        self._show_channels()
+        self._load(self.channel, "newest")
 
     def on_main_screen_status_changed(self, message: MainScreen.StatusChanged) -> None:
         self._show_status(message.status)
 
-    def on_circle_list_chosen(self, message: CircleList.Chosen) -> None:
-        if message.circle != self.circle:
-            self.switch_circle(message.circle)
+    def on_channel_list_chosen(self, message: ChannelList.Chosen) -> None:
+        if message.channel != self.channel:
+            self.switch_channel(message.channel)
         self.feed.focus()
 
     def on_feed_view_need_older(self, message: FeedView.NeedOlder) -> None:
-        self._load(self.circle, "older")
+        self._load(self.channel, "older")
 
     def on_feed_view_need_newer(self, message: FeedView.NeedNewer) -> None:
-        self._load(self.circle, "newer")
+        self._load(self.channel, "newer")
 
     def on_feed_view_jump_oldest(self, message: FeedView.JumpOldest) -> None:
-        self._load(self.circle, "oldest")
+        self._load(self.channel, "oldest")
 
     def on_feed_view_jump_newest(self, message: FeedView.JumpNewest) -> None:
-        self._load(self.circle, "newest")
+        self._load(self.channel, "newest")
 
     def on_feed_view_reply_requested(self, message: FeedView.ReplyRequested) -> None:
         self.composer.start_reply(message.entry, self._name_of(message.entry.event.author))
@@ -332,19 +327,19 @@ class MainScreen(CircleActions, Screen[None]):
 
     # -- actions ------------------------------------------------------------------------
 
-    def action_open_circle(self) -> None:
-        def opened(circle: str | None) -> None:
-            if circle:
-                self.switch_circle(circle)
+    def action_open_channel(self) -> None:
+        def opened(channel: str | None) -> None:
+            if channel:
+                self.switch_channel(channel)
                 self.feed.focus()
 
-        self.app.push_screen(CircleDialog(), opened)
+        self.app.push_screen(ChannelDialog(), opened)
 
     def action_write(self) -> None:
         self.composer.input.focus()
 
-    def action_focus_circles(self) -> None:
-        self.query_one(CircleList).focus()
+    def action_focus_channels(self) -> None:
+        self.query_one(ChannelList).focus()
 
     def action_focus_feed(self) -> None:
         self.feed.focus()

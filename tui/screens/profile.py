@@ -1,4 +1,4 @@
-"""Edit my profile: publishes a new signed version to my circles."""
+"""Edit my profile: publishes a new signed version that every peer passes on."""
 
 from __future__ import annotations
 

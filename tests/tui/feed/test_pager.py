@@ -8,10 +8,12 @@ import pytest
 
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
+from peernode.views import channel_problem
 from protocol.event import Event
 from tests.tui.helpers import ANA, BO, install_key, note, profile, store
-from tui.adapter import FeedPager, circle_problem, key_of, parse_address
-from tui.widgets.feed import FeedWindow, thread
+from tui.dialogs.add_peer import parse_address
+from tui.feed.pager import FeedPager, key_of
+from tui.feed.window import FeedWindow, thread
 
 BASE = 1_650_000_000_000
 
@@ -21,7 +23,7 @@ def many_notes() -> list[Event]:
     times = (
         [BASE + i * 7 for i in range(40)] + [BASE + 500] * 12 + [BASE + 1000 + i for i in range(9)]
     )
-    return [note(ANA if i % 2 else BO, f"n{i}", circle="c", at=t) for i, t in enumerate(times)]
+    return [note(ANA if i % 2 else BO, f"n{i}", channel="c", at=t) for i, t in enumerate(times)]
 
 
 @pytest.fixture
@@ -93,19 +95,19 @@ def test_thread_puts_replies_under_their_parent() -> None:
     ]
 
 
-def test_addresses_and_circle_names() -> None:
+def test_addresses_and_channel_names() -> None:
     assert parse_address("192.168.1.20:7654") == ("192.168.1.20", 7654)
     assert parse_address("[fe80::1]:80") == ("fe80::1", 80)
     for bad in ("nowhere", "host:0", "host:http", "fe80::1:80", ":80"):
         with pytest.raises(ValueError, match=r"HOST:PORT|port|brackets"):
             parse_address(bad)
-    assert circle_problem("rust-101") is None
-    assert circle_problem("Rust") is not None
-    assert circle_problem("") is not None
+    assert channel_problem("rust-101") is None
+    assert channel_problem("Rust") is not None
+    assert channel_problem("") is not None
 
 
 def test_known_kinds_without_text_get_a_one_line_summary() -> None:
-    from tui.widgets.feed import summary
+    from tui.feed.view import summary
 
     body = {"title": "Friday", "at": 1_700_000_000_000, "rsvp": True}
     assert summary("peernode/meeting@1", body) == "[meeting] title: Friday, at: 1700000000000"

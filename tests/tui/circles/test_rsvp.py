@@ -11,11 +11,11 @@ from peernode.errors import DiskFull
 from peernode.home import Home
 from protocol import kinds
 from protocol.event import Event
-from tests.tui.circle_helpers import CIRCLE, meeting_id, open_circle_screen
+from tests.tui.circles.helpers import CIRCLE, meeting_id, open_circle_screen
 from tests.tui.helpers import ANA, MINUTE, NOW, running, wait_for
 from tui.app import PeernodeApp
-from tui.dialogs.rsvp import CHOICES, RsvpDialog
-from tui.screens.circle import CirclePage
+from tui.circles.page import CirclePage
+from tui.circles.rsvp import CHOICES, RsvpDialog
 from tui.screens.help import rows_of, sections
 
 

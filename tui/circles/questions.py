@@ -22,8 +22,8 @@ from peernode.circles.text import STATUS_MARK, clock_text, person, tags_text
 from peernode.errors import NodeError
 from peernode.node import Node
 from peernode.text import NameOf, local_time
-from tui.dialogs.ask import AnswerDialog, Resolution, ResolveDialog, TopicDialog
-from tui.screens.circle_base import CircleBase, Command
+from tui.circles.ask import AnswerDialog, Resolution, ResolveDialog, TopicDialog
+from tui.circles.base import CircleBase, Command
 from tui.text import Clock, clip
 
 STATUSES: Final = ("all", "open", "answered", "resolved")

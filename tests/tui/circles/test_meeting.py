@@ -9,12 +9,12 @@ from typing import Any
 from peernode.home import Home
 from protocol import kinds
 from protocol.event import create_event
-from tests.tui.circle_helpers import CIRCLE, fill, meeting_id, open_circle_screen, steady_on
+from tests.tui.circles.helpers import CIRCLE, fill, meeting_id, open_circle_screen, steady_on
 from tests.tui.helpers import ANA, CHEN, NOW, running, wait_for
 from tests.tui.test_snapshots import HostedApp
-from tui.dialogs.checkin import CheckInDialog
-from tui.dialogs.plusdelta import PlusDeltaDialog
-from tui.screens.meeting import MeetingScreen
+from tui.circles.checkin import CheckInDialog
+from tui.circles.meeting import MeetingScreen
+from tui.circles.plusdelta import PlusDeltaDialog
 
 
 async def open_meeting(app: Any, pilot: Any) -> MeetingScreen:

@@ -19,8 +19,8 @@ from peernode.circles.model import (
     Agenda,
 )
 from peernode.text import local_time, parse_local_time
+from tui.circles.new_circle import whole_number
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
-from tui.dialogs.new_circle import whole_number
 
 
 @dataclass(frozen=True, slots=True)

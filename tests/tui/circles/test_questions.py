@@ -10,10 +10,10 @@ from textual.widgets import Select
 from peernode.home import Home
 from protocol import kinds
 from protocol.event import create_event
-from tests.tui.circle_helpers import CIRCLE, fill, open_circle_screen
+from tests.tui.circles.helpers import CIRCLE, fill, open_circle_screen
 from tests.tui.helpers import ANA, CHEN, NOW, running, type_text, wait_for
-from tui.dialogs.ask import AnswerDialog, AskDialog, ResolveDialog, TopicDialog
-from tui.screens.questions import QuestionsScreen
+from tui.circles.ask import AnswerDialog, AskDialog, ResolveDialog, TopicDialog
+from tui.circles.questions import QuestionsScreen
 
 
 async def open_questions(app: Any, pilot: Any) -> QuestionsScreen:

@@ -19,10 +19,10 @@ from peernode.circles.model import CircleState
 from peernode.errors import NodeError
 from peernode.node import Node
 from peernode.text import short_fingerprint
-from protocol import kinds
-from tui.circle_text import suggested_start
-from tui.dialogs.ask import AskDialog, NewQuestion
-from tui.dialogs.schedule import Candidate, NewMeeting, ScheduleDialog
+from peernode.views import CIRCLE_KINDS, PROFILE_KIND
+from tui.circles.ask import AskDialog, NewQuestion
+from tui.circles.proposals import suggested_start
+from tui.circles.schedule import Candidate, NewMeeting, ScheduleDialog
 from tui.text import Clock
 
 REFRESH_DELAY: Final = 0.1
@@ -75,9 +75,8 @@ class CircleBase(Screen[None]):
         subscription = self.node.subscribe()
         try:
             async for event in subscription:
-                ours = event.circle == self.circle and event.kind in kinds.CIRCLE_KINDS
-                if ours or event.kind == kinds.PROFILE or subscription.overflowed:
-                    subscription.overflowed = False
+                ours = event.circle == self.circle and event.kind in CIRCLE_KINDS
+                if subscription.take_overflow() or ours or event.kind == PROFILE_KIND:
                     self.changed()
         finally:
             self.node.unsubscribe(subscription)

@@ -9,19 +9,20 @@ from typing import Any
 import pytest
 from textual.widgets import Select, Static
 
+from peernode.circles.model import ResourceLink
 from peernode.home import Home
-from tests.tui.circle_helpers import CIRCLE, fill, open_circle_screen, steady_on
+from tests.tui.circles.helpers import CIRCLE, fill, open_circle_screen, steady_on
 from tests.tui.helpers import BO, main_screen, running, wait_for
 from tests.tui.test_snapshots import HostedApp
+from tui.circles.export import ExportDialog
+from tui.circles.meeting import MeetingScreen
+from tui.circles.new_circle import NewCircleDialog, parse_links
+from tui.circles.page import CirclePage
+from tui.circles.questions import QuestionsScreen
+from tui.circles.report import ReportScreen
+from tui.circles.schedule import ScheduleDialog
 from tui.commands import PeernodeCommands
-from tui.dialogs.export import ExportDialog
-from tui.dialogs.new_circle import NewCircleDialog
-from tui.dialogs.schedule import ScheduleDialog
-from tui.screens.circle import CirclePage
 from tui.screens.help import HelpScreen
-from tui.screens.meeting import MeetingScreen
-from tui.screens.questions import QuestionsScreen
-from tui.screens.report import ReportScreen
 
 
 def text_of(screen: CirclePage, selector: str) -> str:
@@ -62,7 +63,7 @@ async def test_the_circle_page_shows_the_circle(circle_room: Home) -> None:
 async def test_main_screen_keys_palette_and_help(circle_room: Home) -> None:
     async with running(circle_room) as (app, pilot):
         main = await main_screen(app, pilot)
-        main.switch_circle(CIRCLE)
+        main.switch_channel(CIRCLE)
         names = [str(hit.text) async for hit in PeernodeCommands(main).discover()]
         for wanted in ("page of #sql-basics", "meeting mode", "questions", "insights report"):
             assert any(wanted in name for name in names), wanted
@@ -89,7 +90,7 @@ async def test_start_a_study_circle_from_its_page(circle_room: Home) -> None:
         # #sql-basics exists; the lobby is only notes until someone starts it
         await pilot.press("escape")
         main = await main_screen(app, pilot)
-        main.switch_circle("lobby")
+        main.switch_channel("lobby")
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, CirclePage) and app.screen.loads > 0)
         page = app.screen
@@ -168,6 +169,15 @@ async def test_report_shows_the_numbers_and_exports(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.exported == folder / "sql-basics-report.md")
         assert "# Circle report: SQL basics" in (folder / "sql-basics-report.md").read_text()
+
+
+def test_resource_links_need_a_scheme() -> None:
+    assert parse_links("https://www.py4e.com/, magnet:?xt=1") == (
+        ResourceLink("https://www.py4e.com/"),
+        ResourceLink("magnet:?xt=1"),
+    )
+    with pytest.raises(ValueError, match=r"'py4e\.com' is not a link"):
+        parse_links("https://www.py4e.com/ py4e.com")
 
 
 def test_circle_page_snapshot(snap_compare: Any, circle_room: Home, utc: None) -> None:

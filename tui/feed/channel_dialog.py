@@ -1,4 +1,4 @@
-"""Open a circle by name: an existing one, or a new one that starts with your note."""
+"""Open a channel by name: an existing one, or a new one that starts with your note."""
 
 from __future__ import annotations
 
@@ -11,19 +11,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from peernode.circles.model import MAX_SLUG_CHARS
-from tui.adapter import circle_problem
+from peernode.views import channel_problem
 
 
-class CircleDialog(ModalScreen[str | None]):
-    """Dismisses with a valid circle name, or None when cancelled."""
+class ChannelDialog(ModalScreen[str | None]):
+    """Dismisses with a valid channel name, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("Open a circle", classes="dialog-title")
+            yield Static("Open or start a channel", classes="dialog-title")
             yield Label("Lowercase letters, digits, '.', '-' or '_' (e.g. rust-beginners).")
-            yield Input(placeholder="circle name", max_length=MAX_SLUG_CHARS, id="circle-name")
+            yield Input(placeholder="channel name", max_length=MAX_SLUG_CHARS, id="channel-name")
             yield Static("", id="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Open", variant="primary", id="ok")
@@ -43,9 +43,9 @@ class CircleDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
     def _submit(self) -> None:
-        name = self.query_one("#circle-name", Input).value.strip().lstrip("#")
-        problem = circle_problem(name)
+        name = self.query_one("#channel-name", Input).value.strip().lstrip("#")
+        problem = channel_problem(name)
         if problem is not None:
-            self.query_one("#dialog-error", Static).update(problem)
+            self.query_one("#dialog-error", Static).update(f"The name {problem}.")
             return
         self.dismiss(name)

@@ -1,17 +1,16 @@
-"""The feed of one circle: a Line API view over a bounded window of notes.
+"""The feed of one channel: a Line API view over a bounded window of notes.
 
-The window holds a few pages of consecutive notes (never the whole circle);
+The window holds a few pages of consecutive notes (never the whole channel);
 the screen fills it from `FeedPager` when this view asks for older or newer
 notes. Each note is rendered once per width and cached, so scrolling only
-copies lines, whatever the size of the circle.
+copies lines, whatever the size of the channel.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right, insort
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Final, Literal
 
 from rich.console import RenderableType
@@ -26,50 +25,15 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from peernode.clock import MARK_TEXT
 from peernode.text import relative_time, short_fingerprint
-from peernode.views import FeedEntry
-from protocol import kinds
-from tui.adapter import Key, key_of
+from peernode.views import MARK_TEXT, NOTE_KIND, FeedEntry
+from tui.feed.pager import key_of
+from tui.feed.window import FeedWindow, Row, thread
 from tui.text import Clock
 
-MAX_WINDOW: Final = 400
-"""Most notes held at once; paging further drops notes from the other end."""
 INDENT: Final = 2
 MAX_DEPTH: Final = 6
 _MARKDOWN_HINT: Final = re.compile(r"[*_`#\[\]<>|~\\!&]|^\s*(?:[-+]|\d+[.)])\s|\n")
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """A note in display order: `depth` levels under its parent, if that is loaded."""
-
-    entry: FeedEntry
-    depth: int
-    orphan: bool  # a reply whose parent is not in the window
-
-
-def thread(entries: Iterable[FeedEntry]) -> list[Row]:
-    """Replies follow their parent (indented); everything else keeps time order."""
-    entries = list(entries)
-    present = {entry.event.id for entry in entries}
-    children: dict[bytes, list[FeedEntry]] = {}
-    roots: list[FeedEntry] = []
-    for entry in entries:
-        parent = entry.event.refs.get("reply_to")
-        if parent is not None and parent in present and parent != entry.event.id:
-            children.setdefault(parent, []).append(entry)
-        else:
-            roots.append(entry)
-    rows: list[Row] = []
-    stack = [(root, 0) for root in reversed(roots)]
-    while stack:
-        entry, depth = stack.pop()
-        orphan = depth == 0 and "reply_to" in entry.event.refs
-        rows.append(Row(entry, depth, orphan))
-        for child in reversed(children.get(entry.event.id, [])):
-            stack.append((child, depth + 1))
-    return rows
 
 
 def summary(kind: str, body: Mapping[str, Any]) -> str:
@@ -83,70 +47,8 @@ def summary(kind: str, body: Mapping[str, Any]) -> str:
     return f"[{name}] " + ", ".join(fields)
 
 
-class FeedWindow:
-    """Consecutive entries of one circle, oldest first, at most `limit` of them."""
-
-    def __init__(self, limit: int = MAX_WINDOW) -> None:
-        self.limit = limit
-        self.entries: list[FeedEntry] = []
-        self._keys: list[Key] = []
-        self.at_oldest = True
-        self.at_newest = True
-
-    def reset(self, entries: list[FeedEntry], *, at_oldest: bool, at_newest: bool) -> None:
-        self.entries = sorted(entries, key=key_of)[-self.limit :]
-        self._keys = [key_of(entry) for entry in self.entries]
-        self.at_oldest = at_oldest and len(self.entries) == len(entries)
-        self.at_newest = at_newest
-
-    @property
-    def oldest(self) -> Key | None:
-        return self._keys[0] if self._keys else None
-
-    @property
-    def newest(self) -> Key | None:
-        return self._keys[-1] if self._keys else None
-
-    def add_older(self, entries: list[FeedEntry], *, at_oldest: bool) -> None:
-        oldest = self.oldest
-        fresh = [e for e in entries if oldest is None or key_of(e) < oldest]
-        self.entries[:0] = fresh
-        self._keys[:0] = [key_of(e) for e in fresh]
-        self.at_oldest = at_oldest
-        if len(self.entries) > self.limit:
-            del self.entries[self.limit :], self._keys[self.limit :]
-            self.at_newest = False
-
-    def add_newer(self, entries: list[FeedEntry], *, at_newest: bool) -> None:
-        newest = self.newest
-        fresh = [e for e in entries if newest is None or key_of(e) > newest]
-        self.entries.extend(fresh)
-        self._keys.extend(key_of(e) for e in fresh)
-        self.at_newest = at_newest
-        self._trim_oldest()
-
-    def add_live(self, entry: FeedEntry) -> bool:
-        """Insert a just-stored entry if it falls inside the window; True if it did."""
-        key = key_of(entry)
-        index = bisect_right(self._keys, key)
-        if index and self._keys[index - 1] == key:
-            return False
-        if (not self.at_oldest and index == 0) or (not self.at_newest and index == len(self._keys)):
-            return False
-        insort(self._keys, key)
-        self.entries.insert(index, entry)
-        self._trim_oldest()
-        return True
-
-    def _trim_oldest(self) -> None:
-        extra = len(self.entries) - self.limit
-        if extra > 0:
-            del self.entries[:extra], self._keys[:extra]
-            self.at_oldest = False
-
-
 class FeedView(ScrollView, can_focus=True):
-    """The notes of the selected circle, newest at the bottom."""
+    """The notes of the selected channel, newest at the bottom."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "feed--name",
@@ -172,10 +74,10 @@ class FeedView(ScrollView, can_focus=True):
         """Scrolled past the newest loaded note, which is not the newest there is."""
 
     class JumpOldest(Message):
-        """Home: show the first notes of the circle."""
+        """Home: show the first notes of the channel."""
 
     class JumpNewest(Message):
-        """End: show the latest notes of the circle."""
+        """End: show the latest notes of the channel."""
 
     class ReplyRequested(Message):
         def __init__(self, entry: FeedEntry) -> None:
@@ -192,7 +94,7 @@ class FeedView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self.name_of = name_of
-        self.circle = ""
+        self.channel = ""
         self.fetching = False
         self.unseen = 0
         """Notes that arrived while the newest ones are not loaded."""
@@ -210,7 +112,7 @@ class FeedView(ScrollView, can_focus=True):
 
     def show(
         self,
-        circle: str,
+        channel: str,
         entries: list[FeedEntry],
         *,
         at_oldest: bool,
@@ -218,7 +120,7 @@ class FeedView(ScrollView, can_focus=True):
         end: Literal["oldest", "newest"] = "newest",
     ) -> None:
         """Replace everything with these entries and select the first or last."""
-        self.circle = circle
+        self.channel = channel
         self.fetching = False
         self._pending = None
         if at_newest:
@@ -486,7 +388,7 @@ class FeedView(ScrollView, can_focus=True):
             )
         body = entry.body
         text = body.get("text")
-        if event.kind != kinds.NOTE and not isinstance(text, str):
+        if event.kind != NOTE_KIND and not isinstance(text, str):
             return Text(summary(event.kind, body))
         text = str(text or "")
         if entry.edited:
@@ -537,8 +439,8 @@ class FeedView(ScrollView, can_focus=True):
         if not self.window.at_oldest:
             return "↑ older notes above: scroll up or press Home"
         if not self._rows:
-            return f"No notes in #{self.circle} yet. Write the first one below."
-        return f"── start of #{self.circle} ──"
+            return f"No notes in #{self.channel} yet. Write the first one below."
+        return f"── start of #{self.channel} ──"
 
     def _hint(self, text: str, width: int) -> Strip:
         style = self.get_component_rich_style("feed--hint", partial=True)

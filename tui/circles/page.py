@@ -19,12 +19,12 @@ from peernode.circles.model import CircleState, Meeting
 from peernode.circles.text import activity_text, person, question_line, rhythm_text, when_text
 from peernode.node import Node
 from peernode.text import NameOf
-from tui.dialogs.new_circle import NewCircle, NewCircleDialog
-from tui.dialogs.rsvp import RsvpDialog
-from tui.screens.circle_base import CircleBase, Command
-from tui.screens.meeting import MeetingScreen
-from tui.screens.questions import QuestionsScreen
-from tui.screens.report import ReportScreen
+from tui.circles.base import CircleBase, Command
+from tui.circles.meeting import MeetingScreen
+from tui.circles.new_circle import NewCircle, NewCircleDialog
+from tui.circles.questions import QuestionsScreen
+from tui.circles.report import ReportScreen
+from tui.circles.rsvp import RsvpDialog
 from tui.text import Clock
 
 SHOWN_QUESTIONS = 20

@@ -22,13 +22,13 @@ from peernode.circles.model import DEFAULT_ACTIVITY_MINUTES, CircleState, Meetin
 from peernode.circles.text import person, when_text
 from peernode.node import Node
 from peernode.text import NameOf
-from tui.circle_text import current_meeting
-from tui.dialogs.checkin import CheckInDialog, CheckInFields
-from tui.dialogs.plusdelta import PlusDeltaDialog, PlusDeltaFields
-from tui.screens.circle_base import CircleBase, Command
+from tui.circles.base import CircleBase, Command
+from tui.circles.checkin import CheckInDialog, CheckInFields
+from tui.circles.plusdelta import PlusDeltaDialog, PlusDeltaFields
+from tui.circles.proposals import current_meeting
+from tui.circles.steps import STEPS, StepBar
+from tui.circles.timebox import TimeBox
 from tui.text import Clock
-from tui.widgets.steps import STEPS, StepBar
-from tui.widgets.timebox import TimeBox
 
 STEP_IDS: Final = ("step-checkin", "step-coursework", "step-activity", "step-plusdelta")
 

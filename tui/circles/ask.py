@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Select
 
 from peernode.circles.model import MAX_TAG_CHARS, MAX_TAGS
-from tui.circle_text import split_tags
+from tui.circles.proposals import split_tags
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
 from tui.text import clip
 

@@ -15,7 +15,7 @@ from protocol.event import Event, create_event
 from protocol.identity import SigningKey
 from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, main_screen, profile, wait_for
 from tui.app import PeernodeApp
-from tui.screens.circle_base import CircleBase
+from tui.circles.base import CircleBase
 
 CIRCLE = "sql-basics"
 MEETING_AT = NOW - 10 * MINUTE
@@ -117,10 +117,10 @@ def meeting_id() -> bytes:
 
 
 async def open_circle_screen(app: PeernodeApp, pilot: Pilot[None], key: str) -> CircleBase:
-    """From the main screen, show the circle and press `key` (g, m, q or i)."""
+    """From the main screen, show the circle's channel and press `key` (g, m, q or i)."""
     main = await main_screen(app, pilot)
-    if main.circle != CIRCLE:
-        main.switch_circle(CIRCLE)
+    if main.channel != CIRCLE:
+        main.switch_channel(CIRCLE)
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, CircleBase) and app.screen.loads > 0)
     screen = app.screen

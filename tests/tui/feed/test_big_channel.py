@@ -1,4 +1,4 @@
-"""A circle of 100,000 notes: the feed loads pages, never the whole circle."""
+"""A channel of 100,000 notes: the feed loads pages, never the whole channel."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from peernode.storage.store import Store
 from protocol.event import load_verified
 from tests.tui.helpers import (
     ANA,
-    BIG_CIRCLE,
+    BIG_CHANNEL,
     install_key,
     main_screen,
     profile,
@@ -22,8 +22,8 @@ from tests.tui.helpers import (
     sign_big_range,
     wait_for,
 )
-from tui.adapter import PAGE
-from tui.widgets.feed import MAX_WINDOW
+from tui.feed.pager import PAGE
+from tui.feed.window import MAX_WINDOW
 
 BIG = 100_000
 CHUNK = 10_000
@@ -49,10 +49,10 @@ def build_big_db(path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def big_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The database of the big circle, built once and kept in pytest's cache."""
+    """The database of the big channel, built once and kept in pytest's cache."""
     cache = getattr(request.config, "cache", None)
     folder = cache.mkdir("peernode-tui") if cache is not None else tmp_path_factory.mktemp("big")
-    path = folder / f"big-circle-{BIG}-v1.db"
+    path = folder / f"big-channel-{BIG}-v1.db"
     if not path.exists():
         build_big_db(path)
     return path
@@ -70,11 +70,11 @@ def text_of_row(screen_feed: object, index: int) -> str:
     return str(rows[index].entry.event.body["text"])
 
 
-async def test_a_circle_of_100k_notes_scrolls_to_both_ends(big_home: Home) -> None:
+async def test_a_channel_of_100k_notes_scrolls_to_both_ends(big_home: Home) -> None:
     async with running(big_home, size=(80, 24)) as (app, pilot):
         screen = await main_screen(app, pilot)
         feed = screen.feed
-        assert screen.circle == BIG_CIRCLE
+        assert screen.channel == BIG_CHANNEL
         assert len(feed.window.entries) == PAGE
         assert text_of_row(feed, -1) == f"note {BIG - 1}"
 

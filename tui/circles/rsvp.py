@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from protocol.kinds.circles import RSVP_ANSWERS as ANSWERS
+from peernode.circles.model import RSVP_ANSWERS
 from tui.dialogs.form import FormDialog, note
 
 ORDER: Final = ("yes", "maybe", "no")
@@ -20,8 +20,8 @@ def _rank(answer: str) -> tuple[int, str]:
     return (ORDER.index(answer) if answer in ORDER else len(ORDER), answer)
 
 
-CHOICES: Final = tuple(sorted(ANSWERS, key=_rank))
-"""The protocol's answers in the order offered (ANSWERS is a set: it has no order)."""
+CHOICES: Final = tuple(sorted(RSVP_ANSWERS, key=_rank))
+"""The protocol's answers in the order offered (RSVP_ANSWERS is a set: it has no order)."""
 
 WORDS: Final = {"yes": "Yes, I will come", "maybe": "Maybe", "no": "No, I cannot come"}
 
@@ -32,7 +32,7 @@ def choice_label(answer: str, current: str | None) -> str:
 
 
 class RsvpDialog(FormDialog[str]):
-    """Dismisses with one of ANSWERS, or None. The current answer, if any, is highlighted:
+    """Dismisses with one of RSVP_ANSWERS, or None. The current answer, if any, is highlighted:
     Enter (or a click) answers the highlighted one; y, m and n answer at once."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

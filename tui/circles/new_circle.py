@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Select
 
 from peernode.circles.model import (
+    CADENCES,
     MAX_RHYTHM_MINUTES,
     MAX_WEEKS,
     MIN_MINUTES,
@@ -16,9 +17,7 @@ from peernode.circles.model import (
     ResourceLink,
     Rhythm,
 )
-from protocol.errors import InvalidEvent
-from protocol.kinds.circles import CADENCES, check_resource_link
-from tui.adapter import circle_problem
+from peernode.views import channel_problem, link_problem
 from tui.dialogs.form import FormDialog, field_row, line_input, note, selected
 
 CADENCE_ORDER = ("weekly", "biweekly", "monthly", "other")
@@ -47,12 +46,8 @@ def parse_links(text: str) -> tuple[ResourceLink, ...]:
     """Links separated by spaces or commas; each needs a scheme (https:, ...)."""
     links = []
     for url in text.replace(",", " ").split():
-        try:
-            check_resource_link({"url": url})
-        except InvalidEvent:
-            raise ValueError(
-                f"{url!r} is not a link (it needs https:// or another scheme)"
-            ) from None
+        if link_problem(url) is not None:
+            raise ValueError(f"{url!r} is not a link (it needs https:// or another scheme)")
         links.append(ResourceLink(url))
     return tuple(links)
 
@@ -94,7 +89,7 @@ class NewCircleDialog(FormDialog[NewCircle]):
 
     def result(self) -> NewCircle:
         slug = self.value("#slug").lstrip("#")
-        problem = circle_problem(slug)
+        problem = channel_problem(slug)
         if problem is not None:
             raise ValueError(f"circle id: {problem}")
         if slug in self.existing:

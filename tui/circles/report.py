@@ -23,8 +23,8 @@ from peernode.circles.model import CircleState
 from peernode.circles.report import Report, glance, meeting_table, render
 from peernode.errors import NodeError
 from peernode.node import Node
-from tui.dialogs.export import ExportChoice, ExportDialog, default_folders, free_path
-from tui.screens.circle_base import CircleBase, Command
+from tui.circles.base import CircleBase, Command
+from tui.circles.export import ExportChoice, ExportDialog, default_folders, free_path
 from tui.text import Clock
 
 Folders = Callable[[], Sequence[tuple[str, Path]]]
