@@ -10,9 +10,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tests.support.waiting import wait_for
 
 
 def free_port() -> int:
@@ -43,17 +45,6 @@ def peernode(home: Path, *args: str, check: bool = True, timeout: float = 60) ->
     return result.stdout
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
-
-
 class ServeProcess:
     """`peernode serve` in a subprocess; stopped with SIGTERM like a service manager."""
 
@@ -82,7 +73,7 @@ class ServeProcess:
         self.process = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, env=cli_env()
         )
-        wait_for(lambda: self.status() is not None, 30, f"{name} to start")
+        wait_for(lambda: self.status() is not None, f"{name} to start", 30)
 
     @property
     def address(self) -> str:
@@ -124,7 +115,7 @@ class ServeProcess:
         return self.process.returncode
 
 
-# --- nodes behind an argv prefix, e.g. inside a network namespace (tests/peernode/netns.py) ---
+# --- nodes behind an argv prefix, e.g. inside a network namespace (tests/support/netns.py) ---
 
 
 def cli_argv(home: Path, *args: str, prefix: Sequence[str] = ()) -> list[str]:
@@ -316,7 +307,7 @@ class PrefixedServe:
         return linked_of(self.status())
 
     def wait_started(self, timeout: float = 30) -> dict[str, Any]:
-        status: dict[str, Any] = wait_for(self.status, timeout, f"{self.name} to start")
+        status: dict[str, Any] = wait_for(self.status, f"{self.name} to start", timeout)
         self.key = status["key"]
         return status
 

@@ -8,7 +8,7 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from tests.peernode.faultproxy import CLEAN, FaultProxy, Faults, Plan, always, every, first
+from tests.support.faultproxy import CLEAN, FaultProxy, Faults, Plan, always, every, first
 
 STREAM = bytes(range(256)) * 1024  # 256 KiB the target sends to each client
 TIMEOUT = 10.0

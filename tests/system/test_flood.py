@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from protocol.gossip import config as c
-from tests.peernode.flooding import run_flood
+from tests.support.flooding import run_flood
 
 
 async def test_a_flooder_is_throttled_then_dropped_and_honest_notes_still_arrive(

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.peernode.netns import Lan, clean_stale, requires_netns
+from tests.support.netns import Lan, clean_stale, requires_netns
 
 pytestmark = [pytest.mark.netns, requires_netns]
 

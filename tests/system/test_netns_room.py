@@ -34,8 +34,8 @@ from peernode.net.link import PATH
 from protocol.errors import ProtocolError
 from protocol.handshake import HandshakeMessage, Role, SecureChannel
 from protocol.identity import SigningKey
-from tests.peernode.netns import Lan, requires_netns
-from tests.peernode.nodes import (
+from tests.support.netns import Lan, requires_netns
+from tests.support.nodes import (
     PrefixedServe,
     cli_env,
     feed_ids,
@@ -45,8 +45,8 @@ from tests.peernode.nodes import (
     peernode,
     public_key,
     stop_all,
-    wait_for,
 )
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PORT = 7420
@@ -93,7 +93,7 @@ def fully_linked(lan: Lan, nodes: dict[str, PrefixedServe]) -> bool:
 
 def wait_fully_linked(lan: Lan, nodes: dict[str, PrefixedServe], within: float, what: str) -> None:
     try:
-        wait_for(lambda: fully_linked(lan, nodes), within, what)
+        wait_for(lambda: fully_linked(lan, nodes), what, within)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; links: {links(nodes)}") from None
 
@@ -113,7 +113,7 @@ def feed_texts(home: Path) -> list[str]:
 
 
 def wait_for_text(home: Path, text: str, within: float, what: str) -> None:
-    wait_for(lambda: text in feed_texts(home), within, what)
+    wait_for(lambda: text in feed_texts(home), what, within)
 
 
 def all_feed_ids(nodes: dict[str, PrefixedServe]) -> dict[str, list[str]]:
@@ -180,13 +180,13 @@ def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
             peernode(a.home, "post", f"a while c is away {i}")
             peernode(c.home, "post", f"c while cut off {i}")
         # The side that still has a network goes on working.
-        wait_for(lambda: "a while c is away 3" in feed_texts(b.home), 20, "a's notes at b")
+        wait_for(lambda: "a while c is away 3" in feed_texts(b.home), "a's notes at b", 20)
 
         # Nothing is sent to or from c now: the heartbeats notice.
         wait_for(
             lambda: not c.linked() and c.key not in a.linked() | b.linked(),
-            1.5 * HEARTBEAT + 15,
             f"the cut to be noticed ({links(nodes)})",
+            1.5 * HEARTBEAT + 15,
         )
         noticed = time.monotonic() - cut_at
         # An outage of half a minute, not a blip: the redials made on noticing it have failed
@@ -293,7 +293,7 @@ def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None
             ready, _, _ = select.select([spoof.stdout], [], [], 20)
             assert ready, "the spoof did not register within 20 s"
             assert spoof.stdout.readline().strip(), "the spoof did not register"
-            wait_for((tmp_path / "mallory" / "node.json").exists, 30, "mallory's node to listen")
+            wait_for((tmp_path / "mallory" / "node.json").exists, "mallory's node to listen", 30)
             opens_before = tcp_passive_opens(lan, "mallory")
 
             # Phase 1: Ben and Cleo start while the spoof is the only "Ada" on the LAN. They
@@ -305,10 +305,10 @@ def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None
                 node.wait_started()
             wait_for(
                 lambda: tcp_passive_opens(lan, "mallory") >= opens_before + 2,
-                20,
                 "Ben and Cleo to dial the spoofed address",
+                20,
             )
-            wait_for(lambda: nodes["c"].key in nodes["b"].linked(), 20, "Ben and Cleo to link")
+            wait_for(lambda: nodes["c"].key in nodes["b"].linked(), "Ben and Cleo to link", 20)
             check_no_spoofed_link(lan, nodes, phase1, ada, mallory_key)
 
             # Phase 2: the real Ada arrives and links under her own address ...
@@ -503,7 +503,7 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
         node_b = b
         a.wait_started()
         b.wait_started()
-        wait_for(lambda: a.key in node_b.linked() and node_b.key in a.linked(), 20, "the link")
+        wait_for(lambda: a.key in node_b.linked() and node_b.key in a.linked(), "the link", 20)
 
         attacked = time.monotonic()
         outcome: dict[str, Any] = {}
@@ -519,8 +519,8 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
         # While the attacks run, notes still flow both ways.
         peernode(a.home, "post", "during the attacks, from Ada")
         peernode(b.home, "post", "during the attacks, from Ben")
-        wait_for(lambda: "during the attacks, from Ada" in feed_texts(node_b.home), 15, "Ada's")
-        wait_for(lambda: "during the attacks, from Ben" in feed_texts(a.home), 15, "Ben's")
+        wait_for(lambda: "during the attacks, from Ada" in feed_texts(node_b.home), "Ada's", 15)
+        wait_for(lambda: "during the attacks, from Ben" in feed_texts(a.home), "Ben's", 15)
         attacker.join(HANDSHAKE_TIMEOUT + 30)
         assert not attacker.is_alive(), "the attacks did not finish"
         if "error" in outcome:
@@ -536,7 +536,7 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
             assert HANDSHAKE_TIMEOUT - 1 <= took[name] <= HANDSHAKE_TIMEOUT + 5, (name, took)
 
         peernode(a.home, "post", "after the attacks")
-        wait_for(lambda: "after the attacks" in feed_texts(node_b.home), 15, "the last note")
+        wait_for(lambda: "after the attacks" in feed_texts(node_b.home), "the last note", 15)
         # The link never went down: linked in every status sampled since the attacks began.
         for node, other in ((a, b), (b, a)):
             samples = [s for s in node.samples_since(attacked) if s is not None]
@@ -550,7 +550,7 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
 def test_a_connection_that_never_sends_a_request_is_closed(tmp_path: Path) -> None:
     node = PrefixedServe(tmp_path / "a", name="Ada", mdns=False, watch_every=None)
     try:
-        wait_for((tmp_path / "a" / "node.json").exists, 30, "the node to listen")
+        wait_for((tmp_path / "a" / "node.json").exists, "the node to listen", 30)
         port = json.loads((tmp_path / "a" / "node.json").read_text())["port"]
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             start = time.monotonic()
@@ -575,7 +575,7 @@ def test_a_linked_node_exits_promptly_on_sigterm(tmp_path: Path) -> None:
     try:
         a.wait_started()
         b.wait_started()
-        wait_for(lambda: a.key in b.linked() and b.key in a.linked(), 20, "the link")
+        wait_for(lambda: a.key in b.linked() and b.key in a.linked(), "the link", 20)
         assert a.watcher is not None
         a.watcher.stop()
         a.process.send_signal(signal.SIGTERM)

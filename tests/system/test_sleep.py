@@ -50,7 +50,7 @@ from typing import Any
 
 import pytest
 
-from tests.peernode.nodes import (
+from tests.support.nodes import (
     PrefixedServe,
     cli_env,
     feed_ids,
@@ -59,8 +59,8 @@ from tests.peernode.nodes import (
     linked_of,
     peernode,
     stop_all,
-    wait_for,
 )
+from tests.support.waiting import wait_for
 
 HEARTBEAT = 15.0  # LinkConfig.heartbeat: a silent peer is dropped within about 1.5 x this
 CONNECT_TIMEOUT = 5.0  # LinkConfig.connect_timeout
@@ -190,7 +190,7 @@ def sleep_and_post(
     import_notes(ada.home, POSTED_WHILE_ASLEEP, "while Ben sleeps, from Ada")
     for node in others:
         peernode(node.home, "post", f"while Ben sleeps, from {node.name}")
-    wait_for(lambda: ben.key not in ada.linked(), DROP_WITHIN, "Ada's heartbeat to drop Ben")
+    wait_for(lambda: ben.key not in ada.linked(), "Ada's heartbeat to drop Ben", DROP_WITHIN)
     dropped = time.monotonic() - asleep_at
     assert stopped(ben.process.pid), "Ben woke up on his own"
     for node in others:
@@ -210,12 +210,12 @@ def wake_and_check(
     Returns when he woke (time.monotonic()) and how long each step took after that."""
     ben.process.send_signal(signal.SIGCONT)
     woke = time.monotonic()
-    wait_for(lambda: relinked(ada, ben), relink_within, "Ben and Ada to link again")
+    wait_for(lambda: relinked(ada, ben), "Ben and Ada to link again", relink_within)
     linked = time.monotonic() - woke
     target = events(ada)
-    wait_for(lambda: events(ben) >= target, CATCH_UP_WITHIN, "Ben to catch up (count)")
+    wait_for(lambda: events(ben) >= target, "Ben to catch up (count)", CATCH_UP_WITHIN)
     counted = time.monotonic() - woke
-    wait_for(lambda: same_ids(ada, ben, *others), CATCH_UP_WITHIN, "the same ids everywhere")
+    wait_for(lambda: same_ids(ada, ben, *others), "the same ids everywhere", CATCH_UP_WITHIN)
     everyone = [ada, ben, *others]
     feeds = exact_feeds(everyone)
     for node, ids in zip(everyone, feeds, strict=True):
@@ -225,7 +225,7 @@ def wake_and_check(
     posted = time.monotonic()
     peernode(ben.home, "post", "awake again, from Ben")
     total = len(feeds[1]) + 1
-    wait_for(lambda: all(events(n) == total for n in everyone), 20, "Ben's new note everywhere")
+    wait_for(lambda: all(events(n) == total for n in everyone), "Ben's new note everywhere", 20)
     out = time.monotonic() - posted
     assert same_ids(*everyone)
     return woke, {"relinked": linked, "caught up": counted, "Ben's note out": out}
@@ -247,8 +247,8 @@ def test_a_sleeping_node_links_again_and_catches_up(tmp_path: Path, dialler: str
     }
     with nodes_started(tmp_path, wiring) as nodes:
         ada, ben, cleo = nodes["ada"], nodes["ben"], nodes["cleo"]
-        wait_for(lambda: relinked(ada, ben) and relinked(ada, cleo), 20, "the links")
-        wait_for(lambda: same_ids(ada, ben, cleo), 20, "the profiles everywhere")
+        wait_for(lambda: relinked(ada, ben) and relinked(ada, cleo), "the links", 20)
+        wait_for(lambda: same_ids(ada, ben, cleo), "the profiles everywhere", 20)
 
         asleep_at, dropped = sleep_and_post(ada, ben, [cleo])
         slept = time.monotonic() - asleep_at
@@ -388,8 +388,8 @@ def test_a_half_open_link_after_waking_ends_and_the_pair_links_again(
             ada, ben = nodes["ada"], nodes["ben"]
             ada.wait_started()
             ben.wait_started()
-            wait_for(lambda: relinked(ada, ben), 20, "the link through the relay")
-            wait_for(lambda: same_ids(ada, ben), 20, "the profiles on both")
+            wait_for(lambda: relinked(ada, ben), "the link through the relay", 20)
+            wait_for(lambda: same_ids(ada, ben), "the profiles on both", 20)
 
             relay.sleep()
             _, dropped = sleep_and_post(ada, ben, [])
