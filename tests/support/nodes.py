@@ -45,6 +45,15 @@ def peernode(home: Path, *args: str, check: bool = True, timeout: float = 60) ->
     return result.stdout
 
 
+def serve_options(*, mdns: bool, heartbeat: float | None) -> list[str]:
+    """`serve` options: mDNS off unless asked for; a short --heartbeat for a test that waits
+    for a vanished peer to be noticed (None: the production default)."""
+    options = [] if mdns else ["--no-mdns"]
+    if heartbeat is not None:
+        options += ["--heartbeat", str(heartbeat)]
+    return options
+
+
 class ServeProcess:
     """`peernode serve` in a subprocess; stopped with SIGTERM like a service manager."""
 
@@ -57,6 +66,7 @@ class ServeProcess:
         peers: Sequence[str] = (),
         mdns: bool = False,
         prefix: Sequence[str] = (),
+        heartbeat: float | None = None,
     ) -> None:
         self.home = home
         self.name = name
@@ -67,8 +77,7 @@ class ServeProcess:
         argv += ["--port", str(self.port)]
         for peer in peers:
             argv += ["--peer", peer]
-        if not mdns:
-            argv.append("--no-mdns")
+        argv += serve_options(mdns=mdns, heartbeat=heartbeat)
         self.log = (home / "serve.log").open("ab")
         self.process = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, env=cli_env()
@@ -269,6 +278,7 @@ class PrefixedServe:
         peers: Sequence[str] = (),
         mdns: bool = True,
         watch_every: float | None = 0.25,
+        heartbeat: float | None = None,
     ) -> None:
         self.home, self.name, self.prefix = home, name, tuple(prefix)
         if not (home / "identity.key").exists():
@@ -278,8 +288,7 @@ class PrefixedServe:
         argv += ["--port", str(port if port is not None else free_port())]
         for peer in peers:
             argv += ["--peer", peer]
-        if not mdns:
-            argv.append("--no-mdns")
+        argv += serve_options(mdns=mdns, heartbeat=heartbeat)
         self.log = (home / "serve.log").open("ab")
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(

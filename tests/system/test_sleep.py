@@ -27,6 +27,9 @@ What a real hour of sleep changes, and what these tests do about it:
   passes nothing of the old connection, ever (the worst case: no RST comes back, as after
   an address change). Their sleeper pings at once on waking, where a real one pings up to
   one heartbeat (15 s) later, so a real wake may take that much longer than measured here.
+- The heartbeat. The nodes run with `serve --heartbeat HEARTBEAT` (1.5 s, not the 15 s of
+  production), so a drop takes seconds instead of half a minute; every window of these tests
+  that waits on a heartbeat is reckoned from it.
 - Dials into the sleeper pile up in its listen backlog (the kernel answers while the
   process is stopped) and are served, already abandoned, when it wakes: covered, and the
   sleeper must log no traceback for them. A sleeping machine answers no SYN at all.
@@ -43,7 +46,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -62,11 +65,11 @@ from tests.support.nodes import (
 )
 from tests.support.waiting import wait_for
 
-HEARTBEAT = 15.0  # LinkConfig.heartbeat: a silent peer is dropped within about 1.5 x this
-CONNECT_TIMEOUT = 5.0  # LinkConfig.connect_timeout
-SLEEP = 35.0  # seconds stopped: past the heartbeat drop (~23 s), with failed dials after it
-DROP_WITHIN = 1.5 * HEARTBEAT + 6  # aiohttp rounds its timers up to whole seconds
-RELINK_WITHIN = 15.0  # after waking, with the closed connection seen at once
+HEARTBEAT = 1.5  # serve --heartbeat: a silent peer is dropped within about 1.5 x this
+CONNECT_TIMEOUT = 5.0  # LinkConfig.connect_timeout: how long a dial into the backlog hangs
+DROP_WITHIN = 1.5 * HEARTBEAT + 5  # a quiet heartbeat, heartbeat/2 for the pong; slack for load
+DIAL_FAILED_WITHIN = CONNECT_TIMEOUT + 10  # Ada dials the sleeper on dropping him
+RELINK_WITHIN = HEARTBEAT + 10  # after waking, with the closed connection seen at once
 HALF_OPEN_RELINK_WITHIN = 1.5 * HEARTBEAT + 10  # a ping, its pong timeout, a dial
 CATCH_UP_WITHIN = 30.0
 POSTED_WHILE_ASLEEP = 200  # notes imported on Ada while Ben sleeps
@@ -158,6 +161,7 @@ def nodes_started(
                 port=ports[name],
                 peers=[f"127.0.0.1:{ports[other]}" for other in dials],
                 mdns=False,
+                heartbeat=HEARTBEAT,
             )
         for node in nodes.values():
             node.wait_started()
@@ -180,10 +184,27 @@ def port_of(node: PrefixedServe) -> int:
     return int(status["port"])
 
 
+def failed_dial(dialler: PrefixedServe, port: int) -> Callable[[], bool]:
+    """A check: `dialler` opened a TCP connection to `port` and has let go of it since.
+
+    A dial to a stopped node hangs: its kernel takes the connection into the listen backlog
+    and nobody answers the WebSocket upgrade, until the dialler gives up (CONNECT_TIMEOUT).
+    """
+    seen: set[tuple[int, int]] = set()
+
+    def check() -> bool:
+        held = {conn for conn in tcp_connections(dialler.process.pid) if conn[1] == port}
+        seen.update(held)
+        return bool(seen - held)
+
+    return check
+
+
 def sleep_and_post(
-    ada: PrefixedServe, ben: PrefixedServe, others: list[PrefixedServe]
+    ada: PrefixedServe, ben: PrefixedServe, others: list[PrefixedServe], ada_dials: int
 ) -> tuple[float, float]:
-    """Stop Ben; post on Ada and the others; see Ada drop him. Returns (stop, drop) times."""
+    """Stop Ben; post on Ada and the others; see Ada drop him, then fail a dial to him at
+    the port `ada_dials`. Returns (stop, drop) times."""
     assert not stopped(ben.process.pid)
     ben.process.send_signal(signal.SIGSTOP)
     asleep_at = time.monotonic()
@@ -195,8 +216,9 @@ def sleep_and_post(
     assert stopped(ben.process.pid), "Ben woke up on his own"
     for node in others:
         assert ada.key in node.linked(), f"{node.name} lost Ada while Ben slept"
-    # Dials to the sleeper fail meanwhile (they time out in its backlog): let some happen.
-    time.sleep(max(0.0, asleep_at + SLEEP - time.monotonic(), CONNECT_TIMEOUT + 3))
+    # Dials to the sleeper fail meanwhile (they time out in its backlog): see one fail, so
+    # that Ada's engine has given up his address (or her --peer backs off) before he wakes.
+    wait_for(failed_dial(ada, ada_dials), "a dial of Ada's to Ben to fail", DIAL_FAILED_WITHIN)
     return asleep_at, dropped
 
 
@@ -250,7 +272,7 @@ def test_a_sleeping_node_links_again_and_catches_up(tmp_path: Path, dialler: str
         wait_for(lambda: relinked(ada, ben) and relinked(ada, cleo), "the links", 20)
         wait_for(lambda: same_ids(ada, ben, cleo), "the profiles everywhere", 20)
 
-        asleep_at, dropped = sleep_and_post(ada, ben, [cleo])
+        asleep_at, dropped = sleep_and_post(ada, ben, [cleo], ada_dials=port_of(ben))
         slept = time.monotonic() - asleep_at
         _, took = wake_and_check(ada, ben, [cleo], RELINK_WITHIN)
         way = who_dialled(ada, port_of(ada), ben, port_of(ben))
@@ -381,6 +403,7 @@ def test_a_half_open_link_after_waking_ends_and_the_pair_links_again(
                 port=ports[name],
                 peers=[f"127.0.0.1:{relay.port}"] if name == dials else [],
                 mdns=False,
+                heartbeat=HEARTBEAT,
             )
             for name in ("ada", "ben")
         }
@@ -392,7 +415,8 @@ def test_a_half_open_link_after_waking_ends_and_the_pair_links_again(
             wait_for(lambda: same_ids(ada, ben), "the profiles on both", 20)
 
             relay.sleep()
-            _, dropped = sleep_and_post(ada, ben, [])
+            ada_dials = relay.port if dialler == "awake" else ports["ben"]
+            _, dropped = sleep_and_post(ada, ben, [], ada_dials)
             relay.wake()
             woke, took = wake_and_check(ada, ben, [], HALF_OPEN_RELINK_WITHIN)
             check_half_open(ada, ben, woke)
