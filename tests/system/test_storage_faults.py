@@ -7,7 +7,6 @@ here (as root); without the right to mount, those tests are skipped and say why.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import json
 import os
@@ -32,11 +31,11 @@ from protocol.event import create_event, decode_event
 from protocol.identity import SigningKey
 from tests.conftest import RunCli
 from tests.support.nodes import free_port, init_homes, peernode, status_of
-from tests.support.waiting import wait_for
+from tests.support.waiting import eventually, wait_for
 from tests.system.test_crash_sync import Serve, committed_ids, jsonl, note_rows
 
-WRITER = Path(__file__).with_name("crash_writer.py")
 ROOT = Path(__file__).resolve().parents[2]
+WRITER = ROOT / "tests" / "support" / "crash_writer.py"
 
 
 # -- file systems made for the test ------------------------------------------------------
@@ -188,18 +187,25 @@ async def test_a_node_notices_by_itself_when_space_returns(
     small_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(node_module, "WRITE_PROBE_SECONDS", 0.1)
+    probes = 0
+    probe_writes = Node._probe_writes
+
+    async def counted(node: Node) -> None:
+        nonlocal probes
+        probes += 1
+        await probe_writes(node)
+
+    monkeypatch.setattr(Node, "_probe_writes", counted)
     async with Node(Home(small_disk / "home"), NodeConfig(watch_interval=0.05)) as node:
         node.ensure_identity()
         filler = fill(small_disk)
         with pytest.raises(DiskFull):
             await node.post("a note of mine")
-        await asyncio.sleep(1.0)  # ten probes while the disk stays full
+        counted_from = probes
+        await eventually(lambda: probes >= counted_from + 10, "ten probes on the full disk")
         assert node.storage_problem == DISK_FULL_MESSAGE
         filler.unlink()  # nothing is written by anyone: the node's probe finds out
-        deadline = asyncio.get_running_loop().time() + 5.0
-        while node.storage_problem is not None:
-            assert asyncio.get_running_loop().time() < deadline, "recovery not noticed"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: node.storage_problem is None, "the recovery to be noticed", 5)
         await node.post("a note of mine")
 
 
