@@ -46,11 +46,12 @@ from tests.support.nodes import (
     public_key,
     stop_all,
 )
+from tests.support.sockets import SYN_SENT, DialWatch
 from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PORT = 7420
-HEARTBEAT = 15.0  # LinkConfig.heartbeat: a silent peer is dropped within about 1.5 x this
+HEARTBEAT = 1.5  # serve --heartbeat where a test waits for a cut to be noticed
 HANDSHAKE_TIMEOUT = 10.0  # LinkConfig.handshake_timeout
 CONNECT_TIMEOUT = 5.0  # LinkConfig.connect_timeout
 CONVERGE_WITHIN = 60.0  # after a partition heals
@@ -60,13 +61,16 @@ CONVERGE_WITHIN = 60.0  # after a partition heals
 
 
 @contextlib.contextmanager
-def room(lan: Lan, tmp_path: Path, names: dict[str, str]) -> Iterator[dict[str, PrefixedServe]]:
-    """`peernode serve --port 7420` (mDNS on, no --peer) in each host, started together."""
+def room(
+    lan: Lan, tmp_path: Path, names: dict[str, str], **kwargs: Any
+) -> Iterator[dict[str, PrefixedServe]]:
+    """`peernode serve --port 7420` (mDNS on, no --peer) in each host, started together;
+    `kwargs` go to every PrefixedServe."""
     init_homes({tmp_path / host: name for host, name in names.items()})
     nodes: dict[str, PrefixedServe] = {}
     try:
         for host, name in names.items():
-            nodes[host] = start(lan, tmp_path, host, name)
+            nodes[host] = start(lan, tmp_path, host, name, **kwargs)
         for node in nodes.values():
             node.wait_started()
         yield nodes
@@ -170,12 +174,16 @@ def test_three_hosts_link_by_mdns_alone_and_a_note_reaches_all(tmp_path: Path) -
 @requires_netns
 def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
     names = {"a": "Ada", "b": "Ben", "c": "Cleo"}
-    with Lan(list(names)) as lan, room(lan, tmp_path, names) as nodes:
+    with Lan(list(names)) as lan, room(lan, tmp_path, names, heartbeat=HEARTBEAT) as nodes:
         a, b, c = nodes.values()
         wait_fully_linked(lan, nodes, 30, "all three to link by mDNS")
 
         lan.cut("c")
         cut_at = time.monotonic()
+        # a and b dial c again as soon as they notice the cut: watch those dials from now on.
+        redials = [
+            DialWatch(node.process.pid, PORT, lan.address("c"), [SYN_SENT]) for node in (a, b)
+        ]
         for i in range(4):
             peernode(a.home, "post", f"a while c is away {i}")
             peernode(c.home, "post", f"c while cut off {i}")
@@ -189,9 +197,11 @@ def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
             1.5 * HEARTBEAT + 15,
         )
         noticed = time.monotonic() - cut_at
-        # An outage of half a minute, not a blip: the redials made on noticing it have failed
-        # (they give up after the connect timeout) before the cable is back.
-        time.sleep(CONNECT_TIMEOUT + 3)
+        # An outage, not a blip: the redials made on noticing it have failed (they give up
+        # after the connect timeout) before the cable is back.
+        for node, redial in zip((a, b), redials, strict=True):
+            wait_for(redial.failed, f"a dial of {node.name}'s to c to fail", CONNECT_TIMEOUT + 10)
+            redial.stop()
         lan.heal("c")
         healed_at = time.monotonic()
 

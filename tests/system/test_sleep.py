@@ -41,12 +41,11 @@ What a real hour of sleep changes, and what these tests do about it:
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -63,6 +62,7 @@ from tests.support.nodes import (
     peernode,
     stop_all,
 )
+from tests.support.sockets import DialWatch, tcp_connections
 from tests.support.waiting import wait_for
 
 HEARTBEAT = 1.5  # serve --heartbeat: a silent peer is dropped within about 1.5 x this
@@ -82,24 +82,6 @@ def stopped(pid: int) -> bool:
     """Whether the process is stopped by a signal (state T in /proc/PID/stat)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     return stat.rsplit(")", 1)[1].split()[0] == "T"
-
-
-def tcp_connections(pid: int) -> set[tuple[int, int]]:
-    """(local port, remote port) of the established TCP connections `pid` holds."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[len("socket:[") : -1])
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
-                local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
-                found.add((local, remote))
-    return found
 
 
 def who_dialled(a: PrefixedServe, a_port: int, b: PrefixedServe, b_port: int) -> str:
@@ -184,22 +166,6 @@ def port_of(node: PrefixedServe) -> int:
     return int(status["port"])
 
 
-def failed_dial(dialler: PrefixedServe, port: int) -> Callable[[], bool]:
-    """A check: `dialler` opened a TCP connection to `port` and has let go of it since.
-
-    A dial to a stopped node hangs: its kernel takes the connection into the listen backlog
-    and nobody answers the WebSocket upgrade, until the dialler gives up (CONNECT_TIMEOUT).
-    """
-    seen: set[tuple[int, int]] = set()
-
-    def check() -> bool:
-        held = {conn for conn in tcp_connections(dialler.process.pid) if conn[1] == port}
-        seen.update(held)
-        return bool(seen - held)
-
-    return check
-
-
 def sleep_and_post(
     ada: PrefixedServe, ben: PrefixedServe, others: list[PrefixedServe], ada_dials: int
 ) -> tuple[float, float]:
@@ -218,7 +184,8 @@ def sleep_and_post(
         assert ada.key in node.linked(), f"{node.name} lost Ada while Ben slept"
     # Dials to the sleeper fail meanwhile (they time out in its backlog): see one fail, so
     # that Ada's engine has given up his address (or her --peer backs off) before he wakes.
-    wait_for(failed_dial(ada, ada_dials), "a dial of Ada's to Ben to fail", DIAL_FAILED_WITHIN)
+    with DialWatch(ada.process.pid, ada_dials) as dial:
+        wait_for(dial.failed, "a dial of Ada's to Ben to fail", DIAL_FAILED_WITHIN)
     return asleep_at, dropped
 
 
