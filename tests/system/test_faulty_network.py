@@ -321,7 +321,9 @@ def test_a_peer_reached_through_a_proxy_is_dialled_again_only_there(
             wait_for(lambda: linked_through(proxy), "b to link", 30)
             proxy.drop_connections()
             wait_for(lambda: proxy.connections >= 2, "b to dial the proxy again", 30)
-            time.sleep(1.0)  # the membership's dials, if any, go out at once
+            # A dial that is never made leaves nothing to wait for: a bounded wait. The
+            # membership's dials, if any, go out at once and are refused within milliseconds.
+            time.sleep(1.0)
         finally:
             b.stop()
     # B was given the proxy's address only. A's own port, advertised in the handshake, is

@@ -117,7 +117,7 @@ def test_an_mdns_flood_is_dialled_slowly_and_hal_keeps_his_link(tmp_path: Path) 
             flood = crowd(lan, "m", "announce", lan.address("m"), str(fakes), "30000")
             assert first_line(flood, 60, "the flood") == "ready"
             since = time.monotonic()
-            time.sleep(watch)
+            time.sleep(watch)  # the window the dial rate is measured over, not a wait
             dials = active_opens(lan, "a") - before
             elapsed = time.monotonic() - since + 5  # the flood started up to 5 s earlier
 
