@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/bombs.py [--times N]
 
-One node runs as a subprocess on loopback. A client (tests/peernode/hostile.py) completes a
+One node runs as a subprocess on loopback. A client (tests/support/hostile.py) completes a
 real Noise handshake with its own identity, is accepted as a neighbour and sends one hostile
 frame per link; each kind is sent N times, one link after another. The node's VmRSS and
 VmHWM (peak RSS) come from /proc/PID/status: at idle (the baseline), then after each kind.
@@ -35,7 +35,7 @@ def mib(kib: int) -> str:
 
 async def honest(port: int) -> Any:
     """The control: a link that is accepted, then closed by the client."""
-    from tests.peernode.hostile import CLOSE_WITHIN, HostilePeer, Outcome
+    from tests.support.hostile import CLOSE_WITHIN, HostilePeer, Outcome
 
     start = time.monotonic()
     peer = await HostilePeer.link(port)
@@ -45,7 +45,7 @@ async def honest(port: int) -> Any:
 
 
 async def run(port: int, pid: int, times: int) -> None:
-    from tests.peernode.hostile import ATTACKS, memory
+    from tests.support.hostile import ATTACKS, memory
 
     kinds = {"(control: honest link, client closes)": (honest, frozenset({None})), **ATTACKS}
 
@@ -81,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
-    from tests.peernode.nodes import ServeProcess
+    from tests.support.nodes import ServeProcess
 
     with tempfile.TemporaryDirectory(prefix="pn-bench-") as tmp:
         node = ServeProcess(Path(tmp) / "a", name="Ada")

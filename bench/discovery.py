@@ -2,7 +2,7 @@
 
 Run (as root: it builds network namespaces): .venv/bin/python bench/discovery.py [--runs N]
 
-Two hosts on a bridged LAN of network namespaces (tests/peernode/netns.py). Host "a" runs a
+Two hosts on a bridged LAN of network namespaces (tests/support/netns.py). Host "a" runs a
 node for the whole benchmark; each run spawns `peernode serve --port 7420` on host "b" with
 a fresh home (a new identity that knows nobody: no --peer, no remembered peers), so the only
 way to a's node is mDNS. A probe started beforehand inside "b" polls the new node's control
@@ -141,7 +141,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
-    from tests.peernode.netns import Lan, netns_unavailable_reason
+    from tests.support.netns import Lan, netns_unavailable_reason
 
     reason = netns_unavailable_reason()
     if reason is not None:

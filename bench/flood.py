@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/flood.py [--rate 1000] [--seconds 8] [--runs 3]
 
-Three in-process nodes linked over loopback (tests/peernode/flooding.py): Vera, honest Hal
+Three in-process nodes linked over loopback (tests/support/flooding.py): Vera, honest Hal
 posting a note every 0.25 s, and Rogue writing its own validly signed notes straight onto
 its link to Vera. Each run is done twice: without a flood (the baseline) and with one.
 Prints Hal's post → stored-at-Vera delay (p50/max) for both, how much of the flood Vera
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.peernode.flooding import FloodResult, run_flood
+from tests.support.flooding import FloodResult, run_flood
 
 
 def _ms(values: list[float]) -> str:

@@ -42,6 +42,8 @@ class WriteHealth:
         self._next_probe = 0.0
         self.problem: str | None = None
         """Why the last write failed, until one succeeds."""
+        self.probes = 0
+        """How many probes fell due (tried, or skipped for want of free space)."""
 
     def failed(self, exc: StorageError, *, say: bool = True) -> None:
         """Note why a write failed; `say`: log it too (when nobody gets the error)."""
@@ -72,6 +74,7 @@ class WriteHealth:
         if self.problem is None or now < self._next_probe:
             return
         self._next_probe = now + self._probe_interval
+        self.probes += 1
         if shutil.disk_usage(self._folder).free < PROBE_MIN_FREE_BYTES:
             return
         await self._store.set_setting("write_probe", str(now_ms()))

@@ -11,7 +11,7 @@ import click
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
-from peernode.net.config import DEFAULT_PORT, NetworkConfig, parse_address
+from peernode.net.config import DEFAULT_PORT, LinkConfig, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
 from peernode.views import NodeStatus, PeerStatus
 
@@ -25,11 +25,27 @@ from peernode.views import NodeStatus, PeerStatus
 )
 @click.option("--peer", "peers", multiple=True, metavar="HOST:PORT", help="Also link to this peer.")
 @click.option("--no-mdns", is_flag=True, help="Do not announce or look for peers by mDNS.")
+@click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0.5),
+    default=LinkConfig().heartbeat,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often a quiet link is checked: a peer that vanished (asleep, cable out)"
+    " is noticed within about 1.5 times this.",
+)
 @pass_home
-def serve(home: Home, port: int | None, peers: tuple[str, ...], no_mdns: bool) -> None:
+def serve(
+    home: Home,
+    port: int | None,
+    peers: tuple[str, ...],
+    no_mdns: bool,
+    heartbeat: float,
+) -> None:
     """Run the node without the UI until Ctrl-C (or SIGTERM)."""
     addresses = tuple(parse_address(peer) for peer in peers)
-    network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns)
+    link = LinkConfig(heartbeat=heartbeat)
+    network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns, link=link)
     asyncio.run(_serve(home, NodeConfig(network=network)))
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from peernode.clock import now_ms
 from peernode.home import Home
 from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
+from tests.support.waiting import eventually
 
 HOUR_MS = 3_600_000
 
@@ -24,16 +24,6 @@ async def room_node(
         await node.create_identity(name)
         await node.start_network()
         yield node
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Poll `check` (a query of the node's state) until it holds, for at most 30 s."""
-    try:
-        async with asyncio.timeout(30):
-            while not await check():  # noqa: ASYNC110 - polling another node's state
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def address(node: Node) -> tuple[str, int]:

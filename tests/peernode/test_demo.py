@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from peernode.node import Node, NodeConfig
 from protocol import kinds
 from protocol.event import Event
 from tests.conftest import RunCli
+from tests.support.waiting import eventually
 
 LOOPBACK = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
 
@@ -37,13 +38,6 @@ async def learner_node(home: Home, *, online: bool = True) -> AsyncIterator[Node
         await node.create_identity("Lee", learning="pandas")
         await node.start_network()
         yield node
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 def open_sockets() -> int:
@@ -98,7 +92,7 @@ async def test_the_learner_sees_the_room_then_keeps_only_the_thread_it_replied_i
                 answered = any(event.refs.get("reply_to") == reply.id for event in events)
                 return answered and len(events) > len(feed) + 2
 
-            await eventually(answered_and_chatting)
+            await eventually(answered_and_chatting, "an answer to the reply, and more chat")
             statuses = (await learner.status()).peers
             assert {peer.key for peer in statuses if peer.linked} == room.keys
 
@@ -119,8 +113,8 @@ async def test_the_learner_sees_the_room_then_keeps_only_the_thread_it_replied_i
 
         # Nothing of the room runs or listens any more; the learner is online as before.
         assert learner.online
-        await eventually(_is(lambda: running_tasks() == tasks_before), within=5)
-        await eventually(_is(lambda: open_sockets() == sockets_before), within=5)
+        await eventually(lambda: running_tasks() == tasks_before, "the room's tasks to end", 5)
+        await eventually(lambda: open_sockets() == sockets_before, "its sockets to close", 5)
 
         # New notes are still announced after the forgetting (sequence numbers were reused).
         subscription = learner.subscribe()
@@ -136,13 +130,6 @@ async def test_the_demo_room_needs_networking(home: Home, tmp_path: Path) -> Non
         assert room.root is None
         await room.stop()
         assert await learner.feed(DEMO_CIRCLE) == []
-
-
-def _is(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        return condition()
-
-    return check
 
 
 def test_peernode_demo_is_a_command(run_cli: RunCli) -> None:

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import pytest
@@ -25,9 +25,9 @@ from peernode.net import discovery as discovery_module
 from peernode.net import netinfo
 from peernode.net.discovery import SERVICE_TYPE, Discovery
 from peernode.net.records import MAX_ADDRESSES_PER_PEER, PeerHint, hint_from_record, instance_label
+from tests.support.waiting import eventually
 
 LOOPBACK = ["127.0.0.1"]
-WAIT = 8.0  # seconds; generous for loaded CI machines, tests normally finish far sooner
 STYPE = SERVICE_TYPE  # replaced per test, see below
 
 
@@ -56,15 +56,6 @@ class Recorder:
 
     def lost_instances(self) -> set[str]:
         return {h.instance for h in self.lost}
-
-
-async def wait_for(predicate: Callable[[], bool], what: str, within: float = WAIT) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager
@@ -132,8 +123,8 @@ async def test_two_nodes_find_each_other_ignore_themselves_and_say_goodbye() -> 
     b = make_discovery(rec_b, f"Ben {tag()}", key_b, port=7002)
     async with running(a):
         async with running(b):
-            await wait_for(lambda: b.instance in rec_a.found_instances(), "a to find b")
-            await wait_for(lambda: a.instance in rec_b.found_instances(), "b to find a")
+            await eventually(lambda: b.instance in rec_a.found_instances(), "a to find b")
+            await eventually(lambda: a.instance in rec_b.found_instances(), "b to find a")
             (hint_b,) = [h for h in rec_a.found if h.instance == b.instance]
             assert hint_b.key_hint == key_b
             assert hint_b.port == 7002
@@ -143,7 +134,7 @@ async def test_two_nodes_find_each_other_ignore_themselves_and_say_goodbye() -> 
             assert b.instance not in rec_b.found_instances()
             assert await a.announcement_heard(timeout=3.0)
         # b has stopped: its goodbye packets make a drop it at once, not after the TTL.
-        await wait_for(lambda: b.instance in rec_a.lost_instances(), "b's goodbye to reach a")
+        await eventually(lambda: b.instance in rec_a.lost_instances(), "b's goodbye to reach a")
         assert b.instance not in {h.instance for h in a.peers}
     assert not a.running
     assert not await a.announcement_heard(timeout=0.5)
@@ -176,13 +167,13 @@ async def test_malformed_records_are_skipped(caplog: pytest.LogCaptureFixture) -
         sent.append(await spoof(spoofer, f"good-{t}", valid_txt(good_key)))
         await asyncio.gather(*sent)
         async with make_discovery(rec, "Observer"):
-            await wait_for(lambda: f"good-{t}" in rec.found_instances(), "the valid record")
+            await eventually(lambda: f"good-{t}" in rec.found_instances(), "the valid record")
 
             def all_rejected() -> bool:
                 logged = " ".join(r.getMessage() for r in caplog.records)
                 return all(label in logged for label in bad)
 
-            await wait_for(all_rejected, "every malformed record to be looked at")
+            await eventually(all_rejected, "every malformed record to be looked at")
     assert not rec.found_instances() & set(bad)
     (good,) = [h for h in rec.found if h.instance == f"good-{t}"]
     assert good.key_hint == good_key
@@ -211,7 +202,7 @@ async def test_peer_cap_holds_against_a_flood(caplog: pytest.LogCaptureFixture) 
                 }
                 return len(ignored | rec.found_instances()) >= flood
 
-            await wait_for(flood_processed, "the whole flood to be seen")
+            await eventually(flood_processed, "the whole flood to be seen")
             assert len(d.peers) == cap
             assert len(rec.found) == cap
 
@@ -220,7 +211,7 @@ async def test_peer_cap_holds_against_a_flood(caplog: pytest.LogCaptureFixture) 
             await asyncio.gather(
                 *[await spoofer.async_unregister_service(infos[label]) for label in leaving]
             )
-            await wait_for(lambda: len(rec.found) == cap + 2, "ignored services to be picked up")
+            await eventually(lambda: len(rec.found) == cap + 2, "ignored services to be picked up")
             assert rec.lost_instances() == set(leaving)
             assert len(d.peers) == cap
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "max_peers" in r.msg]
@@ -238,9 +229,9 @@ async def test_callback_exceptions_do_not_stop_discovery(caplog: pytest.LogCaptu
     async with AsyncZeroconf(interfaces=LOOPBACK) as spoofer:
         await spoof(spoofer, f"one-{t}", valid_txt())
         async with make_discovery(Recorder(), "Robust", on_found=explode, on_lost=explode) as d:
-            await wait_for(lambda: f"one-{t}" in calls, "the first peer")
+            await eventually(lambda: f"one-{t}" in calls, "the first peer")
             await (await spoof(spoofer, f"two-{t}", valid_txt()))
-            await wait_for(lambda: f"two-{t}" in calls, "a peer found after a callback raised")
+            await eventually(lambda: f"two-{t}" in calls, "a peer found after a callback raised")
             assert {f"one-{t}", f"two-{t}"} <= {h.instance for h in d.peers}
     assert any("callback" in r.getMessage() and r.exc_info for r in caplog.records)
 
@@ -249,7 +240,7 @@ async def test_refresh_in_place_keeps_peers(monkeypatch: pytest.MonkeyPatch) -> 
     rec_a, rec_b = Recorder(), Recorder()
     a, b = make_discovery(rec_a, "Refresher"), make_discovery(rec_b, "Watcher")
     async with running(a, b):
-        await wait_for(lambda: a.instance in rec_b.found_instances(), "b to find a")
+        await eventually(lambda: a.instance in rec_b.found_instances(), "b to find a")
         assert not await a.refresh()  # nothing changed
         await a.announce()
         # Loopback "goes away" and comes back, as a link drop would look.
@@ -271,14 +262,14 @@ async def test_refresh_recreates_zeroconf_when_it_cannot_rebind(
     rec_a, rec_b = Recorder(), Recorder()
     a, b = make_discovery(rec_a, "Rebuilt"), make_discovery(rec_b, "Watcher")
     async with running(a, b):
-        await wait_for(lambda: a.instance in rec_b.found_instances(), "b to find a")
-        await wait_for(lambda: b.instance in rec_a.found_instances(), "a to find b")
+        await eventually(lambda: a.instance in rec_b.found_instances(), "b to find a")
+        await eventually(lambda: b.instance in rec_a.found_instances(), "a to find b")
         monkeypatch.setattr(a, "_address_snapshot", lambda: frozenset({"192.0.2.99"}))
         assert await a.refresh()
         assert b.instance in rec_a.lost_instances()  # our view was reset ...
-        await wait_for(lambda: len(rec_a.found) >= 2, "a to find b again")  # ... and rebuilt
-        await wait_for(lambda: a.instance in rec_b.lost_instances(), "b to hear a's goodbye")
-        await wait_for(lambda: len(rec_b.found) >= 2, "b to find the re-registered a")
+        await eventually(lambda: len(rec_a.found) >= 2, "a to find b again")  # ... and rebuilt
+        await eventually(lambda: a.instance in rec_b.lost_instances(), "b to hear a's goodbye")
+        await eventually(lambda: len(rec_b.found) >= 2, "b to find the re-registered a")
         assert a.instance == instance_label("Rebuilt", a._public_key)
 
 

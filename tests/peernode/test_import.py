@@ -169,24 +169,3 @@ async def test_importer_in_process(tmp_path: Path) -> None:
         feed = await node.feed()
         assert [entry.event.body["text"] for entry in feed] == ["dated", "first", "default circle"]
         assert {entry.event.author for entry in feed} == {node.public_key}
-
-
-@pytest.mark.slow
-def test_hundred_thousand_lines(tmp_path: Path, run_cli: RunCli) -> None:
-    source = write_jsonl(
-        tmp_path / "big.jsonl",
-        [{"circle": circle_of(i), "text": f"bulk note {i}"} for i in range(100_000)],
-    )
-    home = tmp_path / "home"
-
-    started = time.monotonic()
-    result = run_cli("import", str(source), "--home", str(home), timeout=600)
-    print(f"imported 100k lines in {time.monotonic() - started:.1f} s")
-
-    assert result.returncode == 0, result.stderr
-    store = Store(home / "peernode.db")
-    try:
-        assert store.count() == 100_000
-        assert store.integrity_check() == "ok"
-    finally:
-        store.close()

@@ -6,9 +6,8 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,6 +25,7 @@ from protocol import kinds, wire
 from protocol.event import Event, create_event, event_id
 from protocol.gossip import GossipConfig
 from protocol.identity import SIGNATURE_BYTES, SigningKey
+from tests.support.waiting import eventually
 
 HOST = "127.0.0.1"
 
@@ -63,17 +63,6 @@ def port_of(node: Node) -> int:
     return port
 
 
-async def wait_until(check: Callable[[], Awaitable[Any]], what: str, limit: float = 10) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {limit} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def linked_to(node: Node, other: Node) -> bool:
     return any(p.key == other.public_key and p.linked for p in (await node.status()).peers)
 
@@ -92,13 +81,13 @@ async def test_a_post_reaches_the_linked_peer_and_both_report_in_sync(tmp_path: 
         running(tmp_path / "a", "Ada") as a,
         running(tmp_path / "b", "Ben", peers=[(HOST, port_of(a))]) as b,
     ):
-        await wait_until(lambda: linked_to(b, a), "b to link with a")
-        await wait_until(lambda: linked_to(a, b), "a to see the link")
+        await eventually(lambda: linked_to(b, a), "b to link with a")
+        await eventually(lambda: linked_to(a, b), "a to see the link")
         await a.post("the joins exercise: use LEFT JOIN", channel="sql")
-        await wait_until(lambda: _has_text(b, "the joins exercise: use LEFT JOIN"), "the note at b")
-        await wait_until(lambda: _named(b, a, "Ada"), "a's profile at b")
-        await wait_until(lambda: in_sync_with(b, a), "b in sync with a")
-        await wait_until(lambda: in_sync_with(a, b), "a in sync with b")
+        await eventually(lambda: _has_text(b, "the joins exercise: use LEFT JOIN"), "the note at b")
+        await eventually(lambda: _named(b, a, "Ada"), "a's profile at b")
+        await eventually(lambda: in_sync_with(b, a), "b in sync with a")
+        await eventually(lambda: in_sync_with(a, b), "a in sync with b")
         status = await b.status()
         assert status.events == await a.event_count() == 3
 
@@ -118,15 +107,15 @@ async def test_connect_by_address_is_remembered_and_relinked_after_restart(
         async with running(tmp_path / "a", "Ada") as a:
             status = await a.connect(HOST, port_of(c))
             assert status.key == c.public_key
-            await wait_until(lambda: linked_to(a, c), "a to link with c")
-            await wait_until(lambda: _remembered(a, c, port_of(c)), "a to remember where c listens")
+            await eventually(lambda: linked_to(a, c), "a to link with c")
+            await eventually(lambda: _remembered(a, c, port_of(c)), "a to remember where c listens")
         # a restarts with no peer configured: it dials the peer it remembers.
         async with running(tmp_path / "a", "Ada") as a:
             assert a.config.network is not None
             assert not a.config.network.peers
-            await wait_until(lambda: linked_to(a, c), "a to link with c again")
+            await eventually(lambda: linked_to(a, c), "a to link with c again")
             await a.post("back again")
-            await wait_until(lambda: _has_text(c, "back again"), "the note at c")
+            await eventually(lambda: _has_text(c, "back again"), "the note at c")
 
 
 async def _remembered(node: Node, other: Node, port: int) -> bool:
@@ -140,8 +129,8 @@ async def test_simultaneous_dial_ends_with_one_link_per_pair(tmp_path: Path) -> 
             stack.enter_async_context(running(tmp_path / "a", "Ada", port_a, [(HOST, port_b)])),
             stack.enter_async_context(running(tmp_path / "b", "Ben", port_b, [(HOST, port_a)])),
         )
-        await wait_until(lambda: linked_to(a, b), "a to link with b")
-        await wait_until(lambda: linked_to(b, a), "b to link with a")
+        await eventually(lambda: linked_to(a, b), "a to link with b")
+        await eventually(lambda: linked_to(b, a), "b to link with a")
         await asyncio.sleep(1.5)  # let any duplicate close and any redial happen
         for node, other in ((a, b), (b, a)):
             net = network(node)
@@ -176,9 +165,9 @@ async def test_an_event_with_a_bad_signature_is_neither_stored_nor_forwarded(
         running(tmp_path / "c", "Cleo", peers=[(HOST, port_of(b))]) as c,
         running(tmp_path / "r", "Rogue", peers=[(HOST, port_of(b))]) as rogue,
     ):
-        await wait_until(lambda: linked_to(c, b), "c to link with b")
-        await wait_until(lambda: linked_to(b, rogue), "b to accept the rogue")
-        await wait_until(lambda: in_sync_with(rogue, b), "the rogue to be in sync with b")
+        await eventually(lambda: linked_to(c, b), "c to link with b")
+        await eventually(lambda: linked_to(b, rogue), "b to accept the rogue")
+        await eventually(lambda: in_sync_with(rogue, b), "the rogue to be in sync with b")
         genuine = create_event(
             rogue.key,
             kind=kinds.NOTE,
@@ -194,14 +183,14 @@ async def test_an_event_with_a_bad_signature_is_neither_stored_nor_forwarded(
         # forged event would have arrived before it if b had forwarded it.
         await asyncio.sleep(0.3)
         await b.post("posted after the forgery")
-        await wait_until(lambda: _has_text(c, "posted after the forgery"), "b's note at c")
+        await eventually(lambda: _has_text(c, "posted after the forgery"), "b's note at c")
         for node in (b, c):
             assert await node.raw_events([genuine.id]) == []
             assert "signed by the rogue" not in await texts(node)
         # The forged copy did not poison the id: the genuine event is still welcome.
         await rogue.store_signed([genuine])
-        await wait_until(lambda: _has_text(b, "signed by the rogue"), "the genuine event at b")
-        await wait_until(lambda: _has_text(c, "signed by the rogue"), "the genuine event at c")
+        await eventually(lambda: _has_text(b, "signed by the rogue"), "the genuine event at b")
+        await eventually(lambda: _has_text(c, "signed by the rogue"), "the genuine event at c")
         for node in (b, c):
             assert await node.raw_events([genuine.id]) == [genuine.raw]
 
@@ -209,11 +198,11 @@ async def test_an_event_with_a_bad_signature_is_neither_stored_nor_forwarded(
 async def test_shutdown_closes_links_and_the_peer_sees_it_promptly(tmp_path: Path) -> None:
     async with running(tmp_path / "b", "Ben") as b:
         async with running(tmp_path / "a", "Ada", peers=[(HOST, port_of(b))]) as a:
-            await wait_until(lambda: linked_to(b, a), "b to see the link")
+            await eventually(lambda: linked_to(b, a), "b to see the link")
             started = time.monotonic()
             await a.stop_network()
             assert not network_running(a)
-        await wait_until(lambda: _not_linked(b, a), "b to see the link go down", limit=3)
+        await eventually(lambda: _not_linked(b, a), "b to see the link go down", within=3)
         assert time.monotonic() - started < 3
         assert not network(b)._links
         status = await b.status()
@@ -329,14 +318,14 @@ async def test_a_network_runs_on_any_node_that_fills_the_port(tmp_path: Path) ->
             async def reached_memory(text: str) -> bool:
                 return text in memory.texts()
 
-            await wait_until(linked, "a to link with the memory node")
-            await wait_until(
+            await eventually(linked, "a to link with the memory node")
+            await eventually(
                 lambda: _has_text(a, "held before the network started"), "reconciliation to a"
             )
             memory.note("posted while linked")
-            await wait_until(lambda: _has_text(a, "posted while linked"), "the push to a")
+            await eventually(lambda: _has_text(a, "posted while linked"), "the push to a")
             await a.post("from Ada to memory")
-            await wait_until(lambda: reached_memory("from Ada to memory"), "a's note in memory")
+            await eventually(lambda: reached_memory("from Ada to memory"), "a's note in memory")
             assert [peer[0] for peer in memory.peers] == [a.public_key]
     finally:
         await net.stop()

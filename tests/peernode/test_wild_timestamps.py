@@ -26,7 +26,8 @@ from protocol.event import Event, create_event, decode_event, load_verified
 from protocol.identity import SigningKey
 from protocol.limits import MAX_TIMESTAMP_MS
 from tests.conftest import RunCli
-from tests.peernode.test_network import HOST, linked_to, port_of, running, wait_until
+from tests.peernode.test_network import HOST, linked_to, port_of, running
+from tests.support.waiting import eventually
 
 BEN = SigningKey.from_seed(b"\x02" * 32)
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -352,12 +353,12 @@ async def test_linked_nodes_each_show_a_wild_claim_at_their_own_arrival(tmp_path
         (at_a,) = [e for e in await a.feed("lobby") if e.event.id == wild.id]
         await asyncio.sleep(0.05)  # so that b's arrival is later than a's
         async with running(tmp_path / "b", "Ben", peers=[(HOST, port_of(a))]) as b:
-            await wait_until(lambda: linked_to(b, a), "b to link with a")
+            await eventually(lambda: linked_to(b, a), "b to link with a")
 
             async def at_b() -> list[FeedEntry]:
                 return [e for e in await b.feed("lobby") if e.event.id == wild.id]
 
-            (got,) = await wait_until(at_b, "the 2200 note at b")
+            (got,) = await eventually(at_b, "the 2200 note at b")
             assert got.event.raw == wild.raw  # forwarded as signed
             assert got.shown_at == got.received_at > at_a.shown_at == at_a.received_at
             assert (got.clock, at_a.clock) == ("ahead", "ahead")
@@ -368,5 +369,5 @@ async def test_linked_nodes_each_show_a_wild_claim_at_their_own_arrival(tmp_path
             async def last_at_a() -> bool:
                 return (await a.feed("lobby"))[-1].event.id == later.id
 
-            await wait_until(last_at_a, "b's later note at a, below the 2200 one")
+            await eventually(last_at_a, "b's later note at a, below the 2200 one")
             assert [e.event.id for e in await b.feed("lobby")][-2:] == [wild.id, later.id]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +14,7 @@ from peernode.node import Node, NodeConfig
 from protocol import kinds
 from protocol.event import Event, create_event
 from protocol.identity import SigningKey
+from tests.support.waiting import eventually
 from tui.app import PeernodeApp
 from tui.screens.main import MainScreen
 
@@ -107,12 +107,7 @@ async def running(
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], within: float = 10.0) -> None:
     """Let the app run until `condition()` holds; fail after `within` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
+    await eventually(condition, "the app's condition", within, every=0.02, pause=pilot.pause)
 
 
 async def main_screen(app: PeernodeApp, pilot: Pilot[None]) -> MainScreen:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from textual.pilot import Pilot
 from peernode.home import Home
 from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
+from tests.support.waiting import eventually
 from tests.tui.helpers import feed_texts, main_screen, wait_for
 from tui.app import PeernodeApp
 from tui.widgets.peers import PeerList
@@ -60,12 +60,7 @@ async def until(
     pilot: Pilot[None], check: Callable[[], Awaitable[bool]], within: float = 10
 ) -> None:
     """Like wait_for, for a condition that has to ask a node."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+    await eventually(check, "the node's condition", within, pause=pilot.pause)
 
 
 async def test_a_real_peer_links_syncs_and_its_notes_appear(home: Home, tmp_path: Path) -> None:

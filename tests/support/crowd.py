@@ -1,10 +1,10 @@
 """Crowds from one machine, run inside a test host: many identities, or many announcements.
 
-python -m tests.peernode.crowd sybils HOST PORT COUNT
+python -m tests.support.crowd sybils HOST PORT COUNT
     COUNT fresh identities each dial HOST:PORT over the real link code and ask to be
     neighbours (Hello, Neighbor); prints one JSON line: how many were accepted, and
     why the others were closed. Holds the accepted links until stdin closes.
-python -m tests.peernode.crowd announce ADDRESS COUNT FIRST_PORT
+python -m tests.support.crowd announce ADDRESS COUNT FIRST_PORT
     Registers COUNT mDNS services of made-up peers (random keys) at ADDRESS, ports
     FIRST_PORT.. where nothing listens; prints "ready" and keeps them until stdin closes.
 """

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.peernode.nodes import ServeProcess, peernode, wait_for
+from tests.support.nodes import ServeProcess, peernode
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -26,14 +27,14 @@ def test_a_note_posted_at_one_node_reaches_the_others(tmp_path: Path) -> None:
     b = ServeProcess(tmp_path / "b", name="Ben", peers=[a.address])
     c = ServeProcess(tmp_path / "c", name="Cleo", peers=[b.address])
     try:
-        wait_for(lambda: len(linked_keys(b)) == 2, 30, "b to link with a and c")
+        wait_for(lambda: len(linked_keys(b)) == 2, "b to link with a and c", 30)
         # Posted by a separate CLI process while the node runs: the node picks it up.
         peernode(a.home, "post", "the joins exercise: use LEFT JOIN", "--channel", "sql")
         for node in (b, c):
             wait_for(
                 lambda n=node: has_text(n, "the joins exercise: use LEFT JOIN"),
-                30,
                 f"the note at {node.name}",
+                30,
             )
         status = c.status() or {}
         assert status["events"] >= 4  # three profiles and the note
@@ -51,7 +52,7 @@ def test_a_node_started_late_catches_up(tmp_path: Path) -> None:
         peernode(a.home, "import", str(tmp_path / "notes.jsonl"))
         late = ServeProcess(tmp_path / "late", name="Late", peers=[a.address])
         try:
-            wait_for(lambda: "imported 299" in late.feed_texts(), 60, "the late node to catch up")
+            wait_for(lambda: "imported 299" in late.feed_texts(), "the late node to catch up", 60)
             texts = late.feed_texts()
             assert len([t for t in texts if t.startswith("imported")]) == 300
             assert "an early note" in texts
@@ -60,8 +61,8 @@ def test_a_node_started_late_catches_up(tmp_path: Path) -> None:
                     all(p["in_sync"] for p in (late.status() or {}).get("peers", []) if p["linked"])
                     and linked_keys(late)
                 ),
-                30,
                 "in_sync",
+                30,
             )
         finally:
             late.stop()

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.peernode.netns import Lan, requires_netns
-from tests.peernode.nodes import ServeProcess, cli_env, peernode, wait_for
+from tests.support.netns import Lan, requires_netns
+from tests.support.nodes import ServeProcess, cli_env, peernode
+from tests.support.waiting import wait_for
 
 
 def doctor(home: Path) -> subprocess.CompletedProcess[str]:
@@ -29,7 +30,7 @@ def test_doctor_reports_the_running_node_and_its_links(tmp_path: Path) -> None:
     b = ServeProcess(tmp_path / "b", name="Ben", peers=[a.address])
     try:
         wait_for(
-            lambda: any(p["linked"] for p in (a.status() or {}).get("peers", [])), 30, "the link"
+            lambda: any(p["linked"] for p in (a.status() or {}).get("peers", [])), "the link", 30
         )
         result = doctor(a.home)
     finally:

@@ -15,8 +15,9 @@ import pytest
 
 from peernode.storage.store import Store
 from protocol.event import decode_event, event_id
-from tests.peernode.faultproxy import FaultProxy, Faults, Plan, PlanFor, always, first
-from tests.peernode.nodes import cli_argv, cli_env, init_homes, peernode, wait_for
+from tests.support.faultproxy import FaultProxy, Faults, Plan, PlanFor, always, first
+from tests.support.nodes import cli_argv, cli_env, init_homes, peernode
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,7 @@ class Serve:
             )
         self.started = time.monotonic()
         try:
-            self.port = int(wait_for(self._serving_port, 30, f"{home.name} to serve"))
+            self.port = int(wait_for(self._serving_port, f"{home.name} to serve", 30))
         except BaseException:
             self.stop()
             raise
@@ -157,13 +158,13 @@ def serve_b(home: Path, proxy: FaultProxy) -> Serve:
 
 def catch_up(b: Serve, wanted: set[bytes], what: str) -> float:
     """Wait until B holds every id of `wanted`; returns the seconds since B started."""
-    wait_for(lambda: b.process.poll() is None and wanted <= ids_of(b.home), SYNC_TIMEOUT, what)
+    wait_for(lambda: b.process.poll() is None and wanted <= ids_of(b.home), what, SYNC_TIMEOUT)
     return time.monotonic() - b.started
 
 
 def converge(a: Serve, b: Serve) -> set[bytes]:
     """Wait until A (which also gets B's profile) and B hold the same ids; check B's events."""
-    wait_for(lambda: ids_of(a.home) == ids_of(b.home), 60, "a and b to hold the same events")
+    wait_for(lambda: ids_of(a.home) == ids_of(b.home), "a and b to hold the same events", 60)
     held = check_stored(b.home)
     assert held == ids_of(a.home)
     return held
@@ -317,10 +318,12 @@ def test_a_peer_reached_through_a_proxy_is_dialled_again_only_there(
         b = serve_b(tmp_path / "b", proxy)
         try:
             # Linked: A's Hello (after the handshake frame) came through the proxy.
-            wait_for(lambda: linked_through(proxy), 30, "b to link")
+            wait_for(lambda: linked_through(proxy), "b to link", 30)
             proxy.drop_connections()
-            wait_for(lambda: proxy.connections >= 2, 30, "b to dial the proxy again")
-            time.sleep(1.0)  # the membership's dials, if any, go out at once
+            wait_for(lambda: proxy.connections >= 2, "b to dial the proxy again", 30)
+            # A dial that is never made leaves nothing to wait for: a bounded wait. The
+            # membership's dials, if any, go out at once and are refused within milliseconds.
+            time.sleep(1.0)
         finally:
             b.stop()
     # B was given the proxy's address only. A's own port, advertised in the handshake, is

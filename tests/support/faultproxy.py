@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from tests.peernode.faultplan import (
+from tests.support.faultplan import (
     CLEAN,
     OP_CLOSE,
     Chunker,

@@ -1,6 +1,6 @@
 """Hostile frames through a real link to a real `peernode serve`.
 
-A test client (tests/peernode/hostile.py) completes the Noise handshake with its own
+A test client (tests/support/hostile.py) completes the Noise handshake with its own
 identity, is accepted as a neighbour, and then sends one hostile frame per link: oversized
 frames, a deflate bomb with RSV1 set, msgpack bombs and wrong-schema Events inside encrypted
 frames. The unit and fuzz tests (tests/protocol/test_codec.py, tests/fuzz/) cover the
@@ -17,7 +17,7 @@ import pytest
 
 from protocol import wire
 from protocol.identity import SigningKey
-from tests.peernode.hostile import (
+from tests.support.hostile import (
     ATTACKS,
     CLOSE_WITHIN,
     FRAME_LIMIT,
@@ -28,7 +28,7 @@ from tests.peernode.hostile import (
     memory,
     note_text_for,
 )
-from tests.peernode.nodes import (
+from tests.support.nodes import (
     PrefixedServe,
     feed_ids,
     free_port,
@@ -36,8 +36,8 @@ from tests.peernode.nodes import (
     linked_of,
     peernode,
     stop_all,
-    wait_for,
 )
+from tests.support.waiting import wait_for
 
 PROMPTLY = 3.0  # seconds from the hostile frame to the close; measured: a few ms
 MEMORY_GROWTH_LIMIT = 16 << 10  # KiB of peak RSS growth over all the attacks; measured ~1 MiB
@@ -92,8 +92,8 @@ def test_hostile_frames_close_their_link_and_nothing_else(tmp_path: Path) -> Non
     try:
         ada.wait_started()
         ben.wait_started()
-        wait_for(lambda: ben.key in ada.linked() and ada.key in ben.linked(), 20, "the link")
-        wait_for(lambda: events(ada) == events(ben) == 2, 20, "the two profiles on both")
+        wait_for(lambda: ben.key in ada.linked() and ada.key in ben.linked(), "the link", 20)
+        wait_for(lambda: events(ada) == events(ben) == 2, "the two profiles on both", 20)
         ids_before = feed_ids(ada.home)
         before = memory(ada.process.pid)
         attacked = time.monotonic()
@@ -127,7 +127,7 @@ def test_hostile_frames_close_their_link_and_nothing_else(tmp_path: Path) -> Non
         # Ben kept his link the whole time, and a note still flows both ways.
         peernode(ben.home, "post", "after the attacks, from Ben")
         peernode(ada.home, "post", "after the attacks, from Ada")
-        wait_for(lambda: events(ada) == events(ben) == 4, 20, "both notes on both")
+        wait_for(lambda: events(ada) == events(ben) == 4, "both notes on both", 20)
         assert set(feed_ids(ada.home)) == set(feed_ids(ben.home))
         for node, other in ((ada, ben), (ben, ada)):
             samples = [s for s in node.samples_since(attacked) if s is not None]
@@ -169,7 +169,7 @@ def test_a_frame_of_exactly_the_limit_is_taken(tmp_path: Path) -> None:
         port = int(ada.wait_started()["port"])
         raws, closed_after = asyncio.run(send_frame_of_the_limit(port))
         assert closed_after is None, f"the node closed the link after {closed_after:.3f} s"
-        wait_for(lambda: events(ada) == 1 + len(raws), 10, "the two notes stored")
+        wait_for(lambda: events(ada) == 1 + len(raws), "the two notes stored", 10)
     finally:
         stop_all([ada])
 
@@ -188,13 +188,13 @@ def test_two_nodes_exchange_notes_that_fill_a_frame_exactly(tmp_path: Path) -> N
         for i in range(2):
             text = note_text_for(32_755, int(time.time() * 1000))
             peernode(ada.home, "post", text[:-1] + str(i))
-        wait_for(lambda: events(ada) == 3, 10, "Ada's notes")
+        wait_for(lambda: events(ada) == 3, "Ada's notes", 10)
         nodes.append(
             PrefixedServe(tmp_path / "ben", name="Ben", peers=[f"127.0.0.1:{port}"], mdns=False)
         )
         ben = nodes[1]
         ben.wait_started()
-        wait_for(lambda: events(ben) == 4, 20, "Ben to catch up Ada's two big notes")
+        wait_for(lambda: events(ben) == 4, "Ben to catch up Ada's two big notes", 20)
         assert set(feed_ids(ben.home)) == set(feed_ids(ada.home))
     finally:
         stop_all(nodes)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from peernode.storage.store import Store
 
-WRITER = Path(__file__).with_name("crash_writer.py")
 ROOT = Path(__file__).resolve().parents[2]
+WRITER = ROOT / "tests" / "support" / "crash_writer.py"
 RUNS = 8
 
 

@@ -8,7 +8,8 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from tests.peernode.faultproxy import CLEAN, FaultProxy, Faults, Plan, always, every, first
+from tests.support.faultproxy import CLEAN, FaultProxy, Faults, Plan, always, every, first
+from tests.support.waiting import eventually
 
 STREAM = bytes(range(256)) * 1024  # 256 KiB the target sends to each client
 TIMEOUT = 10.0
@@ -38,6 +39,11 @@ async def target(
         for writer in writers:
             writer.transport.abort()
         await asyncio.wait_for(server.wait_closed(), TIMEOUT)
+
+
+def finished(proxy: FaultProxy) -> bool:
+    """Every connection of the proxy has ended: its counts are final."""
+    return not any(stats.open for stats in proxy.stats())
 
 
 async def send_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -71,7 +77,7 @@ async def test_a_clean_proxy_forwards_every_byte_and_counts_them() -> None:
     async with target(send_stream) as port:
         with FaultProxy(port, plan=always(Plan(down=Faults(split=300, delay=0.001)))) as proxy:
             data, reset = await fetch(proxy.port)
-            await asyncio.sleep(0.1)
+            await eventually(lambda: finished(proxy), "the proxy's counts")
             [stats] = proxy.stats()
     assert data == STREAM
     assert not reset
@@ -96,7 +102,7 @@ async def test_byte_faults_hit_where_planned() -> None:
         async with target(send_stream) as port:
             with FaultProxy(port, plan=always(Plan(down=faults))) as proxy:
                 data, _ = await fetch(proxy.port)
-                await asyncio.sleep(0.1)
+                await eventually(lambda: finished(proxy), "the proxy's counts")
         assert (len(data) > len(STREAM)) is longer
         assert len(data) != len(STREAM)
         assert proxy.stats()[0].faults, faults
@@ -127,7 +133,7 @@ async def test_a_cut_delivers_exactly_the_planned_bytes_and_resets_the_sender() 
         with FaultProxy(port, plan=plan) as proxy:
             first_data, _ = await fetch(proxy.port)
             cut_data, reset = await fetch(proxy.port)
-            await asyncio.sleep(0.1)
+            await eventually(lambda: finished(proxy), "the proxy's counts")
             stats = proxy.stats()
     assert first_data == STREAM * 8  # connection 1: clean
     assert cut_data == STREAM[:70_000]  # connection 2: cut, the receiver gets a FIN

@@ -27,6 +27,9 @@ What a real hour of sleep changes, and what these tests do about it:
   passes nothing of the old connection, ever (the worst case: no RST comes back, as after
   an address change). Their sleeper pings at once on waking, where a real one pings up to
   one heartbeat (15 s) later, so a real wake may take that much longer than measured here.
+- The heartbeat. The nodes run with `serve --heartbeat HEARTBEAT` (1.5 s, not the 15 s of
+  production), so a drop takes seconds instead of half a minute; every window of these tests
+  that waits on a heartbeat is reckoned from it.
 - Dials into the sleeper pile up in its listen backlog (the kernel answers while the
   process is stopped) and are served, already abandoned, when it wakes: covered, and the
   sleeper must log no traceback for them. A sleeping machine answers no SYN at all.
@@ -38,7 +41,6 @@ What a real hour of sleep changes, and what these tests do about it:
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -50,7 +52,7 @@ from typing import Any
 
 import pytest
 
-from tests.peernode.nodes import (
+from tests.support.nodes import (
     PrefixedServe,
     cli_env,
     feed_ids,
@@ -59,14 +61,15 @@ from tests.peernode.nodes import (
     linked_of,
     peernode,
     stop_all,
-    wait_for,
 )
+from tests.support.sockets import DialWatch, tcp_connections
+from tests.support.waiting import wait_for
 
-HEARTBEAT = 15.0  # LinkConfig.heartbeat: a silent peer is dropped within about 1.5 x this
-CONNECT_TIMEOUT = 5.0  # LinkConfig.connect_timeout
-SLEEP = 35.0  # seconds stopped: past the heartbeat drop (~23 s), with failed dials after it
-DROP_WITHIN = 1.5 * HEARTBEAT + 6  # aiohttp rounds its timers up to whole seconds
-RELINK_WITHIN = 15.0  # after waking, with the closed connection seen at once
+HEARTBEAT = 1.5  # serve --heartbeat: a silent peer is dropped within about 1.5 x this
+CONNECT_TIMEOUT = 5.0  # LinkConfig.connect_timeout: how long a dial into the backlog hangs
+DROP_WITHIN = 1.5 * HEARTBEAT + 5  # a quiet heartbeat, heartbeat/2 for the pong; slack for load
+DIAL_FAILED_WITHIN = CONNECT_TIMEOUT + 10  # Ada dials the sleeper on dropping him
+RELINK_WITHIN = HEARTBEAT + 10  # after waking, with the closed connection seen at once
 HALF_OPEN_RELINK_WITHIN = 1.5 * HEARTBEAT + 10  # a ping, its pong timeout, a dial
 CATCH_UP_WITHIN = 30.0
 POSTED_WHILE_ASLEEP = 200  # notes imported on Ada while Ben sleeps
@@ -79,24 +82,6 @@ def stopped(pid: int) -> bool:
     """Whether the process is stopped by a signal (state T in /proc/PID/stat)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     return stat.rsplit(")", 1)[1].split()[0] == "T"
-
-
-def tcp_connections(pid: int) -> set[tuple[int, int]]:
-    """(local port, remote port) of the established TCP connections `pid` holds."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[len("socket:[") : -1])
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
-                local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
-                found.add((local, remote))
-    return found
 
 
 def who_dialled(a: PrefixedServe, a_port: int, b: PrefixedServe, b_port: int) -> str:
@@ -158,6 +143,7 @@ def nodes_started(
                 port=ports[name],
                 peers=[f"127.0.0.1:{ports[other]}" for other in dials],
                 mdns=False,
+                heartbeat=HEARTBEAT,
             )
         for node in nodes.values():
             node.wait_started()
@@ -181,22 +167,25 @@ def port_of(node: PrefixedServe) -> int:
 
 
 def sleep_and_post(
-    ada: PrefixedServe, ben: PrefixedServe, others: list[PrefixedServe]
+    ada: PrefixedServe, ben: PrefixedServe, others: list[PrefixedServe], ada_dials: int
 ) -> tuple[float, float]:
-    """Stop Ben; post on Ada and the others; see Ada drop him. Returns (stop, drop) times."""
+    """Stop Ben; post on Ada and the others; see Ada drop him, then fail a dial to him at
+    the port `ada_dials`. Returns (stop, drop) times."""
     assert not stopped(ben.process.pid)
     ben.process.send_signal(signal.SIGSTOP)
     asleep_at = time.monotonic()
     import_notes(ada.home, POSTED_WHILE_ASLEEP, "while Ben sleeps, from Ada")
     for node in others:
         peernode(node.home, "post", f"while Ben sleeps, from {node.name}")
-    wait_for(lambda: ben.key not in ada.linked(), DROP_WITHIN, "Ada's heartbeat to drop Ben")
+    wait_for(lambda: ben.key not in ada.linked(), "Ada's heartbeat to drop Ben", DROP_WITHIN)
     dropped = time.monotonic() - asleep_at
     assert stopped(ben.process.pid), "Ben woke up on his own"
     for node in others:
         assert ada.key in node.linked(), f"{node.name} lost Ada while Ben slept"
-    # Dials to the sleeper fail meanwhile (they time out in its backlog): let some happen.
-    time.sleep(max(0.0, asleep_at + SLEEP - time.monotonic(), CONNECT_TIMEOUT + 3))
+    # Dials to the sleeper fail meanwhile (they time out in its backlog): see one fail, so
+    # that Ada's engine has given up his address (or her --peer backs off) before he wakes.
+    with DialWatch(ada.process.pid, ada_dials) as dial:
+        wait_for(dial.failed, "a dial of Ada's to Ben to fail", DIAL_FAILED_WITHIN)
     return asleep_at, dropped
 
 
@@ -210,12 +199,12 @@ def wake_and_check(
     Returns when he woke (time.monotonic()) and how long each step took after that."""
     ben.process.send_signal(signal.SIGCONT)
     woke = time.monotonic()
-    wait_for(lambda: relinked(ada, ben), relink_within, "Ben and Ada to link again")
+    wait_for(lambda: relinked(ada, ben), "Ben and Ada to link again", relink_within)
     linked = time.monotonic() - woke
     target = events(ada)
-    wait_for(lambda: events(ben) >= target, CATCH_UP_WITHIN, "Ben to catch up (count)")
+    wait_for(lambda: events(ben) >= target, "Ben to catch up (count)", CATCH_UP_WITHIN)
     counted = time.monotonic() - woke
-    wait_for(lambda: same_ids(ada, ben, *others), CATCH_UP_WITHIN, "the same ids everywhere")
+    wait_for(lambda: same_ids(ada, ben, *others), "the same ids everywhere", CATCH_UP_WITHIN)
     everyone = [ada, ben, *others]
     feeds = exact_feeds(everyone)
     for node, ids in zip(everyone, feeds, strict=True):
@@ -225,7 +214,7 @@ def wake_and_check(
     posted = time.monotonic()
     peernode(ben.home, "post", "awake again, from Ben")
     total = len(feeds[1]) + 1
-    wait_for(lambda: all(events(n) == total for n in everyone), 20, "Ben's new note everywhere")
+    wait_for(lambda: all(events(n) == total for n in everyone), "Ben's new note everywhere", 20)
     out = time.monotonic() - posted
     assert same_ids(*everyone)
     return woke, {"relinked": linked, "caught up": counted, "Ben's note out": out}
@@ -247,10 +236,10 @@ def test_a_sleeping_node_links_again_and_catches_up(tmp_path: Path, dialler: str
     }
     with nodes_started(tmp_path, wiring) as nodes:
         ada, ben, cleo = nodes["ada"], nodes["ben"], nodes["cleo"]
-        wait_for(lambda: relinked(ada, ben) and relinked(ada, cleo), 20, "the links")
-        wait_for(lambda: same_ids(ada, ben, cleo), 20, "the profiles everywhere")
+        wait_for(lambda: relinked(ada, ben) and relinked(ada, cleo), "the links", 20)
+        wait_for(lambda: same_ids(ada, ben, cleo), "the profiles everywhere", 20)
 
-        asleep_at, dropped = sleep_and_post(ada, ben, [cleo])
+        asleep_at, dropped = sleep_and_post(ada, ben, [cleo], ada_dials=port_of(ben))
         slept = time.monotonic() - asleep_at
         _, took = wake_and_check(ada, ben, [cleo], RELINK_WITHIN)
         way = who_dialled(ada, port_of(ada), ben, port_of(ben))
@@ -381,6 +370,7 @@ def test_a_half_open_link_after_waking_ends_and_the_pair_links_again(
                 port=ports[name],
                 peers=[f"127.0.0.1:{relay.port}"] if name == dials else [],
                 mdns=False,
+                heartbeat=HEARTBEAT,
             )
             for name in ("ada", "ben")
         }
@@ -388,11 +378,12 @@ def test_a_half_open_link_after_waking_ends_and_the_pair_links_again(
             ada, ben = nodes["ada"], nodes["ben"]
             ada.wait_started()
             ben.wait_started()
-            wait_for(lambda: relinked(ada, ben), 20, "the link through the relay")
-            wait_for(lambda: same_ids(ada, ben), 20, "the profiles on both")
+            wait_for(lambda: relinked(ada, ben), "the link through the relay", 20)
+            wait_for(lambda: same_ids(ada, ben), "the profiles on both", 20)
 
             relay.sleep()
-            _, dropped = sleep_and_post(ada, ben, [])
+            ada_dials = relay.port if dialler == "awake" else ports["ben"]
+            _, dropped = sleep_and_post(ada, ben, [], ada_dials)
             relay.wake()
             woke, took = wake_and_check(ada, ben, [], HALF_OPEN_RELINK_WITHIN)
             check_half_open(ada, ben, woke)

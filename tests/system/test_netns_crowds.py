@@ -1,7 +1,7 @@
 """Crowds from one machine on a real LAN: many identities (Sybils) and an mDNS flood.
 
 Vera and Hal run `peernode serve` in their own hosts and link by mDNS; a third host is the
-crowd (tests/peernode/crowd.py). The defences: a cap on links per remote address, and a rate
+crowd (tests/support/crowd.py). The defences: a cap on links per remote address, and a rate
 limit on dials (protocol/gossip/config.py), so Hal keeps his link in both cases.
 """
 
@@ -18,12 +18,13 @@ import pytest
 
 from protocol.gossip import GossipConfig
 from protocol.gossip import config as c
-from tests.peernode.netns import Lan, requires_netns
-from tests.peernode.nodes import PrefixedServe, cli_env, init_homes, peernode, stop_all, wait_for
-from tests.peernode.test_netns_room import PORT, at, feed_texts, start, tcp_counter
+from tests.support.netns import Lan, requires_netns
+from tests.support.nodes import PrefixedServe, cli_env, init_homes, peernode, stop_all
+from tests.support.waiting import wait_for
+from tests.system.test_netns_room import PORT, at, feed_texts, start, tcp_counter
 
 REPO = Path(__file__).resolve().parents[2]
-CROWD = [sys.executable, "-m", "tests.peernode.crowd"]
+CROWD = [sys.executable, "-m", "tests.support.crowd"]
 
 
 def crowd(lan: Lan, host: str, *args: str) -> subprocess.Popen[str]:
@@ -69,7 +70,7 @@ def test_many_identities_from_one_address_get_two_links_and_hal_keeps_his(
             vera, hal = (node for node in nodes.values())
             for node in nodes.values():
                 node.wait_started()
-            wait_for(lambda: hal.key in vera.linked(), 30, "Vera and Hal to link by mDNS")
+            wait_for(lambda: hal.key in vera.linked(), "Vera and Hal to link by mDNS", 30)
 
             sybils = crowd(lan, "s", "sybils", lan.address("a"), str(PORT), "6")
             since = time.monotonic()
@@ -79,7 +80,7 @@ def test_many_identities_from_one_address_get_two_links_and_hal_keeps_his(
             assert all(why.startswith("disconnected") for why in outcome["others"]), outcome
 
             sybil_address = f"{lan.address('s')}:"
-            wait_for(lambda: vera.status() is not None, 10, "a fresh status")
+            wait_for(lambda: vera.status() is not None, "a fresh status", 10)
             from_sybils = [k for k, a in vera.linked().items() if a.startswith(sybil_address)]
             assert len(from_sybils) == cap, vera.linked()
             # Hal's link held through it all, and gossip still flows.
@@ -88,7 +89,7 @@ def test_many_identities_from_one_address_get_two_links_and_hal_keeps_his(
             assert all(hal.key in (p["key"] for p in s["peers"] if p["linked"]) for s in samples)
             assert vera.linked()[hal.key] == at(lan, "b")
             peernode(hal.home, "post", "still here")
-            wait_for(lambda: "still here" in feed_texts(vera.home), 20, "Hal's note at Vera")
+            wait_for(lambda: "still here" in feed_texts(vera.home), "Hal's note at Vera", 20)
             assert sybils.stdin is not None
             sybils.stdin.close()
         finally:
@@ -109,14 +110,14 @@ def test_an_mdns_flood_is_dialled_slowly_and_hal_keeps_his_link(tmp_path: Path) 
             nodes["a"] = vera = start(lan, tmp_path, "a", "Vera", watch_every=None)
             nodes["b"] = hal = start(lan, tmp_path, "b", "Hal")
             hal.wait_started()
-            wait_for(lambda: len(hal.linked()) == 1, 30, "Hal and Vera to link by mDNS")
+            wait_for(lambda: len(hal.linked()) == 1, "Hal and Vera to link by mDNS", 30)
             vera_key = next(iter(hal.linked()))
 
             before = active_opens(lan, "a")
             flood = crowd(lan, "m", "announce", lan.address("m"), str(fakes), "30000")
             assert first_line(flood, 60, "the flood") == "ready"
             since = time.monotonic()
-            time.sleep(watch)
+            time.sleep(watch)  # the window the dial rate is measured over, not a wait
             dials = active_opens(lan, "a") - before
             elapsed = time.monotonic() - since + 5  # the flood started up to 5 s earlier
 
@@ -131,7 +132,7 @@ def test_an_mdns_flood_is_dialled_slowly_and_hal_keeps_his_link(tmp_path: Path) 
             assert status is not None
             assert [p["key"] for p in status["peers"] if p["linked"]] == [hal.key]
             peernode(hal.home, "post", "through the flood")
-            wait_for(lambda: "through the flood" in feed_texts(vera.home), 20, "Hal's note")
+            wait_for(lambda: "through the flood" in feed_texts(vera.home), "Hal's note", 20)
             assert flood.stdin is not None
             flood.stdin.close()
         finally:

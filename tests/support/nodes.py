@@ -10,9 +10,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tests.support.waiting import wait_for
 
 
 def free_port() -> int:
@@ -43,15 +45,13 @@ def peernode(home: Path, *args: str, check: bool = True, timeout: float = 60) ->
     return result.stdout
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.1)
+def serve_options(*, mdns: bool, heartbeat: float | None) -> list[str]:
+    """`serve` options: mDNS off unless asked for; a short --heartbeat for a test that waits
+    for a vanished peer to be noticed (None: the production default)."""
+    options = [] if mdns else ["--no-mdns"]
+    if heartbeat is not None:
+        options += ["--heartbeat", str(heartbeat)]
+    return options
 
 
 class ServeProcess:
@@ -66,6 +66,7 @@ class ServeProcess:
         peers: Sequence[str] = (),
         mdns: bool = False,
         prefix: Sequence[str] = (),
+        heartbeat: float | None = None,
     ) -> None:
         self.home = home
         self.name = name
@@ -76,13 +77,12 @@ class ServeProcess:
         argv += ["--port", str(self.port)]
         for peer in peers:
             argv += ["--peer", peer]
-        if not mdns:
-            argv.append("--no-mdns")
+        argv += serve_options(mdns=mdns, heartbeat=heartbeat)
         self.log = (home / "serve.log").open("ab")
         self.process = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, env=cli_env()
         )
-        wait_for(lambda: self.status() is not None, 30, f"{name} to start")
+        wait_for(lambda: self.status() is not None, f"{name} to start", 30)
 
     @property
     def address(self) -> str:
@@ -124,7 +124,7 @@ class ServeProcess:
         return self.process.returncode
 
 
-# --- nodes behind an argv prefix, e.g. inside a network namespace (tests/peernode/netns.py) ---
+# --- nodes behind an argv prefix, e.g. inside a network namespace (tests/support/netns.py) ---
 
 
 def cli_argv(home: Path, *args: str, prefix: Sequence[str] = ()) -> list[str]:
@@ -278,6 +278,7 @@ class PrefixedServe:
         peers: Sequence[str] = (),
         mdns: bool = True,
         watch_every: float | None = 0.25,
+        heartbeat: float | None = None,
     ) -> None:
         self.home, self.name, self.prefix = home, name, tuple(prefix)
         if not (home / "identity.key").exists():
@@ -287,8 +288,7 @@ class PrefixedServe:
         argv += ["--port", str(port if port is not None else free_port())]
         for peer in peers:
             argv += ["--peer", peer]
-        if not mdns:
-            argv.append("--no-mdns")
+        argv += serve_options(mdns=mdns, heartbeat=heartbeat)
         self.log = (home / "serve.log").open("ab")
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
@@ -316,7 +316,7 @@ class PrefixedServe:
         return linked_of(self.status())
 
     def wait_started(self, timeout: float = 30) -> dict[str, Any]:
-        status: dict[str, Any] = wait_for(self.status, timeout, f"{self.name} to start")
+        status: dict[str, Any] = wait_for(self.status, f"{self.name} to start", timeout)
         self.key = status["key"]
         return status
 

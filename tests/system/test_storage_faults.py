@@ -7,7 +7,6 @@ here (as root); without the right to mount, those tests are skipped and say why.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import json
 import os
@@ -30,11 +29,12 @@ from protocol import kinds
 from protocol.event import create_event, decode_event
 from protocol.identity import SigningKey
 from tests.conftest import RunCli
-from tests.peernode.nodes import free_port, init_homes, peernode, status_of, wait_for
-from tests.peernode.test_crash_sync import Serve, committed_ids, jsonl, note_rows
+from tests.support.nodes import free_port, init_homes, peernode, status_of
+from tests.support.waiting import eventually, wait_for
+from tests.system.test_crash_sync import Serve, committed_ids, jsonl, note_rows
 
-WRITER = Path(__file__).with_name("crash_writer.py")
 ROOT = Path(__file__).resolve().parents[2]
+WRITER = ROOT / "tests" / "support" / "crash_writer.py"
 
 
 # -- file systems made for the test ------------------------------------------------------
@@ -185,17 +185,16 @@ async def test_ingest_refuses_quietly_on_a_full_disk_and_takes_events_again(
 async def test_a_node_notices_by_itself_when_space_returns(small_disk: Path) -> None:
     config = NodeConfig(watch_interval=0.05, write_probe_interval=0.1)
     async with Node(Home(small_disk / "home"), config) as node:
+        health = node._health  # its probe counter says the node kept trying
         node.ensure_identity()
         filler = fill(small_disk)
         with pytest.raises(DiskFull):
             await node.post("a note of mine")
-        await asyncio.sleep(1.0)  # ten probes while the disk stays full
+        counted_from = health.probes
+        await eventually(lambda: health.probes >= counted_from + 10, "ten probes on the full disk")
         assert node.storage_problem == DISK_FULL_MESSAGE
         filler.unlink()  # nothing is written by anyone: the node's probe finds out
-        deadline = asyncio.get_running_loop().time() + 5.0
-        while node.storage_problem is not None:
-            assert asyncio.get_running_loop().time() < deadline, "recovery not noticed"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: node.storage_problem is None, "the recovery to be noticed", 5)
         await node.post("a note of mine")
 
 
@@ -208,12 +207,12 @@ def test_a_running_node_on_a_full_disk_keeps_going(
     b = Serve(b_home, tmp_path / "b.log", peers=[a.address])
     try:
         peernode(a_home, "post", "before the disk filled")
-        wait_for(lambda: "before the disk filled" in texts(b_home, run_cli), 30, "the first note")
+        wait_for(lambda: "before the disk filled" in texts(b_home, run_cli), "the first note", 30)
         filler = fill(small_disk)
 
         # The room goes on: b gets a's notes but cannot store them, and says so once.
         missed = {bytes.fromhex(peernode(a_home, "post", f"full {i}").strip()) for i in (1, 2)}
-        wait_for(lambda: DISK_FULL_MESSAGE in b.log(), 30, "b to report the full disk")
+        wait_for(lambda: DISK_FULL_MESSAGE in b.log(), "b to report the full disk", 30)
         assert b.process.poll() is None
         refused = run_cli("post", "from b", "--home", str(b_home))
         assert one_line_error(refused) == f"peernode: {DISK_FULL_MESSAGE}"
@@ -222,12 +221,12 @@ def test_a_running_node_on_a_full_disk_keeps_going(
 
         filler.unlink()
         mine = bytes.fromhex(peernode(b_home, "post", "space is back").strip())
-        wait_for(lambda: mine in committed_ids(a_home), 30, "b's note to reach a")
+        wait_for(lambda: mine in committed_ids(a_home), "b's note to reach a", 30)
         # What b missed is fetched as soon as it writes again (its post above), by a
         # reconciliation on the same link: within seconds, not the 60 s interval.
-        wait_for(lambda: missed <= committed_ids(b_home), 15, "b to fetch what it missed")
+        wait_for(lambda: missed <= committed_ids(b_home), "b to fetch what it missed", 15)
         peernode(a_home, "post", "after the disk emptied")
-        wait_for(lambda: "after the disk emptied" in texts(b_home, run_cli), 30, "live gossip")
+        wait_for(lambda: "after the disk emptied" in texts(b_home, run_cli), "live gossip", 30)
     finally:
         b.stop(5)
         a.stop(5)
@@ -382,8 +381,8 @@ def test_a_damaged_database_is_found_at_start_then_repaired_and_refilled(
         b = Serve(b_home, tmp_path / "b.log", peers=[a.address])
         try:
             own = bytes.fromhex(peernode(b_home, "post", "b's own note").strip())
-            wait_for(lambda: own in committed_ids(a_home), 30, "b's note to reach a")
-            wait_for(lambda: committed_ids(a_home) <= committed_ids(b_home), 60, "b to catch up")
+            wait_for(lambda: own in committed_ids(a_home), "b's note to reach a", 30)
+            wait_for(lambda: committed_ids(a_home) <= committed_ids(b_home), "b to catch up", 60)
         finally:
             b.kill()
         db = b_home / "peernode.db"
@@ -419,7 +418,7 @@ def test_a_damaged_database_is_found_at_start_then_repaired_and_refilled(
         # A real peer fills in the rest.
         b = Serve(b_home, tmp_path / "b-again.log", peers=[a.address])
         try:
-            wait_for(lambda: held <= committed_ids(b_home), 60, "b to re-sync what was lost")
+            wait_for(lambda: held <= committed_ids(b_home), "b to re-sync what was lost", 60)
         finally:
             b.stop(5)
     finally:

@@ -34,8 +34,8 @@ from peernode.net.link import PATH
 from protocol.errors import ProtocolError
 from protocol.handshake import HandshakeMessage, Role, SecureChannel
 from protocol.identity import SigningKey
-from tests.peernode.netns import Lan, requires_netns
-from tests.peernode.nodes import (
+from tests.support.netns import Lan, requires_netns
+from tests.support.nodes import (
     PrefixedServe,
     cli_env,
     feed_ids,
@@ -45,12 +45,13 @@ from tests.peernode.nodes import (
     peernode,
     public_key,
     stop_all,
-    wait_for,
 )
+from tests.support.sockets import SYN_SENT, DialWatch
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PORT = 7420
-HEARTBEAT = 15.0  # LinkConfig.heartbeat: a silent peer is dropped within about 1.5 x this
+HEARTBEAT = 1.5  # serve --heartbeat where a test waits for a cut to be noticed
 HANDSHAKE_TIMEOUT = 10.0  # LinkConfig.handshake_timeout
 CONNECT_TIMEOUT = 5.0  # LinkConfig.connect_timeout
 CONVERGE_WITHIN = 60.0  # after a partition heals
@@ -60,13 +61,16 @@ CONVERGE_WITHIN = 60.0  # after a partition heals
 
 
 @contextlib.contextmanager
-def room(lan: Lan, tmp_path: Path, names: dict[str, str]) -> Iterator[dict[str, PrefixedServe]]:
-    """`peernode serve --port 7420` (mDNS on, no --peer) in each host, started together."""
+def room(
+    lan: Lan, tmp_path: Path, names: dict[str, str], **kwargs: Any
+) -> Iterator[dict[str, PrefixedServe]]:
+    """`peernode serve --port 7420` (mDNS on, no --peer) in each host, started together;
+    `kwargs` go to every PrefixedServe."""
     init_homes({tmp_path / host: name for host, name in names.items()})
     nodes: dict[str, PrefixedServe] = {}
     try:
         for host, name in names.items():
-            nodes[host] = start(lan, tmp_path, host, name)
+            nodes[host] = start(lan, tmp_path, host, name, **kwargs)
         for node in nodes.values():
             node.wait_started()
         yield nodes
@@ -93,7 +97,7 @@ def fully_linked(lan: Lan, nodes: dict[str, PrefixedServe]) -> bool:
 
 def wait_fully_linked(lan: Lan, nodes: dict[str, PrefixedServe], within: float, what: str) -> None:
     try:
-        wait_for(lambda: fully_linked(lan, nodes), within, what)
+        wait_for(lambda: fully_linked(lan, nodes), what, within)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; links: {links(nodes)}") from None
 
@@ -113,7 +117,7 @@ def feed_texts(home: Path) -> list[str]:
 
 
 def wait_for_text(home: Path, text: str, within: float, what: str) -> None:
-    wait_for(lambda: text in feed_texts(home), within, what)
+    wait_for(lambda: text in feed_texts(home), what, within)
 
 
 def all_feed_ids(nodes: dict[str, PrefixedServe]) -> dict[str, list[str]]:
@@ -170,28 +174,34 @@ def test_three_hosts_link_by_mdns_alone_and_a_note_reaches_all(tmp_path: Path) -
 @requires_netns
 def test_partition_then_heal_converges_to_the_union(tmp_path: Path) -> None:
     names = {"a": "Ada", "b": "Ben", "c": "Cleo"}
-    with Lan(list(names)) as lan, room(lan, tmp_path, names) as nodes:
+    with Lan(list(names)) as lan, room(lan, tmp_path, names, heartbeat=HEARTBEAT) as nodes:
         a, b, c = nodes.values()
         wait_fully_linked(lan, nodes, 30, "all three to link by mDNS")
 
         lan.cut("c")
         cut_at = time.monotonic()
+        # a and b dial c again as soon as they notice the cut: watch those dials from now on.
+        redials = [
+            DialWatch(node.process.pid, PORT, lan.address("c"), [SYN_SENT]) for node in (a, b)
+        ]
         for i in range(4):
             peernode(a.home, "post", f"a while c is away {i}")
             peernode(c.home, "post", f"c while cut off {i}")
         # The side that still has a network goes on working.
-        wait_for(lambda: "a while c is away 3" in feed_texts(b.home), 20, "a's notes at b")
+        wait_for(lambda: "a while c is away 3" in feed_texts(b.home), "a's notes at b", 20)
 
         # Nothing is sent to or from c now: the heartbeats notice.
         wait_for(
             lambda: not c.linked() and c.key not in a.linked() | b.linked(),
-            1.5 * HEARTBEAT + 15,
             f"the cut to be noticed ({links(nodes)})",
+            1.5 * HEARTBEAT + 15,
         )
         noticed = time.monotonic() - cut_at
-        # An outage of half a minute, not a blip: the redials made on noticing it have failed
-        # (they give up after the connect timeout) before the cable is back.
-        time.sleep(CONNECT_TIMEOUT + 3)
+        # An outage, not a blip: the redials made on noticing it have failed (they give up
+        # after the connect timeout) before the cable is back.
+        for node, redial in zip((a, b), redials, strict=True):
+            wait_for(redial.failed, f"a dial of {node.name}'s to c to fail", CONNECT_TIMEOUT + 10)
+            redial.stop()
         lan.heal("c")
         healed_at = time.monotonic()
 
@@ -293,7 +303,7 @@ def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None
             ready, _, _ = select.select([spoof.stdout], [], [], 20)
             assert ready, "the spoof did not register within 20 s"
             assert spoof.stdout.readline().strip(), "the spoof did not register"
-            wait_for((tmp_path / "mallory" / "node.json").exists, 30, "mallory's node to listen")
+            wait_for((tmp_path / "mallory" / "node.json").exists, "mallory's node to listen", 30)
             opens_before = tcp_passive_opens(lan, "mallory")
 
             # Phase 1: Ben and Cleo start while the spoof is the only "Ada" on the LAN. They
@@ -305,10 +315,10 @@ def test_a_spoofed_announcement_of_adas_key_links_nobody(tmp_path: Path) -> None
                 node.wait_started()
             wait_for(
                 lambda: tcp_passive_opens(lan, "mallory") >= opens_before + 2,
-                20,
                 "Ben and Cleo to dial the spoofed address",
+                20,
             )
-            wait_for(lambda: nodes["c"].key in nodes["b"].linked(), 20, "Ben and Cleo to link")
+            wait_for(lambda: nodes["c"].key in nodes["b"].linked(), "Ben and Cleo to link", 20)
             check_no_spoofed_link(lan, nodes, phase1, ada, mallory_key)
 
             # Phase 2: the real Ada arrives and links under her own address ...
@@ -503,7 +513,7 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
         node_b = b
         a.wait_started()
         b.wait_started()
-        wait_for(lambda: a.key in node_b.linked() and node_b.key in a.linked(), 20, "the link")
+        wait_for(lambda: a.key in node_b.linked() and node_b.key in a.linked(), "the link", 20)
 
         attacked = time.monotonic()
         outcome: dict[str, Any] = {}
@@ -519,8 +529,8 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
         # While the attacks run, notes still flow both ways.
         peernode(a.home, "post", "during the attacks, from Ada")
         peernode(b.home, "post", "during the attacks, from Ben")
-        wait_for(lambda: "during the attacks, from Ada" in feed_texts(node_b.home), 15, "Ada's")
-        wait_for(lambda: "during the attacks, from Ben" in feed_texts(a.home), 15, "Ben's")
+        wait_for(lambda: "during the attacks, from Ada" in feed_texts(node_b.home), "Ada's", 15)
+        wait_for(lambda: "during the attacks, from Ben" in feed_texts(a.home), "Ben's", 15)
         attacker.join(HANDSHAKE_TIMEOUT + 30)
         assert not attacker.is_alive(), "the attacks did not finish"
         if "error" in outcome:
@@ -536,7 +546,7 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
             assert HANDSHAKE_TIMEOUT - 1 <= took[name] <= HANDSHAKE_TIMEOUT + 5, (name, took)
 
         peernode(a.home, "post", "after the attacks")
-        wait_for(lambda: "after the attacks" in feed_texts(node_b.home), 15, "the last note")
+        wait_for(lambda: "after the attacks" in feed_texts(node_b.home), "the last note", 15)
         # The link never went down: linked in every status sampled since the attacks began.
         for node, other in ((a, b), (b, a)):
             samples = [s for s in node.samples_since(attacked) if s is not None]
@@ -550,7 +560,7 @@ def test_hostile_connections_are_closed_and_the_link_stays_up(tmp_path: Path) ->
 def test_a_connection_that_never_sends_a_request_is_closed(tmp_path: Path) -> None:
     node = PrefixedServe(tmp_path / "a", name="Ada", mdns=False, watch_every=None)
     try:
-        wait_for((tmp_path / "a" / "node.json").exists, 30, "the node to listen")
+        wait_for((tmp_path / "a" / "node.json").exists, "the node to listen", 30)
         port = json.loads((tmp_path / "a" / "node.json").read_text())["port"]
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             start = time.monotonic()
@@ -575,7 +585,7 @@ def test_a_linked_node_exits_promptly_on_sigterm(tmp_path: Path) -> None:
     try:
         a.wait_started()
         b.wait_started()
-        wait_for(lambda: a.key in b.linked() and b.key in a.linked(), 20, "the link")
+        wait_for(lambda: a.key in b.linked() and b.key in a.linked(), "the link", 20)
         assert a.watcher is not None
         a.watcher.stop()
         a.process.send_signal(signal.SIGTERM)

@@ -26,7 +26,8 @@ from peernode.home import Home
 from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import create_event
-from tests.peernode.nodes import cli_argv, cli_env, init_homes, peernode, wait_for
+from tests.support.nodes import cli_argv, cli_env, init_homes, peernode
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +55,7 @@ class Serve:
                 argv, stdout=out, stderr=subprocess.STDOUT, env=cli_env()
             )
         try:
-            self.port = int(wait_for(self._serving_port, 30, f"{home.name} to serve"))
+            self.port = int(wait_for(self._serving_port, f"{home.name} to serve", 30))
         except BaseException:
             self.kill()
             raise
@@ -184,7 +185,7 @@ def test_kill_9_while_catching_up_loses_nothing(
         target = min(total, held + max(1, int(share * (total - held))))
         node = Serve(home, tmp_path / f"b-{run}.log", peers=[source.node.address])
         try:
-            wait_for(lambda n=target: count_of(home) >= n, 60, f"b to hold {target} events")
+            wait_for(lambda n=target: count_of(home) >= n, f"b to hold {target} events", 60)
             time.sleep(rng.uniform(0.0, 0.05))
             seen = committed_ids(home)  # committed: must survive what comes next
         finally:
@@ -195,7 +196,7 @@ def test_kill_9_while_catching_up_loses_nothing(
 
     node = Serve(home, tmp_path / "b-final.log", peers=[source.node.address])
     try:
-        wait_for(lambda: source.ids <= committed_ids(home), 60, "b to catch up")
+        wait_for(lambda: source.ids <= committed_ids(home), "b to catch up", 60)
     finally:
         node.stop(STOP_TIMEOUT)
     held = committed_ids(home)
@@ -275,8 +276,8 @@ def run_import_and_kill(home: Path, source: Path, after: int, delay: float, name
     try:
         wait_for(
             lambda: out.count(b"stored ") >= after or process.poll() is not None,
-            120,
             f"{after} batches imported",
+            120,
         )
         time.sleep(delay)
     finally:

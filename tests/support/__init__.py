@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: real nodes, network namespaces, hostile peers, waiting."""

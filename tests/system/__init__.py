@@ -1,0 +1,1 @@
+"""Multi-process, namespace, crash and fault scenarios (marked `system`)."""
