@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from peernode.circles.model import Agenda, ResourceLink, Rhythm
+
+class HasBody(Protocol):
+    """A value type that writes itself as an event body part (ResourceLink, Rhythm, Agenda
+    of peernode.circles.model, which builds on this module: hence a protocol, not an import)."""
+
+    def to_body(self) -> dict[str, Any]: ...
 
 
 def compact(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -25,8 +29,8 @@ def circle_body(
     name: str,
     topic: str = "",
     description: str = "",
-    resources: Sequence[ResourceLink] = (),
-    rhythm: Rhythm | None = None,
+    resources: Sequence[HasBody] = (),
+    rhythm: HasBody | None = None,
     language: str = "",
 ) -> dict[str, Any]:
     """The body of a circle event (a circle's description)."""
@@ -48,7 +52,7 @@ def meeting_body(
     duration_minutes: int | None = None,
     place: str = "",
     facilitator: bytes | None = None,
-    agenda: Agenda | None = None,
+    agenda: HasBody | None = None,
 ) -> dict[str, Any]:
     """The body of a meeting event."""
     return compact(

@@ -12,14 +12,11 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from peernode.process import alive
 from peernode.storage.schema import Transaction
 from protocol.kinds import PROFILE
-
-if TYPE_CHECKING:
-    from peernode.storage.async_store import AsyncStore
 
 TEMPORARY_AUTHORS: Final = "temporary_authors"
 """Settings row: "<pid> <key hex>,<key hex>,..." of authors to forget (see TemporaryAuthors)."""
@@ -69,10 +66,23 @@ def forget_authors(
     return len(drop)
 
 
+class SettingsStore(Protocol):
+    """What TemporaryAuthors needs of the async store (AsyncStore builds on the Store,
+    which uses this module: hence a protocol rather than an import)."""
+
+    async def setting(self, name: str) -> str | None: ...
+
+    async def set_setting(self, name: str, value: str) -> None: ...
+
+    async def forget_authors(
+        self, authors: Sequence[bytes], keep_referenced_by: bytes | None, profile_kind: str
+    ) -> int: ...
+
+
 class TemporaryAuthors:
     """The authors this home holds temporarily, and the process that holds them."""
 
-    def __init__(self, store: AsyncStore) -> None:
+    def __init__(self, store: SettingsStore) -> None:
         self._store = store
 
     async def hold(self, authors: Iterable[bytes]) -> None:

@@ -1,4 +1,5 @@
-"""Layering: protocol is sans-IO; the node never pulls in the TUI; networking never the node."""
+"""Layering: protocol is sans-IO; the node never pulls in the TUI; networking never the node;
+no import cycle anywhere."""
 
 from __future__ import annotations
 
@@ -200,3 +201,52 @@ def test_import_contracts(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(config['contracts'])} kept, 0 broken" in result.stdout
+
+
+def import_cycles(*packages: str) -> list[list[str]]:
+    """Every group of modules that import each other round in a circle (Tarjan's strongly
+    connected components of the import graph; imports under TYPE_CHECKING count too)."""
+    import grimp  # import-linter's graph builder: a test dependency already
+
+    graph = grimp.build_graph(*packages)
+    edges = {m: graph.find_modules_directly_imported_by(m) & graph.modules for m in graph.modules}
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for imported in edges[module]:
+            if imported not in order:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], order[imported])
+        if low[module] == order[module]:
+            group = stack[stack.index(module) :]
+            del stack[stack.index(module) :]
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_no_import_cycle_anywhere() -> None:
+    assert import_cycles("protocol", "peernode", "tui") == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "roundabout"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from roundabout import b\n")
+    (package / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from roundabout import a\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles("roundabout") == [["roundabout.a", "roundabout.b"]]
