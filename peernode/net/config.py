@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peernode.addresses import DEFAULT_PORT, parse_address
-from protocol.gossip import GossipConfig
+from protocol.gossip.config import GossipConfig
 from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
 
 

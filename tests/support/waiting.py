@@ -43,12 +43,19 @@ async def eventually(
 
 
 def wait_for(check: Callable[[], T], what: str, within: float = WITHIN, *, every: float = 0.1) -> T:
-    """`eventually` for code outside an event loop (other processes, threads): blocks."""
+    """`eventually` for code outside an event loop (other processes, threads): blocks.
+
+    A check that takes long (one that runs a `peernode` command) is followed by a pause
+    as long as it took: polling then keeps at most half a core busy, leaving the rest to
+    the processes it waits for.
+    """
     deadline = time.monotonic() + within
     while True:
+        asked_at = time.monotonic()
         answer = check()
         if answer:
             return answer
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise AssertionError(f"timed out after {within:g} s waiting for {what}")
-        time.sleep(every)
+        time.sleep(max(every, now - asked_at))
