@@ -15,6 +15,10 @@ class IdentityExists(NodeError):
     """Refusing to overwrite an existing identity key."""
 
 
+class HomeInUse(NodeError):
+    """Another networked node (serve or the TUI) is running on this home."""
+
+
 class BadInput(NodeError):
     """Input from the learner or a file that cannot be used as it is."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import fcntl
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +14,14 @@ import platformdirs
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from peernode.errors import IdentityExists, NodeError, NoIdentity
+from peernode.errors import HomeInUse, IdentityExists, NodeError, NoIdentity
 from protocol.identity import SigningKey
 
 HOME_ENV: Final = "PEERNODE_HOME"
 KEY_FILE: Final = "identity.key"
 DB_FILE: Final = "peernode.db"
+LOCK_FILE: Final = "node.lock"
+"""Held (flock) by the one networked node of a home; it names that node's pid."""
 DB_COMPANIONS: Final = ("-wal", "-shm")
 """SQLite's files beside the database: they belong to it and move with it."""
 
@@ -40,6 +44,10 @@ class Home:
     def runtime_path(self) -> Path:
         """Where a running node writes its address for the CLI to find."""
         return self.path / "node.json"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK_FILE
 
     def database_files(self, path: Path | None = None) -> list[Path]:
         """The database at `path` (default: this home's) and those of its companions present."""
@@ -157,3 +165,83 @@ def resolve_home(option: str | os.PathLike[str] | None = None) -> Home:
     if env:
         return Home(Path(env).expanduser().absolute())
     return Home(Path(platformdirs.user_data_dir("peernode", appauthor=False)))
+
+
+class HomeLock:
+    """One networked node per home: an exclusive flock on `node.lock`, held while
+    the node listens. Offline commands never take it (they write to the database
+    and the running node notices). The kernel drops it when the process dies."""
+
+    def __init__(self, home: Home) -> None:
+        self._home = home
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise HomeInUse naming the process that holds it."""
+        if self._fd is not None:
+            return
+        self._home.ensure()
+        try:
+            fd = os.open(self._home.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise NodeError(f"cannot open {self._home.lock_path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            raise HomeInUse(_in_use_message(self._home, holder)) from None
+        except OSError as exc:
+            os.close(fd)
+            raise NodeError(f"cannot lock {self._home.lock_path}: {exc.strerror}") from exc
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        # The file stays: unlinking a lock file lets two processes lock different files.
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def check(self) -> None:
+        """Raise HomeInUse if another node holds this home now (without keeping it)."""
+        self.acquire()
+        self.release()
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _in_use_message(home: Home, pid: int | None) -> str:
+    details = []
+    if pid is not None:
+        details.append(f"pid {pid}")
+        port = _runtime_port(home, pid)
+        if port is not None:
+            details.append(f"port {port}")
+    named = f" ({', '.join(details)})" if details else ""
+    return (
+        f"another peernode{named} is already running on this home; "
+        "stop it first, or use another --home"
+    )
+
+
+def _runtime_port(home: Home, pid: int) -> int | None:
+    """The port node.json gives for `pid`, if it is that process's."""
+    try:
+        data = json.loads(home.runtime_path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("pid") != pid:
+        return None
+    port = data.get("port")
+    return port if isinstance(port, int) else None

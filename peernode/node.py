@@ -17,7 +17,7 @@ from peernode.clock import ShownKey, now_ms
 from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.health import WriteHealth
-from peernode.home import Home
+from peernode.home import Home, HomeLock
 from peernode.ports import IngestResult
 from peernode.profiles import ProfileBook, next_version
 from peernode.storage import AsyncStore, ChannelCount, KnownPeer, TemporaryAuthors
@@ -62,6 +62,7 @@ class Node:
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
+        self._lock = HomeLock(home)
         self._last_signed_at = 0  # created_at of the last event signed here
         self.circles = CircleService(self, self._store)
         """Study circles: their state, meetings, questions and report."""
@@ -124,19 +125,27 @@ class Node:
         from peernode.net.control import ControlServer, node_handlers
         from peernode.net.network import Network
 
-        network = Network(self, self.config.network)
-        await network.start()
+        self._lock.acquire()  # one networked node per home: the second fails here
+        try:
+            network = Network(self, self.config.network)
+            await network.start()
+        except BaseException:
+            self._lock.release()
+            raise
         self._network = network
         self._control = ControlServer(self.home, node_handlers(self))
         await self._control.start(network.port)
 
     async def stop_network(self) -> None:
-        if self._control is not None:
-            await self._control.stop()
-            self._control = None
-        if self._network is not None:
-            network, self._network = self._network, None
-            await network.stop()
+        try:
+            if self._control is not None:
+                await self._control.stop()
+                self._control = None
+            if self._network is not None:
+                network, self._network = self._network, None
+                await network.stop()
+        finally:
+            self._lock.release()
 
     @property
     def online(self) -> bool:
@@ -366,7 +375,7 @@ class Node:
         live: list[PeerStatus] = self._network.peer_statuses() if self._network else []
         seen = {peer.key for peer in live}
         remembered = [
-            PeerStatus.remembered(known, known.name or self.profile_of(known.key).name)
+            PeerStatus.remembered(known, self.profile_of(known.key).name or known.name)
             for known in await self.known_peers()
             if known.key not in seen
         ]

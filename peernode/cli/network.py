@@ -42,7 +42,7 @@ def serve(
     no_mdns: bool,
     heartbeat: float,
 ) -> None:
-    """Run the node without the UI until Ctrl-C (or SIGTERM)."""
+    """Run the node without the UI until Ctrl-C (or SIGTERM); one per home."""
     addresses = tuple(parse_address(peer) for peer in peers)
     link = LinkConfig(heartbeat=heartbeat)
     network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns, link=link)

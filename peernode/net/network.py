@@ -462,7 +462,8 @@ class Network:
     def _peer_status(self, key: bytes) -> PeerStatus:
         view = self.engine.peer_view(key)
         link = self._links.get(key)
-        name = (link.name if link else "") or self._node.profile_of(key).name
+        # The newest profile held wins over the name the link announced (a rename).
+        name = self._node.profile_of(key).name or (link.name if link else "")
         address = f"{link.remote_host}:{link.listen_port or '?'}" if link else ""
         return PeerStatus(
             key=key,

@@ -15,6 +15,7 @@ from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import Event, create_event
 from protocol.identity import SigningKey
+from tests.conftest import RunCli
 
 OFFLINE = NodeConfig(watch=False)
 WATCHING = NodeConfig(watch=True, watch_interval=0.05)
@@ -264,3 +265,22 @@ async def test_status(home: Home) -> None:
         await node.create_identity("Ana")
         status = await node.status()
         assert (status.key, status.name, status.events) == (node.public_key, "Ana", 1)
+
+
+def test_peers_shows_the_newest_profile_name_not_the_one_remembered(
+    home: Home, invoke_cli: RunCli
+) -> None:
+    renamed = create_event(PEER, kind=kinds.PROFILE, circle="", body={"name": "Bea"}, created_at=9)
+
+    async def remember_then_rename() -> None:
+        async with Node(home, OFFLINE) as node:
+            await node.create_identity("Ana")
+            await node.remember_peer(PEER.public_key, "Beatrice", "192.168.1.7", 7654)
+            await node.ingest([renamed.raw])
+
+    asyncio.run(remember_then_rename())
+    listed = invoke_cli("--home", str(home.path), "peers")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    assert line.startswith("Bea "), line
+    assert "Beatrice" not in listed.stdout

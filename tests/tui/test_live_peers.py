@@ -100,5 +100,5 @@ async def test_a_real_peer_links_syncs_and_its_notes_appear(home: Home, tmp_path
 
             await until(pilot, bo_has_the_reply)
 
-        # Bo quits: still known, no longer linked, so not in sync.
-        await wait_for(pilot, lambda: sync.text == "⟳ in sync with 0 of 1 peer", within=15)
+        # Bo quits: remembered, no longer linked, so no longer counted.
+        await wait_for(pilot, lambda: sync.text == "○ in sync with 0 of 0 peers", within=15)

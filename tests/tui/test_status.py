@@ -60,9 +60,13 @@ async def test_in_sync_indicator_counts_peers() -> None:
         assert indicator.has_class("-synced")
 
 
-def test_an_offline_peer_is_never_counted_in_sync() -> None:
+def test_a_remembered_offline_peer_does_not_hold_back_the_tick() -> None:
     offline = peer(BO.public_key, linked=False, in_sync=True)
-    assert sync_text(status(offline)) == "⟳ in sync with 0 of 1 peer"
+    assert sync_text(status(offline)) == "○ in sync with 0 of 0 peers"
+    linked = peer(CHEN.public_key, linked=True, in_sync=True)
+    assert sync_text(status(linked, offline)) == "✓ in sync with 1 of 1 peer"
+    syncing = peer(CHEN.public_key, linked=True, in_sync=False)
+    assert sync_text(status(syncing, offline)) == "⟳ in sync with 0 of 1 peer"
     assert sync_text(None) == "… checking peers"
 
 

@@ -13,19 +13,20 @@ from tui.text import clip, plural
 
 
 def sync_text(status: NodeStatus | None) -> str:
-    """'in sync with N of M peers': N linked peers whose last exchange found
-    nothing missing either way, of the M peers this node knows of."""
+    """'in sync with N of M peers': of the M peers linked now, N whose last exchange
+    found nothing missing either way. A remembered peer that is offline is not
+    counted: it cannot be in sync, and would keep the indicator from turning ✓."""
     if status is None:
         return "… checking peers"
-    known = len(status.peers)
+    linked = status.linked
     in_sync = status.in_sync
-    if known == 0:
+    if linked == 0:
         symbol = "○"
-    elif in_sync == known:
+    elif in_sync == linked:
         symbol = "✓"
     else:
         symbol = "⟳"
-    return f"{symbol} in sync with {in_sync} of {plural(known, 'peer')}"
+    return f"{symbol} in sync with {in_sync} of {plural(linked, 'peer')}"
 
 
 class SyncIndicator(Static):
@@ -43,7 +44,7 @@ class SyncIndicator(Static):
     def watch_status(self, status: NodeStatus | None) -> None:
         self.update(sync_text(status))
         self.set_class(
-            bool(status and status.peers and status.in_sync == len(status.peers)), "-synced"
+            bool(status and status.linked and status.in_sync == status.linked), "-synced"
         )
 
 
