@@ -250,7 +250,7 @@ def _members(live: Live, history: tuple[CircleVersion, ...]) -> tuple[Member, ..
 def _meetings(live: Live) -> tuple[Meeting, ...]:
     meetings = {event.id: event for event in live.of(kinds.MEETING)}
     rsvps: dict[bytes, dict[bytes, Rsvp]] = {}
-    attendees: dict[bytes, dict[bytes, None]] = {}
+    signed_attendance: dict[bytes, dict[bytes, None]] = {}
     checkins: dict[bytes, list[CheckIn]] = {}
     plusdeltas: dict[bytes, list[PlusDelta]] = {}
     for event in live.events:  # in (created_at, id) order, so later rsvps replace earlier
@@ -263,7 +263,7 @@ def _meetings(live: Live) -> tuple[Meeting, ...]:
                 event.author, text_field(body, "answer"), event.created_at
             )
         elif event.kind == kinds.ATTENDANCE:
-            attendees.setdefault(meeting_id, {})[event.author] = None
+            signed_attendance.setdefault(meeting_id, {})[event.author] = None
         elif event.kind == kinds.CHECKIN:
             checkins.setdefault(meeting_id, []).append(
                 CheckIn(
@@ -292,7 +292,7 @@ def _meetings(live: Live) -> tuple[Meeting, ...]:
             event,
             live.body(event),
             rsvps=tuple(rsvps.get(event.id, {}).values()),
-            attendees=tuple(attendees.get(event.id, {})),
+            signed_attendance=tuple(signed_attendance.get(event.id, {})),
             checkins=tuple(sorted(checkins.get(event.id, []), key=_display_order)),
             plusdeltas=tuple(sorted(plusdeltas.get(event.id, []), key=_display_order)),
         )

@@ -220,7 +220,11 @@ class PlusDelta:
 
 @dataclass(frozen=True, slots=True)
 class Meeting:
-    """A scheduled meeting with what members signed about it."""
+    """A scheduled meeting with what members signed about it.
+
+    `signed_attendance` holds who signed an attendance event ("I was here");
+    `attendees` is who attended: see there.
+    """
 
     id: bytes
     author: bytes
@@ -232,7 +236,7 @@ class Meeting:
     agenda: Agenda
     previous: bytes | None
     rsvps: tuple[Rsvp, ...] = ()
-    attendees: tuple[bytes, ...] = ()
+    signed_attendance: tuple[bytes, ...] = ()
     checkins: tuple[CheckIn, ...] = ()
     plusdeltas: tuple[PlusDelta, ...] = ()
 
@@ -240,11 +244,23 @@ class Meeting:
     def ends_at(self) -> int:
         return self.starts_at + self.duration_minutes * MINUTE_MS
 
+    @property
+    def attendees(self) -> tuple[bytes, ...]:
+        """Who attended: the one rule every screen, list and report uses.
+
+        A person attended a meeting if they signed attendance for it or checked
+        in at it (a check-in at a meeting means you were there). Those who
+        signed attendance come first, in signing order, then the others who
+        checked in, in check-in order.
+        """
+        checked_in = (checkin.author for checkin in self.checkins)
+        return tuple(dict.fromkeys([*self.signed_attendance, *checked_in]))
+
     def rsvp_of(self, key: bytes) -> str | None:
         return next((rsvp.answer for rsvp in self.rsvps if rsvp.author == key), None)
 
     def held(self, now: int) -> bool:
-        """Started in the past and at least one member signed that they were there."""
+        """Started in the past and at least one member attended (see `attendees`)."""
         return self.starts_at <= now and bool(self.attendees)
 
     def to_json(self) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 as Markdown or as one self-contained HTML page a facilitator can share.
 
 Definitions (docs/circles.md explains them to people):
-- a meeting is *held* when it started before `now` and someone signed attendance;
+- a person *attended* a meeting when they signed attendance for it or checked in
+  at it (`Meeting.attendees`);
+- a meeting is *held* when it started before `now` and someone attended it;
 - retention of a held meeting: the share of the first held meeting's attendees
   who attended it; "retention" alone means at the last held meeting;
 - a question is *answered* when someone other than the asker answered it, and

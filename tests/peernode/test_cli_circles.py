@@ -215,3 +215,36 @@ def test_bad_inputs_are_one_line_errors(ana: Path, invoke_cli: RunCli) -> None:
     ]
     for result, words in zip(results, expected, strict=True):
         fails(result, *words)
+
+
+def test_a_check_in_from_the_command_line_counts_as_attending(
+    ana: Path, tmp_path: Path, invoke_cli: RunCli
+) -> None:
+    """`meeting checkin` alone: the list says "1 attended", the report counts Ana."""
+    (created, scheduled) = run_all(
+        invoke_cli,
+        ana,
+        ["circle", "create", "sql", "--title", "SQL", "--json"],
+        ["meeting", "schedule", "sql", "--at", "2020-01-07T18:00", "--json"],
+    )
+    ok(created)
+    meeting_id = one(scheduled)["id"]
+    md_path = tmp_path / "report.md"
+    checkin, listed, listed_json, report = run_all(
+        invoke_cli,
+        ana,
+        ["meeting", "checkin", meeting_id[:8], "--feeling", "keen"],
+        ["meeting", "list", "sql"],
+        ["meeting", "list", "sql", "--json"],
+        ["report", "sql", "--format", "md", "--output", str(md_path)],
+    )
+    ok(checkin)
+    assert ok(listed).rstrip().endswith("0 coming  1 attended")
+    listed_meeting = one(listed_json)
+    assert listed_meeting["attendees"] == [listed_meeting["author"]]
+    ok(report)
+    text = md_path.read_text()
+    assert "| Meetings held | 1 |" in text
+    assert "| People who attended | 1 |" in text
+    (row,) = [line for line in text.splitlines() if line.startswith("| 1 |")]
+    assert row.endswith("| 1 | 100% | 1 | 0 | Ana |")  # attendance, ..., the Who column

@@ -10,6 +10,7 @@ import pytest
 from peernode.circles.derive import derive_state
 from peernode.circles.model import CircleState
 from peernode.circles.report import Report, compute, render, render_html, render_markdown, top_words
+from peernode.circles.text import meeting_line
 from protocol import kinds
 from protocol.event import Event, create_event
 from protocol.identity import SigningKey
@@ -93,13 +94,14 @@ def test_exact_numbers(report: Report) -> None:
     assert report.members == 4
     assert report.meetings_scheduled == 5
     assert report.meetings_held == 3
-    assert [row.attendance for row in report.meetings] == [4, 3, 2]
+    # Dan only checked in at the second meeting: a check-in counts as attending
+    assert [row.attendance for row in report.meetings] == [4, 4, 2]
     assert [row.week for row in report.meetings] == [1, 2, 3]
-    assert [row.retention for row in report.meetings] == [1, Fraction(3, 4), Fraction(1, 2)]
+    assert [row.retention for row in report.meetings] == [1, 1, Fraction(1, 2)]
     assert report.meetings[2].attendees == ("Ana", "Ben")
     assert report.retention == Fraction(1, 2)
     assert report.attendees == 4
-    assert report.repeat_attendees == 3
+    assert report.repeat_attendees == 4
     assert [(row.checkins, row.plusdeltas) for row in report.meetings] == [(3, 2), (1, 1), (0, 0)]
     assert [(s.who, s.text) for s in report.needs] == [
         ("Ben", "outer joins"),
@@ -126,7 +128,7 @@ def test_markdown_shows_the_numbers_and_escapes(report: Report) -> None:
         "| Meetings scheduled | 5 |",
         "| Meetings held | 3 |",
         "| People who attended | 4 |",
-        "| Attended 2 or more meetings | 3 |",
+        "| Attended 2 or more meetings | 4 |",
         "| Retention, first to last meeting | 50% |",
         "| Questions asked | 4 |",
         "| Questions answered | 2 |",
@@ -142,7 +144,7 @@ def test_markdown_shows_the_numbers_and_escapes(report: Report) -> None:
     ]
     assert [row[2:] for row in rows] == [
         ["1", "4", "100%", "3", "2", "Ana, Ben, Cat, Dan &lt;b&gt; |"],
-        ["2", "3", "75%", "1", "1", "Ana, Ben, Cat |"],
+        ["2", "4", "100%", "1", "1", "Ana, Ben, Cat, Dan &lt;b&gt; |"],
         ["3", "2", "50%", "0", "0", "Ana, Ben |"],
     ]
     assert "<script>" not in text
@@ -163,10 +165,10 @@ def test_html_is_self_contained_and_escaped(report: Report) -> None:
         ("Retention, first to last meeting", "50%"),
         ("Questions resolved", "1 (25%)"),
         ("Median time to first answer", "20 min"),
-        ("Attended 2 or more meetings", "3"),
+        ("Attended 2 or more meetings", "4"),
     ]:
         assert f'<tr><th>{label}</th><td class="num">{value}</td></tr>' in page
-    assert "<td>75%</td>" in page
+    assert "<td>50%</td>" in page
     assert render(report, "html") == page
     with pytest.raises(ValueError, match="unknown report format"):
         render(report, "pdf")
@@ -190,3 +192,48 @@ def test_top_words_skip_stop_words_and_count_once_per_text() -> None:
         ("w01x", 1),
         ("w02x", 1),
     )
+
+
+def test_one_rule_for_attendance_in_state_report_and_lines() -> None:
+    """Ben only checked in (as `peernode meeting checkin` does), Cat only signed
+    attendance, Ana did both: all three attended, wherever it is counted."""
+    gathering = ev(ANA, kinds.MEETING, {"starts_at": T0})
+    m = {"meeting": gathering.id}
+    events = [
+        ev(ANA, kinds.CIRCLE, {"name": "SQL", "topic": "databases"}, at=T0 - DAY),
+        *(ev(key, kinds.JOIN, {}, at=T0 - DAY + 1) for key in (BEN, CAT)),
+        gathering,
+        ev(BEN, kinds.CHECKIN, {"feeling": "keen"}, m, T0 + 1),
+        ev(CAT, kinds.ATTENDANCE, {}, m, T0 + 2),
+        ev(ANA, kinds.ATTENDANCE, {}, m, T0 + 3),
+        ev(ANA, kinds.CHECKIN, {"feeling": "great"}, m, T0 + 4),
+    ]
+    state = derive_state("sql", events)
+    (meeting,) = state.meetings
+    assert meeting.signed_attendance == (CAT.public_key, ANA.public_key)
+    assert set(meeting.attendees) == {ANA.public_key, BEN.public_key, CAT.public_key}
+    assert meeting.held(NOW)
+    assert sorted(meeting.to_json()["attendees"]) == sorted(
+        key.public_key.hex() for key in (ANA, BEN, CAT)
+    )
+    report = compute(state, now=NOW, name_of=NAMES.__getitem__)
+    assert report.meetings_held == 1
+    assert report.attendees == 3
+    (row,) = report.meetings
+    assert (row.attendance, row.checkins, row.attendees) == (3, 2, ("Ana", "Ben", "Cat"))
+    markdown = render_markdown(report)
+    assert "| People who attended | 3 |" in markdown
+    assert "Ana, Ben, Cat" in markdown
+    assert meeting_line(meeting, NAMES.__getitem__).endswith("0 coming  3 attended")
+
+
+def test_a_meeting_with_only_a_check_in_is_held() -> None:
+    gathering = ev(ANA, kinds.MEETING, {"starts_at": T0})
+    events = [
+        ev(ANA, kinds.CIRCLE, {"name": "SQL"}, at=T0 - DAY),
+        gathering,
+        ev(ANA, kinds.CHECKIN, {"feeling": "alone"}, {"meeting": gathering.id}, T0 + 1),
+    ]
+    report = compute(derive_state("sql", events), now=NOW, name_of=NAMES.__getitem__)
+    assert (report.meetings_held, report.attendees) == (1, 1)
+    assert report.meetings[0].attendees == ("Ana",)

@@ -172,7 +172,7 @@ def test_lines_of_the_command_line() -> None:
         facilitator=ANA_KEY,
         agenda=Agenda(activity=Activity("Quiz", 20)),
         rsvps=(Rsvp(ANA_KEY, "yes", 1), Rsvp(bytes(32), "no", 1)),
-        attendees=(ANA_KEY,),
+        signed_attendance=(ANA_KEY,),
     )
     assert meeting_line(full, name_of) == (
         f"{'01' * 6}  2026-12-01 18:00  1 h 30  at Library  facilitator Ana"

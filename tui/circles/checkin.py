@@ -33,16 +33,14 @@ class CheckInDialog(FormDialog[CheckInFields]):
     heading = "Check in"
     ok_label = "Check in"
 
-    def __init__(self, prompt: str = "", *, also_attend: bool = True) -> None:
+    def __init__(self, prompt: str = "") -> None:
         super().__init__()
         self.prompt = prompt
-        self.also_attend = also_attend
 
     def intro(self) -> ComposeResult:
         if self.prompt:
             yield note(self.prompt)
-        also = " It also signs that you are here." if self.also_attend else ""
-        yield note(f"Fill in one line or more; everyone present sees it.{also}")
+        yield note("Fill in one line or more; everyone present sees it. It counts as being here.")
 
     def fields(self) -> ComposeResult:
         yield field_row(

@@ -37,10 +37,10 @@ PLUSDELTA_PROMPT: Final = "One thing that went well (+) and one thing to change 
 
 
 def present_text(meeting: Meeting, name_of: NameOf, me: bytes | None) -> str:
-    """Everyone who signed they are here or checked in, with their check-in; then
-    those who said they would come and have not shown up yet."""
+    """Everyone who attended (signed they are here or checked in), with their
+    check-in; then those who said they would come and have not shown up yet."""
     checkins = {checkin.author: checkin for checkin in meeting.checkins}
-    here = list(dict.fromkeys([*meeting.attendees, *checkins]))
+    here = meeting.attendees
     lines = []
     for key in here:
         checkin = checkins.get(key)
@@ -182,7 +182,7 @@ class MeetingScreen(CircleBase):
         head.update(f"Meeting of {state.title} · {when_text(meeting, now)}{place}{facilitator}")
         agenda = meeting.agenda
         self.query_one("#checkin-prompt", Static).update(agenda.checkin or CHECKIN_PROMPT)
-        here = len(set(meeting.attendees) | {c.author for c in meeting.checkins})
+        here = len(meeting.attendees)
         present = self.query_one("#present", Static)
         present.border_title = f"Here: {here} · checked in: {len(meeting.checkins)}"
         present.update(present_text(meeting, self.name_of, self.me))
@@ -276,18 +276,16 @@ class MeetingScreen(CircleBase):
         meeting = self._meeting_or_say()
         if meeting is None:
             return
-        attend = not self._is_here(meeting)
 
         def chosen(fields: CheckInFields | None) -> None:
             if fields is not None:
-                self.publish("Checked in.", partial(self._check_in, meeting, fields, attend))
+                self.publish("Checked in.", partial(self._check_in, meeting, fields))
 
         prompt = meeting.agenda.checkin or CHECKIN_PROMPT
-        self.app.push_screen(CheckInDialog(prompt, also_attend=attend), chosen)
+        self.app.push_screen(CheckInDialog(prompt), chosen)
 
-    async def _check_in(self, meeting: Meeting, fields: CheckInFields, attend: bool) -> None:
-        if attend:
-            await self.node.circles.attend(meeting.id)
+    async def _check_in(self, meeting: Meeting, fields: CheckInFields) -> None:
+        # One event, as `peernode meeting checkin` signs: a check-in counts as attendance.
         await self.node.circles.check_in(meeting.id, **fields.to_fields())
 
     def action_plus_delta(self) -> None:

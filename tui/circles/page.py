@@ -64,7 +64,7 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     counts = ", ".join(f"{answers.count(a)} {a}" for a in ("yes", "maybe", "no") if a in answers)
     mine = meeting.rsvp_of(me) if me is not None else None
     lines.append(f"RSVPs: {counts or 'none yet'}" + (f" · you: {mine}" if mine else ""))
-    if meeting.attendees or meeting.checkins:
+    if meeting.attendees:
         lines.append(f"Here: {len(meeting.attendees)} · check-ins: {len(meeting.checkins)}")
     lines.append("Press m for meeting mode, r to RSVP.")
     return "\n".join(lines)

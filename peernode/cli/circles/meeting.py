@@ -158,7 +158,7 @@ def meeting_rsvp(home: Home, as_json: bool, meeting_id: str, answer: str) -> Non
 @click.option("--note", default="", help="A short note.")
 @pass_home
 def meeting_attend(home: Home, as_json: bool, meeting_id: str, note: str) -> None:
-    """Sign that you were at a meeting."""
+    """Sign that you were at a meeting (a check-in counts as this already)."""
     publish(home, as_json, lambda node: node.circles.attend(meeting_id, note))
 
 
@@ -176,7 +176,10 @@ def meeting_checkin(
     working_on: str,
     need_help: str,
 ) -> None:
-    """Check in at a meeting: how you are, what you work on, where you need help."""
+    """Check in at a meeting: how you are, what you work on, where you need help.
+
+    A check-in counts as attending: no need to `attend` as well.
+    """
     fields = {"feeling": feeling, "working_on": working_on, "need_help": need_help}
     publish(home, as_json, lambda node: node.circles.check_in(meeting_id, **fields))
 
