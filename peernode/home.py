@@ -103,10 +103,33 @@ class Home:
         try:
             private = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError) as exc:
-            raise NodeError(f"{self.key_path} is not a valid identity key") from exc
+            raise NodeError(
+                f"{self.key_path} is not a valid identity key; {self.restore_hint}"
+            ) from exc
         if not isinstance(private, Ed25519PrivateKey):
-            raise NodeError(f"{self.key_path} is not an Ed25519 key")
+            raise NodeError(f"{self.key_path} is not an Ed25519 key; {self.restore_hint}")
         return SigningKey(private)
+
+    @property
+    def restore_hint(self) -> str:
+        """The next step when the key is lost or damaged: restore it, or start afresh."""
+        return (
+            f"copy your key file back to {self.key_path} from a backup, or start a new"
+            " identity with 'peernode init --new --name NAME' (the old notes stay)"
+        )
+
+    def retire_key(self, stamp: str) -> Path | None:
+        """Move the key file aside (kept, never deleted) so a new one can be made; its
+        new path, or None when there was no key file."""
+        aside = self.path / f"{KEY_FILE}.{stamp}.old"
+        try:
+            os.rename(self.key_path, aside)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise NodeError(f"cannot move {self.key_path} aside: {exc.strerror}") from exc
+        _fsync_directory(self.path)
+        return aside
 
     def create_key(self) -> SigningKey:
         """Create and store a new key with mode 0600; never overwrites one."""

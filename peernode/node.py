@@ -64,6 +64,7 @@ class Node:
         self._control: ControlServer | None = None
         self._lock = HomeLock(home)
         self._last_signed_at = 0  # created_at of the last event signed here
+        self._events_without_key = 0
         self.circles = CircleService(self, self._store)
         """Study circles: their state, meetings, questions and report."""
 
@@ -75,6 +76,8 @@ class Node:
             await self._store.__aenter__()
             if self.home.has_identity():
                 self._key = self.home.load_key()
+            else:  # events here without a key: the key was lost, never mint one silently
+                self._events_without_key = await self._store.count()
             await self._profiles.load(self._store)
             await self._stream.open()
             self._health.problem = self._store.unwritable
@@ -188,18 +191,28 @@ class Node:
     @property
     def key(self) -> SigningKey:
         if self._key is None:
-            raise NoIdentity(f"no identity in {self.home.path} yet")
+            self._refuse_if_key_lost()
+            raise NoIdentity(
+                f"there is no identity in {self.home.path} yet;"
+                " create one with 'peernode init --name NAME'"
+            )
         return self._key
 
     @property
     def public_key(self) -> bytes:
         return self.key.public_key
 
-    async def create_identity(self, name: str, learning: str = "", can_help: str = "") -> Profile:
-        """Create the key (refusing to overwrite one) and publish the first profile."""
+    async def create_identity(
+        self, name: str, learning: str = "", can_help: str = "", *, fresh: bool = False
+    ) -> Profile:
+        """Create the key (refusing to overwrite one) and publish the first profile.
+        fresh: the learner asked for a new identity although this home holds events
+        signed by a key that is gone ('peernode init --new')."""
         if not name.strip():
             raise BadInput("a display name must not be empty")
         if self._key is None:
+            if not fresh:
+                self._refuse_if_key_lost()
             self._key = self.home.create_key()
         elif self.has_profile():
             raise IdentityExists(
@@ -208,10 +221,19 @@ class Node:
         return await self.update_profile(name=name, learning=learning, can_help=can_help)
 
     def ensure_identity(self) -> SigningKey:
-        """The key, created on first use (the profile can come later)."""
+        """The key, created on first use (the profile can come later), but never in a
+        home whose events were signed by a key that is no longer here."""
         if self._key is None:
+            self._refuse_if_key_lost()
             self._key = self.home.create_key()
         return self._key
+
+    def _refuse_if_key_lost(self) -> None:
+        if self._events_without_key:
+            raise NoIdentity(
+                f"the identity key {self.home.key_path} is missing, though this home holds"
+                f" {self._events_without_key} events from before; {self.home.restore_hint}"
+            )
 
     def has_profile(self) -> bool:
         return self._key is not None and self._profiles.get(self._key.public_key) is not None

@@ -197,8 +197,8 @@ class PeernodeApp(App[None]):
         try:
             await self.node.connect(host, port)
         except (NodeError, OSError) as exc:
-            problem = f"could not link to {host}:{port}: {exc}"
-            self.notify(problem, title="Not connected", severity="error", timeout=8, markup=False)
+            # The node's message is already one sentence that names the address.
+            self.notify(str(exc), title="Not connected", severity="error", timeout=10, markup=False)
             return
         self.notify(f"Linked to {host}:{port}.", timeout=4, markup=False)
 

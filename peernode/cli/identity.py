@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from peernode.cli.offline import run_with_node
@@ -16,11 +18,23 @@ from peernode.views import Profile
 @click.option("--name", required=True, help="Your display name in the room.")
 @click.option("--learning", default="", help="What you are learning.")
 @click.option("--can-help", default="", help="What you can help others with.")
+@click.option(
+    "--new",
+    "fresh",
+    is_flag=True,
+    help="Start a new identity: a lost or damaged key file is moved aside, never deleted.",
+)
 @pass_home
-def init(home: Home, name: str, learning: str, can_help: str) -> None:
+def init(home: Home, name: str, learning: str, can_help: str, fresh: bool) -> None:
     """Create this node's identity key and profile (safe to run twice)."""
+    if fresh:
+        aside = home.retire_key(time.strftime("%Y%m%d-%H%M%S"))
+        if aside is not None:
+            click.echo(f"the old key file is kept as {aside}")
 
     async def work(node: Node) -> tuple[Profile, bool]:
+        if fresh:
+            return await node.create_identity(name, learning, can_help, fresh=True), True
         if node.has_profile():
             current = node.my_profile()
             if current.name != name:
@@ -39,11 +53,10 @@ def init(home: Home, name: str, learning: str, can_help: str) -> None:
 @command("id", json_lines=True)
 @pass_home
 def show_id(home: Home, as_json: bool) -> None:
-    """Print this node's public key and name."""
+    """Print this node's public key and name (never creates a key: see 'init')."""
 
     async def work(node: Node) -> Profile:
-        node.ensure_identity()
-        return node.my_profile()
+        return node.profile_of(node.public_key)
 
     profile = run_with_node(home, work)
     if as_json:

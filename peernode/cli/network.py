@@ -23,7 +23,13 @@ from peernode.views import NodeStatus, PeerStatus
     default=None,
     help=f"Port for peer links (default {DEFAULT_PORT}, or any free one if taken; 0 = any).",
 )
-@click.option("--peer", "peers", multiple=True, metavar="HOST:PORT", help="Also link to this peer.")
+@click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help=f"Also link to this peer (the port is {DEFAULT_PORT} unless given).",
+)
 @click.option("--no-mdns", is_flag=True, help="Do not announce or look for peers by mDNS.")
 @click.option(
     "--heartbeat",
@@ -143,10 +149,13 @@ def peers(home: Home, as_json: bool) -> None:
 
 
 @command(json_lines=True)
-@click.argument("address", metavar="HOST:PORT")
+@click.argument("address", metavar="HOST[:PORT]")
 @pass_home
 def connect(home: Home, as_json: bool, address: str) -> None:
-    """Ask the running node to link to a peer (when mDNS cannot find it)."""
+    """Ask the running node to link to a peer (when mDNS cannot find it).
+
+    ADDRESS is what the other learner's status bar shows: 192.168.1.20, 192.168.1.20:7654,
+    fe80::1 or [fe80::1]:7654; without a port, 7420 is meant."""
     from peernode.net import control
 
     host, port = parse_address(address)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
@@ -339,13 +340,16 @@ class LinkFactory:
                     autoping=True,
                 )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise LinkError(f"cannot reach {host}:{port}: {_reason(exc)}") from exc
+            raise LinkError(_unreachable(host, port, exc)) from exc
         try:
             channel = self._channel(Role.INITIATOR, expected)
             established = await _handshake(ws, channel)
         except (ProtocolError, LinkError, TimeoutError, ConnectionError) as exc:
             await ws.close()
-            raise LinkError(f"handshake with {host}:{port} failed: {_reason(exc)}") from exc
+            raise LinkError(
+                f"{host}:{port} answered but the greeting failed ({_reason(exc)}); check that"
+                " it is a peernode of the same version"
+            ) from exc
         except asyncio.CancelledError:  # the node is stopping: leave no connection open
             await _abort(ws)
             raise
@@ -363,6 +367,22 @@ async def _abort(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) ->
 
 def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+_CHECK: Final = "check the address and that peernode runs on that laptop"
+
+
+def _unreachable(host: str, port: int, exc: BaseException) -> str:
+    """One plain sentence for a dial that found nobody (aiohttp's wording stays in the log)."""
+    log.debug("dialing %s:%d failed: %r", host, port, exc)
+    where = f"could not reach {_bracket(host)}:{port}"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
+        return f"{where}: no computer has that name here; {_CHECK}"
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return f"{where}: no answer in time; {_CHECK}"
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        return f"{where}: something answered there but it is not a peernode; {_CHECK}"
+    return f"{where}: nothing answered there; {_CHECK}"
 
 
 def _reason(exc: BaseException) -> str:

@@ -144,7 +144,8 @@ def test_home_from_the_environment_and_the_option(tmp_path: Path, invoke_cli: Ru
     env = {"PEERNODE_HOME": str(tmp_path / "env-home")}
 
     env_key = ok(invoke_cli("init", "--name", "Env", env=env)).split()[-1]
-    opt_key = ok(invoke_cli("id", "--home", str(tmp_path / "opt-home"), env=env)).split()[0]
+    opt_home = str(tmp_path / "opt-home")
+    opt_key = ok(invoke_cli("init", "--name", "Opt", "--home", opt_home, env=env)).split()[-1]
 
     assert profile_names(tmp_path / "env-home") == ["Env"]
     assert opt_key != env_key  # --home won: a new key in a new home
@@ -219,6 +220,46 @@ def test_corrupt_key_is_one_line(tmp_path: Path, invoke_cli: RunCli) -> None:
     home = Home(tmp_path / "home").ensure()
     home.key_path.write_text("garbage")
     fails(invoke_cli("id", "--home", str(home.path)), "not a valid identity key")
+
+
+def test_id_never_creates_a_key(tmp_path: Path, invoke_cli: RunCli) -> None:
+    home = Home(tmp_path / "home")
+    fails(invoke_cli("id", "--home", str(home.path)), "no identity", "peernode init --name NAME")
+    assert not home.key_path.exists()
+
+
+def test_a_lost_key_is_never_silently_replaced(node_home: Path, invoke_cli: RunCli) -> None:
+    home = Home(node_home)
+    old_key = ok(invoke_cli("id", "--home", str(node_home))).split()[0]
+    ok(invoke_cli("post", "--home", str(node_home), "signed by the old key"))
+    home.key_path.unlink()
+
+    for args in (("id",), ("post", "a note"), ("profile",), ("init", "--name", "Ana")):
+        line = fails(invoke_cli(*args, "--home", str(node_home)), "is missing")
+        assert f"copy your key file back to {home.key_path}" in line, args
+        assert "peernode init --new --name NAME" in line, args
+        assert not home.key_path.exists(), args
+
+    created = ok(invoke_cli("init", "--new", "--name", "Ana", "--home", str(node_home)))
+    new_key = created.split()[-1]
+    assert created.startswith("created Ana ")
+    assert new_key != old_key
+    assert ok(invoke_cli("id", "--home", str(node_home))).split() == [new_key, "Ana"]
+    assert "signed by the old key" in ok(invoke_cli("feed", "--home", str(node_home)))
+
+
+def test_a_damaged_key_is_moved_aside_only_when_asked(tmp_path: Path, invoke_cli: RunCli) -> None:
+    home = Home(tmp_path / "home").ensure()
+    home.key_path.write_text("garbage")
+    line = fails(invoke_cli("post", "--home", str(home.path), "hi"), "not a valid identity key")
+    assert "peernode init --new --name NAME" in line
+    assert home.key_path.read_text() == "garbage"
+
+    said = ok(invoke_cli("init", "--new", "--name", "Bo", "--home", str(home.path)))
+    (aside,) = home.path.glob("identity.key.*.old")
+    assert f"the old key file is kept as {aside}" in said
+    assert aside.read_text() == "garbage"
+    assert ok(invoke_cli("id", "--home", str(home.path))).split()[1] == "Bo"
 
 
 def test_unreadable_database_is_one_line(tmp_path: Path, invoke_cli: RunCli) -> None:

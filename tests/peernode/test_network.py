@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from peernode.errors import BadInput
+from peernode.errors import BadInput, NodeError
 from peernode.home import Home
 from peernode.net.config import NetworkConfig
 from peernode.net.network import Network
@@ -142,6 +142,18 @@ async def test_simultaneous_dial_ends_with_one_link_per_pair(tmp_path: Path) -> 
         assert link_a.outbound != link_b.outbound
         assert await linked_to(a, b)
         assert await linked_to(b, a)
+
+
+async def test_connecting_to_a_closed_port_says_so_in_one_plain_sentence(tmp_path: Path) -> None:
+    closed = free_port()  # bound and released: nothing listens there
+    async with running(tmp_path / "a", "Ada") as a:
+        with pytest.raises(NodeError) as caught:
+            await a.connect(HOST, closed)
+        assert not network(a)._manual  # not kept as a peer to redial
+    assert str(caught.value) == (
+        f"could not reach {HOST}:{closed}: nothing answered there;"
+        " check the address and that peernode runs on that laptop"
+    )
 
 
 async def test_dialing_our_own_port_makes_no_link_and_says_why(tmp_path: Path) -> None:

@@ -328,4 +328,4 @@ def test_a_peer_reached_through_a_proxy_is_dialled_again_only_there(
             b.stop()
     # B was given the proxy's address only. A's own port, advertised in the handshake, is
     # on 127.0.0.3: a dial to it on 127.0.0.1 (where B met A) shows in B's log.
-    assert not b.lines(f"cannot reach 127.0.0.1:{node_a.port}"), b.log()
+    assert not b.lines(f"could not reach 127.0.0.1:{node_a.port}"), b.log()

@@ -183,13 +183,19 @@ async def test_add_peer_calls_connect_when_the_node_can(room: Home) -> None:
         app.node.connect = connect  # type: ignore[attr-defined]
         await pilot.press("a")
         assert isinstance(app.screen, AddPeerDialog)
-        app.screen.query_one(Input).value = "nowhere"
+        app.screen.query_one(Input).value = "10.77.0.9:http"
         await pilot.press("enter")
         assert isinstance(app.screen, AddPeerDialog)
         app.screen.query_one(Input).value = "192.168.1.20:7654"
         await pilot.press("enter")
         await wait_for(pilot, lambda: connect.await_count == 1)
         connect.assert_awaited_once_with("192.168.1.20", 7654)
+        await pilot.press("a")
+        assert isinstance(app.screen, AddPeerDialog)
+        app.screen.query_one(Input).value = "10.77.0.9"  # the port is almost always 7420
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: connect.await_count == 2)
+        connect.assert_awaited_with("10.77.0.9", 7420)
 
 
 async def test_help_lists_the_key_bindings(room: Home) -> None:

@@ -1,4 +1,4 @@
-"""Ask for a peer's address (HOST:PORT) when discovery finds nobody."""
+"""Ask for a peer's address (HOST or HOST:PORT) when discovery finds nobody."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from peernode.views import parse_address as parse_node_address
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """'HOST:PORT' or '[IPv6]:PORT' -> (host, port); ValueError with a plain message."""
+    """HOST, HOST:PORT or [IPv6]:PORT -> (host, port; 7420 if not given); ValueError if bad."""
     try:
         return parse_node_address(text.strip())
     except BadInput as exc:
@@ -31,7 +31,7 @@ class AddPeerDialog(ModalScreen[tuple[str, int] | None]):
         with Vertical(classes="dialog"):
             yield Static("Add a peer by address", classes="dialog-title")
             yield Label("Ask the other learner for the address in their status bar.")
-            yield Input(placeholder="HOST:PORT, e.g. 192.168.1.20:7420", id="address")
+            yield Input(placeholder="HOST or HOST:PORT, e.g. 192.168.1.20", id="address")
             yield Static("", id="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Connect", variant="primary", id="ok")

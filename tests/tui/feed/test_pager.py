@@ -98,8 +98,9 @@ def test_thread_puts_replies_under_their_parent() -> None:
 def test_addresses_and_channel_names() -> None:
     assert parse_address("192.168.1.20:7654") == ("192.168.1.20", 7654)
     assert parse_address("[fe80::1]:80") == ("fe80::1", 80)
-    for bad in ("nowhere", "host:0", "host:http", "fe80::1:80", ":80"):
-        with pytest.raises(ValueError, match=r"HOST:PORT|port|brackets"):
+    assert parse_address("nowhere") == ("nowhere", 7420)
+    for bad in ("", "host:0", "host:http", "fe80::zz:80", ":80"):
+        with pytest.raises(ValueError, match=r"address|port|brackets"):
             parse_address(bad)
     assert channel_problem("rust-101") is None
     assert channel_problem("Rust") is not None
