@@ -107,3 +107,8 @@ def short_id(event_id: bytes) -> str:
 
 def _local(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000)
+
+
+def plural(count: int, word: str) -> str:
+    """'1 answer', '2 answers', '1,024 notes'."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"

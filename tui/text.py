@@ -9,10 +9,6 @@ Clock = Callable[[], int]
 """Returns the wall-clock time in ms since the Unix epoch (injectable for tests)."""
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
-
-
 def clip(text: str, width: int) -> str:
     """One line of at most `width` characters, with an ellipsis when cut."""
     line = " ".join(text.split())

@@ -26,6 +26,7 @@ from peernode.text import (
     clock_note,
     local_time,
     name_and_fingerprint,
+    plural,
     relative_time,
     short_fingerprint,
     short_id,
@@ -127,7 +128,7 @@ def question_status_line(question: Question, name_of: NameOf) -> str:
     tags = "".join(f"  #{tag}" for tag in question.tags)
     return (
         f"{short_id(question.id)}  [{question.status}]  {question.title}"
-        f"  ({who(question.author, name_of)}, {len(question.answers)} answers){tags}"
+        f"  ({who(question.author, name_of)}, {plural(len(question.answers), 'answer')}){tags}"
     )
 
 
@@ -167,7 +168,7 @@ def summary_line(summary: CircleSummary) -> str:
     """A line of `peernode circle list`; '*' marks circles I am a member of."""
     mark = "*" if summary.member else " "
     topic = f"  {summary.topic}" if summary.topic else ""
-    return f"{mark} {summary.slug:20} {summary.title}{topic}  ({summary.members} members)"
+    return f"{mark} {summary.slug:20} {summary.title}{topic}  ({plural(summary.members, 'member')})"
 
 
 def helper_line(helper: Helper) -> str:

@@ -42,6 +42,7 @@ from peernode.text import (
     local_time,
     name_and_fingerprint,
     parse_local_time,
+    plural,
     relative_time,
     short_fingerprint,
     short_id,
@@ -181,7 +182,7 @@ def test_lines_of_the_command_line() -> None:
     helped = Answer(bytes([3]) * 32, bytes(32), 1, 1, "Use LEFT")
     asked = question(helped, helped=helped.id)
     assert question_status_line(asked, name_of) == (
-        f"{'02' * 6}  [answered]  LEFT or RIGHT?  (Ana ({fp}), 1 answers)  #joins  #sql"
+        f"{'02' * 6}  [answered]  LEFT or RIGHT?  (Ana ({fp}), 1 answer)  #joins  #sql"
     )
     assert answer_line(asked, helped, name_of) == (
         f"    ✓ {'03' * 6}  anon ({short_fingerprint(bytes(32))}): Use LEFT"
@@ -210,3 +211,9 @@ def test_an_edit_merges_removes_and_checks() -> None:
         edited_body(kinds.QUESTION, current, {"title": None})  # a question needs a title
     with pytest.raises(NotEditable, match=f"{kinds.JOIN} events cannot be edited"):
         edited_body(kinds.JOIN, {}, {"message": "hi"})
+
+
+def test_counts_read_as_words() -> None:
+    assert plural(1, "answer") == "1 answer"
+    assert plural(0, "member") == "0 members"
+    assert plural(1024, "note") == "1,024 notes"

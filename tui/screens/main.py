@@ -18,12 +18,12 @@ from textual.widgets import Footer
 from peernode.demo import DEMO_LABEL
 from peernode.errors import NodeError
 from peernode.node import DEFAULT_CHANNEL, Node
-from peernode.text import relative_time
+from peernode.text import plural, relative_time
 from peernode.views import CHANGE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
 from tui.circles import CircleActions
 from tui.dialogs.info import InfoDialog
 from tui.feed import ChannelDialog, ChannelList, Composer, FeedPager, FeedView, Page
-from tui.text import Clock, plural
+from tui.text import Clock
 from tui.widgets.peers import PeerList, peer_state
 from tui.widgets.status import StatusBar
 

@@ -7,9 +7,9 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from peernode.text import short_fingerprint
+from peernode.text import plural, short_fingerprint
 from peernode.views import NodeStatus
-from tui.text import clip, plural
+from tui.text import clip
 
 
 def sync_text(status: NodeStatus | None) -> str:
