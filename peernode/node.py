@@ -241,6 +241,11 @@ class Node:
     def profile_of(self, key: bytes) -> Profile:
         return self._profiles.of(key)
 
+    def name_of(self, key: bytes, *, otherwise: str = "") -> str:
+        """The newest profile's name, else `otherwise`, else the unnamed placeholder."""
+        known = self._profiles.get(key)
+        return known.name if known is not None else otherwise or self.profile_of(key).name
+
     def my_profile(self) -> Profile:
         return self.profile_of(self.public_key)
 
@@ -397,7 +402,7 @@ class Node:
         live: list[PeerStatus] = self._network.peer_statuses() if self._network else []
         seen = {peer.key for peer in live}
         remembered = [
-            PeerStatus.remembered(known, self.profile_of(known.key).name or known.name)
+            PeerStatus.remembered(known, self.name_of(known.key, otherwise=known.name))
             for known in await self.known_peers()
             if known.key not in seen
         ]

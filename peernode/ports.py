@@ -51,6 +51,11 @@ class Identity(Protocol):
 
     def profile_of(self, key: bytes) -> Profile: ...
 
+    def name_of(self, key: bytes, *, otherwise: str = "") -> str:
+        """The newest profile's name, else `otherwise` (a name a link announced or a
+        peer was remembered by), else the unnamed placeholder."""
+        ...
+
 
 class EventSource(Protocol):
     """The events this node holds, and those it stores from now on."""

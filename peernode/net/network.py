@@ -463,7 +463,7 @@ class Network:
         view = self.engine.peer_view(key)
         link = self._links.get(key)
         # The newest profile held wins over the name the link announced (a rename).
-        name = self._node.profile_of(key).name or (link.name if link else "")
+        name = self._node.name_of(key, otherwise=link.name if link else "")
         address = f"{link.remote_host}:{link.listen_port or '?'}" if link else ""
         return PeerStatus(
             key=key,

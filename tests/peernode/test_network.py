@@ -272,6 +272,9 @@ class MemoryNode:
     def profile_of(self, key: bytes) -> Profile:
         return Profile.unnamed(key)
 
+    def name_of(self, key: bytes, *, otherwise: str = "") -> str:
+        return otherwise or self.profile_of(key).name
+
     async def time_index(self) -> list[tuple[int, bytes]]:
         return sorted((event.created_at, event.id) for event in self.events.values())
 

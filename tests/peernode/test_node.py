@@ -284,3 +284,18 @@ def test_peers_shows_the_newest_profile_name_not_the_one_remembered(
     (line,) = listed.stdout.splitlines()
     assert line.startswith("Bea "), line
     assert "Beatrice" not in listed.stdout
+
+
+def test_peers_keeps_the_remembered_name_until_a_profile_arrives(
+    home: Home, invoke_cli: RunCli
+) -> None:
+    async def remember() -> None:
+        async with Node(home, OFFLINE) as node:
+            await node.create_identity("Ana")
+            await node.remember_peer(PEER.public_key, "Beatrice", "192.168.1.7", 7654)
+
+    asyncio.run(remember())
+    listed = invoke_cli("--home", str(home.path), "peers")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    assert line.startswith("Beatrice "), line

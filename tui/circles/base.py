@@ -16,9 +16,9 @@ from textual import work
 from textual.screen import Screen
 
 from peernode.circles.model import CircleState
+from peernode.circles.text import person
 from peernode.errors import NodeError
 from peernode.node import Node
-from peernode.text import short_fingerprint
 from peernode.views import CIRCLE_KINDS, PROFILE_KIND
 from tui.circles.ask import AskDialog, NewQuestion
 from tui.circles.proposals import suggested_start
@@ -152,7 +152,7 @@ class CircleBase(Screen[None]):
         candidates = [
             Candidate(
                 key,
-                f"{self.name_of(key)} · {short_fingerprint(key)}",
+                person(key, self.name_of),
                 "facilitated least recently" if key in facilitated else "has not facilitated yet",
             )
             for key in order
