@@ -42,6 +42,7 @@ from peernode.circles.model import (
     Rsvp,
     SharedResource,
 )
+from peernode.circles.versions import current_version
 from protocol import kinds
 from protocol.errors import InvalidEvent
 from protocol.event import Event
@@ -109,6 +110,7 @@ def derive_state(
     )
     live.shown = shown or {}
     history = tuple(_version(event) for event in live.of(kinds.CIRCLE))
+    current = current_version(history)
     return CircleState(
         slug=slug,
         history=history,
@@ -121,6 +123,7 @@ def derive_state(
         ),
         deleted=live.deleted,
         bodies={event_id: dict(body) for event_id, body in live.bodies.items()},
+        current_id=current.id if current else None,
     )
 
 

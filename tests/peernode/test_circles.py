@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from peernode.node import Node, NodeConfig
 from peernode.storage.store import Store
 from peernode.views import Profile
 from protocol import kinds
-from protocol.event import Event, create_event
+from protocol.event import Event, create_event, decode_event
 from protocol.identity import SigningKey
 
 ANA = SigningKey.from_seed(b"\x01" * 32)
@@ -28,6 +29,7 @@ CAT = SigningKey.from_seed(b"\x03" * 32)
 DAN = SigningKey.from_seed(b"\x04" * 32)
 A, B, C, D = (key.public_key for key in (ANA, BEN, CAT, DAN))
 HOUR = 3_600_000
+VECTORS = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "circles.json"
 
 
 def ev(
@@ -95,12 +97,15 @@ def test_membership_is_joined_minus_left_by_latest() -> None:
 
 
 def test_a_backdated_creation_by_someone_else_does_not_drop_the_creator() -> None:
-    """Ben claims to have created Ana's circle before her: he shows as its creator (the
-    oldest claim), but Ana stays a member, as does anyone who created a version."""
+    """Ben claims to have created Ana's circle before her: her version, the newest, stays
+    current and she stays its creator; Ben counts as a member, like anyone who created
+    a version."""
     mine = start(100)
-    backdated = start(1, name="Mine now", key=BEN)
+    backdated = start(0, name="Mine now", key=BEN)
     state = derive_state("sql", [mine, backdated])
-    assert state.creator == B
+    assert state.creator == A
+    assert state.created_at == 100
+    assert state.title == "SQL"
     assert {m.key for m in state.members} == {A, B}
     assert [
         m.key for m in derive_state("sql", [mine, backdated, ev(ANA, kinds.LEAVE, at=200)]).members
@@ -108,6 +113,54 @@ def test_a_backdated_creation_by_someone_else_does_not_drop_the_creator() -> Non
     # An update (refs `updates`) is not a creation: its author joins only by joining.
     update = ev(CAT, kinds.CIRCLE, {"name": "SQL!"}, {"updates": mine.id}, at=150)
     assert not derive_state("sql", [mine, update]).is_member(C)
+    assert derive_state("sql", [mine, update, backdated]).creator == A
+
+
+LAST_MS = 2**53 - 1
+"""The latest created_at the protocol allows."""
+
+
+def test_a_version_from_the_far_future_does_not_lock_the_circle() -> None:
+    """A version that updates another supersedes it whatever the times claim: a stranger's
+    version dated at the end of time is current only until a member updates it."""
+    mine = start(100, description="Joins and indexes")
+    future = ev(DAN, kinds.CIRCLE, {"name": "Spam"}, {"updates": mine.id}, at=LAST_MS)
+    assert derive_state("sql", [mine, future]).title == "Spam"
+    fixed = ev(ANA, kinds.CIRCLE, {"name": "SQL"}, {"updates": future.id}, at=200)
+    state = derive_state("sql", [future, fixed, mine])
+    assert state.title == "SQL"
+    assert state.current is not None
+    assert state.current.id == fixed.id
+    assert state.creator == A
+    # The history still lists every version by claimed time.
+    assert [version.id for version in state.history] == [mine.id, fixed.id, future.id]
+
+
+def test_the_published_version_vectors() -> None:
+    """docs/vectors/circles.json, "versions": the current version and the creator of each
+    set of versions, as docs/protocol-circles.md rule 3 says."""
+    document = json.loads(VECTORS.read_text())["versions"]
+    events = {item["name"]: decode_event(bytes.fromhex(item["raw"])) for item in document["events"]}
+    for scenario in document["scenarios"]:
+        state = derive_state("sql-basics", [events[name] for name in scenario["events"]])
+        assert state.current is not None
+        assert state.current.id == events[scenario["current"]].id, scenario
+        assert state.creator == bytes.fromhex(scenario["creator"]), scenario
+
+
+def test_two_edits_at_once_make_two_heads_and_the_next_edit_joins_them() -> None:
+    mine = start(100)
+    ben = ev(BEN, kinds.CIRCLE, {"name": "Ben's"}, {"updates": mine.id}, at=300)
+    cat = ev(CAT, kinds.CIRCLE, {"name": "Cat's"}, {"updates": mine.id}, at=200)
+    assert derive_state("sql", [mine, ben, cat]).title == "Ben's"  # the newer head
+    after_cat = ev(ANA, kinds.CIRCLE, {"name": "Merged"}, {"updates": cat.id}, at=250)
+    # Ana's edit supersedes Cat's only; Ben's head (300) is newer than hers (250).
+    assert derive_state("sql", [mine, ben, cat, after_cat]).title == "Ben's"
+    after_ben = ev(ANA, kinds.CIRCLE, {"name": "Merged"}, {"updates": ben.id}, at=260)
+    assert derive_state("sql", [mine, ben, cat, after_cat, after_ben]).title == "Merged"
+    # A deleted version no longer supersedes: what it replaced is a head again.
+    gone = ev(ANA, kinds.DELETE, refs={"target": after_ben.id}, at=270)
+    assert derive_state("sql", [mine, ben, cat, after_cat, after_ben, gone]).title == "Ben's"
 
 
 def test_order_of_arrival_does_not_matter() -> None:
@@ -394,6 +447,20 @@ async def test_node_publishers_and_state(ana: Node) -> None:
     assert (await ana.circles.state("sql")).members == ()
     with pytest.raises(BadInput, match="not a member"):
         await ana.circles.leave("sql")
+
+
+async def test_a_member_updates_a_circle_after_a_version_from_the_far_future(ana: Node) -> None:
+    """Before the `updates` chain decided, `circle update` failed here: the new version had
+    to claim a time after 2^53 - 1, which no event may."""
+    first = await ana.circles.create("sql", name="SQL basics")
+    future = ev(DAN, kinds.CIRCLE, {"name": "Spam"}, {"updates": first.id}, at=LAST_MS)
+    await ana.ingest([future.raw])
+    assert (await ana.circles.state("sql")).title == "Spam"
+    fixed = await ana.circles.update("sql", name="SQL basics again")
+    assert fixed.created_at < LAST_MS
+    state = await ana.circles.state("sql")
+    assert state.title == "SQL basics again"
+    assert state.creator == ana.public_key
 
 
 async def test_node_errors_name_the_problem(ana: Node) -> None:
