@@ -81,6 +81,18 @@ MESSAGE_RATE: Final = 1000.0
 """Messages of any type per second a peer may send us, sustained (catch-up at full speed
 takes a few dozen); more closes the link."""
 MESSAGE_BURST: Final = 5000
+RECONCILE_RATE: Final = 50.0
+"""Reconciliation messages per second a peer may send us in sessions it started,
+sustained. An honest initiator waits for each reply, and even a catch-up of a million
+events takes a few hundred messages; more closes the link."""
+RECONCILE_BURST: Final = 500
+SEARCH_RATE: Final = 100_000.0
+"""Items per second we hash for one peer's reconciliation, looking for a single extra item
+(about 45 ms of CPU): beyond, its ranges are split instead, which costs rounds only."""
+SEARCH_BURST: Final = 65_536
+SEARCH_TOTAL_RATE: Final = 300_000.0
+"""The same for all peers together, so many links cannot add up to a busy core."""
+SEARCH_TOTAL_BURST: Final = 131_072
 DIAL_RATE: Final = 1.0
 """Dials started per second, sustained: a flood of fake announcements cannot make us dial
 faster than this."""

@@ -93,6 +93,13 @@ class Peer:
         default_factory=lambda: TokenBucket(c.MESSAGE_RATE, c.MESSAGE_BURST)
     )
     send_allowance: TokenBucket = field(default_factory=lambda: _bucket(c.SEND_SHARE))
+    # reconciliation it makes us do: messages of its sessions, items hashed for it
+    reconcile_allowance: TokenBucket = field(
+        default_factory=lambda: TokenBucket(c.RECONCILE_RATE, c.RECONCILE_BURST)
+    )
+    search_allowance: TokenBucket = field(
+        default_factory=lambda: TokenBucket(c.SEARCH_RATE, c.SEARCH_BURST)
+    )
     throttled: int = 0  # pushes dropped for going over push_allowance
     resync: bool = False  # pushes to it did not fit send_allowance: reconcile soon
     # catch-up: ids to Want (queue), requested (asked: id -> batch), and being verified
@@ -148,6 +155,7 @@ class Shared:
         "peers",
         "pending",
         "rng",
+        "search_allowance",
         "self_key",
         "timers",
     )
@@ -167,6 +175,8 @@ class Shared:
         self.config = config
         self.name = name
         self.timers = Timers()
+        # items hashed for reconciliation with all peers together (config.SEARCH_TOTAL_RATE)
+        self.search_allowance = TokenBucket(c.SEARCH_TOTAL_RATE, c.SEARCH_TOTAL_BURST)
         self.peers: dict[bytes, Peer] = {}
         self.pending: dict[bytes, Pending] = {}
         self._actions: list[Action] = []

@@ -13,6 +13,7 @@ from protocol.gossip import config as c
 from protocol.gossip.budget import TokenBucket
 from protocol.identity import SigningKey
 from protocol.reconcile import ItemIndex
+from protocol.reconcile.codec import encode_varint
 from tests.protocol.sim import BASE_MS, Swarm
 from tests.protocol.test_gossip_engine import addr, key, linked, make, sent
 
@@ -150,6 +151,60 @@ def test_too_many_messages_close_the_link() -> None:
     # The other peer is not disturbed.
     engine.receive(key(2), ping, 5.0)
     assert wire.Pong(1) in sent(engine.actions(), key(2))
+
+
+class CountingIndex(ItemIndex):
+    """An index that counts the items hashed by searches: the CPU a peer made us spend."""
+
+    searched = 0
+
+    def find_extra(self, a: int, b: int, target: bytes) -> bytes | None:
+        CountingIndex.searched += b - a
+        return super().find_extra(a, b, target)
+
+
+def one_fewer_than_me(session: int, count: int) -> bytes:
+    """A Reconcile of a new session claiming one item fewer than we hold: each makes us
+    search the whole range for the one it lacks (the "search" attack: a small message in,
+    a busy core)."""
+    payload = b"\x01" + encode_varint(64 * 1024) + b"\x00\x00\x01"
+    payload += encode_varint(count - 1) + random.Random(session).randbytes(16)
+    return wire.encode(wire.Reconcile(session, payload))
+
+
+def test_searches_a_peer_asks_for_are_bounded_per_second() -> None:
+    CountingIndex.searched = 0
+    index = CountingIndex(
+        (1_700_000_000_000 + i, random.Random(i).randbytes(32)) for i in range(6000)
+    )
+    engine = make(0, index)
+    linked(engine, 1)
+    seconds, per_second = 10, 40  # within RECONCILE_RATE: only the search budget bites
+    for tick in range(seconds * per_second):
+        now = 1.0 + tick / per_second
+        engine.receive(key(1), one_fewer_than_me(2 * tick + 1, len(index)), now)
+    assert not closes(engine.actions())
+    budget = c.SEARCH_BURST + c.SEARCH_RATE * seconds
+    assert CountingIndex.searched <= budget
+    assert CountingIndex.searched > budget / 2  # it did search, up to what was allowed
+    # Unbounded, each message would have searched all 6,000 items: 2.4 M in all.
+    assert CountingIndex.searched < seconds * per_second * len(index) / 2
+
+
+def test_a_peer_starting_sessions_too_fast_is_closed_and_others_keep_theirs() -> None:
+    engine = make(0, ItemIndex(notes_index(50)))
+    linked(engine, 1, 2)
+    for n in range(c.RECONCILE_BURST + 1):
+        engine.receive(key(1), one_fewer_than_me(2 * n + 1, 50), 2.0)
+    actions = engine.actions()
+    assert [a.peer for a in closes(actions)] == [key(1)]
+    assert "reconciliation" in closes(actions)[0].reason
+    engine.receive(key(2), one_fewer_than_me(1, 50), 2.0)
+    assert any(isinstance(m, wire.Reconcile) for m in sent(engine.actions(), key(2)))
+
+
+def notes_index(count: int) -> list[tuple[int, bytes]]:
+    return [(event.created_at, event.id) for event in notes(count)]
 
 
 # -- our own pushes stay within what peers accept -----------------------------------------
