@@ -72,15 +72,20 @@ class Broadcast:
         return behind
 
     def serve(self, peer: Peer, ids: Sequence[bytes]) -> None:
-        """Send the events with these ids that we hold: cached ones directly, others via store."""
+        """Send the events with these ids that we hold: cached ones directly, others via store.
+        An event already sent SERVE_REPEATS times on this link is not sent again."""
         index = self._s.index
         raws: list[bytes] = []
         stored: list[bytes] = []
         for event_id in dict.fromkeys(ids):
             raw = self._cache.get(event_id)
+            if raw is None and event_id not in index:
+                continue
+            if not _count_served(peer, event_id):
+                continue
             if raw is not None:
                 raws.append(raw)
-            elif event_id in index:
+            else:
                 stored.append(event_id)
         if raws:
             self._s.send_frames(peer, wire.events_frames(raws, self._s.config.max_frame_bytes))
@@ -170,3 +175,17 @@ class Broadcast:
                 peer.pruned = False
                 for start in range(0, len(ids), wire.MAX_IDS):
                     self._s.send(peer, wire.Graft(ids[start : start + wire.MAX_IDS]))
+
+
+def _count_served(peer: Peer, event_id: bytes) -> bool:
+    """Count one more answer with `event_id` on this link; False once it had its share."""
+    served = peer.served
+    times = served.pop(event_id, 0)  # popped and put back: the newest last, evicted last
+    if times >= c.SERVE_REPEATS:
+        served[event_id] = times
+        peer.refused_repeats += 1
+        return False
+    served[event_id] = times + 1
+    if len(served) > c.MAX_SERVED_TRACKED:
+        del served[next(iter(served))]
+    return True

@@ -81,6 +81,13 @@ MESSAGE_RATE: Final = 1000.0
 """Messages of any type per second a peer may send us, sustained (catch-up at full speed
 takes a few dozen); more closes the link."""
 MESSAGE_BURST: Final = 5000
+SERVE_REPEATS: Final = 1 + WANT_RETRIES
+"""Times one link gets the same event in answer to its Want or Graft: once, and again for
+each re-request of a Want that seemed lost. Beyond, asking again gets nothing, so what a
+peer's requests make us send is at most this many times our store per link (before, the
+same 1,000 large events asked for over and over sent 51.5 GB for 28.6 MB of requests)."""
+MAX_SERVED_TRACKED: Final = 1 << 16
+"""Ids remembered per link for SERVE_REPEATS, oldest forgotten first (about 6 MB)."""
 RECONCILE_RATE: Final = 50.0
 """Reconciliation messages per second a peer may send us in sessions it started,
 sustained. An honest initiator waits for each reply, and even a catch-up of a million

@@ -100,6 +100,8 @@ class Peer:
     search_allowance: TokenBucket = field(
         default_factory=lambda: TokenBucket(c.SEARCH_RATE, c.SEARCH_BURST)
     )
+    served: dict[bytes, int] = field(default_factory=dict)  # id -> times sent on request
+    refused_repeats: int = 0  # requested ids not sent again (config.SERVE_REPEATS)
     throttled: int = 0  # pushes dropped for going over push_allowance
     resync: bool = False  # pushes to it did not fit send_allowance: reconcile soon
     # catch-up: ids to Want (queue), requested (asked: id -> batch), and being verified

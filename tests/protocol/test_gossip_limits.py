@@ -8,7 +8,7 @@ import pytest
 
 from protocol import wire
 from protocol.event import Event, create_event
-from protocol.gossip import Close, Dial, GossipConfig, GossipEngine, Send, Verify
+from protocol.gossip import Close, Dial, GossipConfig, GossipEngine, Send, SendStored, Verify
 from protocol.gossip import config as c
 from protocol.gossip.budget import TokenBucket
 from protocol.identity import SigningKey
@@ -201,6 +201,28 @@ def test_a_peer_starting_sessions_too_fast_is_closed_and_others_keep_theirs() ->
     assert "reconciliation" in closes(actions)[0].reason
     engine.receive(key(2), one_fewer_than_me(1, 50), 2.0)
     assert any(isinstance(m, wire.Reconcile) for m in sent(engine.actions(), key(2)))
+
+
+def test_asking_again_and_again_for_the_same_events_is_answered_a_bounded_number_of_times() -> None:
+    """The amplification attack: 1,000 large events asked for over and over. Each link gets
+    an event at most SERVE_REPEATS times (an honest peer re-asks only after a timeout);
+    other links, and new events, are served as before."""
+    stored = notes(1000)
+    engine = make(0, ItemIndex((e.created_at, e.id) for e in stored))
+    linked(engine, 1, 2)
+    want = wire.encode(wire.Want([e.id for e in stored[:1000]]))
+    served = 0
+    for _ in range(50):
+        engine.receive(key(1), want, 3.0)
+        served += sum(len(a.ids) for a in engine.actions() if isinstance(a, SendStored))
+    assert served == c.SERVE_REPEATS * 1000  # 50,000 without the bound
+    engine.receive(key(2), want, 3.0)
+    assert [len(a.ids) for a in engine.actions() if isinstance(a, SendStored)] == [1000]
+    fresh = notes(1, start=5000)[0]
+    engine.publish([fresh], 4.0)
+    engine.actions()
+    engine.receive(key(1), wire.encode(wire.Want([fresh.id])), 5.0)
+    assert sent(engine.actions(), key(1)) == [wire.Events([fresh.raw])]
 
 
 def notes_index(count: int) -> list[tuple[int, bytes]]:
