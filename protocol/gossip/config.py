@@ -50,7 +50,12 @@ MAX_QUEUED: Final = 1 << 17
 WANT_RETRIES: Final = 2
 
 MAX_MISSING: Final = 8192
-"""Ids announced by IHave and awaited at once; more announcements are ignored."""
+"""Ids announced by IHave and awaited at once. When full, a new announcement takes the
+place of the oldest one of the peer holding the most, so one peer (or a few) cannot keep
+the others' announcements out."""
+LIAR_STRIKES: Final = 32
+"""Grafts a peer left unanswered, beyond those it answered, after which its IHaves are
+ignored for the rest of the link (reconciliation still finds whatever it really has)."""
 GRAFT_TRIES: Final = 4
 MAX_PUSH_VERIFYING: Final = 8192
 """Unrequested events from one peer awaiting verification; more are dropped unverified."""

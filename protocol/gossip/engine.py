@@ -192,6 +192,7 @@ class GossipEngine:
             wanted = self._sync.answered(peer, eid)
             grafted = not wanted and eid in peer.grafted
             peer.grafted.discard(eid)
+            peer.grafts_answered += grafted
             answered = answered or wanted
             if not (wanted or grafted) and not peer.push_allowance.take(now):
                 throttled += 1

@@ -78,6 +78,8 @@ class Peer:
     pruned: bool = False  # we asked it to stop pushing to us (sent Prune, no Graft since)
     last_prune: float = float("-inf")
     grafted: set[bytes] = field(default_factory=set)
+    grafts_answered: int = 0  # grafted ids it then sent us
+    grafts_broken: int = 0  # grafted ids it announced and did not send in time
     # statistics and scoring
     events_received: int = 0
     events_sent: int = 0
@@ -123,6 +125,12 @@ class Peer:
     clean: bool = False  # the last session found no difference
     reconciled_at: float = float("-inf")  # last Reconcile message from it
     dirty_streak: int = 0
+
+    @property
+    def announces_falsely(self) -> bool:
+        """It announced events it then did not send, often enough to stop listening."""
+        broken = self.grafts_broken
+        return broken > c.LIAR_STRIKES and broken > self.grafts_answered
 
     @property
     def open(self) -> bool:

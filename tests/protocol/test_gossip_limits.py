@@ -225,6 +225,51 @@ def test_asking_again_and_again_for_the_same_events_is_answered_a_bounded_number
     assert sent(engine.actions(), key(1)) == [wire.Events([fresh.raw])]
 
 
+def announce(engine: GossipEngine, peer: int, ids: list[bytes], now: float) -> None:
+    for start in range(0, len(ids), wire.MAX_IDS):
+        engine.receive(key(peer), wire.encode(wire.IHave(ids[start : start + wire.MAX_IDS])), now)
+
+
+def grafted(actions: list[object], peer: int) -> list[bytes]:
+    return [i for m in sent(actions, key(peer)) if isinstance(m, wire.Graft) for i in m.ids]
+
+
+def test_a_peer_filling_the_announcement_table_does_not_keep_an_honest_one_out() -> None:
+    """Before, the table of announced ids was first come, first served: a peer announcing
+    8,192 ids it never sends kept every honest IHave out (notes delayed up to 49 s)."""
+    engine = make(0, ihave_timeout=1.0)
+    linked(engine, 1, 2)
+    rnd = random.Random(4)
+    announce(engine, 1, [rnd.randbytes(32) for _ in range(c.MAX_MISSING)], 1.0)
+    honest = notes(3, start=900)
+    announce(engine, 2, [e.id for e in honest], 1.5)
+    engine.handle_timer(2.6)
+    assert grafted(engine.actions(), 2) == [e.id for e in honest]
+
+
+def test_a_peer_that_announces_and_never_sends_loses_standing() -> None:
+    engine = make(0, ihave_timeout=1.0)
+    linked(engine, 1, 2)
+    rnd = random.Random(5)
+    now = 1.0
+    for _ in range(c.LIAR_STRIKES + 1):  # each lie is grafted, then times out
+        announce(engine, 1, [rnd.randbytes(32)], now)
+        engine.handle_timer(now + 1.1)
+        engine.handle_timer(now + 2.2)
+        now += 3.0
+    engine.actions()
+    # Now its announcements are ignored: nothing of its is grafted any more ...
+    announce(engine, 1, [rnd.randbytes(32)], now)
+    engine.handle_timer(now + 1.1)
+    assert grafted(engine.actions(), 1) == []
+    # ... and an event it announced first is asked of the honest peer that has it too.
+    event = notes(1, start=700)[0]
+    announce(engine, 1, [event.id], now + 2.0)
+    announce(engine, 2, [event.id], now + 2.0)
+    engine.handle_timer(now + 3.1)
+    assert grafted(engine.actions(), 2) == [event.id]
+
+
 def notes_index(count: int) -> list[tuple[int, bytes]]:
     return [(event.created_at, event.id) for event in notes(count)]
 
