@@ -30,9 +30,8 @@ class Broadcast:
         self._s = shared
         self._cache: OrderedDict[bytes, bytes] = OrderedDict()
         self._missing: dict[bytes, _Missing] = {}
-        self._shares: dict[
-            bytes, dict[bytes, None]
-        ] = {}  # first announcer -> its ids, oldest first
+        # first announcer -> the ids of _missing it counts against, oldest first
+        self._shares: dict[bytes, dict[bytes, None]] = {}
         self._grafts: dict[bytes, list[bytes]] = {}  # peer key -> ids, sent by flush()
 
     def remember(self, event_id: bytes, raw: bytes) -> None:
