@@ -163,6 +163,18 @@ class Node:
     async def known_peers(self) -> list[KnownPeer]:
         return await self._store.known_peers()
 
+    async def familiar_keys(self) -> set[bytes]:
+        """Peers with history: remembered (linked with before) or members of my circles.
+        The network keeps link slots for them that strangers cannot take."""
+        keys = {peer.key for peer in await self.known_peers()}
+        for circle in await self.circles.known():
+            if circle.member:
+                keys.update(
+                    member.key for member in (await self.circles.state(circle.slug)).members
+                )
+        keys.discard(self.public_key)
+        return keys
+
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         """Best effort: a peer not remembered (disk full, ...) is found again by discovery."""
         await self._health.best_effort(self._store.remember_peer(key, name, host, port, now_ms()))

@@ -88,6 +88,10 @@ class PeerBook(Protocol):
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None: ...
 
+    async def familiar_keys(self) -> set[bytes]:
+        """Peers with history: linked before, or members of circles this node is in."""
+        ...
+
     async def add_exchanged(self, counts: dict[bytes, int]) -> None: ...
 
 

@@ -100,6 +100,8 @@ class Network:
             node.key, config=self._config.link, info=self._link_info, on_link=self._run_link
         )
         await self._listen()
+        # Before any link of this run: the peers remembered now were linked in earlier runs.
+        self._engine.set_familiar(await node.familiar_keys(), self._now())
         for known in await node.known_peers():
             self._remember_candidate(PeerAddress(known.key, known.host, known.port))
         self._engine.add_candidates(self._candidates.values(), self._now())

@@ -131,6 +131,9 @@ class GossipConfig:
     # Links to one host (address) at once, either way; loopback is exempt (several nodes on
     # one machine are the owner's). Many identities on one laptop get no more links than this.
     max_links_per_host: int = 2
+    # Slots strangers' inbound links may not take while peers we know are not linked (see
+    # Membership.link_up): an attacker holding every slot cannot keep a known peer out.
+    reserved_links: int = 3
     link_timeout: float = LINK_TIMEOUT
     dial_timeout: float = DIAL_TIMEOUT
     maintain_retry: float = MAINTAIN_RETRY
@@ -148,6 +151,8 @@ class GossipConfig:
             raise LocalProtocolError("need 1 <= target_links <= max_links")
         if self.max_links_per_host < 1:
             raise LocalProtocolError("max_links_per_host must be >= 1")
+        if not 0 <= self.reserved_links < self.max_links:
+            raise LocalProtocolError("need 0 <= reserved_links < max_links")
         if self.passive_view < 1 or self.event_cache < 0:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:

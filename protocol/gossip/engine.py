@@ -79,6 +79,14 @@ class GossipEngine:
         """Addresses to dial (mDNS, --peer, remembered); key=b"" when the key is not known."""
         self._membership.add_candidates(addresses, now)
 
+    def set_familiar(self, keys: Iterable[bytes], now: float) -> None:
+        """Peers with history, as the shell judges it (linked in earlier runs, members of
+        our circles): while some are not linked, strangers' inbound links keep
+        reserved_links slots free for them, and a familiar peer finding every slot taken
+        replaces the stranger whose link brought the fewest new events."""
+        self._s.familiar = frozenset(keys)
+        self._membership.kick(now)
+
     def link_up(
         self,
         key: bytes,
@@ -261,6 +269,8 @@ class GossipEngine:
             if not s.index.add(event.created_at, event.id):
                 continue
             self._broadcast.remember(event.id, event.raw)
+            if pending is not None:
+                pending.peer.events_new += 1
             if pending is not None and pending.via is Via.WANT:
                 pending.peer.fetched_new = True
                 fetched[id(pending.peer)] = pending.peer

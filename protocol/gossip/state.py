@@ -83,6 +83,7 @@ class Peer:
     # statistics and scoring
     events_received: int = 0
     events_sent: int = 0
+    events_new: int = 0  # events it sent that we did not have: how useful the link is
     rejected: int = 0
     pushes_verifying: int = 0
     # flood limits (see config): what it may push to us unasked, how many over that we
@@ -160,6 +161,7 @@ class Shared:
     __slots__ = (
         "_actions",
         "config",
+        "familiar",
         "index",
         "name",
         "peers",
@@ -185,6 +187,7 @@ class Shared:
         self.config = config
         self.name = name
         self.timers = Timers()
+        self.familiar: frozenset[bytes] = frozenset()  # keys with history (set_familiar)
         # items hashed for reconciliation with all peers together (config.SEARCH_TOTAL_RATE)
         self.search_allowance = TokenBucket(c.SEARCH_TOTAL_RATE, c.SEARCH_TOTAL_BURST)
         self.peers: dict[bytes, Peer] = {}

@@ -463,6 +463,23 @@ async def test_a_member_updates_a_circle_after_a_version_from_the_far_future(ana
     assert state.creator == ana.public_key
 
 
+async def test_familiar_peers_are_the_remembered_and_my_circles_members(
+    ana: Node, ben: Node
+) -> None:
+    """The network keeps link slots for these (protocol/gossip: set_familiar)."""
+    await ana.circles.create("sql", name="SQL basics")
+    await sync(ana, ben)
+    await ben.circles.join("sql")
+    await ben.circles.create("other", name="Not Ana's")
+    await sync(ben, ana)
+    assert await ana.familiar_keys() == {ben.public_key}
+    await ana.remember_peer(C, "Cat", "10.0.0.3", 7420)
+    assert await ana.familiar_keys() == {ben.public_key, C}
+    assert await ben.familiar_keys() == {ana.public_key}  # from "sql"; "other" is Ben's alone
+    await ben.circles.leave("sql")
+    assert await ben.familiar_keys() == set()
+
+
 async def test_node_errors_name_the_problem(ana: Node) -> None:
     with pytest.raises(BadInput, match="no circle nope"):
         await ana.circles.join("nope")

@@ -296,6 +296,9 @@ class MemoryNode:
     async def known_peers(self) -> list[KnownPeer]:
         return []
 
+    async def familiar_keys(self) -> set[bytes]:
+        return set()
+
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         self.peers.append((key, name, host, port))
 

@@ -270,6 +270,63 @@ def test_a_peer_that_announces_and_never_sends_loses_standing() -> None:
     assert grafted(engine.actions(), 2) == [event.id]
 
 
+def inbound(engine: GossipEngine, i: int, now: float = 1.0) -> None:
+    """Peer i dials us from its own host (10.0.0.i) and asks to be a neighbour."""
+    engine.link_up(key(i), now, outbound=False, address=wire.PeerAddress(key(i), addr(i).host, 0))
+    engine.receive(key(i), wire.encode(wire.Hello(1, f"n{i}", 7000, 0)), now)
+    engine.receive(key(i), wire.encode(wire.Neighbor(True)), now)
+
+
+def linked_keys(engine: GossipEngine) -> set[bytes]:
+    return {view.key for view in engine.peers() if view.linked}
+
+
+def test_strangers_cannot_take_the_slots_kept_for_peers_we_know() -> None:
+    """The eclipse: strangers held all 8 slots, and a known peer that restarted could not
+    get one back (honest notes 20 s late). Now strangers' inbound links leave 3 free while
+    known peers are away, and a known peer finding every slot taken replaces a stranger."""
+    engine = make(0)
+    known = [key(i) for i in (20, 21, 22, 23)]
+    engine.set_familiar(known, 0.5)
+    for i in range(1, 9):
+        inbound(engine, i)
+    closed = closes(engine.actions())
+    assert len(closed) == 3
+    assert {a.reason for a in closed} == {"the remaining links are kept for peers we know"}
+    for a in closed:
+        engine.link_down(a.peer, 1.0)
+    strangers = linked_keys(engine)
+    assert len(strangers) == 5
+    for i in (20, 21, 22):
+        inbound(engine, i, 2.0)
+    assert not closes(engine.actions())
+    assert linked_keys(engine) == strangers | set(known[:3])
+    # Every slot is taken; the fourth known peer replaces the least useful stranger.
+    useful = sorted(strangers)[0]
+    engine.receive(useful, wire.encode(wire.Events([notes(1, start=1)[0].raw])), 2.5)
+    engine.stored(useful, [notes(1, start=1)[0]], 2.5)
+    engine.actions()
+    inbound(engine, 23, 3.0)
+    evicted = closes(engine.actions())
+    assert len(evicted) == 1
+    assert evicted[0].peer in strangers - {useful}
+    assert evicted[0].reason == "its slot went to a peer we know"
+    assert key(23) in linked_keys(engine)
+
+
+def test_with_no_peer_known_or_all_of_them_linked_no_slot_is_kept() -> None:
+    engine = make(0)
+    for i in range(1, 9):
+        inbound(engine, i)
+    assert not closes(engine.actions())
+    assert len(linked_keys(engine)) == 8
+    other = make(0)
+    other.set_familiar([key(1)], 0.5)
+    for i in range(1, 9):
+        inbound(other, i)
+    assert not closes(other.actions())  # the one known peer came first
+
+
 def notes_index(count: int) -> list[tuple[int, bytes]]:
     return [(event.created_at, event.id) for event in notes(count)]
 
