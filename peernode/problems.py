@@ -38,7 +38,7 @@ _KIND_NOUNS: Final = {
 _KIND_LABELS: Final = {
     ("note", "text"): "the note",
     ("answer", "text"): "the answer",
-    ("question", "text"): "the question's details",
+    ("question", "text"): "the question's text",
     ("question", "title"): "the question's title",
     ("resource", "title"): "the resource's title",
     ("resource", "url"): "the resource's link",
@@ -111,7 +111,8 @@ _REFS: Final = {
 }
 """What each reference points to."""
 
-_TIME_FIELDS: Final = frozenset({"starts_at", "created_at"})
+_GOT: Final = {"a map": "a group of fields", "bytes": "raw bytes", "a boolean": "true or false"}
+"""A value's type, as the protocol names it, in words."""
 
 
 def kind_noun(kind: str | None) -> str:
@@ -124,7 +125,7 @@ def field_label(field: str, kind: str | None = None) -> str:
     """'body.agenda.activity.title' → "the activity's title"; never the raw path."""
     path = field.removeprefix("body.").removeprefix("refs.")
     if field.startswith("refs."):
-        return _REFS.get(path, "what it points to")
+        return _REFS.get(path, "another event that way")
     item = re.fullmatch(r"(?P<list>[a-z_]+)\[(?P<index>\d+)\]", path)
     if item and item["list"] in _ITEMS:
         return f"{_ITEMS[item['list']]} {int(item['index']) + 1}"
@@ -153,7 +154,11 @@ _SENTENCES: Final[tuple[tuple[str, str, _Say], ...]] = (
         lambda m, f, k: f"{_up(k)} cannot point to {f}: leave it out.",
     ),
     ("refs", r"must be a \d+-byte event id", lambda m, f, k: f"{_up(f)} is not a whole event id."),
-    ("", r"\S+ events belong to a circle", lambda m, f, k: f"{_up(k)} belongs in a circle: name one."),
+    (
+        "",
+        r"\S+ events belong to a circle",
+        lambda m, f, k: f"{_up(k)} belongs in a circle: name one.",
+    ),
     (
         "",
         r"\S+ events belong to no circle; must be empty",
@@ -179,7 +184,11 @@ _SENTENCES: Final[tuple[tuple[str, str, _Say], ...]] = (
         ),
     ),
     ("", r"must be a string(?:, got (?P<got>.+))?", lambda m, f, k: _wrong(f, "text", m)),
-    ("", r"must be an integer(?:, got (?P<got>.+))?", lambda m, f, k: _wrong(f, "a whole number", m)),
+    (
+        "",
+        r"must be an integer(?:, got (?P<got>.+))?",
+        lambda m, f, k: _wrong(f, "a whole number", m),
+    ),
     ("", r"must be a map(?:, got (?P<got>.+))?", lambda m, f, k: _wrong(f, "a group of fields", m)),
     ("", r"must be a list(?:, got (?P<got>.+))?", lambda m, f, k: _wrong(f, "a list", m)),
     (
@@ -206,7 +215,9 @@ _SENTENCES: Final[tuple[tuple[str, str, _Say], ...]] = (
     (
         "",
         r"must be a URL with a scheme and no spaces",
-        lambda m, f, k: f"{_up(f)} must be a full address with no spaces, like https://example.org.",
+        lambda m, f, k: (
+            f"{_up(f)} must be a full address with no spaces, like https://example.org."
+        ),
     ),
     (
         "",
@@ -264,7 +275,7 @@ def _missing(match: re.Match[str], label: str) -> str:
 
 
 def _wrong(label: str, wanted: str, match: re.Match[str]) -> str:
-    got = f", not {match['got']}" if match["got"] else ""
+    got = f", not {_GOT.get(match['got'], match['got'])}" if match["got"] else ""
     return f"{_up(label)} must be {wanted}{got}."
 
 
