@@ -72,9 +72,8 @@ def _parse(number: int, line: str) -> NoteLine:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"Line {number}: this is not JSON ({exc.msg.lower().removesuffix(' at')} at column {exc.colno})."
-        ) from None
+        why = exc.msg.lower().removesuffix(" at")
+        raise BadInput(f"Line {number}: this is not JSON ({why} at column {exc.colno}).") from None
     if not isinstance(obj, dict):
         raise BadInput(f'Line {number}: this is not an object like {{"circle": ..., "text": ...}}.')
     text = obj.get("text")

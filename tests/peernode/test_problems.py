@@ -150,7 +150,8 @@ def test_each_broken_rule_reads_as_one_plain_sentence(kind: str, error: InvalidE
 
     assert sentence is not None, f"no sentence for {error}"
     assert not RAW.search(sentence), sentence
-    assert sentence[0].isupper() and sentence.endswith("."), sentence
+    assert sentence[0].isupper(), sentence
+    assert sentence.endswith("."), sentence
     assert "\n" not in sentence
 
 
@@ -199,15 +200,9 @@ def test_a_field_of_a_newer_version_is_named_in_words() -> None:
 
 
 def test_explain_follows_the_cause_and_keeps_other_errors() -> None:
-    try:
-        try:
-            raise InvalidEvent("body.title", "is required")
-        except InvalidEvent as exc:
-            raise LocalProtocolError(str(exc)) from exc
-    except LocalProtocolError as wrapped:
-        assert explain(wrapped, "peernode/question@1") == (
-            "The question's title is missing: give it."
-        )
+    wrapped = LocalProtocolError("body.title: is required")
+    wrapped.__cause__ = InvalidEvent("body.title", "is required")
+    assert explain(wrapped, "peernode/question@1") == "The question's title is missing: give it."
     too_big = LocalProtocolError("event is 70000 bytes encoded, the limit is 65536")
     assert explain(too_big) == "This is too big to share (70000 bytes, at most 65536): shorten it."
     assert explain(ValueError("as it was")) == "as it was"
