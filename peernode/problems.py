@@ -299,16 +299,19 @@ _WHOLE_EVENT: Final = re.compile(r"event is (?P<n>\d+) bytes encoded, the limit 
 def explain(error: BaseException, kind: str | None = None) -> str:
     """One sentence for a person about `error`: protocol errors in plain words, others as is.
 
-    `kind` is the kind of the event being made, when known (it names fields better)."""
+    `kind` is the kind of the event being made, when known (it names fields better). The
+    node's own errors are for people already (the node explained them with the kind)."""
+    if not isinstance(error, ProtocolError):
+        return str(error)
     invalid = _invalid_in(error)
     if invalid is not None:
         sentence = describe(invalid.field, invalid.reason, kind)
         if sentence is not None:
             return sentence
         return f"{_up(field_label(invalid.field, kind))} is not accepted: {invalid.reason}."
-    if isinstance(error, ProtocolError) and (whole := _WHOLE_EVENT.fullmatch(str(error))):
+    if whole := _WHOLE_EVENT.fullmatch(str(error)):
         return f"This is too big to share ({whole['n']} bytes, at most {whole['m']}): shorten it."
-    if isinstance(error, ProtocolError) and str(error).startswith("content: "):
+    if str(error).startswith("content: "):
         return "This cannot be signed: it holds values other than text, numbers, lists and maps."
     return str(error)
 

@@ -107,9 +107,18 @@ def test_reimporting_lines_with_times_is_idempotent(tmp_path: Path, run_cli: Run
         ('{"text": "x", "circle": "Bad Circle"}', "A circle or channel name is lowercase"),
         ('{"text": "x", "created_at": "today"}', '"created_at" must be a whole number'),
         ('{"text": "x", "created_at": true}', '"created_at" must be a whole number'),
-        ('{"text": "x", "created_at": -1}', "The time it was written must be a real date, after 1970."),
-        ('{"text": "x", "created_at": 9007199254740992}', "The time it was written must be a real date, after 1970."),
-        ('{"text": "' + "x" * 40_000 + '"}', "The note is too long (40000 bytes, at most 32768): shorten it."),
+        (
+            '{"text": "x", "created_at": -1}',
+            "The time it was written must be a real date, after 1970.",
+        ),
+        (
+            '{"text": "x", "created_at": 9007199254740992}',
+            "The time it was written must be a real date, after 1970.",
+        ),
+        (
+            '{"text": "' + "x" * 40_000 + '"}',
+            "The note is too long (40000 bytes, at most 32768): shorten it.",
+        ),
     ],
     ids=lambda value: value[:40] if isinstance(value, str) else None,
 )
