@@ -169,7 +169,7 @@ _SENTENCES: Final[tuple[tuple[str, str, _Say], ...]] = (
     (
         "",
         r"must be a non-empty string",
-        lambda m, f, k: f"{_up(f)} is empty: write a word or leave it out.",
+        lambda m, f, k: f"{_up(f)} must be a few words of text: write some or leave it out.",
     ),
     (
         "",
