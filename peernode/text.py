@@ -132,11 +132,6 @@ def duration_text(ms: int) -> str:
     return f"{days} days {hours} h" if hours else f"{days} days"
 
 
-def percent_text(part: int, whole: int) -> str:
-    """'67%': a share of a whole, rounded; '–' when there is no whole."""
-    return "–" if not whole else f"{round(100 * part / whole)}%"
-
-
 def timezone_text(ms: int) -> str:
     """'CET, UTC+01:00': the local time zone in effect at `ms`, as times here are shown."""
     moment = _local(ms).astimezone()
