@@ -50,7 +50,7 @@ def test_ten_thousand_lines_keep_file_order(tmp_path: Path, run_cli: RunCli) -> 
     result = run_cli("import", str(source), "--home", str(home))
 
     assert result.returncode == 0, result.stderr
-    assert "imported 10000 notes into 3 circle(s)" in result.stdout
+    assert "imported 10,000 notes into 3 circles in" in result.stdout
     notes = stored_notes(home)
     assert [(n["circle"], n["text"]) for n in notes] == [(r["circle"], r["text"]) for r in rows]
     times = [n["created_at"] for n in notes]
