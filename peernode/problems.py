@@ -327,6 +327,18 @@ def _invalid_in(error: BaseException | None) -> InvalidEvent | None:
     return None
 
 
+_INSTEAD: Final = {
+    "circle": "propose a new version with an update",
+    "rsvp": "answer again, your newest answer counts",
+    "join": "leave or join again, your latest choice counts",
+    "leave": "leave or join again, your latest choice counts",
+    "profile": "publish a new profile",
+}
+"""What to do instead of editing an event of a kind that is replaced, not edited."""
+
+
 def not_editable(kind: str) -> str:
     """Why an event of `kind` cannot be edited, and what to do instead."""
-    return f"{_up(kind_noun(kind))} cannot be edited: delete it and make a new one instead."
+    short = kind.rpartition("/")[2].partition("@")[0]
+    instead = _INSTEAD.get(short, "delete it and make a new one instead")
+    return f"{_up(kind_noun(kind))} cannot be edited: {instead}."

@@ -87,7 +87,7 @@ def test_reimporting_lines_with_times_is_idempotent(tmp_path: Path, run_cli: Run
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert "imported 2000 notes" in first.stdout
+    assert "imported 2,000 notes" in first.stdout
     assert "imported 0 notes" in second.stdout
     assert "(2000 already present)" in second.stdout
     notes = stored_notes(home)
