@@ -19,6 +19,7 @@ from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, Sto
 from peernode.health import WriteHealth
 from peernode.home import Home, HomeLock
 from peernode.ports import IngestResult
+from peernode.problems import explain, not_editable
 from peernode.profiles import ProfileBook, next_version
 from peernode.storage import AsyncStore, ChannelCount, KnownPeer, TemporaryAuthors
 from peernode.stream import EventStream, Subscription
@@ -311,7 +312,7 @@ class Node:
                 self.key, kind=kind, circle=circle, body=body, refs=refs, created_at=created_at
             )
         except LocalProtocolError as exc:
-            raise BadInput(str(exc)) from exc
+            raise BadInput(explain(exc, kind)) from exc
         self._last_signed_at = max(self._last_signed_at, created_at)
         return event
 
@@ -464,8 +465,10 @@ class Node:
         state = await self.circles.state(event.circle)
         try:
             edited_body(event.kind, state.bodies.get(event.id, event.body), changes)
-        except (NotEditable, InvalidEvent) as exc:
-            raise BadInput(str(exc)) from exc
+        except NotEditable as exc:
+            raise BadInput(not_editable(event.kind)) from exc
+        except InvalidEvent as exc:
+            raise BadInput(explain(exc, event.kind)) from exc
         after = max(event.created_at, await self.latest_mine_referring(event.id, "target"))
         refs = {"target": event.id}
         return await self.publish_after(kinds.EDIT, event.circle, dict(changes), refs, after)

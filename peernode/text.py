@@ -112,3 +112,30 @@ def _local(ms: int) -> datetime:
 def plural(count: int, word: str) -> str:
     """'1 answer', '2 answers', '1,024 notes'."""
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def duration_text(ms: int) -> str:
+    """A length of time for people: '45 s', '1 min 17 s', '12 min', '2 h 05', '3 days 4 h'."""
+    seconds = max(0, round(ms / 1000))
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return f"{rest} s"
+    if minutes < 10:
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    if hours < 48:
+        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def timezone_text(ms: int) -> str:
+    """'CET, UTC+01:00': the local time zone in effect at `ms`, as times here are shown."""
+    moment = _local(ms).astimezone()
+    offset = moment.strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("", "+0000") else "UTC"
+    name = moment.tzname() or ""
+    return utc if not name or name == utc or name.startswith(("+", "-")) else f"{name}, {utc}"

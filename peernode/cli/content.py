@@ -8,13 +8,15 @@ from pathlib import Path
 
 import click
 
+from peernode.cli.circles.common import publish
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
 from peernode.importer import ImportSummary, import_notes, read_lines
 from peernode.node import DEFAULT_CHANNEL, Node
-from peernode.text import clock_note, local_time, name_and_fingerprint, short_id
+from peernode.text import clock_note, local_time, name_and_fingerprint, plural, short_id
 from peernode.views import FeedEntry
+from protocol.event import Event
 
 
 @command(json_lines=True)
@@ -27,7 +29,12 @@ from peernode.views import FeedEntry
     show_default=True,
     help="Channel to post in (a study circle's slug posts in that circle).",
 )
-@click.option("--reply-to", default=None, metavar="EVENT_ID", help="Id (hex) of the note answered.")
+@click.option(
+    "--reply-to",
+    default=None,
+    metavar="EVENT_ID",
+    help="The note answered: its id, or 8 or more of its first hex digits.",
+)
 @pass_home
 def post(
     home: Home,
@@ -37,18 +44,12 @@ def post(
     reply_to: str | None,
 ) -> None:
     """Sign and store a note (a running node gossips it to the room)."""
-    parent = _parse_id(reply_to) if reply_to else None
+    publish(home, as_json, lambda node: _post(node, text, channel, reply_to))
 
-    async def work(node: Node) -> FeedEntry:
-        node.ensure_identity()
-        event = await node.post(text, channel=channel, reply_to=parent)
-        return node.entry(event)
 
-    entry = run_with_node(home, work)
-    if as_json:
-        emit_json(entry.to_json())
-    else:
-        click.echo(entry.event.id.hex())
+async def _post(node: Node, text: str, channel: str, reply_to: str | None) -> Event:
+    parent = (await node.find_event(reply_to)).id if reply_to else None
+    return await node.post(text, channel=channel, reply_to=parent)
 
 
 @command(json_lines=True)
@@ -131,16 +132,6 @@ def import_(home: Home, file: Path, progress_lines: bool) -> None:
     summary = run_with_node(home, work)
     seconds = time.monotonic() - started
     click.echo(
-        f"imported {summary.imported} notes into {len(summary.circles)} circle(s)"
+        f"imported {plural(summary.imported, 'note')} into {plural(len(summary.circles), 'circle')}"
         f" in {seconds:.1f} s ({summary.already_present} already present)"
     )
-
-
-def _parse_id(text: str) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise click.BadParameter("an event id is 64 hex characters", param_hint="--reply-to")
-    return value

@@ -14,6 +14,7 @@ from peernode.home import Home
 from peernode.net.config import DEFAULT_PORT, LinkConfig, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
 from peernode.views import NodeStatus, PeerStatus
+from protocol.identity import fingerprint
 
 
 @command()
@@ -122,7 +123,7 @@ def status(home: Home, as_json: bool) -> None:
         emit_json(result.to_json())
         return
     running = f"port {result.port}" if result.port is not None else "not running"
-    click.echo(f"{result.name} ({result.key.hex()[:16]}…)  {running}  mDNS {result.discovery}")
+    click.echo(f"{result.name} ({fingerprint(result.key)})  {running}  mDNS {result.discovery}")
     click.echo(f"events stored: {result.events}")
     click.echo(
         f"peers: {result.linked} linked, in sync with {result.in_sync} of {result.linked} peers"

@@ -254,7 +254,7 @@ async def test_cli_write_reaches_a_running_node(home: Home, cli_env: dict[str, s
         (event,) = await next_events(subscription, 1)
 
         assert event.body["text"] == "from the cli"
-        assert event.id.hex() == stdout.decode().strip()
+        assert stdout.decode() == f"Posted your note in #lobby (id {event.id.hex()[:12]}).\n"
         assert event.author == node.public_key
 
 

@@ -16,7 +16,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from peernode.circles.model import CircleState, Meeting
-from peernode.circles.text import activity_text, person, question_line, rhythm_text, when_text
+from peernode.circles.text import (
+    activity_text,
+    open_questions,
+    open_questions_heading,
+    person,
+    question_line,
+    rhythm_text,
+    when_text,
+)
 from peernode.node import Node
 from peernode.text import NameOf
 from tui.circles.base import CircleBase, Command
@@ -91,10 +99,10 @@ def members_text(state: CircleState, name_of: NameOf, me: bytes | None) -> str:
 
 
 def questions_text(state: CircleState, name_of: NameOf) -> str:
-    open_questions = state.questions_with("open")
-    lines = [f"? {question_line(q, name_of)}" for q in open_questions[:SHOWN_QUESTIONS]]
-    if len(open_questions) > SHOWN_QUESTIONS:
-        lines.append(f"… and {len(open_questions) - SHOWN_QUESTIONS} more")
+    unresolved = open_questions(state)
+    lines = [f"? {question_line(q, name_of)}" for q in unresolved[:SHOWN_QUESTIONS]]
+    if len(unresolved) > SHOWN_QUESTIONS:
+        lines.append(f"… and {len(unresolved) - SHOWN_QUESTIONS} more")
     if not lines:
         lines.append("No open question.")
     lines.append("Press q for all questions, a to ask.")
@@ -176,7 +184,7 @@ class CirclePage(CircleBase):
         members.border_title = f"Members ({len(state.members)})"
         members.update(members_text(state, self.name_of, me))
         questions = self.query_one("#circle-questions", Static)
-        questions.border_title = f"Open questions ({len(state.questions_with('open'))})"
+        questions.border_title = open_questions_heading(state)
         questions.update(questions_text(state, self.name_of))
         self.refresh_bindings()
 

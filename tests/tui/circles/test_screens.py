@@ -49,9 +49,10 @@ async def test_the_circle_page_shows_the_circle(circle_room: Home) -> None:
         assert "Join puzzles (20 min)" in meeting
         assert "https://example.org/sql-course" in text_of(page, "#circle-resources")
         questions = text_of(page, "#circle-questions")
-        assert "Open questions (1)" in questions
+        # open: not resolved yet, answered or not (one rule with `circle show` and the report)
+        assert "Open questions (2)" in questions
         assert "LEFT or RIGHT join? #joins" in questions
-        assert "What is an index?" not in questions  # answered, not open
+        assert "What is an index?" in questions
         # every screen of the circle is one key away
         for key, kind in (("m", MeetingScreen), ("q", QuestionsScreen), ("i", ReportScreen)):
             await pilot.press(key)
@@ -169,6 +170,16 @@ async def test_report_shows_the_numbers_and_exports(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.exported == folder / "sql-basics-report.md")
         assert "# Circle report: SQL basics" in (folder / "sql-basics-report.md").read_text()
+        # the same name again: a numbered one beside it, the first kept as it was
+        first = (folder / "sql-basics-report.md").read_text()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.exported == folder / "sql-basics-report-2.md")
+        assert (folder / "sql-basics-report.md").read_text() == first
+        said = str(screen.query_one("#report-said", Static).content)
+        assert "Resolved questions" in said
+        assert "Open questions" in said
 
 
 def test_resource_links_need_a_scheme() -> None:
