@@ -60,7 +60,6 @@ BAD = [
     ("note format int", note(text="x", format=1), "body.format"),
     ("note format list", note(text="x", format=["plain"]), "body.format"),
     ("note format map", note(text="x", format={}), "body.format"),
-    ("note format nil", note(text="x", format=None), "body.format"),
     ("note mentions not list", note(text="x", mentions=ID), "body.mentions"),
     (
         "note mentions too many",
@@ -122,6 +121,10 @@ GOOD = [
     ("note minimal", note(text="x")),
     ("note at the text limit", note(text="é" * (MAX_NOTE_TEXT_BYTES // 2))),
     ("note plain", note(text="x", format="plain")),
+    # nil counts as absent in every optional field, of every known kind
+    ("note format nil", note(text="x", format=None)),
+    ("note mentions nil", note(text="x", mentions=None)),
+    ("profile about nil", profile(name="a", learning=None, can_help=None)),
     ("note markdown", note(text="# x", format="markdown")),
     ("note mentions", note(text="x", mentions=[ID] * MAX_NOTE_MENTIONS)),
     ("note empty mentions", note(text="x", mentions=[])),
