@@ -187,3 +187,13 @@ def test_the_link_session_replays_frame_by_frame() -> None:
         decode_event(bytes.fromhex(raw)).id.hex() for s in sides.values() for raw in s["events"]
     }
     assert stored == written
+
+
+def test_the_worked_example_of_the_reconcile_page_is_the_vector() -> None:
+    page = (ROOT / "docs" / "protocol-reconcile.md").read_text()
+    first, second = (bytes.fromhex(m["hex"]) for m in SESSIONS["one-extra"]["messages"])
+    assert f"Message 1, initiator → responder ({len(first)} bytes)" in page
+    assert f"Message 2, responder → initiator ({len(second)} bytes)" in page
+    assert first[-16:].hex() in page  # the fingerprint
+    assert second[-32:].hex() in page  # the missing id
+    assert SESSIONS["one-extra"]["need"] == [item(3)[1].hex()]
