@@ -58,6 +58,17 @@ SESSIONS: tuple[tuple[str, str, range | list[int], range | list[int], int], ...]
 )  # fmt: skip
 
 
+def spans(numbers: range | list[int]) -> list[list[int]]:
+    """Item numbers as inclusive spans [first, last], in order: [0, 299] is items 0 to 299."""
+    out: list[list[int]] = []
+    for n in numbers:
+        if out and out[-1][1] == n - 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return out
+
+
 def reconcile_session(
     initiator_items: list[tuple[int, bytes]], responder_items: list[tuple[int, bytes]], limit: int
 ) -> dict[str, Any]:
@@ -95,13 +106,14 @@ def build_reconcile() -> dict[str, Any]:
                 "name": name,
                 "about": about,
                 "limit": limit,
-                "initiator_items": list(mine),
-                "responder_items": list(theirs),
+                "initiator_items": spans(mine),
+                "responder_items": spans(theirs),
                 **reconcile_session(ours, peers, limit),
             }
         )
     return {
-        "items": "item n: created_at = 1767225600000 + 1000 n, id = SHA-256(n as 4 bytes BE)",
+        "items": "item n: created_at = 1767225600000 + 1000 n, id = SHA-256(n as 4 bytes BE);"
+        " a session's items are inclusive spans [first, last] of n",
         "item_1": [item(1)[0], item(1)[1].hex()],
         "sessions": sessions,
     }
