@@ -419,7 +419,7 @@ class Node:
             for known in await self.known_peers()
             if known.key not in seen
         ]
-        return NodeStatus(
+        status = NodeStatus(
             key=self.public_key if self.has_identity else b"",
             name=profile.name if profile else "",
             port=self._network.port if self._network else None,
@@ -427,6 +427,9 @@ class Node:
             peers=tuple(live + remembered),
             discovery=self._network.discovery_state if self._network else "off",
         )
+        if self._network is not None:
+            status = self._network.with_network(status)
+        return status
 
     async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
         return await self._store.raw_by_ids(ids)

@@ -11,8 +11,10 @@ from peernode.clock import MARK_TEXT, ClockMark, ShownKey, clock_mark, now_ms, s
 from protocol import kinds
 from protocol.errors import InvalidEvent
 from protocol.event import Event, check_circle
+from protocol.handshake import DEFAULT_NETWORK_ID
 from protocol.identity import fingerprint
 from protocol.kinds.circles import check_resource_link
+from protocol.wire import SPEC_VERSION
 
 __all__ = [
     "CHANGE_KINDS",
@@ -200,6 +202,17 @@ class PeerStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedPeer:
+    """A node heard on the LAN that this one does not link to, and why."""
+
+    name: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class NodeStatus:
     """The node at a glance: what `peernode status` and the TUI status bar show."""
 
@@ -209,6 +222,10 @@ class NodeStatus:
     events: int
     peers: tuple[PeerStatus, ...]
     discovery: str = "off"
+    network: str = DEFAULT_NETWORK_ID.decode()
+    """The network id (only nodes with the same one can link), as text."""
+    spec: str = SPEC_VERSION
+    skipped: tuple[SkippedPeer, ...] = ()
 
     @property
     def linked(self) -> int:
@@ -226,7 +243,10 @@ class NodeStatus:
             "port": self.port,
             "events": self.events,
             "discovery": self.discovery,
+            "network": self.network,
+            "spec": self.spec,
             "peers": [peer.to_json() for peer in self.peers],
+            "skipped": [peer.to_json() for peer in self.skipped],
         }
 
 

@@ -13,8 +13,10 @@ from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
 from peernode.net.config import DEFAULT_PORT, LinkConfig, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
-from peernode.views import NodeStatus, PeerStatus
+from peernode.views import NodeStatus, PeerStatus, SkippedPeer
+from protocol.handshake import DEFAULT_NETWORK_ID
 from protocol.identity import fingerprint
+from protocol.wire import SPEC_VERSION
 
 
 @command()
@@ -111,6 +113,9 @@ def _status_from_json(data: dict[str, Any]) -> NodeStatus:
         events=data["events"],
         peers=peers,
         discovery=data.get("discovery", "off"),
+        network=data.get("network", DEFAULT_NETWORK_ID.decode()),
+        spec=data.get("spec", SPEC_VERSION),
+        skipped=tuple(SkippedPeer(p["name"], p["reason"]) for p in data.get("skipped", ())),
     )
 
 
@@ -124,6 +129,7 @@ def status(home: Home, as_json: bool) -> None:
         return
     running = f"port {result.port}" if result.port is not None else "not running"
     click.echo(f"{result.name} ({fingerprint(result.key)})  {running}  mDNS {result.discovery}")
+    click.echo(f"network: {result.network} (protocol {result.spec})")
     click.echo(f"events stored: {result.events}")
     click.echo(
         f"peers: {result.linked} linked, in sync with {result.in_sync} of {result.linked} peers"
@@ -145,6 +151,11 @@ def peers(home: Home, as_json: bool) -> None:
             f"{peer.name or '?':20} {peer.fingerprint}  {peer.address:22} {state}{sync}"
             f"  {peer.events_exchanged} events"
         )
+    for skipped in result.skipped:
+        if as_json:
+            emit_json({"skipped": skipped.to_json()})
+        else:
+            click.echo(f"{skipped.name or '?':20} not linked: {skipped.reason}")
     if not result.peers and not as_json:
         click.echo("no peers yet (see 'peernode doctor')", err=True)
 

@@ -9,7 +9,7 @@ from typing import Any
 from peernode.home import Home
 from peernode.net import control
 from peernode.net.config import DEFAULT_PORT
-from peernode.net.discovery import Discovery, PeerHint
+from peernode.net.discovery import Discovery, OtherNetwork, PeerHint
 from peernode.net.netinfo import list_interfaces, multicast_source_address
 from protocol.identity import SigningKey, fingerprint
 
@@ -38,13 +38,14 @@ async def _diagnose(home: Home, echo: Echo) -> bool:
         port = int(status["port"])
         linked = [peer for peer in status["peers"] if peer["linked"]]
         echo(f"  running as {status['name']} on port {port}, mDNS {status['discovery']}")
+        echo(f"  network {status.get('network', '?')}, protocol {status.get('spec', '?')}")
         echo(f"  {len(linked)} peer(s) linked, {status['events']} events stored")
         for peer in linked:
             state = "in sync" if peer["in_sync"] else "syncing"
             echo(f"    - {peer['name'] or '?'} at {peer['address']} ({state})")
 
     echo(f"\n== Looking for peers by mDNS for {LISTEN_SECONDS:.0f} seconds ...")
-    heard_self, found = await _listen()
+    heard_self, found, others = await _listen()
     if heard_self:
         echo("  my own mDNS announcement is heard: multicast works on this computer")
     else:
@@ -52,6 +53,8 @@ async def _diagnose(home: Home, echo: Echo) -> bool:
     for hint in found:
         key = fingerprint(hint.key_hint) if hint.key_hint else "no key"
         echo(f"  found {hint.name} ({key}) at {', '.join(hint.addresses)}:{hint.port}")
+    for other in others:
+        echo(f"  found {other.name}, not linking: {other.reason}")
     if not found:
         echo("  no other peernode found on this network")
 
@@ -88,7 +91,7 @@ async def _running_status(home: Home) -> dict[str, Any] | None:
     return result if isinstance(result, dict) else None
 
 
-async def _listen() -> tuple[bool, list[PeerHint]]:
+async def _listen() -> tuple[bool, list[PeerHint], tuple[OtherNetwork, ...]]:
     """Announce a throw-away identity and collect what answers."""
     probe_key = SigningKey.generate().public_key
     found: dict[str, PeerHint] = {}
@@ -102,9 +105,10 @@ async def _listen() -> tuple[bool, list[PeerHint]]:
         async with discovery:
             heard = await discovery.announcement_heard(timeout=LISTEN_SECONDS)
             await asyncio.sleep(max(0.0, LISTEN_SECONDS / 2))
+            others = discovery.other_networks
     except OSError:
-        return False, []
-    return heard, [hint for hint in found.values() if hint.key_hint != probe_key]
+        return False, [], ()
+    return heard, [hint for hint in found.values() if hint.key_hint != probe_key], others
 
 
 def _advise(echo: Echo, addresses: list[str], port: int) -> None:

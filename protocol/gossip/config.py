@@ -7,7 +7,7 @@ from typing import Final
 
 from protocol.errors import LocalProtocolError
 from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
-from protocol.wire import MAX_FRAME_BYTES, MAX_IDS, MIN_FRAME_BYTES
+from protocol.wire import MAX_DECODE_BYTES, MAX_IDS, MIN_FRAME_BYTES
 
 ACTIVE_WALK: Final = 6
 """HyParView ARWL: hops a ForwardJoin or Shuffle travels."""
@@ -157,9 +157,9 @@ class GossipConfig:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:
             raise LocalProtocolError(f"want_window must be in 1..{64 * MAX_IDS}")
-        if not MIN_FRAME_BYTES <= self.max_frame_bytes <= MAX_FRAME_BYTES:
+        if not MIN_FRAME_BYTES <= self.max_frame_bytes <= MAX_DECODE_BYTES:
             raise LocalProtocolError(
-                f"max_frame_bytes must be in {MIN_FRAME_BYTES}..{MAX_FRAME_BYTES}"
+                f"max_frame_bytes must be in {MIN_FRAME_BYTES}..{MAX_DECODE_BYTES}"
             )
         intervals = (
             self.shuffle_interval,

@@ -108,6 +108,12 @@ class GossipEngine:
             self._forget(old, now)
         self._membership.link_up(key, now, outbound, address)
 
+    def set_listen_port(self, port: int | None) -> None:
+        """Where this node accepts links, sent in every later Hello (nil if it does not)."""
+        if port is not None and not 1 <= port <= 65535:
+            raise LocalProtocolError(f"listen port {port} is outside 1..65535")
+        self._membership.listen_port = port
+
     def link_down(self, key: bytes, now: float) -> None:
         peer = self._s.peers.get(key)
         if peer is not None:

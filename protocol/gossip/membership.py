@@ -50,6 +50,7 @@ class Membership:
     ) -> None:
         self._s = shared
         self._self_address = self_address
+        self.listen_port: int | None = None if self_address is None else self_address.port
         self._on_active = on_active
         self._passive: dict[Ident, wire.PeerAddress] = {}
         self._manual: dict[Ident, wire.PeerAddress] = {}
@@ -120,8 +121,7 @@ class Membership:
             peer.link_host = address.host
             dialable = wire.PeerAddress(key, address.host, address.port)
             peer.address = dialable if wire.valid_address(dialable) else None
-        port = None if self._self_address is None else self._self_address.port
-        s.send(peer, wire.Hello(wire.PROTOCOL_VERSION, s.name, port, len(s.index)))
+        s.send(peer, wire.Hello(wire.PROTOCOL_VERSION, s.name, self.listen_port, len(s.index)))
         if outbound:
             s.send(peer, self._request())
         peer.link_timer = s.timers.schedule(now + s.config.link_timeout, TimerKind.LINK, peer)

@@ -118,7 +118,14 @@ def test_fingerprint_is_sha256_of_sum_and_count() -> None:
 
 @pytest.mark.parametrize(
     ("created_at", "event_id"),
-    [(-1, b"a" * 32), (1 << 63, b"a" * 32), (True, b"a" * 32), ("1", b"a" * 32), (1, b"a" * 31)],
+    [
+        (-1, b"a" * 32),
+        (1 << 53, b"a" * 32),
+        (1 << 63, b"a" * 32),
+        (True, b"a" * 32),
+        ("1", b"a" * 32),
+        (1, b"a" * 31),
+    ],
 )
 def test_index_rejects_bad_items(created_at: object, event_id: object) -> None:
     with pytest.raises(LocalProtocolError):
@@ -301,6 +308,7 @@ MALFORMED = {
     "timestamp past 64 bits": HEADER
     + b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00"
     + b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00",
+    "timestamp past 2^53 - 1": HEADER + encode_varint(2**53 + 1) + b"\x00\x00",
     "varint too long": HEADER + b"\x80" * 11 + b"\x00",
     "non-minimal varint": HEADER + b"\x81\x00\x00\x00",
     "unknown mode": HEADER + INF + b"\x09",

@@ -38,6 +38,7 @@ def test_doctor_reports_the_running_node_and_its_links(tmp_path: Path) -> None:
         a.stop()
     assert result.returncode == 0, result.stderr
     assert f"running as Ada on port {a.port}" in result.stdout
+    assert "network peernode-lan, protocol 1.0" in result.stdout
     assert "1 peer(s) linked" in result.stdout
     assert "Ben at 127.0.0.1" in result.stdout
     assert "Traceback" not in result.stderr
