@@ -24,6 +24,11 @@ SHARED: str = (
     " AND author NOT IN (SELECT author FROM local_authors)"
 )
 """SQL condition on the events table: the event may leave this node."""
+_LOCAL_IDS: str = (
+    "SELECT id FROM events WHERE circle IN (SELECT channel FROM local_channels)"
+    " UNION SELECT id FROM events WHERE author IN (SELECT author FROM local_authors)"
+)
+"""The ids of the local events, found through the channel and author indexes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +74,8 @@ def shared_condition(db: sqlite3.Connection) -> str:
         "SELECT EXISTS (SELECT 1 FROM local_channels) OR EXISTS (SELECT 1 FROM local_authors)"
     ).fetchone()
     return SHARED if any_rule else ""
+
+
+def local_ids(db: sqlite3.Connection) -> set[bytes]:
+    """The ids of every local event (few: the demo room's), to leave out of a long read."""
+    return {row[0] for row in db.execute(_LOCAL_IDS)}
