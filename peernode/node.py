@@ -427,6 +427,7 @@ class Node:
         return await self._store.shared_raw_by_ids(ids)
 
     async def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Those of `ids` held that may leave this node (see keep_local)."""
         return await self._store.shared_ids(ids)
 
     def entry(self, event: Event, received_at: int | None = None) -> FeedEntry:

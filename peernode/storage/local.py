@@ -38,9 +38,6 @@ class LocalRules:
     channels: frozenset[str] = frozenset()
     authors: frozenset[bytes] = frozenset()
 
-    def __bool__(self) -> bool:
-        return bool(self.channels or self.authors)
-
 
 def keep_local(db: sqlite3.Connection, rules: LocalRules) -> None:
     """From now on (and for what is stored already), these events never leave the node."""
