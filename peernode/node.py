@@ -21,7 +21,7 @@ from peernode.home import Home, HomeLock
 from peernode.ports import IngestResult
 from peernode.problems import explain, not_editable
 from peernode.profiles import ProfileBook, next_version
-from peernode.storage import AsyncStore, ChannelCount, KnownPeer, TemporaryAuthors
+from peernode.storage import AsyncStore, ChannelCount, KnownPeer, LocalRules, TemporaryAuthors
 from peernode.stream import EventStream, Subscription
 from peernode.verifier import VerifierPool
 from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
@@ -435,7 +435,16 @@ class Node:
         return await self._store.raw_by_ids(ids)
 
     async def time_index(self) -> list[tuple[int, bytes]]:
+        """(created_at, id) of the events that may leave this node: not the local ones."""
         return await self._store.time_index()
+
+    async def shared_events(self, ids: Sequence[bytes]) -> list[bytes]:
+        """As raw_events, without the local-only events (see keep_local)."""
+        return await self._store.shared_raw_by_ids(ids)
+
+    async def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Those of `ids` held that may leave this node (see keep_local)."""
+        return await self._store.shared_ids(ids)
 
     def entry(self, event: Event, received_at: int | None = None) -> FeedEntry:
         """A FeedEntry for an event from the subscription (or one just published).
@@ -508,6 +517,14 @@ class Node:
         return await self.publish(kind, circle=circle, body=body, refs=refs, created_at=created_at)
 
     # -- forgetting ---------------------------------------------------------------------
+
+    async def keep_local(
+        self, *, channels: Iterable[str] = (), authors: Iterable[bytes] = ()
+    ) -> None:
+        """Events posted in `channels` or signed by `authors` never leave this node: not
+        offered, pushed or sent to any peer, now or later, by this process or another
+        (the demo room's, see peernode.storage.local)."""
+        await self._store.keep_local(LocalRules(frozenset(channels), frozenset(authors)))
 
     async def hold_temporarily(self, authors: Iterable[bytes]) -> None:
         """These authors' events are temporary (the demo room's): forget_authors() drops

@@ -252,8 +252,10 @@ class Network:
                     for event in batch
                     if event.id not in self._index and not self._transfers.arriving(event.id)
                 ]
-                if local:
-                    self.engine.publish(local, self._now())
+                # Local-only events (the demo room's) are never offered to any peer.
+                shared = await self._node.shared_ids([event.id for event in local]) if local else ()
+                if shared:
+                    self.engine.publish([e for e in local if e.id in shared], self._now())
                     self._flush()
         finally:
             self._node.unsubscribe(subscription)

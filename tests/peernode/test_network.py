@@ -294,8 +294,11 @@ class MemoryNode:
     async def time_index(self) -> list[tuple[int, bytes]]:
         return sorted((event.created_at, event.id) for event in self.events.values())
 
-    async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
+    async def shared_events(self, ids: Sequence[bytes]) -> list[bytes]:
         return [self.events[i].raw for i in ids if i in self.events]
+
+    async def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        return {i for i in ids if i in self.events}
 
     def subscribe(self) -> Subscription:
         self._subscriptions.append(Subscription())
