@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from markdown_it import MarkdownIt
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.padding import Padding
@@ -24,10 +25,14 @@ ANSWER_INDENT: Final = 2
 
 
 class LearnerMarkdown(Markdown):
-    """Markdown as typed in a text area: a new line stays a new line; links show their address."""
+    """Markdown as typed in a text area: a new line stays a new line, HTML shows as
+    typed (`#include <vector>`), links show their address."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text, hyperlinks=False)
+        # Rich drops HTML it cannot show; with HTML off, the parser keeps it as text.
+        parser = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+        self.parsed = parser.parse(text)
         for token in self.parsed:
             for child in token.children or ():
                 if child.type == "softbreak":

@@ -16,6 +16,7 @@ from tests.tui.circles.helpers import CIRCLE, event, fill, open_circle_screen, s
 from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, running, store, type_text, wait_for
 from tests.tui.test_snapshots import HostedApp
 from tui.circles.ask import AnswerDialog, AskDialog, ResolveDialog, TopicDialog
+from tui.circles.qa_view import LearnerMarkdown
 from tui.circles.questions import QuestionsScreen
 
 CODE_QUESTION = "Why does GROUP BY drop my rows?"
@@ -46,6 +47,13 @@ def titles(screen: QuestionsScreen) -> list[str]:
 
 def status_of(screen: QuestionsScreen, title: str) -> str | None:
     return next((q.status for q in screen.shown if q.title == title), None)
+
+
+def test_markdown_shows_what_was_typed() -> None:
+    """New lines stay, HTML-looking code stays text, links show their address."""
+    typed = "Use `vector`:\n#include <vector>\n<b>not bold</b> [docs](https://e.org)"
+    shown = [line.rstrip() for line in plain(LearnerMarkdown(typed)).splitlines()]
+    assert shown == ["Use vector:", "#include <vector>", "<b>not bold</b> docs (https://e.org)"]
 
 
 async def test_lists_open_answered_and_resolved(circle_room: Home) -> None:
