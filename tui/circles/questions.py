@@ -277,7 +277,11 @@ class QuestionsScreen(CircleBase):
             asker = self.name_of(question.author)
             self.notify(f"Only the asker, {asker}, can mark it resolved.", markup=False)
             return
-        answers = [(a.id, f"{self.name_of(a.author)}: {a.text}") for a in question.answers]
+        # an answer of several lines (code) is one line of the list
+        answers = [
+            (a.id, f"{self.name_of(a.author)}: {' '.join(a.text.split())}")
+            for a in question.answers
+        ]
 
         def chosen(resolution: Resolution | None) -> None:
             if resolution is not None:

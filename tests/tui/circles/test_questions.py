@@ -156,7 +156,7 @@ async def test_ask_answer_and_resolve(circle_room: Home) -> None:
             CHEN,
             kind=kinds.ANSWER,
             circle=CIRCLE,
-            body={"text": "A saved query."},
+            body={"text": "A saved\nquery."},
             refs={"question": asked.id},
             created_at=NOW,
         )
@@ -166,6 +166,7 @@ async def test_ask_answer_and_resolve(circle_room: Home) -> None:
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ResolveDialog))
         assert app.screen.query_one("#helped", Select).value == answer.id.hex()
+        assert app.screen.answers[-1] == (answer.id, "Chen: A saved query.")  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: status_of(screen, "What is a view?") == "resolved")
         state = await app.node.circles.state(CIRCLE)
