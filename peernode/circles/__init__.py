@@ -33,7 +33,7 @@ from peernode.circles.model import (
     SharedResource,
     words,
 )
-from peernode.circles.queries import suggest_facilitators, who_can_help
+from peernode.circles.queries import suggest_facilitators, tags_match, who_can_help, words_match
 
 __all__ = [
     "EDITABLE_KINDS",
@@ -63,6 +63,8 @@ __all__ = [
     "order",
     "suggest_facilitators",
     "summarize",
+    "tags_match",
     "who_can_help",
     "words",
+    "words_match",
 ]

@@ -37,6 +37,9 @@ MAX_WEEKS: Final = circle_kinds.MAX_WEEKS
 MAX_TAGS: Final = circle_kinds.MAX_TAGS
 MAX_TAG_CHARS: Final = circle_kinds.MAX_TAG_CHARS
 """Tags of a question or a shared resource: how many, and how long each."""
+MAX_TITLE_BYTES: Final = circle_kinds.MAX_TITLE_BYTES
+MAX_TEXT_BYTES: Final = circle_kinds.MAX_TEXT_BYTES
+"""Of a question's title, and of a question's details or an answer (UTF-8 bytes)."""
 
 DEFAULT_MEETING_MINUTES: Final = 120
 """A meeting's length when its event gives none."""
@@ -329,10 +332,6 @@ class Question:
     @property
     def first_answer(self) -> Answer | None:
         return next((answer for answer in self.answers if answer.author != self.author), None)
-
-    def tagged(self, topic: str) -> bool:
-        wanted = words(topic)
-        return bool(wanted) and any(words(tag) == wanted for tag in self.tags)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -159,8 +159,11 @@ class CircleService:
         when = now_ms() if now is None else now
         return compute_report(state, now=when, name_of=lambda key: self._node.profile_of(key).name)
 
-    async def who_can_help(self, circle: str, topic: str) -> list[Helper]:
-        return who_can_help(await self.state(circle), topic, self._node.profiles())
+    async def who_can_help(
+        self, circle: str, topic: str, *, asker: bytes | None = None
+    ) -> list[Helper]:
+        """Who can help `asker` (never listed) with `topic`."""
+        return who_can_help(await self.state(circle), topic, self._node.profiles(), asker=asker)
 
     async def suggest_facilitators(self, circle: str) -> list[bytes]:
         return suggest_facilitators(await self.state(circle))

@@ -77,9 +77,14 @@ def activity_text(activity: Activity) -> str:
     return f"{activity.title} ({activity.minutes or '15–20'} min)"
 
 
+def tag_text(tag: str) -> str:
+    """'#joins'; '#"group by"' for a tag with spaces, so that it reads as one tag."""
+    return f'#"{tag}"' if any(char.isspace() for char in tag) else f"#{tag}"
+
+
 def tags_text(tags: Iterable[str]) -> str:
-    """'#joins #sql'."""
-    return " ".join(f"#{tag}" for tag in tags)
+    """'#joins #sql #"group by"'."""
+    return " ".join(tag_text(tag) for tag in tags)
 
 
 def person(key: bytes, name_of: NameOf, me: bytes | None = None) -> str:
@@ -141,7 +146,7 @@ def meeting_line(meeting: Meeting, name_of: NameOf) -> str:
 
 def question_status_line(question: Question, name_of: NameOf) -> str:
     """'5e3d8122aa01  [open]  LEFT or RIGHT join?  (Ana (gr2q-7gf5), 0 answers)  #joins'."""
-    tags = "".join(f"  #{tag}" for tag in question.tags)
+    tags = "".join(f"  {tag_text(tag)}" for tag in question.tags)
     return (
         f"{short_id(question.id)}  [{question.status}]  {question.title}"
         f"  ({who(question.author, name_of)}, {plural(len(question.answers), 'answer')}){tags}"
