@@ -151,8 +151,8 @@ class GossipConfig:
             raise LocalProtocolError("need 1 <= target_links <= max_links")
         if self.max_links_per_host < 1:
             raise LocalProtocolError("max_links_per_host must be >= 1")
-        if not 0 <= self.reserved_links < self.max_links:
-            raise LocalProtocolError("need 0 <= reserved_links < max_links")
+        if self.reserved_links < 0:
+            raise LocalProtocolError("reserved_links must be >= 0")
         if self.passive_view < 1 or self.event_cache < 0:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:

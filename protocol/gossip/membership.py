@@ -139,7 +139,7 @@ class Membership:
         are not linked (none kept when every familiar peer is linked, or none is known)."""
         s = self._s
         away = sum(1 for key in s.familiar if key not in s.peers or not s.peers[key].open)
-        return s.config.max_links - min(s.config.reserved_links, away)
+        return s.config.max_links - min(s.config.reserved_links, away, s.config.max_links - 1)
 
     def _evict_stranger(self) -> bool:
         """Close the stranger's link that brought the fewest new events (the newest of
