@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from peernode.profiles import ProfileBook, next_version
 from peernode.storage import AsyncStore, ChannelCount, KnownPeer, TemporaryAuthors
 from peernode.stream import EventStream, Subscription
 from peernode.verifier import VerifierPool
-from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
+from peernode.views import FeedEntry, Finding, NodeStatus, PeerStatus, Profile
 from protocol import kinds
 from protocol.errors import InvalidEvent, LocalProtocolError
 from protocol.event import Event, create_event, event_id, load_verified
@@ -159,6 +159,21 @@ class Node:
         if self._network is None:
             raise NodeError("networking is not running")
         return await self._network.connect(host, port)
+
+    async def diagnose(
+        self,
+        found: Callable[[Finding], None],
+        step: Callable[[str], None],
+        *,
+        listen_seconds: float | None = None,
+    ) -> bool:
+        """The network check of `peernode doctor`, run here: each finding and step as it
+        comes; True when a peer is linked or heard (peernode.net.doctor)."""
+        from peernode.net import doctor
+
+        seen = doctor.NodeSeen.from_status(await self.status()) if self.online else None
+        seconds = doctor.LISTEN_SECONDS if listen_seconds is None else listen_seconds
+        return await doctor.diagnose(seen, found, step, listen_seconds=seconds)
 
     async def known_peers(self) -> list[KnownPeer]:
         return await self._store.known_peers()

@@ -21,6 +21,7 @@ __all__ = [
     "NOTE_KIND",
     "PROFILE_KIND",
     "FeedEntry",
+    "Finding",
     "NodeStatus",
     "PeerStatus",
     "Profile",
@@ -228,6 +229,16 @@ class NodeStatus:
             "discovery": self.discovery,
             "peers": [peer.to_json() for peer in self.peers],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the network check found: a plain sentence and, for a problem, what to
+    try next (`peernode doctor` prints them, the TUI's network check shows them)."""
+
+    sentence: str
+    next_step: str = ""
+    problem: bool = False
 
 
 # -- what a UI checks or tells apart before it calls the node ----------------------------

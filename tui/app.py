@@ -25,7 +25,7 @@ from peernode.views import now_ms
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
 from tui.dialogs.demo import DemoDialog
-from tui.dialogs.info import DOCTOR, InfoDialog
+from tui.screens.doctor import DoctorScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
@@ -55,6 +55,7 @@ class PeernodeApp(App[None]):
         no_peer_after: float = 5.0,
         status_interval: float = 1.0,
         demo: bool = False,
+        doctor_seconds: float | None = None,
     ) -> None:
         super().__init__()
         self.node = node
@@ -62,6 +63,8 @@ class PeernodeApp(App[None]):
         self.no_peer_after = no_peer_after
         self.status_interval = status_interval
         self.open_demo_at_start = demo
+        self.doctor_seconds = doctor_seconds
+        """How long the network check listens for peers (None: as long as the CLI's)."""
         self.demo_room: DemoRoom | None = None
         """The demo room, once opened: it stops when the app closes."""
 
@@ -107,7 +110,8 @@ class PeernodeApp(App[None]):
             self.push_screen(ProfileScreen(self.node))
 
     def action_doctor(self) -> None:
-        self.push_screen(InfoDialog("No peer in sight?", DOCTOR))
+        if not isinstance(self.screen, DoctorScreen):
+            self.push_screen(DoctorScreen(self.node, listen_seconds=self.doctor_seconds))
 
     def action_open_demo(self) -> None:
         if self.demo_room is not None:
