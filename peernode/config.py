@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peernode.home import NodeRole
 from peernode.net.config import NetworkConfig
 
 
@@ -18,6 +19,8 @@ class NodeConfig:
     network: links, discovery and gossip, started by start_network(); None = offline.
     check_storage: check every page of the database at open, so a damaged file is
     reported at start-up (one-shot CLI commands skip it and find damage on use).
+    role: what runs the node once networked, written in the home's lock for a second
+    process to name it; a `serve` node also stops when the control API asks.
     """
 
     verify_workers: int | None = None
@@ -26,3 +29,4 @@ class NodeConfig:
     network: NetworkConfig | None = None
     check_storage: bool = True
     write_probe_interval: float = 5.0
+    role: NodeRole = "serve"

@@ -17,7 +17,7 @@ from peernode.clock import ShownKey, now_ms
 from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.health import WriteHealth
-from peernode.home import Home, HomeLock
+from peernode.home import Home, HomeLock, LockHolder
 from peernode.ports import IngestResult
 from peernode.profiles import ProfileBook, next_version
 from peernode.storage import AsyncStore, ChannelCount, KnownPeer, TemporaryAuthors
@@ -62,7 +62,7 @@ class Node:
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
-        self._lock = HomeLock(home)
+        self._lock = HomeLock(home, role=self.config.role)
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
         self.circles = CircleService(self, self._store)
@@ -136,7 +136,8 @@ class Node:
             self._lock.release()
             raise
         self._network = network
-        self._control = ControlServer(self.home, node_handlers(self))
+        handlers = node_handlers(self, stoppable=self.config.role == "serve")
+        self._control = ControlServer(self.home, handlers)
         await self._control.start(network.port)
 
     async def stop_network(self) -> None:
@@ -153,6 +154,17 @@ class Node:
     @property
     def online(self) -> bool:
         return self._network is not None
+
+    def home_holder(self) -> LockHolder | None:
+        """The other process running this home's networked node, or None when none is."""
+        return self._lock.holder()
+
+    async def take_over(self) -> None:
+        """Ask the `peernode serve` running on this home to stop, and wait until it has
+        (then start_network can run here); NodeError when it does not."""
+        from peernode.net import control
+
+        await control.ask_to_stop(self.home)
 
     async def connect(self, host: str, port: int) -> PeerStatus:
         """Link to a peer by address (when mDNS cannot find it) and keep it linked."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from peernode.addresses import parse_address
 from peernode.clock import MARK_TEXT, ClockMark, ShownKey, clock_mark, now_ms, shown_at
+from peernode.home import LockHolder
 from protocol import kinds
 from protocol.errors import InvalidEvent
 from protocol.event import Event, check_circle
@@ -22,6 +23,7 @@ __all__ = [
     "PROFILE_KIND",
     "FeedEntry",
     "Finding",
+    "LockHolder",
     "NodeStatus",
     "PeerStatus",
     "Profile",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,6 +28,7 @@ from tui.dialogs.add_peer import AddPeerDialog
 from tui.dialogs.demo import DemoDialog
 from tui.screens.doctor import DoctorScreen
 from tui.screens.help import HelpScreen
+from tui.screens.in_use import HomeInUseScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
 from tui.screens.welcome import WelcomeScreen
@@ -69,6 +71,13 @@ class PeernodeApp(App[None]):
         """The demo room, once opened: it stops when the app closes."""
 
     def on_mount(self) -> None:
+        holder = self.node.home_holder()
+        if holder is not None:  # one node per home: name the other, offer the choices
+            self.push_screen(HomeInUseScreen(self.node, holder), lambda _free: self._open())
+        else:
+            self._open()
+
+    def _open(self) -> None:
         if self.node.has_profile():
             self._open_main()
         else:
@@ -210,7 +219,7 @@ class PeernodeApp(App[None]):
 async def main(home: Home, config: NodeConfig, *, demo: bool = False) -> None:
     """Run the node and the app together; closing the app stops the node cleanly.
     demo: open the demo room at once (config keeps the node on this laptop)."""
-    async with Node(home, config) as node:
+    async with Node(home, replace(config, role="room")) as node:
         await PeernodeApp(node, demo=demo).run_async()
 
 

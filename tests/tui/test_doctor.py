@@ -42,7 +42,8 @@ async def test_the_check_shows_progress_then_each_finding(home: Home, tmp_path: 
         assert shown == [finding_text(finding) for finding in screen.findings]
 
         await pilot.press("r")  # again: the findings start afresh, progress shows meanwhile
-        assert screen.running and screen.query_one(ProgressBar).display
+        assert screen.running
+        assert screen.query_one(ProgressBar).display
         await wait_for(pilot, lambda: not screen.running)
         assert not any(s.startswith("Linked to") for s in (f.sentence for f in screen.findings))
         assert "No peer is linked to you yet." in [f.sentence for f in screen.findings]
@@ -60,7 +61,8 @@ async def test_an_offline_room_is_told_what_to_try(room: Home) -> None:
         assert isinstance(screen, DoctorScreen)
         await wait_for(pilot, lambda: bool(screen.findings) and not screen.running)
         problem = next(f for f in screen.findings if f.sentence.startswith("No node is running"))
-        assert problem.problem and "peernode serve" in problem.next_step
+        assert problem.problem
+        assert "peernode serve" in problem.next_step
         assert "no peer in sight yet" in screen.step_text
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from unittest.mock import AsyncMock
 
-import pytest
 from textual.widgets import Input
 
 from peernode.home import Home

@@ -123,8 +123,8 @@ class DoctorScreen(Screen[None]):
     async def _run(self) -> None:
         try:
             in_sight = await self.node.diagnose(
-                lambda finding: self.post_message(self.Found(finding)),
-                lambda step: self.post_message(self.Stepped(step)),
+                self._post_finding,
+                self._post_step,
                 listen_seconds=self.listen_seconds,
             )
         except (NodeError, OSError) as exc:
@@ -132,6 +132,12 @@ class DoctorScreen(Screen[None]):
             self.post_message(self.Found(stopped))
             in_sight = False
         self.post_message(self.Finished(in_sight))
+
+    def _post_finding(self, finding: Finding) -> None:
+        self.post_message(self.Found(finding))
+
+    def _post_step(self, step: str) -> None:
+        self.post_message(self.Stepped(step))
 
     def on_doctor_screen_stepped(self, message: Stepped) -> None:
         self.query_one("#doctor-step", Static).update(f"{message.text}…")
