@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 from peernode.addresses import parse_address
 from peernode.clock import MARK_TEXT, ClockMark, ShownKey, clock_mark, now_ms, shown_at
 from peernode.home import LockHolder
+from peernode.text import plural
 from protocol import kinds
 from protocol.errors import InvalidEvent
 from protocol.event import Event, check_circle
@@ -220,6 +221,16 @@ class NodeStatus:
     @property
     def in_sync(self) -> int:
         return sum(1 for peer in self.peers if peer.linked and peer.in_sync)
+
+    @property
+    def sync_summary(self) -> str:
+        """'in sync with N of M peers', counting the M peers linked now (one remembered
+        but offline cannot be in sync, and would keep it from ever reading all); with
+        none linked, 'no one else here yet' or, when peers are remembered, 'no peer
+        online now'."""
+        if self.linked:
+            return f"in sync with {self.in_sync} of {plural(self.linked, 'peer')}"
+        return "no peer online now" if self.peers else "no one else here yet"
 
     def to_json(self) -> dict[str, Any]:
         return {
