@@ -327,6 +327,27 @@ class MainScreen(CircleActions, Screen[None]):
 
     # -- actions ------------------------------------------------------------------------
 
+    def action_circle_report(self) -> None:
+        """Only a study circle has a report: elsewhere say so, never offer an empty one."""
+        self._open_report(self.channel)
+
+    @work(group="report", exclusive=True, exit_on_error=False)
+    async def _open_report(self, channel: str) -> None:
+        try:
+            state = await self.node.circles.state(channel)
+        except NodeError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if state.exists:
+            super().action_circle_report()
+            return
+        self.notify(
+            f"#{channel} has no study circle, so it has no report to show or export;"
+            " start one from the command palette (Ctrl+P, 'start a study circle').",
+            title="No report here",
+            markup=False,
+        )
+
     def action_open_channel(self) -> None:
         def opened(channel: str | None) -> None:
             if channel:
