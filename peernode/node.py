@@ -63,6 +63,7 @@ class Node:
         self._network: Network | None = None
         self._control: ControlServer | None = None
         self._lock = HomeLock(home, role=self.config.role)
+        self._attached = False
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
         self.circles = CircleService(self, self._store)
@@ -122,7 +123,7 @@ class Node:
 
     async def start_network(self) -> None:
         """Listen, announce, link and gossip, per config.network (needs an identity)."""
-        if self.config.network is None or self._network is not None:
+        if self.config.network is None or self._network is not None or self._attached:
             return
         # Imported here so offline CLI commands never load aiohttp and zeroconf.
         from peernode.net.control import ControlServer, node_handlers
@@ -155,6 +156,28 @@ class Node:
     def online(self) -> bool:
         return self._network is not None
 
+    @property
+    def attached(self) -> bool:
+        """This process uses the node another one runs on this home (see attach)."""
+        return self._attached
+
+    async def attach(self) -> NodeStatus:
+        """Use the node another process runs on this home instead of starting one here:
+        status and connect go to it through the control API, while notes are read from
+        and written to the shared database, which that node watches and shares. Ends by
+        itself when that node stops (status then says what this database holds)."""
+        from peernode.net import control
+
+        answer = await control.call(self.home, "status")
+        try:
+            status = NodeStatus.from_json(answer)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NodeError(
+                "the node running on this home answers in a way not understood"
+            ) from exc
+        self._attached = True
+        return status
+
     def home_holder(self) -> LockHolder | None:
         """The other process running this home's networked node, or None when none is."""
         return self._lock.holder()
@@ -168,6 +191,11 @@ class Node:
 
     async def connect(self, host: str, port: int) -> PeerStatus:
         """Link to a peer by address (when mDNS cannot find it) and keep it linked."""
+        if self._attached:
+            from peernode.net import control
+
+            answer = await control.call(self.home, "connect", {"host": host, "port": port})
+            return PeerStatus.from_json(answer)
         if self._network is None:
             raise NodeError("networking is not running")
         return await self._network.connect(host, port)
@@ -183,7 +211,8 @@ class Node:
         comes; True when a peer is linked or heard (peernode.net.doctor)."""
         from peernode.net import doctor
 
-        seen = doctor.NodeSeen.from_status(await self.status()) if self.online else None
+        status = await self.status()
+        seen = doctor.NodeSeen.from_status(status) if self.online or self._attached else None
         seconds = doctor.LISTEN_SECONDS if listen_seconds is None else listen_seconds
         return await doctor.diagnose(seen, found, step, listen_seconds=seconds)
 
@@ -424,7 +453,16 @@ class Node:
         return await self._store.count()
 
     async def status(self) -> NodeStatus:
-        """The node at a glance: live peers when online, remembered ones otherwise."""
+        """The node at a glance: live peers when online or attached, remembered ones
+        otherwise."""
+        if self._attached:
+            from peernode.net import control
+
+            try:
+                return NodeStatus.from_json(await control.call(self.home, "status"))
+            except (control.NotRunning, KeyError, TypeError, ValueError):
+                log.info("the node this process was attached to stopped")
+                self._attached = False
         profile = self.my_profile() if self.has_identity else None
         live: list[PeerStatus] = self._network.peer_statuses() if self._network else []
         seen = {peer.key for peer in live}

@@ -190,6 +190,19 @@ class PeerStatus:
     def fingerprint(self) -> str:
         return fingerprint(self.key)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PeerStatus:
+        """From to_json(); KeyError, TypeError or ValueError when it is not that."""
+        return cls(
+            key=bytes.fromhex(data["key"]),
+            name=str(data["name"]),
+            address=str(data["address"]),
+            linked=bool(data["linked"]),
+            in_sync=bool(data["in_sync"]),
+            last_seen=int(data["last_seen"]),
+            events_exchanged=int(data["events_exchanged"]),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key.hex(),
@@ -231,6 +244,20 @@ class NodeStatus:
         if self.linked:
             return f"in sync with {self.in_sync} of {plural(self.linked, 'peer')}"
         return "no peer online now" if self.peers else "no one else here yet"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NodeStatus:
+        """From to_json() (what the control API answers); KeyError, TypeError or
+        ValueError when it is not that."""
+        port = data["port"]
+        return cls(
+            key=bytes.fromhex(data["key"]),
+            name=str(data["name"]),
+            port=None if port is None else int(port),
+            events=int(data["events"]),
+            peers=tuple(PeerStatus.from_json(peer) for peer in data["peers"]),
+            discovery=str(data.get("discovery", "off")),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

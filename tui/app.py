@@ -89,6 +89,13 @@ class PeernodeApp(App[None]):
         return True
 
     def _open_main(self) -> None:
+        if self.node.attached:
+            self.notify(
+                "This room uses the node already running on this home: its links show"
+                " here, and what you write goes out through it.",
+                title="Attached",
+                timeout=8,
+            )
         self._start_network()
         self.push_screen(
             MainScreen(
@@ -162,6 +169,13 @@ class PeernodeApp(App[None]):
         """Start the demo room beside the node (it needs the node's networking)."""
         if self.demo_room is not None:
             return
+        if self.node.attached:
+            self.notify(
+                "The demo room opens only where this home's node runs: in the other"
+                " terminal, or here after quitting it there.",
+                severity="warning",
+            )
+            return
         if not self.node.online:
             self.notify("The demo room needs networking, which is not running.", severity="error")
             return
@@ -203,6 +217,11 @@ class PeernodeApp(App[None]):
                 await room.stop()
         except (NodeError, OSError):
             log.exception("the demo room did not close cleanly")
+
+    def on_main_screen_node_left(self, message: MainScreen.NodeLeft) -> None:
+        """The node this room was attached to stopped: run the home's node here now."""
+        self.notify("The node this room was attached to stopped; it runs here now.", timeout=6)
+        self._start_network()
 
     @work(group="connect", exit_on_error=False)
     async def _connect(self, host: str, port: int) -> None:

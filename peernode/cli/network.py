@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any
 
 import click
 
@@ -13,7 +12,7 @@ from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
 from peernode.net.config import DEFAULT_PORT, LinkConfig, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
-from peernode.views import NodeStatus, PeerStatus
+from peernode.views import NodeStatus
 
 
 @command()
@@ -82,35 +81,12 @@ def _status(home: Home) -> NodeStatus:
         result = asyncio.run(control.call(home, "status"))
     except control.NotRunning:
         return run_with_node(home, _offline_status)
-    return _status_from_json(result)
+    return NodeStatus.from_json(result)
 
 
 async def _offline_status(node: Node) -> NodeStatus:
     node.ensure_identity()
     return await node.status()
-
-
-def _status_from_json(data: dict[str, Any]) -> NodeStatus:
-    peers = tuple(
-        PeerStatus(
-            key=bytes.fromhex(peer["key"]),
-            name=peer["name"],
-            address=peer["address"],
-            linked=peer["linked"],
-            in_sync=peer["in_sync"],
-            last_seen=peer["last_seen"],
-            events_exchanged=peer["events_exchanged"],
-        )
-        for peer in data["peers"]
-    )
-    return NodeStatus(
-        key=bytes.fromhex(data["key"]),
-        name=data["name"],
-        port=data["port"],
-        events=data["events"],
-        peers=peers,
-        discovery=data.get("discovery", "off"),
-    )
 
 
 @command(json_lines=True)

@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from peernode.home import Home
 from peernode.net import control
@@ -55,19 +55,6 @@ class NodeSeen:
         links = (LinkSeen(p.name, p.address, p.in_sync) for p in status.peers if p.linked)
         return cls(status.key, status.name, status.port, status.discovery, tuple(links))
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> NodeSeen | None:
-        try:
-            links = tuple(
-                LinkSeen(str(p["name"] or "?"), str(p["address"]), bool(p["in_sync"]))
-                for p in data["peers"]
-                if p["linked"]
-            )
-            key = bytes.fromhex(str(data["key"]))
-            return cls(key, str(data["name"]), int(data["port"]), str(data["discovery"]), links)
-        except (KeyError, TypeError, ValueError):
-            return None
-
 
 def run_doctor(home: Home, echo: Callable[[str], None]) -> bool:
     """Print the findings; True when at least one peer is linked or heard."""
@@ -85,7 +72,10 @@ async def _diagnose_beside(home: Home, found: Found, step: Step) -> bool:
         answer = await control.call(home, "status")
     except control.NotRunning:
         answer = None
-    node = NodeSeen.from_json(answer) if isinstance(answer, dict) else None
+    try:
+        node = NodeSeen.from_status(NodeStatus.from_json(answer))
+    except (KeyError, TypeError, ValueError):  # no node, or one that answers otherwise
+        node = None
     return await diagnose(node, found, step)
 
 

@@ -3,10 +3,12 @@ offers the choices (take over a `serve`; switch to another room), never a second
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Button
@@ -17,26 +19,38 @@ from peernode.node import Node, NodeConfig
 from tests.support.nodes import cli_env
 from tests.support.waiting import wait_for as wait_for_process
 from tests.tui.helpers import main_screen, wait_for
+from tests.tui.test_live_peers import peer_node, until
 from tui.app import PeernodeApp
 from tui.screens.in_use import HomeInUseScreen
 from tui.screens.main import MainScreen
+from tui.widgets.status import SyncIndicator, identity_text
 
 LOOPBACK = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
-HOLD = """\
-import sys
+OTHER_ROOM = """\
+import asyncio, sys
 from pathlib import Path
-from peernode.home import Home, HomeLock
-HomeLock(Home(Path(sys.argv[1])), role=sys.argv[2]).acquire()
-print("held", flush=True)
-sys.stdin.read()
+from peernode.home import Home
+from peernode.net.config import NetworkConfig
+from peernode.node import Node, NodeConfig
+
+async def main():
+    network = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
+    config = NodeConfig(network=network, role="room", watch_interval=0.05, verify_workers=1)
+    async with Node(Home(Path(sys.argv[1])), config) as node:
+        await node.start_network()
+        print((await node.status()).port, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+asyncio.run(main())
 """
 
 
 @contextmanager
-def held_elsewhere(home: Home, role: str) -> Iterator[subprocess.Popen[str]]:
-    """Another process holds the home's lock as `role` until the block ends."""
+def other_room(home: Home) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """The node of another room on `home`, in another process, until the block ends
+    (or its stdin is closed); with the port it listens on."""
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(home.path), role],
+        [sys.executable, "-c", OTHER_ROOM, str(home.path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -45,11 +59,12 @@ def held_elsewhere(home: Home, role: str) -> Iterator[subprocess.Popen[str]]:
     assert process.stdin is not None
     assert process.stdout is not None
     try:
-        assert process.stdout.readline() == "held\n"
-        yield process
+        port = int(process.stdout.readline())
+        yield process, port
     finally:
-        process.stdin.close()
-        process.wait(timeout=10)
+        if not process.stdin.closed:
+            process.stdin.close()
+        process.wait(timeout=20)
         process.stdout.close()
 
 
@@ -70,28 +85,47 @@ async def in_use_screen(app: PeernodeApp, pilot: Pilot[None]) -> HomeInUseScreen
     return screen
 
 
-async def test_another_room_is_named_and_the_learner_sent_to_it(room: Home) -> None:
+async def test_the_room_attaches_to_another_rooms_node_and_writes_through_it(
+    room: Home, tmp_path: Path
+) -> None:
     home = room  # Ana's, with her profile
-    with held_elsewhere(home, "room") as other:
-        async with room_on(home) as (app, pilot):
+    with other_room(home) as (other, other_port):
+        async with room_on(home) as (app, pilot), peer_node(tmp_path / "bo", "Bo") as bo:
             screen = await in_use_screen(app, pilot)
             assert screen.text.startswith(
                 f"This home's node already runs in the study room (pid {other.pid}, since "
             )
             assert screen.text.endswith(
-                "): switch to the terminal where it is open, or quit it there and check again."
+                "): attach to it here, or quit and go on in the terminal where it is open."
             )
-            assert [button.id for button in screen.query(Button)] == ["check-again", "quit"]
-            await pilot.press("t")  # no take-over of another room
-            await pilot.press("r")
-            assert screen.error == "It still runs."
-            assert not app.node.online
-            assert HomeLock(home).holder() is not None
+            assert [button.id for button in screen.query(Button)] == ["attach", "quit"]
+            await pilot.press("a")
+            main = await main_screen(app, pilot)
+            assert app.node.attached
+            assert not app.node.online  # one node per home: still the other process's
+            holder = HomeLock(home).holder()
+            assert holder is not None
+            assert holder.pid == other.pid
+            await wait_for(pilot, lambda: f"port {other_port}" in identity_text(main.status))
+
+            bo_port = (await bo.status()).port
+            assert bo_port is not None
+            await app.node.connect("127.0.0.1", bo_port)  # Add peer, through the other node
+            sync = main.query_one(SyncIndicator)
+            await wait_for(pilot, lambda: sync.text.endswith("of 1 peer"))
+            await app.node.post("Written in the attached room")
+            await until(pilot, lambda: has_note(bo, "Written in the attached room"))
+
             other.stdin.close()  # type: ignore[union-attr]  # the other room quits
-            other.wait(timeout=10)
-            await pilot.press("r")
-            await main_screen(app, pilot)
-            await wait_for(pilot, lambda: app.node.online)  # the one node is now this one
+            await wait_for(pilot, lambda: app.node.online, within=20)  # the node runs here now
+            assert not app.node.attached
+            holder = HomeLock(home).holder()
+            assert holder is not None
+            assert holder.pid == os.getpid()
+
+
+async def has_note(node: Node, text: str) -> bool:
+    return any(entry.event.body.get("text") == text for entry in await node.feed("lobby"))
 
 
 @contextmanager
@@ -120,7 +154,9 @@ async def test_a_serve_is_taken_over_and_the_room_opens_here(room: Home) -> None
             assert screen.text.startswith(
                 f"This home's node already runs in 'peernode serve' (pid {serve.pid},"
             )
-            assert screen.text.endswith(": take over to stop it and open the room here, or quit.")
+            assert screen.text.endswith(
+                ": attach to it here, take it over (stop it and run the node here), or quit."
+            )
             assert not app.node.online
             await pilot.press("t")
             await main_screen(app, pilot)

@@ -1,8 +1,9 @@
 """When this home's node runs in another process: say which, and offer the choices.
 
-One node per home: the room never starts a second one beside it. A `peernode serve`
-can be taken over (asked to stop through the control API, then the room opens here);
-another room is in another terminal, which is where the learner can go on.
+One node per home: the room never starts a second one beside it. It can attach to the
+running node (Node.attach: its links and status through the control API, notes through
+the shared database), take over a `peernode serve` (asked to stop through the control
+API, then the node runs here), or quit.
 """
 
 from __future__ import annotations
@@ -26,20 +27,21 @@ def in_use_text(holder: LockHolder) -> str:
     details = holder.details()
     named = f"{holder.what()} ({details})" if details else holder.what()
     if holder.role == "serve":
-        choices = "take over to stop it and open the room here, or quit"
+        choices = "attach to it here, take it over (stop it and run the node here), or quit"
     elif holder.role == "room":
-        choices = "switch to the terminal where it is open, or quit it there and check again"
+        choices = "attach to it here, or quit and go on in the terminal where it is open"
     else:
-        choices = "stop it and check again, or quit"
+        choices = "attach to it here, or quit"
     return f"This home's node already runs in {named}: {choices}."
 
 
 class HomeInUseScreen(Screen[bool]):
-    """Dismisses with True once the home is free (taken over, or the other one quit)."""
+    """Dismisses with True once this room may go on: attached, or the home free (taken
+    over, or the other process quit)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "attach", "Attach"),
         Binding("t", "take_over", "Take over"),
-        Binding("r", "check_again", "Check again"),
         Binding("q,escape", "app.quit", "Quit"),
     ]
 
@@ -53,12 +55,11 @@ class HomeInUseScreen(Screen[bool]):
         with Center(), Vertical(id="in-use-box"):
             yield Static("This home is in use", classes="dialog-title")
             yield Static(in_use_text(self.holder), id="in-use-text", markup=False)
-            yield Static("", id="in-use-error", markup=False)
+            yield Static("", id="in-use-note", markup=False)
             with Horizontal(classes="dialog-buttons"):
+                yield Button("Attach (a)", variant="primary", id="attach")
                 if self.can_take_over:
-                    yield Button("Take over (t)", variant="primary", id="take-over")
-                else:
-                    yield Button("Check again (r)", variant="primary", id="check-again")
+                    yield Button("Take over (t)", id="take-over")
                 yield Button("Quit (q)", id="quit")
         yield Footer()
 
@@ -71,47 +72,57 @@ class HomeInUseScreen(Screen[bool]):
         return str(self.query_one("#in-use-text", Static).content)
 
     @property
-    def error(self) -> str:
-        return str(self.query_one("#in-use-error", Static).content)
+    def note(self) -> str:
+        return str(self.query_one("#in-use-note", Static).content)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "take_over":
-            return self.can_take_over and (None if self.busy else True)
-        if action == "check_again":
-            return not self.can_take_over
+        if action == "take_over" and not self.can_take_over:
+            return False
+        if action in ("attach", "take_over"):
+            return None if self.busy else True  # shown, dimmed, while one runs
         return True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        actions = {"take-over": self.action_take_over, "check-again": self.action_check_again}
+        actions = {"attach": self.action_attach, "take-over": self.action_take_over}
         actions.get(event.button.id or "", self.app.exit)()
 
-    def action_check_again(self) -> None:
-        holder = self.node.home_holder()
-        if holder is None:
-            self.dismiss(True)
-            return
-        self.holder = holder
-        self.query_one("#in-use-text", Static).update(in_use_text(holder))
-        self._show_error("It still runs.")
+    def action_attach(self) -> None:
+        if not self.busy:
+            self._set_busy(f"Attaching to {self.holder.what()}…")
+            self._attach_here()
 
     def action_take_over(self) -> None:
-        if not self.can_take_over or self.busy:
-            return
-        self.busy = True
-        self.refresh_bindings()
-        self._show_error(f"Asking {self.holder.what()} to stop…")
-        self._take_over()
+        if self.can_take_over and not self.busy:
+            self._set_busy(f"Asking {self.holder.what()} to stop…")
+            self._take_over()
 
-    @work(exclusive=True, group="take-over", exit_on_error=False)
+    @work(exclusive=True, group="in-use", exit_on_error=False)
+    async def _attach_here(self) -> None:
+        if self.node.home_holder() is None:  # it quit meanwhile: the node runs here
+            self.dismiss(True)
+            return
+        try:
+            await self.node.attach()
+        except (NodeError, OSError) as exc:
+            self._failed(f"Not attached: {exc}.")
+            return
+        self.dismiss(True)
+
+    @work(exclusive=True, group="in-use", exit_on_error=False)
     async def _take_over(self) -> None:
         try:
             await self.node.take_over()
         except (NodeError, OSError) as exc:
-            self.busy = False
-            self.refresh_bindings()
-            self._show_error(f"Not taken over: {exc}.")
+            self._failed(f"Not taken over: {exc}.")
             return
         self.dismiss(True)
 
-    def _show_error(self, text: str) -> None:
-        self.query_one("#in-use-error", Static).update(text)
+    def _set_busy(self, note: str) -> None:
+        self.busy = True
+        self.refresh_bindings()
+        self.query_one("#in-use-note", Static).update(note)
+
+    def _failed(self, note: str) -> None:
+        self.busy = False
+        self.refresh_bindings()
+        self.query_one("#in-use-note", Static).update(note)

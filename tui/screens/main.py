@@ -58,6 +58,9 @@ class MainScreen(CircleActions, Screen[None]):
             self.entries = entries
             self.overflowed = overflowed
 
+    class NodeLeft(Message):
+        """The node of this home that the room was attached to stopped."""
+
     class StatusChanged(Message):
         def __init__(self, status: NodeStatus) -> None:
             super().__init__()
@@ -142,11 +145,14 @@ class MainScreen(CircleActions, Screen[None]):
     async def _poll_status(self) -> None:
         while True:
             await asyncio.sleep(self.status_interval)
+            attached = self.node.attached
             try:
                 status = await self.node.status()
             except NodeError as exc:
                 self.notify(f"Cannot read the node's status: {exc}", severity="error", markup=False)
                 continue
+            if attached and not self.node.attached:
+                self.post_message(self.NodeLeft())
             self.post_message(self.StatusChanged(status))
             problem = self.node.storage_problem
             if problem is not None and problem != self._storage_notice:
