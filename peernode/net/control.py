@@ -178,8 +178,9 @@ async def ask_to_stop(home: Home, *, within: float = STOP_WAIT) -> None:
     except NotRunning:
         pass  # stopping already, or not answering: the lock tells which
     except NodeError as exc:
+        # Only `serve` answers `stop`: a room is quit by the learner in front of it.
         raise NodeError(
-            f"{holder.what()} cannot be stopped from here ({exc}): quit it in its terminal"
+            f"{holder.what()} cannot be stopped from here: quit it in its terminal"
         ) from exc
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from peernode.errors import HomeInUse
+from peernode.errors import HomeInUse, NodeError
 from peernode.home import Home, HomeLock, LockHolder, in_use_message
+from peernode.net import control
 from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from tests.conftest import RunCli
@@ -95,3 +96,18 @@ def test_a_lock_written_by_an_older_peernode_still_names_its_pid(tmp_path: Path)
         "This home is already in use by another peernode (pid 4242): stop it first"
         " (Ctrl-C in its terminal), or use another --home."
     )
+
+
+async def test_only_a_serve_stops_when_asked_a_room_is_left_alone(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    config = NodeConfig(network=LOOPBACK, watch=False, role="room")
+    async with Node(home, config) as room:
+        await room.create_identity("Ana")
+        await room.start_network()
+        with pytest.raises(NodeError) as raised:
+            await control.ask_to_stop(home, within=1.0)
+        assert str(raised.value) == (
+            "the study room cannot be stopped from here: quit it in its terminal"
+        )
+        assert room.online
+    await control.ask_to_stop(home)  # nothing runs: nothing to wait for
