@@ -10,7 +10,7 @@ from peernode.home import Home
 from peernode.views import Finding
 from tests.tui.helpers import main_screen, wait_for
 from tests.tui.test_live_peers import app_port, live_app, peer_node
-from tui.screens.doctor import DoctorScreen, finding_text, summary_text
+from tui.screens.doctor import DoctorScreen, FindingView, finding_text, summary_text
 from tui.screens.main import MainScreen
 
 LISTEN = 0.4
@@ -38,7 +38,7 @@ async def test_the_check_shows_progress_then_each_finding(home: Home, tmp_path: 
         assert not screen.query_one(ProgressBar).display
         assert screen.step_text.startswith("Checked in")
         assert "all looks well" in screen.step_text
-        shown = [str(line.content) for line in screen.query(".finding")]
+        shown = [view.text for view in screen.query(FindingView)]
         assert shown == [finding_text(finding) for finding in screen.findings]
 
         await pilot.press("r")  # again: the findings start afresh, progress shows meanwhile

@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
@@ -43,6 +43,25 @@ def summary_text(findings: list[Finding], peer_in_sight: bool, seconds: float) -
     return (
         f"{took}: {sight}; {plural(problems, 'thing')} to look at (what to try is under {where})."
     )
+
+
+class FindingView(Horizontal):
+    """One finding: its mark, then the sentence and 'Try: …' indented under it."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(classes="finding -problem" if finding.problem else "finding")
+        self.finding = finding
+
+    @property
+    def text(self) -> str:
+        return finding_text(self.finding)
+
+    def compose(self) -> ComposeResult:
+        yield Static("✗" if self.finding.problem else "✓", classes="finding-mark")
+        with Vertical(classes="finding-words"):
+            yield Static(self.finding.sentence, markup=False)
+            if self.finding.next_step:
+                yield Static(f"Try: {self.finding.next_step}", classes="finding-try", markup=False)
 
 
 class DoctorScreen(Screen[None]):
@@ -144,9 +163,7 @@ class DoctorScreen(Screen[None]):
 
     def on_doctor_screen_found(self, message: Found) -> None:
         self.findings.append(message.finding)
-        classes = "finding -problem" if message.finding.problem else "finding"
-        line = Static(finding_text(message.finding), classes=classes, markup=False)
-        self.query_one("#doctor-findings").mount(line)
+        self.query_one("#doctor-findings").mount(FindingView(message.finding))
 
     def on_doctor_screen_finished(self, message: Finished) -> None:
         seconds = time.monotonic() - self._started
