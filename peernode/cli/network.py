@@ -100,9 +100,7 @@ def status(home: Home, as_json: bool) -> None:
     running = f"port {result.port}" if result.port is not None else "not running"
     click.echo(f"{result.name} ({result.key.hex()[:16]}…)  {running}  mDNS {result.discovery}")
     click.echo(f"events stored: {result.events}")
-    click.echo(
-        f"peers: {result.linked} linked, in sync with {result.in_sync} of {result.linked} peers"
-    )
+    click.echo(f"peers: {result.linked} linked, {result.sync_summary}")
 
 
 @command(json_lines=True)
