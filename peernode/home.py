@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from peernode.clock import now_ms
 from peernode.errors import HomeInUse, IdentityExists, NodeError, NoIdentity
-from peernode.text import local_time
+from peernode.text import local_day, local_time
 from protocol.identity import SigningKey
 
 HOME_ENV: Final = "PEERNODE_HOME"
@@ -228,10 +228,14 @@ class LockHolder:
         return ROLE_WORDS.get(self.role, "another peernode")
 
     def details(self, port: int | None = None) -> str:
-        """'pid 4242, since 2026-12-06 07:12, port 7420' (what is known of it)."""
+        """'pid 4242, since 07:12, port 7420' (what is known of it; the day too when
+        it started before today)."""
         parts = [f"pid {self.pid}"] if self.pid is not None else []
         if self.since is not None:
-            parts.append(f"since {local_time(self.since)}")
+            when = local_time(self.since)
+            if local_day(self.since) == local_day(now_ms()):
+                when = when.removeprefix(local_day(self.since)).strip()  # today: the time
+            parts.append(f"since {when}")
         if port is not None:
             parts.append(f"port {port}")
         return ", ".join(parts)

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from peernode.clock import now_ms
 from peernode.errors import HomeInUse, NodeError
 from peernode.home import Home, HomeLock, LockHolder, in_use_message
 from peernode.net import control
 from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
+from peernode.text import local_time
 from tests.conftest import RunCli
 from tests.support.nodes import ServeProcess
 
 LOOPBACK = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
-WHEN = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+WHEN = r"(\d{4}-\d\d-\d\d )?\d\d:\d\d"
 """A local time as the message gives it."""
 
 
@@ -111,3 +113,12 @@ async def test_only_a_serve_stops_when_asked_a_room_is_left_alone(tmp_path: Path
         )
         assert room.online
     await control.ask_to_stop(home)  # nothing runs: nothing to wait for
+
+
+def test_since_is_a_time_today_and_a_date_before() -> None:
+    now = now_ms()
+    assert LockHolder(7, "serve", now).details() == f"pid 7, since {local_time(now)[11:]}"
+    long_ago = now - 3 * 86_400_000
+    assert LockHolder(7, "serve", long_ago).details(7420) == (
+        f"pid 7, since {local_time(long_ago)}, port 7420"
+    )
