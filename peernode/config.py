@@ -19,8 +19,9 @@ class NodeConfig:
     network: links, discovery and gossip, started by start_network(); None = offline.
     check_storage: check every page of the database at open, so a damaged file is
     reported at start-up (one-shot CLI commands skip it and find damage on use).
-    role: what runs the node once networked, written in the home's lock for a second
-    process to name it; a `serve` node also stops when the control API asks.
+    role: what runs the node once networked ("serve", "room"), written in the home's
+    lock for a second process to name it; only a "serve" node stops when the control
+    API asks (it stops on SIGTERM). None: neither, say a test's or the demo's node.
     """
 
     verify_workers: int | None = None
@@ -29,4 +30,4 @@ class NodeConfig:
     network: NetworkConfig | None = None
     check_storage: bool = True
     write_probe_interval: float = 5.0
-    role: NodeRole = "serve"
+    role: NodeRole | None = None

@@ -246,7 +246,7 @@ class HomeLock:
     the node listens. Offline commands never take it (they write to the database
     and the running node notices). The kernel drops it when the process dies."""
 
-    def __init__(self, home: Home, *, role: NodeRole = "serve") -> None:
+    def __init__(self, home: Home, *, role: NodeRole | None = None) -> None:
         self._home = home
         self._role = role
         self._fd: int | None = None
@@ -269,7 +269,7 @@ class HomeLock:
         except OSError as exc:
             os.close(fd)
             raise NodeError(f"cannot lock {self._home.lock_path}: {exc.strerror}") from exc
-        me = {"pid": os.getpid(), "role": self._role, "since": now_ms()}
+        me = {"pid": os.getpid(), "role": self._role or "", "since": now_ms()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
         self._fd = fd

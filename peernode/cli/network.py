@@ -51,7 +51,7 @@ def serve(
     addresses = tuple(parse_address(peer) for peer in peers)
     link = LinkConfig(heartbeat=heartbeat)
     network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns, link=link)
-    asyncio.run(_serve(home, NodeConfig(network=network)))
+    asyncio.run(_serve(home, NodeConfig(network=network, role="serve")))
 
 
 async def _serve(home: Home, config: NodeConfig) -> None:

@@ -36,7 +36,7 @@ async def test_a_second_networked_node_on_one_home_fails_naming_the_first(
             with pytest.raises(HomeInUse) as raised:
                 await second.start_network()
             assert re.fullmatch(
-                rf"This home is already in use by 'peernode serve' \(pid {os.getpid()},"
+                rf"This home is already in use by another peernode \(pid {os.getpid()},"
                 rf" since {WHEN}, port {port}\): stop it first \(Ctrl-C in its terminal\),"
                 " or use another --home.",
                 str(raised.value),
