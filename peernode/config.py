@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peernode.home import NodeRole
 from peernode.net.config import NetworkConfig
 
 
@@ -18,6 +19,9 @@ class NodeConfig:
     network: links, discovery and gossip, started by start_network(); None = offline.
     check_storage: check every page of the database at open, so a damaged file is
     reported at start-up (one-shot CLI commands skip it and find damage on use).
+    role: what runs the node once networked ("serve", "room"), written in the home's
+    lock for a second process to name it; only a "serve" node stops when the control
+    API asks (it stops on SIGTERM). None: neither, say a test's or the demo's node.
     """
 
     verify_workers: int | None = None
@@ -26,3 +30,4 @@ class NodeConfig:
     network: NetworkConfig | None = None
     check_storage: bool = True
     write_probe_interval: float = 5.0
+    role: NodeRole | None = None

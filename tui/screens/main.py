@@ -58,6 +58,9 @@ class MainScreen(CircleActions, Screen[None]):
             self.entries = entries
             self.overflowed = overflowed
 
+    class NodeLeft(Message):
+        """The node of this home that the room was attached to stopped."""
+
     class StatusChanged(Message):
         def __init__(self, status: NodeStatus) -> None:
             super().__init__()
@@ -142,11 +145,14 @@ class MainScreen(CircleActions, Screen[None]):
     async def _poll_status(self) -> None:
         while True:
             await asyncio.sleep(self.status_interval)
+            attached = self.node.attached
             try:
                 status = await self.node.status()
             except NodeError as exc:
                 self.notify(f"Cannot read the node's status: {exc}", severity="error", markup=False)
                 continue
+            if attached and not self.node.attached:
+                self.post_message(self.NodeLeft())
             self.post_message(self.StatusChanged(status))
             problem = self.node.storage_problem
             if problem is not None and problem != self._storage_notice:
@@ -326,6 +332,27 @@ class MainScreen(CircleActions, Screen[None]):
         self.app.push_screen(InfoDialog(peer.name or profile.name, body))
 
     # -- actions ------------------------------------------------------------------------
+
+    def action_circle_report(self) -> None:
+        """Only a study circle has a report: elsewhere say so, never offer an empty one."""
+        self._open_report(self.channel)
+
+    @work(group="report", exclusive=True, exit_on_error=False)
+    async def _open_report(self, channel: str) -> None:
+        try:
+            state = await self.node.circles.state(channel)
+        except NodeError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if state.exists:
+            super().action_circle_report()
+            return
+        self.notify(
+            f"#{channel} has no study circle, so it has no report to show or export;"
+            " start one from the command palette (Ctrl+P, 'start a study circle').",
+            title="No report here",
+            markup=False,
+        )
 
     def action_open_channel(self) -> None:
         def opened(channel: str | None) -> None:
