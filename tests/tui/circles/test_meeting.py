@@ -159,7 +159,9 @@ async def test_the_time_box_runs_on_when_meeting_mode_closes(circle_room: Home) 
         await wait_for(pilot, lambda: again.time_box.query_one(Digits).display)  # kept too
 
 
-async def test_the_plus_delta_prompt_is_said_once(circle_room: Home) -> None:
+async def test_plus_delta_says_its_prompt_once_and_empty_forms_what_to_write(
+    circle_room: Home,
+) -> None:
     async with running(circle_room) as (app, pilot):
         await open_meeting(app, pilot)
         await pilot.press("p")
@@ -170,3 +172,8 @@ async def test_the_plus_delta_prompt_is_said_once(circle_room: Home) -> None:
         await pilot.press("ctrl+s")  # nothing written
         error = str(dialog.query_one("#dialog-error", Static).content)
         assert error == "⚠ Write one thing that went well, one thing to change, or both."
+        await pilot.press("escape", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckInDialog))
+        await pilot.press("ctrl+s")  # nothing written
+        error = str(app.screen.query_one("#dialog-error", Static).content)
+        assert error == "⚠ Write how you are, what you work on today, or where you need help."
