@@ -22,10 +22,10 @@ from textual.widgets.option_list import Option
 
 from peernode.circles import MeetingProposal
 from peernode.circles.model import CircleState, Meeting, Question
-from peernode.circles.text import when_text
+from peernode.circles.text import person, when_text
 from tui.circles.ask import AskDialog, NewQuestion
 from tui.circles.new_circle import NewCircle, NewCircleDialog
-from tui.circles.schedule import NewMeeting, ScheduleDialog
+from tui.circles.schedule import Candidate, NewMeeting, ScheduleDialog
 from tui.dialogs.form import FormDialog, note
 from tui.text import clip
 
@@ -68,8 +68,9 @@ def own_changes(state: CircleState, me: bytes | None, now: int) -> list[Change]:
     meetings = [m for m in reversed(state.meetings) if m.author == me][:SHOWN_MEETINGS]
     for meeting in meetings:
         when = when_text(meeting, now)
+        remove = "Delete" if meeting.ends_at <= now else "Cancel"  # over: not cancelled
         changes.append(Change("edit-meeting", f"Change the meeting of {when}", meeting))
-        changes.append(Change("cancel-meeting", f"Cancel the meeting of {when}", meeting))
+        changes.append(Change("cancel-meeting", f"{remove} the meeting of {when}", meeting))
     questions = sorted(
         (q for q in state.questions if q.author == me), key=lambda q: q.shown_at, reverse=True
     )
@@ -225,6 +226,10 @@ class OwnEdits(_Base):
         proposal = MeetingProposal(
             meeting.starts_at, meeting.duration_minutes, meeting.place, meeting.agenda, "rhythm"
         )
+        facilitator = meeting.facilitator
+        if facilitator is not None and all(c.key != facilitator for c in candidates):
+            # Facilitating, though no longer a member: kept unless someone else is chosen.
+            candidates.append(Candidate(facilitator, person(facilitator, self.name_of)))
         dialog = ScheduleDialog(
             state.title,
             proposal=proposal,
@@ -243,20 +248,24 @@ class OwnEdits(_Base):
         self.app.push_screen(dialog, chosen)
 
     def cancel_meeting(self, meeting: Meeting) -> None:
-        when = when_text(meeting, self.clock())
+        now = self.clock()
+        when = when_text(meeting, now)
+        over = meeting.ends_at <= now
+        verb, done = ("Delete", "deleted") if over else ("Cancel", "cancelled")
+        gone = "check-ins and plus/deltas, and leaves the report" if over else "check-ins"
         dialog = ConfirmDialog(
-            f"Cancel the meeting of {when}?",
-            "It disappears for everyone in the circle, with its RSVPs and check-ins. "
+            f"{verb} the meeting of {when}?",
+            f"It disappears for everyone in the circle, with its RSVPs and {gone}. "
             "This cannot be undone: schedule a new one (s) if you change your mind.",
-            confirm="Cancel the meeting",
+            confirm=f"{verb} the meeting",
             keep="Keep it",
         )
 
         def chosen(yes: bool | None) -> None:
             if yes:
                 self.publish(
-                    "Meeting cancelled for everyone in the circle.",
-                    lambda: self.node.delete(meeting.id, "cancelled"),
+                    f"Meeting {done} for everyone in the circle.",
+                    lambda: self.node.delete(meeting.id, done),
                 )
 
         self.app.push_screen(dialog, chosen)

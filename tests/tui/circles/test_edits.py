@@ -8,12 +8,20 @@ from typing import Any
 
 from textual.widgets import Input, OptionList, Static, TextArea
 
+from peernode.circles import derive_state
 from peernode.circles.bodies import meeting_body
 from peernode.home import Home
 from protocol import kinds
-from tests.tui.circles.helpers import CIRCLE, event, meeting_id, open_circle_screen
-from tests.tui.helpers import ANA, BO, MINUTE, NOW, running, wait_for
-from tui.circles.edits import ChangeDialog, ConfirmDialog, EditQuestionDialog
+from tests.tui.circles.helpers import (
+    CIRCLE,
+    circle_events,
+    event,
+    fill,
+    meeting_id,
+    open_circle_screen,
+)
+from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, running, wait_for
+from tui.circles.edits import ChangeDialog, ConfirmDialog, EditQuestionDialog, own_changes
 from tui.circles.meeting import MeetingScreen
 from tui.circles.new_circle import NewCircleDialog
 from tui.circles.page import CirclePage
@@ -180,3 +188,39 @@ async def test_delete_the_circle_I_started(circle_room: Home) -> None:
         state = await app.node.circles.state(CIRCLE)
         assert len(state.meetings) == 1  # the channel's meetings and questions stay
         assert len(state.questions) == 3
+        await pilot.press("c")  # and it can be started again
+        await fill(pilot, NewCircleDialog, name="SQL again")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: page.state is not None and page.state.title == "SQL again")
+
+
+def test_own_changes_follow_the_rules_of_each_kind() -> None:
+    events = circle_events()
+    state = derive_state(CIRCLE, events)
+    mine = [change.label for change in own_changes(state, ANA.public_key, NOW)]
+    assert [label.split(" of ")[0].split(" “")[0] for label in mine] == [
+        "Change the meeting",
+        "Cancel the meeting",
+        "Change your question",
+        "Delete your question",
+        "Change the circle's description",
+        "Delete the study circle #sql-basics",
+    ]
+    later = own_changes(state, ANA.public_key, NOW + 24 * 60 * MINUTE)
+    assert later[1].label.startswith("Delete the meeting of")
+    assert "(ended)" in later[1].label
+    bo = [change.action for change in own_changes(state, BO.public_key, NOW)]
+    assert bo == ["edit-question", "delete-question", "edit-circle"]  # no meeting, not his circle
+    current = state.current
+    assert current is not None
+    newer = event(
+        CHEN,
+        kinds.CIRCLE,
+        {"name": "SQL basics", "description": "Seven evenings."},
+        at=NOW,
+        updates=current.id,
+    )
+    state = derive_state(CIRCLE, [*events, newer])
+    assert own_changes(state, CHEN.public_key, NOW)[-1].action == "withdraw-version"
+    assert "delete-circle" not in {c.action for c in own_changes(state, ANA.public_key, NOW)}
+    assert own_changes(state, None, NOW) == []
