@@ -173,7 +173,8 @@ class MeetingScreen(OwnEdits, CircleBase):
         head = self.query_one("#meeting-head", Static)
         self.refresh_bindings()
         if meeting is None:
-            why = "This meeting was cancelled" if self.meeting_id in state.deleted else "No meeting"
+            cancelled = self.meeting_id in state.deleted
+            why = "this meeting was cancelled" if cancelled else "no meeting is scheduled yet"
             head.update(f"{state.title}: {why}. Press s to schedule one.")
             for selector in ("#present", "#coursework", "#activity", "#plusdeltas"):
                 self.query_one(selector, Static).update("")

@@ -106,7 +106,7 @@ async def test_cancel_the_meeting_asks_first(circle_room: Home) -> None:
         await pilot.press("enter")  # Enter alone keeps it: the focus is on "Keep it"
         await wait_for(pilot, lambda: app.screen is screen)
         await confirm(pilot, "Cancel the meeting")
-        await wait_for(pilot, lambda: "This meeting was cancelled" in head_of(screen))
+        await wait_for(pilot, lambda: "SQL basics: this meeting was cancelled." in head_of(screen))
         state = await app.node.circles.state(CIRCLE)
         assert state.meetings == ()
         assert meeting_id() in state.deleted
