@@ -2,7 +2,7 @@
 
 From here: meeting mode (m), questions and answers (q), the insights report (i),
 schedule a meeting (s), RSVP to the next one (r), ask (a), join or leave (j),
-start the circle (c).
+start the circle (c), change or delete what you wrote (e).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from peernode.circles.text import (
 from peernode.node import Node
 from peernode.text import NameOf
 from tui.circles.base import CircleBase, Command
+from tui.circles.edits import OwnEdits
 from tui.circles.meeting import MeetingScreen
 from tui.circles.new_circle import NewCircle, NewCircleDialog
 from tui.circles.questions import QuestionsScreen
@@ -48,7 +49,7 @@ def about_text(state: CircleState, me: bytes | None) -> str:
         facts.append(f"language: {state.language}")
     lines = [" · ".join(facts), "", state.description or "(no description yet)", ""]
     if me is not None and state.is_member(me):
-        lines.append("✓ You are a member (j to leave).")
+        lines.append("✓ You are a member (j: leave, e: edit).")
     else:
         lines.append("You are not a member yet: press j to join.")
     return "\n".join(lines)
@@ -63,6 +64,8 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     if meeting.facilitator:
         details.append(f"facilitator {name_of(meeting.facilitator)}")
     lines.append(" · ".join(details))
+    if me is not None and meeting.author == me:
+        lines.append("You scheduled it (e: change or cancel).")
     agenda = meeting.agenda
     if agenda.coursework:
         lines.append(f"Coursework: {agenda.coursework}")
@@ -109,7 +112,7 @@ def questions_text(state: CircleState, name_of: NameOf) -> str:
     return "\n".join(lines)
 
 
-class CirclePage(CircleBase):
+class CirclePage(OwnEdits, CircleBase):
     """One circle at a glance; everything else about it is a key away."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -121,6 +124,7 @@ class CirclePage(CircleBase):
         Binding("r", "rsvp", "RSVP to the next meeting", show=False),
         Binding("a", "ask", "Ask"),
         Binding("j", "join", "Join / leave", show=False),
+        Binding("e", "own_changes", "Change what you wrote", show=False),
         Binding("c", "start", "Start this circle"),
         Binding("escape", "back", "Back"),
     ]
@@ -154,7 +158,16 @@ class CirclePage(CircleBase):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start":
             return not self.exists  # only offered until the circle exists
-        if action in ("meeting", "questions", "report", "schedule", "rsvp", "ask", "join"):
+        if action in (
+            "meeting",
+            "questions",
+            "report",
+            "schedule",
+            "rsvp",
+            "ask",
+            "join",
+            "own_changes",
+        ):
             return self.exists
         return True
 
@@ -198,6 +211,11 @@ class CirclePage(CircleBase):
             (f"Circle: RSVP to the next meeting of {here}", "Yes, maybe or no", self.action_rsvp),
             (f"Circle: ask {here} a question", "Anyone can answer", self.action_ask),
             (f"Circle: join or leave {here}", "Membership is yours", self.action_join),
+            (
+                f"Circle: change or delete what you wrote in {here}",
+                "Your meetings, your questions, the description",
+                self.action_own_changes,
+            ),
             (f"Circle: start {here} as a study circle", "Describe it", self.action_start),
         ]
 
@@ -266,12 +284,5 @@ class CirclePage(CircleBase):
 
 
 async def create_circle(screen: CircleBase, new: NewCircle) -> None:
-    await screen.node.circles.create(
-        new.slug,
-        name=new.name,
-        topic=new.topic,
-        description=new.description,
-        resources=new.resources,
-        rhythm=new.rhythm,
-    )
+    await screen.node.circles.create(new.slug, **new.description_fields())
     screen.changed()
