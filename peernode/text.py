@@ -5,7 +5,8 @@ Times are shown and typed in the learner's local time zone (the machine's).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -112,3 +113,31 @@ def _local(ms: int) -> datetime:
 def plural(count: int, word: str) -> str:
     """'1 answer', '2 answers', '1,024 notes'."""
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def names_text(names: Sequence[str]) -> str:
+    """'Ana', 'Ana and Bo', 'Ana, Bo and Chen'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a person reads of one event: a headline, plain detail lines, then a text.
+
+    Every part may be empty: a note is only its `text` (Markdown unless `plain`), a
+    check-in only its headline. The CLI prints the parts as lines; the TUI styles the
+    headline and renders the text as Markdown.
+    """
+
+    headline: str = ""
+    details: tuple[str, ...] = ()
+    text: str = ""
+    plain: bool = False
+    """The text is plain (a note written as plain text), never Markdown."""
+
+    def lines(self) -> list[str]:
+        """Every part as lines, for plain output (the text keeps its blank lines)."""
+        head = [line for line in (self.headline, *self.details) if line]
+        return head + self.text.splitlines()
