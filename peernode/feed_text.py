@@ -15,7 +15,6 @@ from typing import Final
 
 from peernode.circles.feed_text import CircleView, show_circle_event
 from peernode.circles.model import CircleState
-from peernode.circles.text import who
 from peernode.text import NameOf, Shown
 from peernode.views import FeedEntry
 from protocol import kinds
@@ -69,7 +68,7 @@ def _profile(entry: FeedEntry, name_of: NameOf) -> Shown:
         for label, field in (("Learning", "learning"), ("Can help with", "can_help"))
         if str(body.get(field) or "").strip()
     ]
-    return Shown(f"{who(entry.event.author, name_of)} updated their profile", tuple(details))
+    return Shown(f"{name_of(entry.event.author)} updated their profile", tuple(details))
 
 
 def parent_of(entry: FeedEntry) -> bytes | None:

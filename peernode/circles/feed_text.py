@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from peernode.circles.bodies import text_field
 from peernode.circles.derive import meeting_from, version_from
-from peernode.circles.model import CircleState, Meeting, Question
+from peernode.circles.model import CircleState, CircleVersion, Meeting, Question
 from peernode.circles.text import (
     STATUS_MARK,
     activity_text,
@@ -46,6 +46,11 @@ class CircleView:
         found = self.state.meeting(event.id) if self.state else None
         return found or meeting_from(event, body)
 
+    def version(self, version_id: bytes | None) -> CircleVersion | None:
+        if self.state is None or version_id is None:
+            return None
+        return next((v for v in self.state.history if v.id == version_id), None)
+
     def question(self, question_id: bytes | None) -> Question | None:
         if self.state is None or question_id is None:
             return None
@@ -75,26 +80,35 @@ def show_circle_event(event: Event, body: Mapping[str, Any], view: CircleView) -
 
 
 def _circle(event: Event, body: Mapping[str, Any], view: CircleView) -> Shown:
+    """A new circle with all it says; an update with only what it changed."""
     version = version_from(event)
-    did = "updated the description of" if version.updates else "started"
-    details = [f"Topic: {version.topic}"] if version.topic else []
-    if version.rhythm:
+    before = view.version(version.updates)
+    name = view.name_of(event.author)
+    if version.updates is None:
+        headline = f"{name} started the circle “{version.title}”"
+    elif before is not None and before.title != version.title:
+        headline = f"{name} renamed the circle “{before.title}” to “{version.title}”"
+    else:
+        headline = f"{name} updated the description of the circle “{version.title}”"
+    details = []
+    if version.topic and (before is None or before.topic != version.topic):
+        details.append(f"Topic: {version.topic}")
+    if version.rhythm and (before is None or before.rhythm != version.rhythm):
         details.append(f"Meets {rhythm_text(version.rhythm)}")
     details += [
         f"Resource: {link.title + ' — ' if link.title else ''}{link.url}"
         for link in version.resources
+        if before is None or link not in before.resources
     ]
-    return Shown(
-        f"{view.name_of(event.author)} {did} the circle “{version.title}”",
-        tuple(details),
-        version.description,
-    )
+    same = before is not None and before.description == version.description
+    return Shown(headline, tuple(details), "" if same else version.description)
 
 
 def _join(event: Event, body: Mapping[str, Any], view: CircleView) -> Shown:
     verb = "joined" if event.kind == kinds.JOIN else "left"
-    message = text_field(body, "message")
-    return Shown(f"{view.name_of(event.author)} {verb} the circle", text=message, plain=True)
+    message = " ".join(text_field(body, "message").split())
+    said = f"“{message}”" if message else ""
+    return Shown(f"{view.name_of(event.author)} {verb} the circle", text=said, plain=True)
 
 
 def _resource(event: Event, body: Mapping[str, Any], view: CircleView) -> Shown:

@@ -398,9 +398,11 @@ class FeedView(ScrollView, can_focus=True):
         if entry.deleted:
             return Text(shown.headline, style="italic")
         parts: list[RenderableType] = []
-        if shown.headline:
-            style = self.get_component_rich_style("feed--headline", partial=True)
-            parts.append(Text(shown.headline, style=style))
+        if shown.headline:  # a card's title stands out; a one-line sentence does not
+            card = "feed--headline" if shown.details else "feed--detail"
+            parts.append(
+                Text(shown.headline, style=self.get_component_rich_style(card, partial=True))
+            )
         if shown.details:
             style = self.get_component_rich_style("feed--detail", partial=True)
             parts.append(Text("\n".join(shown.details), style=style))
