@@ -26,7 +26,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from peernode.circles.model import CircleState
-from peernode.feed_text import ANSWER_KIND, FeedContext, parent_of, reply_hint, show_entry
+from peernode.feed_text import (
+    ANSWER_KIND,
+    FeedContext,
+    folded,
+    parent_of,
+    reply_hint,
+    show_entry,
+)
 from peernode.text import Shown, relative_time, short_fingerprint
 from peernode.views import MARK_TEXT, NOTE_KIND, FeedEntry
 from tui.feed.pager import key_of
@@ -160,7 +167,7 @@ class FeedView(ScrollView, can_focus=True):
         newest = self.window.newest
         for entry in entries:
             added = self.window.add_live(entry)
-            if not added and newest is not None and key_of(entry) > newest:
+            if not added and newest is not None and key_of(entry) > newest and not folded(entry):
                 self.unseen += 1  # the newest notes are not loaded: count it below
         self._relayout()
         if following and self.window.at_newest:
