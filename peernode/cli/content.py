@@ -87,7 +87,7 @@ def _render(entry: FeedEntry, context: FeedContext) -> str:
     where = f"#{event.circle}" if event.circle else ""
     marks = (" ↳ reply" if "reply_to" in event.refs else "") + (" (edited)" if entry.edited else "")
     shown = show_entry(entry, context)
-    lines = "\n".join("    " + line if line else "" for line in shown.lines() or [""])
+    lines = "\n".join("    " + line for line in shown.lines() or [""])
     return f"{when}  {who}  {where}{marks}  {short_id(event.id)}\n{lines}"
 
 
