@@ -8,13 +8,11 @@ copies lines, whatever the size of the channel.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable
 from typing import ClassVar, Final, Literal
 
-from rich.console import Group, RenderableType
-from rich.markdown import Markdown
+from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -34,8 +32,9 @@ from peernode.feed_text import (
     reply_hint,
     show_entry,
 )
-from peernode.text import Shown, relative_time, short_fingerprint
+from peernode.text import relative_time, short_fingerprint
 from peernode.views import MARK_TEXT, NOTE_KIND, FeedEntry
+from tui.feed.entry import renderable
 from tui.feed.pager import key_of
 from tui.feed.window import FeedWindow, Row, thread
 from tui.text import Clock
@@ -47,7 +46,6 @@ _ORPHAN: Final = {
     ANSWER_KIND: "answer to an earlier question",
 }
 """What the header says of a row whose parent is not loaded (a resolution: about a question)."""
-_MARKDOWN_HINT: Final = re.compile(r"[*_`#\[\]<>|~\\!&]|^\s*(?:[-+]|\d+[.)])\s|\n")
 
 
 class FeedView(ScrollView, can_focus=True):
@@ -394,33 +392,10 @@ class FeedView(ScrollView, can_focus=True):
         return strips
 
     def _renderable(self, entry: FeedEntry, threaded: bool) -> RenderableType:
-        if not entry.known:
-            return Text(
-                show_entry(entry, self._feed_context()).headline,
-                style=self.get_component_rich_style("feed--unknown", partial=True),
-                no_wrap=True,
-                overflow="ellipsis",
-            )
         shown = show_entry(entry, self._feed_context(), threaded=threaded)
-        if entry.deleted:
-            return Text(shown.headline, style="italic")
-        parts: list[RenderableType] = []
-        if shown.headline:  # a card's title stands out; a one-line sentence does not
-            card = "feed--headline" if shown.details else "feed--detail"
-            parts.append(
-                Text(shown.headline, style=self.get_component_rich_style(card, partial=True))
-            )
-        if shown.details:
-            style = self.get_component_rich_style("feed--detail", partial=True)
-            parts.append(Text("\n".join(shown.details), style=style))
-        text = shown.text
-        if entry.edited and (text or entry.event.kind == NOTE_KIND):
-            text += "\n\n*(edited)*" if _MARKDOWN_HINT.search(text) else "  (edited)"
-        elif entry.edited:
-            parts.append(Text("(edited)"))
-        if text:
-            parts.append(_text(shown, text))
-        return parts[0] if len(parts) == 1 else Group(*parts)
+        return renderable(
+            entry, shown, lambda name: self.get_component_rich_style(name, partial=True)
+        )
 
     def _feed_context(self) -> FeedContext:
         name_of = self.name_of or (lambda key: short_fingerprint(key))
@@ -498,10 +473,3 @@ class FeedView(ScrollView, can_focus=True):
             text.append(f" · {_ORPHAN.get(event.kind, 'about an earlier question')}", meta)
         text.truncate(width, overflow="ellipsis")
         return Strip(text.render(self.app.console), text.cell_len)
-
-
-def _text(shown: Shown, text: str) -> RenderableType:
-    """A note's (or a question's, an answer's) text: Markdown when it looks like Markdown."""
-    if shown.plain or not _MARKDOWN_HINT.search(text):
-        return Text(text)
-    return Markdown(text, hyperlinks=False)
