@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from unittest.mock import AsyncMock
 
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.widgets._toast import Toast
 
 from peernode.home import Home
@@ -162,6 +162,15 @@ async def test_opening_a_new_channel_by_name(room: Home) -> None:
         app.screen.query_one(Input).value = "Bad Name"
         await pilot.press("enter")
         assert isinstance(app.screen, ChannelDialog)  # refused, with a reason
+        assert str(app.screen.query_one("#dialog-error", Static).content) == (
+            "Write the name with at most 64 lowercase letters, digits, '.', '-' or '_',"
+            " starting with a letter or digit."
+        )
+        app.screen.query_one(Input).value = ""
+        await pilot.press("enter")
+        assert str(app.screen.query_one("#dialog-error", Static).content) == (
+            "Give the channel a name, e.g. sql-101."
+        )
         app.screen.query_one(Input).value = "algebra"
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.channel == "algebra" and not screen.feed.fetching)
