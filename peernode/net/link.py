@@ -76,6 +76,7 @@ class Link:
         self._room.set()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        self._write_failed = False
         self.close_reason = ""
 
     @property
@@ -101,7 +102,7 @@ class Link:
 
         On a closed link the message is dropped (True: the link is not slow, it is gone).
         """
-        if self._closed:
+        if self._closed or self._write_failed:
             return True
         try:
             self._queue.put_nowait(payload)
@@ -115,7 +116,7 @@ class Link:
         while not self._closed and self._queue.qsize() >= self._bulk_limit:
             self._room.clear()
             await self._room.wait()
-        if self._closed:
+        if self._closed or self._write_failed:
             return False
         self._queue.put_nowait(payload)
         return True
@@ -182,7 +183,9 @@ class Link:
         except (ConnectionError, ProtocolError, RuntimeError) as exc:
             log.debug("%r: write failed: %s", self, exc)
             self.close_reason = self.close_reason or f"write failed: {exc}"
-            self._closed = True
+            # Not `_closed`: what the peer sent before the connection went (a Disconnect
+            # and the addresses of a refusal, often) is still read and handled.
+            self._write_failed = True
             self._room.set()
             await self._ws.close()
 
