@@ -16,6 +16,7 @@ from peernode.circles.service import CircleService
 from peernode.clock import ShownKey, now_ms
 from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
+from peernode.files.service import FileService
 from peernode.health import WriteHealth
 from peernode.home import Home, HomeLock
 from peernode.ports import IngestResult
@@ -67,6 +68,8 @@ class Node:
         self._events_without_key = 0
         self.circles = CircleService(self, self._store)
         """Study circles: their state, meetings, questions and report."""
+        self.files = FileService(self, self._store, home.path, self.config.files)
+        """Files shared with circles: share, list, fetch from peers, save a copy."""
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -104,6 +107,7 @@ class Node:
                 self._watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._watcher
+            await self.files.close()
             self._pool.close()
             await self._store.__aexit__(exc_type, exc, tb)
 
@@ -131,6 +135,12 @@ class Node:
         self._lock.acquire()  # one networked node per home: the second fails here
         try:
             network = Network(self, self.config.network)
+            self.files.attach(
+                network,
+                self.key,
+                self.config.network.link,
+                info=lambda: {"name": self.my_profile().name, "port": network.port or 0},
+            )
             await network.start()
         except BaseException:
             self._lock.release()
@@ -144,6 +154,7 @@ class Node:
             if self._control is not None:
                 await self._control.stop()
                 self._control = None
+            await self.files.detach()
             if self._network is not None:
                 network, self._network = self._network, None
                 await network.stop()

@@ -22,6 +22,7 @@ __all__ = [
     "ControlTarget",
     "EventSink",
     "EventSource",
+    "FileNode",
     "GossipNode",
     "Identity",
     "IngestResult",
@@ -139,4 +140,22 @@ class CircleNode(Protocol):
         body: Mapping[str, Any],
         refs: Mapping[str, bytes] | None,
         after: int,
+    ) -> Event: ...
+
+
+class FileNode(Protocol):
+    """What the file service (peernode.files.service) needs of the node."""
+
+    def name_of(self, key: bytes, *, otherwise: str = "") -> str: ...
+
+    async def find_event(self, ref: str | bytes, kind: str | None = None) -> Event: ...
+
+    async def publish(
+        self,
+        kind: str,
+        *,
+        circle: str,
+        body: Mapping[str, Any],
+        refs: Mapping[str, bytes] | None = None,
+        created_at: int | None = None,
     ) -> Event: ...

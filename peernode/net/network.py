@@ -80,9 +80,14 @@ class Network:
         self._engine: GossipEngine | None = None
         self._index: ItemIndex | None = None
         self._factory: LinkFactory | None = None
+        self._routes: list[web.RouteDef] = []
         self.port: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------
+
+    def add_routes(self, routes: list[web.RouteDef]) -> None:
+        """Serve more paths on the listening port (the files' bulk path); before start()."""
+        self._routes.extend(routes)
 
     async def start(self) -> None:
         node = self._node
@@ -142,6 +147,7 @@ class Network:
         assert self._factory is not None
         app = web.Application()
         app.add_routes(self._factory.routes())
+        app.add_routes(self._routes)
         wanted = DEFAULT_PORT if self._config.port is None else self._config.port
         try:
             sock = bind_tcp(self._config.host, wanted)
@@ -455,6 +461,14 @@ class Network:
                 self._flush()
 
     # -- status -------------------------------------------------------------------
+
+    def linked_addresses(self) -> list[PeerAddress]:
+        """Where each linked peer listens (the host it linked from, the port it announced)."""
+        return [
+            PeerAddress(key, link.remote_host, link.listen_port)
+            for key, link in self._links.items()
+            if link.listen_port
+        ]
 
     def peer_statuses(self) -> list[PeerStatus]:
         return [self._peer_status(view.key) for view in self.engine.peers()]

@@ -1,0 +1,29 @@
+"""Settings of file sharing, built at the CLI edge (or by a test) and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol.files import ChunkRules, SchedulerConfig
+from protocol.files.messages import PIECE_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class FilesConfig:
+    """rules: the chunk sizes made and accepted (tests use small ones).
+    scheduler: windows, the byte cap, timeouts, strikes (protocol.files.SchedulerConfig).
+    sync_every: bytes of a download written between two fdatasync calls.
+    max_serving: requests served at once, for every peer together.
+    max_queued: requests one peer may have waiting; past it, the answer is busy.
+    ask_timeout: seconds to wait for a bulk link and for a peer's Have or Hashes.
+    idle_timeout: seconds a download waits with no peer to ask before it gives up.
+    """
+
+    rules: ChunkRules = field(default_factory=ChunkRules)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    sync_every: int = 8 * 1024 * 1024
+    max_serving: int = 4
+    max_queued: int = 64
+    piece_bytes: int = PIECE_BYTES
+    ask_timeout: float = 10.0
+    idle_timeout: float = 30.0

@@ -1,0 +1,141 @@
+"""Serving blobs on the bulk path: answers to the peers that dialled us, and nothing else.
+
+Rules of this file:
+- Only requests are accepted from the dialling side; anything else closes the link.
+- Requests of one link are answered in order by one task per link; a few chunks are
+  read and sent at once for all peers together (`max_serving`), the rest wait.
+- A link with more than `max_queued` requests waiting is answered busy.
+- Only chunks durable on disk are offered or sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from peernode.files.catalog import BlobRecord
+from peernode.files.config import FilesConfig
+from protocol.errors import ProtocolError
+from protocol.files import pieces
+from protocol.files.messages import (
+    Ask,
+    BulkMessage,
+    Cancel,
+    GetChunk,
+    GetHashes,
+    Hashes,
+    Have,
+    Holding,
+    Refusal,
+    Refused,
+    decode,
+    encode,
+)
+
+if TYPE_CHECKING:
+    from peernode.net.link import Link
+
+log = logging.getLogger(__name__)
+
+Lookup = Callable[[bytes], Awaitable[BlobRecord | None]]
+"""The record of a blob held here (whole or in part), None if unknown."""
+ReadChunk = Callable[[BlobRecord, int], Awaitable[bytes]]
+
+
+class BulkServer:
+    """Answers every inbound bulk link."""
+
+    def __init__(self, lookup: Lookup, read_chunk: ReadChunk, config: FilesConfig) -> None:
+        self._lookup = lookup
+        self._read_chunk = read_chunk
+        self._config = config
+        self._serving = asyncio.Semaphore(config.max_serving)
+        self._links: set[Link] = set()
+        self.chunks_sent = 0
+
+    async def serve(self, link: Link) -> None:
+        """Own one inbound bulk link until it closes."""
+        self._links.add(link)
+        queue: asyncio.Queue[BulkMessage] = asyncio.Queue()
+        cancelled: set[int] = set()
+
+        def on_payload(data: bytes) -> None:
+            try:
+                message = decode(data)
+            except ProtocolError as exc:
+                link.close_reason = f"bad bulk message: {exc}"
+                asyncio.get_running_loop().create_task(link.close(link.close_reason))
+                return
+            if isinstance(message, Cancel):
+                cancelled.add(message.request)
+            elif not isinstance(message, Ask | GetHashes | GetChunk):
+                link.close_reason = "the asking side sent an answer"
+                asyncio.get_running_loop().create_task(link.close(link.close_reason))
+            elif queue.qsize() >= self._config.max_queued:
+                link.send_nowait(encode(Refused(message.request, Refusal.BUSY)))
+            else:
+                queue.put_nowait(message)
+
+        worker = asyncio.create_task(self._answer(link, queue, cancelled), name=f"serve {link!r}")
+        try:
+            await link.run(on_payload)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            self._links.discard(link)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(link.close("node shutting down") for link in list(self._links)))
+
+    async def _answer(
+        self, link: Link, queue: asyncio.Queue[BulkMessage], cancelled: set[int]
+    ) -> None:
+        while True:
+            message = await queue.get()
+            if message.request in cancelled:
+                cancelled.discard(message.request)
+                continue
+            record = await self._lookup(message.blob)  # type: ignore[union-attr]
+            if isinstance(message, Ask):
+                await link.send(encode(_have(message.request, record)))
+            elif record is None:
+                await link.send(encode(Refused(message.request, Refusal.MISSING)))
+            elif isinstance(message, GetHashes):
+                layout = record.layout
+                answer = Hashes(message.request, layout.size, layout.chunk_size, layout.hash_list())
+                await link.send(encode(answer))
+            elif isinstance(message, GetChunk):
+                await self._send_chunk(link, record, message, cancelled)
+
+    async def _send_chunk(
+        self, link: Link, record: BlobRecord, message: GetChunk, cancelled: set[int]
+    ) -> None:
+        if message.index not in record.have:
+            await link.send(encode(Refused(message.request, Refusal.MISSING)))
+            return
+        async with self._serving:
+            try:
+                data = await self._read_chunk(record, message.index)
+            except OSError as exc:
+                log.warning("cannot read a chunk to send: %s", exc)
+                await link.send(encode(Refused(message.request, Refusal.MISSING)))
+                return
+            for piece in pieces(message.request, data, self._config.piece_bytes):
+                if message.request in cancelled:
+                    cancelled.discard(message.request)
+                    return
+                if not await link.send(piece):
+                    return
+        self.chunks_sent += 1
+
+
+def _have(request: int, record: BlobRecord | None) -> Have:
+    if record is not None and record.complete:
+        return Have(request, Holding.FULL, b"")
+    if record is None or not len(record.have):
+        return Have(request, Holding.NONE, b"")
+    return Have(request, Holding.PARTIAL, record.have.to_bytes())

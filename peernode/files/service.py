@@ -1,0 +1,368 @@
+"""The file service (`node.files`): share a file or folder as a signed event, list a
+circle's files, fetch one from every laptop that has it, save a copy for the learner."""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from peernode.circles.bodies import compact
+from peernode.errors import BadInput, NodeError
+from peernode.files.catalog import BlobRecord, Catalog
+from peernode.files.config import FilesConfig
+from peernode.files.disk import BlobDir, copy_out, free_name, make_dir
+from peernode.files.model import OnProgress, Progress, SharedFile
+from protocol import kinds
+from protocol.errors import LocalProtocolError, ProtocolError
+from protocol.event import Event, load_verified
+from protocol.files import BadPath, Entry, Manifest, check_name, check_path, decode_manifest
+from protocol.files.manifest import MAX_MANIFEST_BYTES
+from protocol.identity import SigningKey
+from protocol.wire import PeerAddress
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from peernode.files.server import BulkServer
+    from peernode.files.sessions import SessionPool
+    from peernode.net.config import LinkConfig
+    from peernode.net.link import Link, LinkFactory
+    from peernode.ports import FileNode
+    from peernode.storage.async_store import AsyncStore
+
+BULK_PATH = "/peernode/bulk/1"
+CATALOG_FILE = "files.db"
+
+
+class BulkNetwork(Protocol):
+    """What the file service needs of the networking shell."""
+
+    def add_routes(self, routes: list[web.RouteDef]) -> None: ...
+
+    def linked_addresses(self) -> list[PeerAddress]: ...
+
+
+class FileService:
+    """Files of circles on one node: `node.files`."""
+
+    def __init__(self, node: FileNode, store: AsyncStore, home: Path, config: FilesConfig) -> None:
+        self._node = node
+        self._store = store
+        self._home = home
+        self._config = config
+        self._disk = BlobDir(home / "blobs")
+        self._catalog: Catalog | None = None
+        self._network: BulkNetwork | None = None
+        self._factory: LinkFactory | None = None
+        self._pool: SessionPool | None = None
+        self._server: BulkServer | None = None
+        self._downloads: dict[bytes, asyncio.Task[BlobRecord]] = {}
+        self.progress: dict[bytes, Progress] = {}
+        """The newest progress of each download under way or done, by blob id."""
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def _opened(self) -> Catalog:
+        if self._catalog is None:
+            self._home.mkdir(parents=True, exist_ok=True)
+            self._catalog = await asyncio.to_thread(Catalog, self._home / CATALOG_FILE)
+        return self._catalog
+
+    async def close(self) -> None:
+        await self.detach()
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
+
+    def attach(self, network: BulkNetwork, key: SigningKey, link: LinkConfig, info: Any) -> None:
+        """Serve and fetch on `network`'s port (called before it starts listening)."""
+        # Imported here so offline commands never load aiohttp (as the node does).
+        from peernode.files.server import BulkServer
+        from peernode.files.sessions import SessionPool
+        from peernode.net.link import LinkFactory
+
+        self._network = network
+        self._factory = LinkFactory(
+            key, config=link, info=info, on_link=self._serve, path=BULK_PATH
+        )
+        self._pool = SessionPool(self._factory, connect_timeout=self._config.ask_timeout)
+        self._server = BulkServer(self._lookup, self._read_chunk, self._config)
+        network.add_routes(self._factory.routes())
+
+    async def detach(self) -> None:
+        for task in list(self._downloads.values()):
+            task.cancel()
+        await asyncio.gather(*self._downloads.values(), return_exceptions=True)
+        if self._factory is not None:
+            await self._factory.stop_accepting()
+        if self._server is not None:
+            await self._server.close()
+        if self._pool is not None:
+            await self._pool.close()
+        if self._factory is not None:
+            await self._factory.close()
+        self._network = self._factory = self._pool = self._server = None
+
+    # -- sharing --------------------------------------------------------------------
+
+    async def share(
+        self,
+        path: Path,
+        circle: str,
+        *,
+        title: str = "",
+        description: str = "",
+        licence: str = "",
+        tags: Sequence[str] = (),
+    ) -> SharedFile:
+        """Copy a file or folder into the store and publish its file event."""
+        catalog = await self._opened()
+        name, kind = await asyncio.to_thread(_name_and_kind, path)
+        if kind == "folder":
+            blob, size = await asyncio.to_thread(self._import_folder, path, catalog)
+            mime = None
+        else:
+            layout = await asyncio.to_thread(self._disk.import_file, path, self._config.rules)
+            await asyncio.to_thread(catalog.add, layout, complete=True, mine=True)
+            blob, size = layout.id, layout.size
+            mime = mimetypes.guess_type(name)[0]
+        body = compact(
+            {
+                "name": name,
+                "size": size,
+                "type": kind,
+                "blob": blob,
+                "mime": mime,
+                "title": title,
+                "description": description,
+                "licence": licence,
+                "tags": list(tags),
+            }
+        )
+        event = await self._node.publish(kinds.FILE, circle=circle, body=body)
+        return await self._shared(event)
+
+    def _import_folder(self, root: Path, catalog: Catalog) -> tuple[bytes, int]:
+        """On a thread: every regular file under `root` (symlinks skipped), then the manifest."""
+        entries = []
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
+            for file_name in sorted(files):
+                source = Path(folder) / file_name
+                if source.is_symlink() or not source.is_file():
+                    continue
+                relative = source.relative_to(root).as_posix()
+                try:
+                    check_path(relative)
+                except BadPath as exc:
+                    raise BadInput(f"{relative!r} cannot be shared: {exc}; rename it") from None
+                layout = self._disk.import_file(source, self._config.rules)
+                catalog.add(layout, complete=True, mine=True)
+                entries.append(Entry(relative, layout.size, layout.id))
+        try:
+            manifest = Manifest.of(entries)
+        except LocalProtocolError as exc:
+            raise BadInput(f"{root} cannot be shared as it is: {exc}") from None
+        layout = self._disk.import_bytes(manifest.encode(), self._config.rules)
+        catalog.add(layout, complete=True, mine=True)
+        return layout.id, manifest.size
+
+    # -- reading --------------------------------------------------------------------
+
+    async def list(self, circle: str | None = None) -> list[SharedFile]:
+        """The files shared with `circle` (every circle if None), oldest first; an
+        author's delete drops the file from the list."""
+        if circle is None:
+            raws = [row.raw for row in await self._store.feed(None, kinds=[kinds.FILE])]
+        else:
+            raws = await self._store.channel_raw(circle, [kinds.FILE])
+        events = [load_verified(raw) for raw in raws]
+        deleted = await self._deleted(events)
+        return [await self._shared(event) for event in events if event.id not in deleted]
+
+    async def _deleted(self, events: Sequence[Event]) -> set[bytes]:
+        authors = {event.id: event.author for event in events}
+        changes = await self._store.referring_any(list(authors), "target")
+        gone = set()
+        for change in map(load_verified, changes):
+            target = change.refs.get("target", b"")
+            if change.kind == kinds.DELETE and authors.get(target) == change.author:
+                gone.add(target)
+        return gone
+
+    async def find(self, ref: str | bytes) -> SharedFile:
+        """A shared file by its event id (or ≥ 8 leading hex digits of it)."""
+        return await self._shared(await self._node.find_event(ref, kinds.FILE))
+
+    async def _shared(self, event: Event) -> SharedFile:
+        blob = bytes(event.body["blob"])
+        record = await asyncio.to_thread((await self._opened()).get, blob)
+        name = self._node.name_of(event.author)
+        if record is None:
+            return SharedFile(event, name, 0, False)
+        if event.body["type"] != "folder" or not record.complete:
+            return SharedFile(event, name, record.have_bytes, record.complete)
+        entries = await self._entries(record)
+        records = [await asyncio.to_thread(self._catalog_get, entry.blob) for entry in entries]
+        have = sum(r.have_bytes for r in records if r is not None)
+        complete = all(r is not None and r.complete for r in records)
+        return SharedFile(event, name, have, complete)
+
+    def _catalog_get(self, blob: bytes) -> BlobRecord | None:
+        assert self._catalog is not None
+        return self._catalog.get(blob)
+
+    async def _entries(self, record: BlobRecord) -> tuple[Entry, ...]:
+        if record.layout.size > MAX_MANIFEST_BYTES:
+            raise NodeError("this folder's list of files is too big to open")
+        data = await asyncio.to_thread(self._disk.path(record.layout.id).read_bytes)
+        try:
+            return decode_manifest(data).entries
+        except ProtocolError as exc:
+            raise NodeError(f"this folder was refused: {exc}") from None
+
+    # -- fetching -------------------------------------------------------------------
+
+    async def get(self, ref: str | bytes, on_progress: OnProgress | None = None) -> SharedFile:
+        """Fetch a shared file (or every file of a folder) from the laptops that have it."""
+        shared = await self.find(ref)
+        if shared.is_folder:
+            manifest = await self.fetch_blob(shared.blob)
+            entries = await self._entries(manifest)
+            done = 0
+            for entry in entries:
+                await self.fetch_blob(entry.blob, _offset(on_progress, done, shared.size))
+                done += entry.size
+        else:
+            await self.fetch_blob(shared.blob, on_progress)
+        return await self._shared(shared.event)
+
+    async def fetch_blob(self, blob: bytes, on_progress: OnProgress | None = None) -> BlobRecord:
+        """One blob from every linked peer that holds it (joins a fetch under way)."""
+        catalog = await self._opened()
+        record = await asyncio.to_thread(catalog.get, blob)
+        if record is not None and record.complete:
+            return record
+        if self._pool is None or self._network is None:
+            raise NodeError("networking is not running; start 'peernode serve' or 'peernode'")
+        task = self._downloads.get(blob)
+        if task is None:
+            from peernode.files.download import Download
+
+            download = Download(
+                blob,
+                catalog=catalog,
+                disk=self._disk,
+                pool=self._pool,
+                peers=self._network.linked_addresses,
+                config=self._config,
+                on_progress=self._progress_to(on_progress),
+            )
+            task = asyncio.create_task(download.run(), name=f"download {blob.hex()[:12]}")
+            self._downloads[blob] = task
+            task.add_done_callback(lambda _: self._downloads.pop(blob, None))
+        return await asyncio.shield(task)
+
+    def _progress_to(self, on_progress: OnProgress | None) -> OnProgress:
+        def report(progress: Progress) -> None:
+            self.progress[progress.blob] = progress
+            if on_progress is not None:
+                on_progress(progress)
+
+        return report
+
+    # -- saving ---------------------------------------------------------------------
+
+    async def save(self, ref: str | bytes, destination: Path) -> Path:
+        """Copy a fetched file or folder out: into `destination` if it is a folder (under
+        a free name), else as `destination`; never over anything, never through a symlink."""
+        shared = await self.find(ref)
+        if not shared.complete:
+            raise BadInput(f"{shared.name} is not all here yet; fetch it with 'peernode file get'")
+        directory, name = await asyncio.to_thread(_target, destination, shared.name)
+        if not shared.is_folder:
+            return await asyncio.to_thread(copy_out, self._disk.path(shared.blob), directory, name)
+        record = await asyncio.to_thread(self._catalog_get, shared.blob)
+        assert record is not None
+        entries = await self._entries(record)
+        return await asyncio.to_thread(self._save_folder, entries, directory, name)
+
+    def _save_folder(self, entries: Sequence[Entry], directory: Path, name: str) -> Path:
+        top = make_dir(directory, name)
+        made = {top}
+        for entry in entries:
+            parent = top
+            *folders, file_name = entry.path.split("/")
+            for folder in folders:
+                child = parent / folder
+                if child not in made:
+                    make_dir(parent, folder)
+                    made.add(child)
+                parent = child
+            copy_out(self._disk.path(entry.blob), parent, file_name)
+        return top
+
+    # -- serving --------------------------------------------------------------------
+
+    async def _serve(self, link: Link) -> None:
+        assert self._server is not None
+        await self._server.serve(link)
+
+    async def _lookup(self, blob: bytes) -> BlobRecord | None:
+        return await asyncio.to_thread((await self._opened()).get, blob)
+
+    async def _read_chunk(self, record: BlobRecord, index: int) -> bytes:
+        return await asyncio.to_thread(
+            self._disk.read_chunk,
+            record.layout.id,
+            record.layout,
+            index,
+            partial=not record.complete,
+        )
+
+
+def _name_and_kind(path: Path) -> tuple[str, str]:
+    """The name a file or folder is shared under, and "file" or "folder"."""
+    if path.is_symlink():
+        raise BadInput(f"{path} is a symbolic link; share the file it points to")
+    name = path.resolve().name if path.name in ("", ".", "..") else path.name
+    try:
+        check_name(name)
+    except BadPath as exc:
+        raise BadInput(f"{name!r} cannot be shared under that name: {exc}") from None
+    if path.is_dir():
+        return name, "folder"
+    if path.is_file():
+        return name, "file"
+    raise BadInput(f"{path} is neither a file nor a folder")
+
+
+def _target(destination: Path, name: str) -> tuple[Path, str]:
+    """Into `destination` under a free name if it is a folder, else as `destination`."""
+    if destination.is_dir() and not destination.is_symlink():
+        return destination, free_name(destination, name)
+    return destination.parent, destination.name
+
+
+def _offset(on_progress: OnProgress | None, before: int, total: int) -> OnProgress | None:
+    """Progress of one file of a folder, as progress of the whole folder."""
+    if on_progress is None:
+        return None
+
+    def report(progress: Progress) -> None:
+        on_progress(
+            Progress(
+                progress.blob,
+                before + progress.have_bytes,
+                total,
+                progress.rate,
+                progress.sources,
+                done=False,
+            )
+        )
+
+    return report

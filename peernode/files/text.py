@@ -1,0 +1,53 @@
+"""What a person reads about files: sizes, presence, progress; for the CLI and the TUI."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from peernode.files.model import Presence, Progress, SharedFile
+from peernode.text import plural, short_id
+
+_UNITS: Final = ("bytes", "KB", "MB", "GB", "TB")
+
+
+def size_text(size: int) -> str:
+    """'512 bytes', '4.2 MB', '700 MB': decimal units, as file managers show them."""
+    value = float(size)
+    for unit in _UNITS:
+        if value < 1000 or unit == _UNITS[-1]:
+            if unit == "bytes":
+                return plural(size, "byte")
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def presence_text(shared: SharedFile) -> str:
+    if shared.presence is Presence.HERE:
+        return "on this laptop"
+    if shared.presence is Presence.PARTIAL:
+        return f"{shared.have_bytes * 100 // max(shared.size, 1)}% here"
+    return "not here yet"
+
+
+def file_line(shared: SharedFile) -> str:
+    """One line of a circle's file list."""
+    kind = "folder" if shared.is_folder else "file"
+    return (
+        f"{short_id(shared.id)}  {shared.title}  ({kind}, {size_text(shared.size)},"
+        f" {presence_text(shared)})  shared by {shared.author_name}"
+    )
+
+
+def progress_text(progress: Progress) -> str:
+    """'12 MB of 700 MB · 25 MB/s · 28 s left · from 3 laptops'."""
+    parts = [f"{size_text(progress.have_bytes)} of {size_text(progress.size)}"]
+    if progress.done:
+        return f"{parts[0]} · done"
+    if progress.rate > 0:
+        parts.append(f"{size_text(int(progress.rate))}/s")
+    if (eta := progress.eta) is not None:
+        parts.append(f"{eta:.0f} s left" if eta < 120 else f"{eta / 60:.0f} min left")
+    if progress.sources:
+        parts.append(f"from {plural(progress.sources, 'laptop')}")
+    return " · ".join(parts)

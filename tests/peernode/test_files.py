@@ -1,0 +1,182 @@
+"""Files between real nodes on loopback: share, fetch from every holder, verify, save."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from peernode.errors import BadInput
+from peernode.files import FilesConfig, Presence, Progress, SharedFile
+from peernode.home import Home
+from peernode.net.config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from protocol.files import ChunkRules, SchedulerConfig
+from tests.support.waiting import eventually
+
+HOST = "127.0.0.1"
+CIRCLE = "sql-basics"
+RULES = ChunkRules(min_chunk=4 * 1024, max_chunk=64 * 1024, max_chunks=16)
+FILES = FilesConfig(
+    rules=RULES,
+    scheduler=SchedulerConfig(request_timeout=2.0),
+    sync_every=32 * 1024,
+    ask_timeout=3.0,
+    idle_timeout=3.0,
+)
+
+
+def config(peers: Sequence[tuple[str, int]] = ()) -> NodeConfig:
+    network = NetworkConfig(port=0, host=HOST, mdns=False, peers=tuple(peers))
+    return NodeConfig(network=network, verify_workers=1, watch=False, files=FILES)
+
+
+@contextlib.asynccontextmanager
+async def running(path: Path, name: str, *peers: Node) -> AsyncIterator[Node]:
+    addresses = [(HOST, address(peer)) for peer in peers]
+    async with Node(Home(path), config(addresses)) as node:
+        await node.create_identity(name)
+        await node.start_network()
+        yield node
+
+
+def address(node: Node) -> int:
+    assert node._network is not None
+    assert node._network.port is not None
+    return node._network.port
+
+
+def write(path: Path, size: int, seed: int = 1) -> bytes:
+    data = random.Random(seed).randbytes(size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
+async def arrives(node: Node, shared: SharedFile) -> SharedFile:
+    async def known() -> SharedFile | None:
+        found = [f for f in await node.files.list(CIRCLE) if f.id == shared.id]
+        return found[0] if found else None
+
+    result = await eventually(known, "the file event")
+    assert result is not None
+    return result
+
+
+async def linked(node: Node, count: int) -> None:
+    await eventually(lambda: len(node._network.linked_addresses()) >= count, "links")  # type: ignore[union-attr]
+
+
+async def test_a_shared_file_is_fetched_verified_and_saved(tmp_path: Path) -> None:
+    data = write(tmp_path / "src" / "week1.pdf", 150 * 1024 + 7)  # 15 chunks of 16 KiB
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        shared = await ada.files.share(tmp_path / "src" / "week1.pdf", CIRCLE, title="Week 1")
+        assert shared.presence is Presence.HERE
+        assert shared.event.body["mime"] == "application/pdf"
+        seen = await arrives(ben, shared)
+        assert seen.presence is Presence.MISSING
+        assert seen.author_name == "Ada"
+        await linked(ben, 1)
+        reports: list[Progress] = []
+        got = await ben.files.get(shared.id, reports.append)
+        assert got.presence is Presence.HERE
+        assert reports[-1].done
+        assert [r.have_bytes for r in reports] == sorted(r.have_bytes for r in reports)
+        out = await ben.files.save(shared.id, tmp_path)
+        assert out == tmp_path / "week1.pdf"
+        assert out.read_bytes() == data
+        again = await ben.files.save(shared.id, tmp_path)  # never over the first copy
+        assert again == tmp_path / "week1 (2).pdf"
+        with pytest.raises(BadInput, match="exists already"):
+            await ben.files.save(shared.id, out)
+        assert list((tmp_path / "ben" / "blobs" / "partial").iterdir()) == []  # renamed
+
+
+async def test_a_fetch_uses_every_holder_and_survives_a_lying_one(tmp_path: Path) -> None:
+    data = write(tmp_path / "lecture.bin", 15 * 64 * 1024)  # 15 chunks of 64 KiB
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+        running(tmp_path / "cleo", "Cleo", ada, ben) as cleo,
+        running(tmp_path / "dee", "Dee", ada, ben, cleo) as dee,
+    ):
+        shared = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
+        for node in (ben, cleo):
+            await arrives(node, shared)
+            await linked(node, 1)
+            await node.files.get(shared.id)
+        # Ben's copy goes bad on disk: every chunk he sends now fails its hash.
+        blob_path = tmp_path / "ben" / "blobs" / shared.blob.hex()[2:4] / shared.blob.hex()
+        blob_path.write_bytes(bytes(len(data)))
+        await arrives(dee, shared)
+        await linked(dee, 3)
+        got = await dee.files.get(shared.id)
+        assert got.presence is Presence.HERE
+        out = await dee.files.save(shared.id, tmp_path / "copy.bin")
+        assert out.read_bytes() == data
+        assert dee.files._pool is not None
+        assert ben.public_key in dee.files._pool.banned
+        sent = [node.files._server.chunks_sent for node in (ada, cleo)]  # type: ignore[union-attr]
+        assert all(count > 0 for count in sent), sent
+
+
+async def test_a_folder_travels_whole_and_is_saved_as_a_new_folder(tmp_path: Path) -> None:
+    root = tmp_path / "exercises"
+    files = {
+        "README.txt": write(root / "README.txt", 100, seed=2),
+        "week1/data.csv": write(root / "week1" / "data.csv", 40 * 1024, seed=3),
+        "week1/empty.sql": write(root / "week1" / "empty.sql", 0),
+        "week2/solution.sql": write(root / "week2" / "solution.sql", 5000, seed=4),
+    }
+    os.symlink("/etc/passwd", root / "week1" / "link")  # never shared
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        shared = await ada.files.share(root, CIRCLE, title="Exercises")
+        assert shared.is_folder
+        assert shared.size == sum(len(data) for data in files.values())
+        await arrives(ben, shared)
+        await linked(ben, 1)
+        got = await ben.files.get(shared.id)
+        assert got.presence is Presence.HERE
+        saved = await ben.files.save(shared.id, tmp_path / "mine")
+        copied = {
+            path.relative_to(saved).as_posix(): path.read_bytes()
+            for path in saved.rglob("*")
+            if path.is_file()
+        }
+        assert copied == files
+
+
+@pytest.mark.parametrize("hostile", ["CON", "notes.", "a:b.txt"])
+async def test_a_folder_with_an_unportable_name_is_refused_at_share(
+    tmp_path: Path, hostile: str
+) -> None:
+    root = tmp_path / "bad"
+    write(root / "ok.txt", 10)
+    write(root / hostile, 10)
+    async with Node(Home(tmp_path / "ada"), NodeConfig(watch=False, files=FILES)) as ada:
+        await ada.create_identity("Ada")
+        with pytest.raises(BadInput, match="cannot be shared"):
+            await ada.files.share(root, CIRCLE)
+        assert await ada.files.list(CIRCLE) == []
+
+
+async def test_saving_never_goes_through_a_symlink(tmp_path: Path) -> None:
+    write(tmp_path / "notes.txt", 10)
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "linked")
+    async with Node(Home(tmp_path / "ada"), NodeConfig(watch=False, files=FILES)) as ada:
+        await ada.create_identity("Ada")
+        shared = await ada.files.share(tmp_path / "notes.txt", CIRCLE)
+        with pytest.raises(BadInput, match="cannot save"):
+            await ada.files.save(shared.id, tmp_path / "linked" / "x.txt")
+        assert list((tmp_path / "real").iterdir()) == []
