@@ -146,7 +146,10 @@ class Node:
             self._lock.release()
             raise
         self._network = network
-        self._control = ControlServer(self.home, node_handlers(self))
+        from peernode.files.control import file_handlers
+
+        handlers = {**node_handlers(self), **file_handlers(self.files)}
+        self._control = ControlServer(self.home, handlers)
         await self._control.start(network.port)
 
     async def stop_network(self) -> None:

@@ -77,6 +77,7 @@ class Download:
             return record
         holders = await self._find_holders()
         if record is None:
+            holders = await self._wait_for_holders(holders)
             layout = await self._fetch_layout(holders)
             await asyncio.to_thread(self._catalog.add, layout, complete=False)
             record = BlobRecord(layout, Bitfield(layout.chunks), False, False)
@@ -100,6 +101,15 @@ class Download:
         peers = [p for p in self._peers() if p.key not in self._sessions]
         answers = await asyncio.gather(*(self._ask(peer) for peer in peers))
         return {key: have for key, have in answers if have is not None}
+
+    async def _wait_for_holders(self, holders: dict[bytes, Have]) -> dict[bytes, Have]:
+        """Ask again, for up to the idle timeout, while no linked peer holds the blob
+        (the node has just started and is still finding its peers)."""
+        deadline = time.monotonic() + self._config.idle_timeout
+        while not holders and time.monotonic() < deadline:
+            await asyncio.sleep(min(1.0, self._config.idle_timeout / 10))
+            holders = await self._find_holders()
+        return holders
 
     async def _ask(self, peer: PeerAddress) -> tuple[bytes, Have | None]:
         session = await self._pool.session(peer)

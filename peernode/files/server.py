@@ -53,6 +53,7 @@ class BulkServer:
         self._read_chunk = read_chunk
         self._config = config
         self._serving = asyncio.Semaphore(config.max_serving)
+        self._pace = Pace(config.serve_rate)
         self._links: set[Link] = set()
         self.chunks_sent = 0
 
@@ -128,9 +129,27 @@ class BulkServer:
                 if message.request in cancelled:
                     cancelled.discard(message.request)
                     return
+                await self._pace.take(len(piece))
                 if not await link.send(piece):
                     return
         self.chunks_sent += 1
+
+
+class Pace:
+    """Spaces sends so that they average `rate` bytes per second (0: no limit)."""
+
+    def __init__(self, rate: int) -> None:
+        self._rate = rate
+        self._next = 0.0
+
+    async def take(self, size: int) -> None:
+        if not self._rate:
+            return
+        now = asyncio.get_running_loop().time()
+        start = max(now, self._next)
+        self._next = start + size / self._rate
+        if start > now:
+            await asyncio.sleep(start - now)
 
 
 def _have(request: int, record: BlobRecord | None) -> Have:

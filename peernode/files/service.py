@@ -7,6 +7,7 @@ import asyncio
 import mimetypes
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -63,6 +64,7 @@ class FileService:
         self._downloads: dict[bytes, asyncio.Task[BlobRecord]] = {}
         self.progress: dict[bytes, Progress] = {}
         """The newest progress of each download under way or done, by blob id."""
+        self._fetches: dict[bytes, asyncio.Task[SharedFile]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -241,6 +243,39 @@ class FileService:
             await self.fetch_blob(shared.blob, on_progress)
         return await self._shared(shared.event)
 
+    async def start_get(self, ref: str | bytes) -> FetchStatus:
+        """Fetch in the background (the running node, for a CLI command); see `fetch_status`."""
+        shared = await self.find(ref)
+        task = self._fetches.get(shared.id)
+        if task is None or (task.done() and task.exception() is not None):
+            task = asyncio.create_task(self._get_whole(shared), name=f"get {shared.name}")
+            self._fetches[shared.id] = task
+        return await self.fetch_status(shared.id)
+
+    async def _get_whole(self, shared: SharedFile) -> SharedFile:
+        def report(progress: Progress) -> None:
+            self.progress[shared.id] = progress
+
+        result = await self.get(shared.id, report)
+        self.progress[shared.id] = Progress(shared.blob, result.size, result.size, 0.0, 0, True)
+        return result
+
+    async def fetch_status(self, ref: str | bytes) -> FetchStatus:
+        """Where the background fetch of a shared file stands."""
+        shared = await self.find(ref)
+        task = self._fetches.get(shared.id)
+        error = ""
+        if task is not None and task.done() and not task.cancelled():
+            failure = task.exception()
+            if isinstance(failure, NodeError):
+                error = str(failure)
+            elif failure is not None:
+                error = f"the download failed: {failure}"
+        progress = self.progress.get(shared.id) or Progress(
+            shared.blob, shared.have_bytes, shared.size, 0.0, 0, shared.complete
+        )
+        return FetchStatus(shared, progress, error)
+
     async def fetch_blob(self, blob: bytes, on_progress: OnProgress | None = None) -> BlobRecord:
         """One blob from every linked peer that holds it (joins a fetch under way)."""
         catalog = await self._opened()
@@ -323,6 +358,39 @@ class FileService:
             index,
             partial=not record.complete,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchStatus:
+    """A background fetch: the file, its progress, and why it failed ("" if it did not)."""
+
+    shared: SharedFile
+    progress: Progress
+    error: str
+
+    def to_json(self) -> dict[str, Any]:
+        progress = self.progress
+        return {
+            "file": self.shared.to_json(),
+            "have_bytes": progress.have_bytes,
+            "size": progress.size,
+            "rate": progress.rate,
+            "sources": progress.sources,
+            "done": progress.done,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], shared: SharedFile) -> FetchStatus:
+        progress = Progress(
+            shared.blob,
+            int(data["have_bytes"]),
+            int(data["size"]),
+            float(data["rate"]),
+            int(data["sources"]),
+            bool(data["done"]),
+        )
+        return cls(shared, progress, str(data["error"]))
 
 
 def _name_and_kind(path: Path) -> tuple[str, str]:

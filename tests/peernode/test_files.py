@@ -180,3 +180,38 @@ async def test_saving_never_goes_through_a_symlink(tmp_path: Path) -> None:
         with pytest.raises(BadInput, match="cannot save"):
             await ada.files.save(shared.id, tmp_path / "linked" / "x.txt")
         assert list((tmp_path / "real").iterdir()) == []
+
+
+async def test_a_stopped_download_resumes_without_fetching_durable_chunks_again(
+    tmp_path: Path,
+) -> None:
+    data = write(tmp_path / "lecture.bin", 15 * 64 * 1024)  # 15 chunks of 64 KiB
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        shared = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
+        await arrives(ben, shared)
+        await linked(ben, 1)
+        half = len(data) // 2
+
+        def stop_at_half(progress: Progress) -> None:
+            if progress.have_bytes >= half:
+                raise _Stop
+
+        with pytest.raises(_Stop):
+            await ben.files.get(shared.id, stop_at_half)
+        partly = await ben.files.find(shared.id)
+        assert partly.presence is Presence.PARTIAL
+        assert 0 < partly.have_bytes < len(data)
+        assert ada.files._server is not None
+        before = ada.files._server.chunks_sent
+        await ben.files.get(shared.id)
+        again = ada.files._server.chunks_sent - before
+        assert again <= 15 - partly.have_bytes // (64 * 1024)
+        out = await ben.files.save(shared.id, tmp_path / "copy.bin")
+        assert out.read_bytes() == data
+
+
+class _Stop(Exception):
+    """Stops a download from its progress callback, as a killed process would."""

@@ -1,0 +1,184 @@
+"""`peernode file`: share files and folders with a circle, list them, fetch and save them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Final
+
+import click
+
+from peernode.cli.offline import run_with_node
+from peernode.cli.options import emit_json, group, pass_home
+from peernode.errors import NodeError
+from peernode.files import Progress, SharedFile
+from peernode.files.service import FetchStatus
+from peernode.files.text import file_line, progress_text, size_text
+from peernode.home import Home
+from peernode.node import Node, NodeConfig
+
+POLL: Final = 0.25
+"""Seconds between two looks at a running node's download."""
+SHOW_EVERY: Final = 0.5
+"""Seconds between two progress lines."""
+
+
+@group()
+def file() -> None:
+    """Files and folders shared with a circle: share, list, get, save."""
+
+
+@file.command("share", json_lines=True)
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--circle", "circle_slug", required=True, metavar="SLUG", help="The circle.")
+@click.option("--title", default="", help="What it is (default: its name).")
+@click.option("--description", default="", help="Why it is useful.")
+@click.option("--licence", "--license", "licence", default="", help="e.g. CC-BY-4.0.")
+@click.option("--tag", "tags", multiple=True, help="A topic tag (repeatable).")
+@pass_home
+def file_share(
+    home: Home,
+    as_json: bool,
+    path: Path,
+    circle_slug: str,
+    title: str,
+    description: str,
+    licence: str,
+    tags: tuple[str, ...],
+) -> None:
+    """Share the file or folder at PATH with a circle (a copy is kept; symlinks are skipped)."""
+
+    async def work(node: Node) -> SharedFile:
+        node.ensure_identity()
+        return await node.files.share(
+            path, circle_slug, title=title, description=description, licence=licence, tags=tags
+        )
+
+    shared = run_with_node(home, work)
+    if as_json:
+        emit_json(shared.to_json())
+    else:
+        click.echo(f"shared {shared.name} ({size_text(shared.size)}) with {circle_slug}")
+        click.echo(file_line(shared))
+
+
+@file.command("list", json_lines=True)
+@click.argument("circle_slug", metavar="[CIRCLE]", required=False)
+@pass_home
+def file_list(home: Home, as_json: bool, circle_slug: str | None) -> None:
+    """The files shared with CIRCLE (or with every circle), oldest first."""
+
+    async def work(node: Node) -> list[SharedFile]:
+        return await node.files.list(circle_slug)
+
+    files = run_with_node(home, work)
+    for shared in files:
+        if as_json:
+            emit_json(shared.to_json())
+        else:
+            click.echo(file_line(shared))
+    if not files and not as_json:
+        click.echo("no files shared here yet (see 'peernode file share')", err=True)
+
+
+@file.command("get", json_lines=True)
+@click.argument("ref", metavar="ID")
+@click.option(
+    "--to", "destination", type=click.Path(path_type=Path), help="Also save a copy there."
+)
+@click.option("--peer", "peers", multiple=True, metavar="HOST[:PORT]", help="Fetch from here too.")
+@pass_home
+def file_get(
+    home: Home, as_json: bool, ref: str, destination: Path | None, peers: tuple[str, ...]
+) -> None:
+    """Fetch a shared file or folder from every laptop that has it, verifying each chunk.
+
+    The running node for this home fetches it, if one runs; otherwise this command
+    links to the room itself until the file is here. Exits 0 only when it is all here."""
+    from peernode.net import control
+
+    try:
+        status = asyncio.run(_through_running_node(home, ref, as_json))
+    except control.NotRunning:
+        status = _by_itself(home, ref, peers, as_json)
+    if status.error:
+        raise NodeError(status.error)
+    if destination is not None:
+        saved = run_with_node(home, lambda node: node.files.save(ref, destination))
+        click.echo(f"saved a copy as {saved}", err=True)
+
+
+async def _through_running_node(home: Home, ref: str, as_json: bool) -> FetchStatus:
+    from peernode.net import control
+
+    shown = _Shown(as_json)
+    result = await control.call(home, "file_get", {"id": ref})
+    shared = await _shared(home, ref)
+    status = FetchStatus.from_json(result, shared)
+    while not status.progress.done and not status.error:
+        shown.show(status.progress)
+        await asyncio.sleep(POLL)
+        status = FetchStatus.from_json(await control.call(home, "file_status", {"id": ref}), shared)
+    shown.show(status.progress, last=True)
+    return status
+
+
+async def _shared(home: Home, ref: str) -> SharedFile:
+    async with Node(home, NodeConfig(watch=False, check_storage=False)) as node:
+        return await node.files.find(ref)
+
+
+def _by_itself(home: Home, ref: str, peers: tuple[str, ...], as_json: bool) -> FetchStatus:
+    from peernode.net.config import NetworkConfig, parse_address
+
+    network = NetworkConfig(peers=tuple(parse_address(peer) for peer in peers))
+    shown = _Shown(as_json)
+
+    async def work() -> FetchStatus:
+        async with Node(home, NodeConfig(network=network)) as node:
+            node.ensure_identity()
+            await node.start_network()
+            shared = await node.files.get(ref, shown.show)
+            done = Progress(shared.blob, shared.size, shared.size, 0.0, 0, True)
+            shown.show(done, last=True)
+            return FetchStatus(shared, done, "")
+
+    return asyncio.run(work())
+
+
+class _Shown:
+    """Progress on stderr, a line every SHOW_EVERY seconds (JSON lines on stdout with --json)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self._as_json = as_json
+        self._last = 0.0
+
+    def show(self, progress: Progress, *, last: bool = False) -> None:
+        now = time.monotonic()
+        if not last and now - self._last < SHOW_EVERY:
+            return
+        self._last = now
+        if self._as_json:
+            emit_json(
+                {
+                    "have_bytes": progress.have_bytes,
+                    "size": progress.size,
+                    "rate": progress.rate,
+                    "sources": progress.sources,
+                    "done": progress.done,
+                }
+            )
+        else:
+            click.echo(progress_text(progress), err=True)
+
+
+@file.command("save")
+@click.argument("ref", metavar="ID")
+@click.argument("destination", metavar="DEST", type=click.Path(path_type=Path))
+@pass_home
+def file_save(home: Home, ref: str, destination: Path) -> None:
+    """Save a copy of a fetched file or folder: into DEST if it is a folder, else as DEST.
+    Nothing is ever overwritten."""
+    saved = run_with_node(home, lambda node: node.files.save(ref, destination))
+    click.echo(f"saved {saved}")
