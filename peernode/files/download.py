@@ -69,6 +69,7 @@ class Download:
         self._arrived: asyncio.Queue[_Arrived] = asyncio.Queue()
         self._started = time.monotonic()
         self._fetched = 0
+        self._have_bytes = 0
 
     async def run(self) -> BlobRecord:
         """Fetch until every chunk is here and verified; NodeError if nobody has it."""
@@ -91,7 +92,8 @@ class Download:
             partial.close()
         full = Bitfield.full(record.layout.chunks)
         await asyncio.to_thread(self._catalog.set_have, self.blob, full)
-        self._report(record.layout, full, done=True)
+        self._have_bytes = record.layout.size
+        self._report(record.layout, done=True)
         return BlobRecord(record.layout, full, True, record.mine)
 
     # -- who has it -----------------------------------------------------------------
@@ -161,6 +163,7 @@ class Download:
     ) -> None:
         layout = record.layout
         have = Bitfield(layout.chunks, record.have)
+        self._have_bytes = record.have_bytes
         scheduler = Scheduler(layout, have, rng=random.Random(), config=self._config.scheduler)
         self._add_holders(scheduler, holders)
         idle_since: float | None = None
@@ -207,14 +210,16 @@ class Download:
             good, now_durable = await asyncio.to_thread(
                 _verify_and_write, layout, partial, arrived.index, arrived.data
             )
+            new = good and arrived.index not in scheduler.have
             scheduler.received(arrived.peer, arrived.index, good=good, now=time.monotonic())
             if now_durable:
                 for index in now_durable:
                     durable.add(index)
                 await asyncio.to_thread(self._catalog.set_have, self.blob, durable)
-            if good:
+            if new:
                 self._fetched += len(arrived.data)
-                self._report(layout, scheduler.have, sources=scheduler.sources)
+                self._have_bytes += len(arrived.data)
+                self._report(layout, sources=scheduler.sources)
         elif arrived.refused is not None:
             missing = arrived.refused.reason is Refusal.MISSING
             scheduler.refused(arrived.peer, arrived.index, missing=missing, now=now)
@@ -249,14 +254,10 @@ class Download:
         length = layout.chunk_length(index)
         self._requests[(peer, index)] = session.get_chunk(self.blob, index, length, done)
 
-    def _report(
-        self, layout: Layout, have: Bitfield, *, sources: int = 0, done: bool = False
-    ) -> None:
+    def _report(self, layout: Layout, *, sources: int = 0, done: bool = False) -> None:
         elapsed = max(time.monotonic() - self._started, 1e-6)
-        have_bytes = sum(layout.chunk_length(index) for index in have)
-        self._on_progress(
-            Progress(self.blob, have_bytes, layout.size, self._fetched / elapsed, sources, done)
-        )
+        rate = self._fetched / elapsed
+        self._on_progress(Progress(self.blob, self._have_bytes, layout.size, rate, sources, done))
 
 
 def _verify_and_write(

@@ -2,8 +2,9 @@
 
 Rules of this file:
 - Only requests are accepted from the dialling side; anything else closes the link.
-- Requests of one link are answered in order by one task per link; a few chunks are
-  read and sent at once for all peers together (`max_serving`), the rest wait.
+- Requests of one link are answered in order of arrival by two tasks per link (the
+  pieces of two chunks may interleave); a few chunks are read and sent at once for all
+  peers together (`max_serving`), the rest wait.
 - A link with more than `max_queued` requests waiting is answered busy.
 - Only chunks durable on disk are offered or sent.
 """
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from peernode.files.catalog import BlobRecord
 from peernode.files.config import FilesConfig
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from peernode.net.link import Link
 
 log = logging.getLogger(__name__)
+
+WORKERS_PER_LINK: Final = 2
 
 Lookup = Callable[[bytes], Awaitable[BlobRecord | None]]
 """The record of a blob held here (whole or in part), None if unknown."""
@@ -80,13 +83,19 @@ class BulkServer:
             else:
                 queue.put_nowait(message)
 
-        worker = asyncio.create_task(self._answer(link, queue, cancelled), name=f"serve {link!r}")
+        # Two answer at once: one reads the next chunk from disk while the other sends.
+        workers = [
+            asyncio.create_task(self._answer(link, queue, cancelled), name=f"serve {link!r}")
+            for _ in range(WORKERS_PER_LINK)
+        ]
         try:
             await link.run(on_payload)
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            for worker in workers:
+                worker.cancel()
+            for worker in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             self._links.discard(link)
 
     async def close(self) -> None:

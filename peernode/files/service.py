@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 BULK_PATH = "/peernode/bulk/1"
 CATALOG_FILE = "files.db"
+WHOLE_CACHED = 256
+"""Records of whole blobs kept in memory for serving."""
 
 
 class BulkNetwork(Protocol):
@@ -65,6 +67,7 @@ class FileService:
         self.progress: dict[bytes, Progress] = {}
         """The newest progress of each download under way or done, by blob id."""
         self._fetches: dict[bytes, asyncio.Task[SharedFile]] = {}
+        self._whole: dict[bytes, BlobRecord] = {}
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -348,7 +351,15 @@ class FileService:
         await self._server.serve(link)
 
     async def _lookup(self, blob: bytes) -> BlobRecord | None:
-        return await asyncio.to_thread((await self._opened()).get, blob)
+        """A blob's record for serving; whole blobs are remembered (they never change)."""
+        record = self._whole.get(blob)
+        if record is None:
+            record = await asyncio.to_thread((await self._opened()).get, blob)
+            if record is not None and record.complete:
+                self._whole[blob] = record
+                while len(self._whole) > WHOLE_CACHED:
+                    del self._whole[next(iter(self._whole))]
+        return record
 
     async def _read_chunk(self, record: BlobRecord, index: int) -> bytes:
         return await asyncio.to_thread(

@@ -272,7 +272,10 @@ class Scheduler:
         self._actions.append(Request(peer, index))
 
     def _choose(self, peer: Peer, state: _Peer) -> int | None:
-        usable = [i for i in self._unrequested if i in state.available and i not in state.lacks]
+        if state.available.complete:  # a full holder: set operations, not a bit per chunk
+            usable = list(self._unrequested - state.lacks)
+        else:
+            usable = [i for i in self._unrequested if i in state.available and i not in state.lacks]
         if not usable and self.config.end_game and not self._unrequested:
             usable = [
                 index
