@@ -211,7 +211,10 @@ class FileService:
             return SharedFile(event, name, 0, False)
         if event.body["type"] != "folder" or not record.complete:
             return SharedFile(event, name, record.have_bytes, record.complete)
-        entries = await self._entries(record)
+        try:
+            entries = await self._entries(record)
+        except NodeError:  # a folder refused: listed, never complete (get says why)
+            return SharedFile(event, name, 0, False)
         records = [await asyncio.to_thread(self._catalog_get, entry.blob) for entry in entries]
         have = sum(r.have_bytes for r in records if r is not None)
         complete = all(r is not None and r.complete for r in records)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from peernode.errors import BadInput
+from peernode.errors import BadInput, NodeError
 from peernode.files import FilesConfig, Presence, Progress, SharedFile
 from peernode.home import Home
 from peernode.net.config import NetworkConfig
@@ -30,15 +32,17 @@ FILES = FilesConfig(
 )
 
 
-def config(peers: Sequence[tuple[str, int]] = ()) -> NodeConfig:
+def config(peers: Sequence[tuple[str, int]] = (), files: FilesConfig = FILES) -> NodeConfig:
     network = NetworkConfig(port=0, host=HOST, mdns=False, peers=tuple(peers))
-    return NodeConfig(network=network, verify_workers=1, watch=False, files=FILES)
+    return NodeConfig(network=network, verify_workers=1, watch=False, files=files)
 
 
 @contextlib.asynccontextmanager
-async def running(path: Path, name: str, *peers: Node) -> AsyncIterator[Node]:
+async def running(
+    path: Path, name: str, *peers: Node, files: FilesConfig = FILES
+) -> AsyncIterator[Node]:
     addresses = [(HOST, address(peer)) for peer in peers]
-    async with Node(Home(path), config(addresses)) as node:
+    async with Node(Home(path), config(addresses, files)) as node:
         await node.create_identity(name)
         await node.start_network()
         yield node
@@ -215,3 +219,54 @@ async def test_a_stopped_download_resumes_without_fetching_durable_chunks_again(
 
 class _Stop(Exception):
     """Stops a download from its progress callback, as a killed process would."""
+
+
+async def test_a_folder_with_a_hostile_path_is_refused_at_receive(tmp_path: Path) -> None:
+    from protocol import kinds
+    from protocol.codec import pack
+    from protocol.files import layout_of
+
+    inner = layout_of(b"#!/bin/sh\n", RULES)
+    hostile = pack([1, [["../../.profile", 10, inner.id]]])  # what Manifest.of never makes
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        layout = ada.files._disk.import_bytes(hostile, RULES)
+        catalog = await ada.files._opened()
+        catalog.add(layout, complete=True, mine=True)
+        body = {"name": "exercises", "size": 10, "type": "folder", "blob": layout.id}
+        event = await ada.publish(kinds.FILE, circle=CIRCLE, body=body)
+        shared = await ada.files.find(event.id)
+        await arrives(ben, shared)
+        await linked(ben, 1)
+        with pytest.raises(NodeError, match="this folder was refused"):
+            await ben.files.get(event.id)
+        assert not (tmp_path / ".profile").exists()
+
+
+async def test_a_source_that_stops_mid_way_leaves_the_rest_to_the_others(tmp_path: Path) -> None:
+    data = write(tmp_path / "lecture.bin", 15 * 64 * 1024)
+    slow = replace(FILES, serve_rate=400_000)  # about 2.5 s for the whole file from one source
+    async with (
+        running(tmp_path / "ada", "Ada", files=slow) as ada,
+        running(tmp_path / "ben", "Ben", ada, files=slow) as ben,
+    ):
+        shared = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
+        again = await ben.files.share(tmp_path / "lecture.bin", CIRCLE)
+        assert again.blob == shared.blob  # the same bytes: the same blob, held by both
+        async with running(tmp_path / "cleo", "Cleo", ada, ben) as cleo:
+            await arrives(cleo, shared)
+            await linked(cleo, 2)
+            fetch = asyncio.create_task(cleo.files.get(shared.id))
+            ben_server = ben.files._server
+            assert ben_server is not None
+            await eventually(lambda: ben_server.chunks_sent, "Ben serving Cleo")
+            await ben.stop_network()  # Ben leaves the room mid-way
+            assert not fetch.done()
+            got = await fetch
+            copy = await cleo.files.save(shared.id, tmp_path / "copy.bin")
+        assert got.presence is Presence.HERE
+        assert copy.read_bytes() == data
+        assert ada.files._server is not None
+        assert ada.files._server.chunks_sent > 0
