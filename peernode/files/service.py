@@ -65,7 +65,7 @@ class FileService:
         self._server: BulkServer | None = None
         self._downloads: dict[bytes, asyncio.Task[BlobRecord]] = {}
         self.progress: dict[bytes, Progress] = {}
-        """The newest progress of each download under way or done, by blob id."""
+        """The newest progress of each fetch under way or done, by the file event's id."""
         self._fetches: dict[bytes, asyncio.Task[SharedFile]] = {}
         self._whole: dict[bytes, BlobRecord] = {}
 
@@ -238,33 +238,33 @@ class FileService:
     async def get(self, ref: str | bytes, on_progress: OnProgress | None = None) -> SharedFile:
         """Fetch a shared file (or every file of a folder) from the laptops that have it."""
         shared = await self.find(ref)
+
+        def report(progress: Progress) -> None:
+            self.progress[shared.id] = progress
+            if on_progress is not None:
+                on_progress(progress)
+
         if shared.is_folder:
             manifest = await self.fetch_blob(shared.blob)
             entries = await self._entries(manifest)
             done = 0
             for entry in entries:
-                await self.fetch_blob(entry.blob, _offset(on_progress, done, shared.size))
+                await self.fetch_blob(entry.blob, _offset(report, done, shared.size))
                 done += entry.size
         else:
-            await self.fetch_blob(shared.blob, on_progress)
-        return await self._shared(shared.event)
+            await self.fetch_blob(shared.blob, report)
+        result = await self._shared(shared.event)
+        report(Progress(shared.blob, result.have_bytes, result.size, 0.0, 0, result.complete))
+        return result
 
     async def start_get(self, ref: str | bytes) -> FetchStatus:
         """Fetch in the background (the running node, for a CLI command); see `fetch_status`."""
         shared = await self.find(ref)
         task = self._fetches.get(shared.id)
         if task is None or (task.done() and task.exception() is not None):
-            task = asyncio.create_task(self._get_whole(shared), name=f"get {shared.name}")
+            task = asyncio.create_task(self.get(shared.id), name=f"get {shared.name}")
             self._fetches[shared.id] = task
         return await self.fetch_status(shared.id)
-
-    async def _get_whole(self, shared: SharedFile) -> SharedFile:
-        def report(progress: Progress) -> None:
-            self.progress[shared.id] = progress
-
-        result = await self.get(shared.id, report)
-        self.progress[shared.id] = Progress(shared.blob, result.size, result.size, 0.0, 0, True)
-        return result
 
     async def fetch_status(self, ref: str | bytes) -> FetchStatus:
         """Where the background fetch of a shared file stands."""
@@ -301,20 +301,12 @@ class FileService:
                 pool=self._pool,
                 peers=self._network.linked_addresses,
                 config=self._config,
-                on_progress=self._progress_to(on_progress),
+                on_progress=on_progress,
             )
             task = asyncio.create_task(download.run(), name=f"download {blob.hex()[:12]}")
             self._downloads[blob] = task
             task.add_done_callback(lambda _: self._downloads.pop(blob, None))
         return await asyncio.shield(task)
-
-    def _progress_to(self, on_progress: OnProgress | None) -> OnProgress:
-        def report(progress: Progress) -> None:
-            self.progress[progress.blob] = progress
-            if on_progress is not None:
-                on_progress(progress)
-
-        return report
 
     # -- saving ---------------------------------------------------------------------
 
@@ -430,10 +422,8 @@ def _target(destination: Path, name: str) -> tuple[Path, str]:
     return destination.parent, destination.name
 
 
-def _offset(on_progress: OnProgress | None, before: int, total: int) -> OnProgress | None:
+def _offset(on_progress: OnProgress, before: int, total: int) -> OnProgress:
     """Progress of one file of a folder, as progress of the whole folder."""
-    if on_progress is None:
-        return None
 
     def report(progress: Progress) -> None:
         on_progress(

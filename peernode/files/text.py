@@ -51,3 +51,14 @@ def progress_text(progress: Progress) -> str:
     if progress.sources:
         parts.append(f"from {plural(progress.sources, 'laptop')}")
     return " · ".join(parts)
+
+
+def resource_line(shared: SharedFile, progress: Progress | None) -> str:
+    """A file among a circle's resources: what it is, how much is here, who shared it."""
+    kind = "folder" if shared.is_folder else "file"
+    if progress is not None and not progress.done and shared.presence is not Presence.HERE:
+        where = progress_text(progress)
+    else:
+        where = presence_text(shared)
+    size = size_text(shared.size)
+    return f"▤ {shared.title} ({kind}, {size}, {where}) shared by {shared.author_name}"

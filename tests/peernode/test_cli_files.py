@@ -93,7 +93,7 @@ async def test_get_through_the_running_node_while_a_note_arrives(
                 return any(entry.event.id == note.id for entry in await ben.feed(CIRCLE))
 
             await eventually(note_at_ben, "the note at Ben's node", every=0.01)
-            progress = ben.files.progress[shared.blob]
+            progress = ben.files.progress[shared.id]
             assert not command.done(), "the note came only after the download"
             assert progress.have_bytes < SIZE
             result = await command

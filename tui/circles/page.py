@@ -2,14 +2,16 @@
 
 From here: meeting mode (m), questions and answers (q), the insights report (i),
 schedule a meeting (s), RSVP to the next one (r), ask (a), join or leave (j),
-start the circle (c).
+start the circle (c), fetch the circle's files (f).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -17,6 +19,9 @@ from textual.widgets import Footer, Static
 
 from peernode.circles.model import CircleState, Meeting
 from peernode.circles.text import activity_text, person, question_line, rhythm_text, when_text
+from peernode.errors import NodeError
+from peernode.files import Presence, Progress, SharedFile
+from peernode.files.text import resource_line
 from peernode.node import Node
 from peernode.text import NameOf
 from tui.circles.base import CircleBase, Command
@@ -70,8 +75,14 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     return "\n".join(lines)
 
 
-def resources_text(state: CircleState, name_of: NameOf) -> str:
-    lines = []
+def resources_text(
+    state: CircleState,
+    name_of: NameOf,
+    files: Sequence[SharedFile] = (),
+    progress: Mapping[bytes, Progress] | None = None,
+) -> str:
+    """Links, then files with how much of each is here (and a download's progress)."""
+    lines = [resource_line(shared, (progress or {}).get(shared.id)) for shared in files]
     for link in state.resources:
         lines.append(f"• {link.title or link.url}")
         if link.title:
@@ -114,6 +125,7 @@ class CirclePage(CircleBase):
         Binding("a", "ask", "Ask"),
         Binding("j", "join", "Join / leave", show=False),
         Binding("c", "start", "Start this circle"),
+        Binding("f", "fetch", "Fetch the circle's files", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -123,6 +135,8 @@ class CirclePage(CircleBase):
         super().__init__(node, circle, clock=clock)
         self.start = start
         """A circle to start (create) as soon as the page opens."""
+        self.files: list[SharedFile] = []
+        """The files shared with the circle, as last loaded."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="circle-page"):
@@ -146,9 +160,12 @@ class CirclePage(CircleBase):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start":
             return not self.exists  # only offered until the circle exists
-        if action in ("meeting", "questions", "report", "schedule", "rsvp", "ask", "join"):
+        if action in ("meeting", "questions", "report", "schedule", "rsvp", "ask", "join", "fetch"):
             return self.exists
         return True
+
+    async def prepare(self, state: CircleState) -> None:
+        self.files = await self.node.files.list(self.circle)
 
     def show(self, state: CircleState) -> None:
         about = self.query_one("#circle-about", Static)
@@ -170,8 +187,9 @@ class CirclePage(CircleBase):
             meeting_text(state.next_meeting(self.clock()), self.clock(), self.name_of, me)
         )
         resources = self.query_one("#circle-resources", Static)
-        resources.border_title = f"Resources ({len(state.resources) + len(state.shared_resources)})"
-        resources.update(resources_text(state, self.name_of))
+        count = len(state.resources) + len(state.shared_resources) + len(self.files)
+        resources.border_title = f"Resources ({count})"
+        resources.update(resources_text(state, self.name_of, self.files, self.node.files.progress))
         members = self.query_one("#circle-members", Static)
         members.border_title = f"Members ({len(state.members)})"
         members.update(members_text(state, self.name_of, me))
@@ -191,9 +209,30 @@ class CirclePage(CircleBase):
             (f"Circle: ask {here} a question", "Anyone can answer", self.action_ask),
             (f"Circle: join or leave {here}", "Membership is yours", self.action_join),
             (f"Circle: start {here} as a study circle", "Describe it", self.action_start),
+            (
+                f"Circle: fetch the files of {here}",
+                "From every laptop that has them",
+                self.action_fetch,
+            ),
         ]
 
     # -- actions -----------------------------------------------------------------------
+
+    @work(group="circle-files", exclusive=True, exit_on_error=False)
+    async def action_fetch(self) -> None:
+        """Fetch every file of the circle not yet here, showing progress in Resources."""
+        missing = [shared for shared in self.files if shared.presence is not Presence.HERE]
+        if not missing:
+            self.notify("Every file of this circle is on this laptop.", timeout=3, markup=False)
+            return
+        for shared in missing:
+            try:
+                await self.node.files.get(shared.id, lambda _: self.changed())
+            except NodeError as exc:
+                self.notify(str(exc), title=shared.title, severity="error", markup=False)
+                continue
+            self.notify(f"{shared.title} is on this laptop.", timeout=3, markup=False)
+        self.changed()
 
     def action_meeting(self) -> None:
         if self.needs_circle():
