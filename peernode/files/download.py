@@ -56,8 +56,14 @@ class Download:
         peers: Peers,
         config: FilesConfig,
         on_progress: OnProgress | None = None,
+        size: int | None = None,
+        max_size: int | None = None,
     ) -> None:
+        """size: the size the file's event gives (the blob must have it); max_size: the
+        most a blob of this use may hold (a folder's manifest)."""
         self.blob = blob
+        self._size = size
+        self._max_size = max_size
         self._catalog = catalog
         self._disk = disk
         self._pool = pool
@@ -80,6 +86,7 @@ class Download:
         if record is None:
             holders = await self._wait_for_holders(holders)
             layout = await self._fetch_layout(holders)
+            self._check_size(layout)
             await asyncio.to_thread(self._catalog.add, layout, complete=False)
             record = BlobRecord(layout, Bitfield(layout.chunks), False, False)
         partial = await asyncio.to_thread(
@@ -147,6 +154,17 @@ class Download:
         raise NodeError(
             "no laptop linked to this one has this file; try again when its owner is here"
         )
+
+    def _check_size(self, layout: Layout) -> None:
+        """Before a byte is fetched: the blob is the size its event said, and not too big
+        for what it is (the id commits to the size, so no peer can change it)."""
+        if self._size is not None and layout.size != self._size:
+            raise NodeError(
+                f"this file is {layout.size:,} bytes, not the {self._size:,} its sharer"
+                " announced; it was not fetched"
+            )
+        if self._max_size is not None and layout.size > self._max_size:
+            raise NodeError(f"this blob is {layout.size:,} bytes, too big for what it is")
 
     def _bitfield(self, have: Have, chunks: int) -> Bitfield | None:
         if have.holding is Holding.FULL:

@@ -23,7 +23,6 @@ from protocol.errors import ProtocolError
 from protocol.files import pieces
 from protocol.files.messages import (
     Ask,
-    BulkMessage,
     Cancel,
     GetChunk,
     GetHashes,
@@ -63,29 +62,26 @@ class BulkServer:
     async def serve(self, link: Link) -> None:
         """Own one inbound bulk link until it closes."""
         self._links.add(link)
-        queue: asyncio.Queue[BulkMessage] = asyncio.Queue()
-        cancelled: set[int] = set()
+        requests = _Requests()
 
         def on_payload(data: bytes) -> None:
             try:
                 message = decode(data)
             except ProtocolError as exc:
-                link.close_reason = f"bad bulk message: {exc}"
-                asyncio.get_running_loop().create_task(link.close(link.close_reason))
+                self._close(link, f"bad bulk message: {exc}")
                 return
             if isinstance(message, Cancel):
-                cancelled.add(message.request)
+                requests.cancel(message.request)
             elif not isinstance(message, Ask | GetHashes | GetChunk):
-                link.close_reason = "the asking side sent an answer"
-                asyncio.get_running_loop().create_task(link.close(link.close_reason))
-            elif queue.qsize() >= self._config.max_queued:
+                self._close(link, "the asking side sent an answer")
+            elif requests.queue.qsize() >= self._config.max_queued:
                 link.send_nowait(encode(Refused(message.request, Refusal.BUSY)))
             else:
-                queue.put_nowait(message)
+                requests.put(message)
 
         # Two answer at once: one reads the next chunk from disk while the other sends.
         workers = [
-            asyncio.create_task(self._answer(link, queue, cancelled), name=f"serve {link!r}")
+            asyncio.create_task(self._answer(link, requests), name=f"serve {link!r}")
             for _ in range(WORKERS_PER_LINK)
         ]
         try:
@@ -98,31 +94,39 @@ class BulkServer:
                     await worker
             self._links.discard(link)
 
+    def _close(self, link: Link, reason: str) -> None:
+        link.close_reason = reason
+        asyncio.get_running_loop().create_task(link.close(reason))
+
     async def close(self) -> None:
         await asyncio.gather(*(link.close("node shutting down") for link in list(self._links)))
 
-    async def _answer(
-        self, link: Link, queue: asyncio.Queue[BulkMessage], cancelled: set[int]
-    ) -> None:
+    async def _answer(self, link: Link, requests: _Requests) -> None:
         while True:
-            message = await queue.get()
-            if message.request in cancelled:
-                cancelled.discard(message.request)
-                continue
-            record = await self._lookup(message.blob)  # type: ignore[union-attr]
-            if isinstance(message, Ask):
-                await link.send(encode(_have(message.request, record)))
-            elif record is None:
-                await link.send(encode(Refused(message.request, Refusal.MISSING)))
-            elif isinstance(message, GetHashes):
-                layout = record.layout
-                answer = Hashes(message.request, layout.size, layout.chunk_size, layout.hash_list())
-                await link.send(encode(answer))
-            elif isinstance(message, GetChunk):
-                await self._send_chunk(link, record, message, cancelled)
+            message = await requests.queue.get()
+            try:
+                if not requests.cancelled(message.request):
+                    await self._answer_one(link, message, requests)
+            finally:
+                requests.done(message.request)
+
+    async def _answer_one(
+        self, link: Link, message: Ask | GetHashes | GetChunk, requests: _Requests
+    ) -> None:
+        record = await self._lookup(message.blob)
+        if isinstance(message, Ask):
+            await link.send(encode(_have(message.request, record)))
+        elif record is None:
+            await link.send(encode(Refused(message.request, Refusal.MISSING)))
+        elif isinstance(message, GetHashes):
+            layout = record.layout
+            answer = Hashes(message.request, layout.size, layout.chunk_size, layout.hash_list())
+            await link.send(encode(answer))
+        else:
+            await self._send_chunk(link, record, message, requests)
 
     async def _send_chunk(
-        self, link: Link, record: BlobRecord, message: GetChunk, cancelled: set[int]
+        self, link: Link, record: BlobRecord, message: GetChunk, requests: _Requests
     ) -> None:
         if message.index not in record.have:
             await link.send(encode(Refused(message.request, Refusal.MISSING)))
@@ -135,13 +139,37 @@ class BulkServer:
                 await link.send(encode(Refused(message.request, Refusal.MISSING)))
                 return
             for piece in pieces(message.request, data, self._config.piece_bytes):
-                if message.request in cancelled:
-                    cancelled.discard(message.request)
+                if requests.cancelled(message.request):
                     return
                 await self._pace.take(len(piece))
                 if not await link.send(piece):
                     return
         self.chunks_sent += 1
+
+
+class _Requests:
+    """The requests of one link waiting or being answered, and those of them cancelled:
+    both bounded by the queue's limit (a Cancel for anything else is ignored)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Ask | GetHashes | GetChunk] = asyncio.Queue()
+        self._open: set[int] = set()
+        self._cancelled: set[int] = set()
+
+    def put(self, message: Ask | GetHashes | GetChunk) -> None:
+        self._open.add(message.request)
+        self.queue.put_nowait(message)
+
+    def cancel(self, request: int) -> None:
+        if request in self._open:
+            self._cancelled.add(request)
+
+    def cancelled(self, request: int) -> bool:
+        return request in self._cancelled
+
+    def done(self, request: int) -> None:
+        self._open.discard(request)
+        self._cancelled.discard(request)
 
 
 class Pace:

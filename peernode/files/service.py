@@ -245,14 +245,17 @@ class FileService:
                 on_progress(progress)
 
         if shared.is_folder:
-            manifest = await self.fetch_blob(shared.blob)
+            manifest = await self.fetch_blob(shared.blob, max_size=MAX_MANIFEST_BYTES)
             entries = await self._entries(manifest)
+            if sum(entry.size for entry in entries) != shared.size:
+                raise NodeError("this folder's files do not add up to the size it announced")
             done = 0
             for entry in entries:
-                await self.fetch_blob(entry.blob, _offset(report, done, shared.size))
+                progress = _offset(report, done, shared.size)
+                await self.fetch_blob(entry.blob, progress, size=entry.size)
                 done += entry.size
         else:
-            await self.fetch_blob(shared.blob, report)
+            await self.fetch_blob(shared.blob, report, size=shared.size)
         result = await self._shared(shared.event)
         report(Progress(shared.blob, result.have_bytes, result.size, 0.0, 0, result.complete))
         return result
@@ -282,8 +285,16 @@ class FileService:
         )
         return FetchStatus(shared, progress, error)
 
-    async def fetch_blob(self, blob: bytes, on_progress: OnProgress | None = None) -> BlobRecord:
-        """One blob from every linked peer that holds it (joins a fetch under way)."""
+    async def fetch_blob(
+        self,
+        blob: bytes,
+        on_progress: OnProgress | None = None,
+        *,
+        size: int | None = None,
+        max_size: int | None = None,
+    ) -> BlobRecord:
+        """One blob from every linked peer that holds it (joins a fetch under way);
+        `size`: what its event announced; `max_size`: the most it may hold."""
         catalog = await self._opened()
         record = await asyncio.to_thread(catalog.get, blob)
         if record is not None and record.complete:
@@ -302,6 +313,8 @@ class FileService:
                 peers=self._network.linked_addresses,
                 config=self._config,
                 on_progress=on_progress,
+                size=size,
+                max_size=max_size,
             )
             task = asyncio.create_task(download.run(), name=f"download {blob.hex()[:12]}")
             self._downloads[blob] = task

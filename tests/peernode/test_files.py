@@ -270,3 +270,21 @@ async def test_a_source_that_stops_mid_way_leaves_the_rest_to_the_others(tmp_pat
         assert copy.read_bytes() == data
         assert ada.files._server is not None
         assert ada.files._server.chunks_sent > 0
+
+
+async def test_a_file_whose_event_lies_about_its_size_is_not_fetched(tmp_path: Path) -> None:
+    from protocol import kinds
+
+    write(tmp_path / "big.bin", 200 * 1024)
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        honest = await ada.files.share(tmp_path / "big.bin", CIRCLE)
+        body = {**honest.event.body, "name": "small.txt", "size": 5}
+        lying = await ada.publish(kinds.FILE, circle=CIRCLE, body=body)
+        await arrives(ben, await ada.files.find(lying.id))
+        await linked(ben, 1)
+        with pytest.raises(NodeError, match="not the 5 its sharer announced"):
+            await ben.files.get(lying.id)
+        assert not list((tmp_path / "ben" / "blobs").rglob("*.part"))
