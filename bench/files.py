@@ -4,13 +4,16 @@ Run: .venv/bin/python bench/files.py [--mib N]
 The source is a `peernode serve` process; the receiver a node in this process. Prints
 the transfer's MB/s and its ratio to two baselines measured in the same run on the
 same data: SHA-256 on one core (every byte is hashed by the receiver) and a raw copy
-over a loopback TCP socket between two threads. Figures only, no pass/fail.
+over a loopback TCP socket between two threads. Then the delay of notes from one node
+to another, p50 and p95, with no transfer and during one (both nodes in this process,
+the worst case: one event loop). Figures only, no pass/fail.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import socket
@@ -91,6 +94,73 @@ async def transfer(source_home: Path, port: int, receiver_home: Path, file_id: s
         return elapsed
 
 
+NOTES = 40
+NOTE_EVERY = 0.05
+
+
+async def note_delays(root: Path, path: Path, *, during_transfer: bool) -> list[float]:
+    """Seconds from a post at one node to its arrival at the other, for NOTES notes."""
+    network = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
+    config = NodeConfig(network=network, watch=False)
+    tag = "during" if during_transfer else "quiet"
+    async with Node(Home(root / f"a-{tag}"), config) as ada:
+        await ada.create_identity("Ada")
+        await ada.start_network()
+        assert ada._network is not None
+        assert ada._network.port is not None
+        peers = (("127.0.0.1", ada._network.port),)
+        config_b = NodeConfig(
+            network=NetworkConfig(port=0, host="127.0.0.1", mdns=False, peers=peers), watch=False
+        )
+        async with Node(Home(root / f"b-{tag}"), config_b) as ben:
+            await ben.create_identity("Ben")
+            await ben.start_network()
+            shared = await ada.files.share(path, CIRCLE)
+            await settle(ben)
+            fetch = asyncio.create_task(ben.files.get(shared.id)) if during_transfer else None
+            arrived: dict[bytes, float] = {}
+            everything = asyncio.Event()
+            subscription = ben.subscribe()
+
+            async def watch() -> None:
+                async for event in subscription:
+                    if event.kind == "peernode/note@1":
+                        arrived.setdefault(event.id, time.perf_counter())
+                        if len(arrived) >= NOTES:
+                            everything.set()
+
+            watcher = asyncio.create_task(watch())
+            sent: dict[bytes, float] = {}
+            for number in range(NOTES):
+                note = await ada.post(f"note {number}", channel=CIRCLE)
+                sent[note.id] = time.perf_counter()
+                await asyncio.sleep(NOTE_EVERY)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(everything.wait(), 30)
+            still_fetching = fetch is not None and not fetch.done()
+            if fetch is not None:
+                await fetch
+            watcher.cancel()
+            ben.unsubscribe(subscription)
+    if during_transfer and not still_fetching:
+        print("  (the transfer ended before the last note: use a bigger --mib)")
+    return sorted(arrived[key] - sent[key] for key in sent if key in arrived)
+
+
+async def settle(node: Node) -> None:
+    """Until the node holds the shared file's event and is linked (30 s at most)."""
+    for _ in range(600):
+        linked = node._network.linked_addresses() if node._network else []
+        if linked and await node.files.list(CIRCLE):
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the nodes did not link")
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=256, help="size of the file (MiB)")
@@ -121,6 +191,8 @@ def main() -> None:
             serve.wait(10)
         hashing = sha256_rate(data)
         loopback = loopback_rate(size)
+        quiet = asyncio.run(note_delays(root, data, during_transfer=False))
+        busy = asyncio.run(note_delays(root, data, during_transfer=True))
     rate = size / seconds
     print(f"file: {args.mib} MiB, chunks of {FilesConfig().rules.chunk_size_for(size) >> 10} KiB")
     print(f"{'path':44} {'MB/s':>8} {'ratio':>7}")
@@ -132,6 +204,10 @@ def main() -> None:
     for label, value in rows:
         print(f"{label:44} {value / 1e6:8.0f} {value / hashing:7.2f}")
     print(f"peernode file get / raw loopback copy: {rate / loopback:.2f}")
+    print(f"note delay over {NOTES} notes (ms)       p50     p95")
+    for label, delays in (("no transfer", quiet), ("during a transfer", busy)):
+        p50, p95 = percentile(delays, 0.5) * 1000, percentile(delays, 0.95) * 1000
+        print(f"  {label:34} {p50:7.1f} {p95:7.1f}  ({len(delays)} arrived)")
 
 
 if __name__ == "__main__":
