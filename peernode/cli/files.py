@@ -88,9 +88,17 @@ def file_list(home: Home, as_json: bool, circle_slug: str | None) -> None:
     "--to", "destination", type=click.Path(path_type=Path), help="Also save a copy there."
 )
 @click.option("--peer", "peers", multiple=True, metavar="HOST[:PORT]", help="Fetch from here too.")
+@click.option(
+    "--in-order", is_flag=True, help="First parts first, so a video can play while it arrives."
+)
 @pass_home
 def file_get(
-    home: Home, as_json: bool, ref: str, destination: Path | None, peers: tuple[str, ...]
+    home: Home,
+    as_json: bool,
+    ref: str,
+    destination: Path | None,
+    peers: tuple[str, ...],
+    in_order: bool,
 ) -> None:
     """Fetch a shared file or folder from every laptop that has it, verifying each chunk.
 
@@ -99,9 +107,9 @@ def file_get(
     from peernode.net import control
 
     try:
-        status = asyncio.run(_through_running_node(home, ref, as_json))
+        status = asyncio.run(_through_running_node(home, ref, as_json, in_order))
     except control.NotRunning:
-        status = _by_itself(home, ref, peers, as_json)
+        status = _by_itself(home, ref, peers, as_json, in_order)
     if status.error:
         raise NodeError(status.error)
     if destination is not None:
@@ -109,11 +117,11 @@ def file_get(
         click.echo(f"saved a copy as {saved}", err=True)
 
 
-async def _through_running_node(home: Home, ref: str, as_json: bool) -> FetchStatus:
+async def _through_running_node(home: Home, ref: str, as_json: bool, in_order: bool) -> FetchStatus:
     from peernode.net import control
 
     shown = _Shown(as_json)
-    result = await control.call(home, "file_get", {"id": ref})
+    result = await control.call(home, "file_get", {"id": ref, "in_order": in_order})
     shared = await _shared(home, ref)
     status = FetchStatus.from_json(result, shared)
     while not status.progress.done and not status.error:
@@ -129,7 +137,9 @@ async def _shared(home: Home, ref: str) -> SharedFile:
         return await node.files.find(ref)
 
 
-def _by_itself(home: Home, ref: str, peers: tuple[str, ...], as_json: bool) -> FetchStatus:
+def _by_itself(
+    home: Home, ref: str, peers: tuple[str, ...], as_json: bool, in_order: bool
+) -> FetchStatus:
     from peernode.net.config import NetworkConfig, parse_address
 
     network = NetworkConfig(peers=tuple(parse_address(peer) for peer in peers))
@@ -139,7 +149,7 @@ def _by_itself(home: Home, ref: str, peers: tuple[str, ...], as_json: bool) -> F
         async with Node(home, NodeConfig(network=network)) as node:
             node.ensure_identity()
             await node.start_network()
-            shared = await node.files.get(ref, shown.show)
+            shared = await node.files.get(ref, shown.show, in_order=in_order)
             done = Progress(shared.blob, shared.size, shared.size, 0.0, 0, True)
             shown.show(done, last=True)
             return FetchStatus(shared, done, "")

@@ -44,6 +44,12 @@ class BlobRecord:
     have: Bitfield
     complete: bool
     mine: bool
+    blob: bytes = b""
+    """The id (the layout's, computed once)."""
+
+    def __post_init__(self) -> None:
+        if not self.blob:
+            object.__setattr__(self, "blob", self.layout.id)
 
     @property
     def have_bytes(self) -> int:
@@ -84,7 +90,7 @@ class Catalog:
         bitfield = (
             Bitfield.full(layout.chunks) if complete else Bitfield.from_bytes(layout.chunks, have)
         )
-        return BlobRecord(layout, bitfield, bool(complete), bool(mine))
+        return BlobRecord(layout, bitfield, bool(complete), bool(mine), blob)
 
     def add(self, layout: Layout, *, complete: bool, mine: bool = False) -> None:
         """Record a blob's layout; an existing record keeps what it has (and becomes mine)."""

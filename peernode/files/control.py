@@ -21,7 +21,8 @@ def file_handlers(files: FileService) -> dict[str, Handler]:
         return ref
 
     async def get(args: dict[str, Any]) -> Any:
-        return (await files.start_get(ref_of(args))).to_json()
+        in_order = args.get("in_order") is True
+        return (await files.start_get(ref_of(args), in_order=in_order)).to_json()
 
     async def status(args: dict[str, Any]) -> Any:
         return (await files.fetch_status(ref_of(args))).to_json()

@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peernode.errors import NodeError
 from peernode.files.catalog import BlobRecord, Catalog
@@ -58,9 +58,11 @@ class Download:
         on_progress: OnProgress | None = None,
         size: int | None = None,
         max_size: int | None = None,
+        in_order: bool = False,
     ) -> None:
         """size: the size the file's event gives (the blob must have it); max_size: the
-        most a blob of this use may hold (a folder's manifest)."""
+        most a blob of this use may hold (a folder's manifest); in_order: lowest missing
+        chunk first (protocol.files.SchedulerConfig.in_order)."""
         self.blob = blob
         self._size = size
         self._max_size = max_size
@@ -69,6 +71,7 @@ class Download:
         self._pool = pool
         self._peers = peers
         self._config = config
+        self._scheduling = replace(config.scheduler, in_order=in_order or config.scheduler.in_order)
         self._on_progress = on_progress or (lambda progress: None)
         self._sessions: dict[bytes, Session] = {}
         self._requests: dict[tuple[bytes, int], int] = {}
@@ -182,7 +185,7 @@ class Download:
         layout = record.layout
         have = Bitfield(layout.chunks, record.have)
         self._have_bytes = record.have_bytes
-        scheduler = Scheduler(layout, have, rng=random.Random(), config=self._config.scheduler)
+        scheduler = Scheduler(layout, have, rng=random.Random(), config=self._scheduling)
         self._add_holders(scheduler, holders)
         idle_since: float | None = None
         durable = Bitfield(layout.chunks, record.have)

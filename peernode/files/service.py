@@ -235,8 +235,11 @@ class FileService:
 
     # -- fetching -------------------------------------------------------------------
 
-    async def get(self, ref: str | bytes, on_progress: OnProgress | None = None) -> SharedFile:
-        """Fetch a shared file (or every file of a folder) from the laptops that have it."""
+    async def get(
+        self, ref: str | bytes, on_progress: OnProgress | None = None, *, in_order: bool = False
+    ) -> SharedFile:
+        """Fetch a shared file (or every file of a folder) from the laptops that have it.
+        in_order: first chunks first, so a video can start playing while it arrives."""
         shared = await self.find(ref)
 
         def report(progress: Progress) -> None:
@@ -252,20 +255,21 @@ class FileService:
             done = 0
             for entry in entries:
                 progress = _offset(report, done, shared.size)
-                await self.fetch_blob(entry.blob, progress, size=entry.size)
+                await self.fetch_blob(entry.blob, progress, size=entry.size, in_order=in_order)
                 done += entry.size
         else:
-            await self.fetch_blob(shared.blob, report, size=shared.size)
+            await self.fetch_blob(shared.blob, report, size=shared.size, in_order=in_order)
         result = await self._shared(shared.event)
         report(Progress(shared.blob, result.have_bytes, result.size, 0.0, 0, result.complete))
         return result
 
-    async def start_get(self, ref: str | bytes) -> FetchStatus:
+    async def start_get(self, ref: str | bytes, *, in_order: bool = False) -> FetchStatus:
         """Fetch in the background (the running node, for a CLI command); see `fetch_status`."""
         shared = await self.find(ref)
         task = self._fetches.get(shared.id)
         if task is None or (task.done() and task.exception() is not None):
-            task = asyncio.create_task(self.get(shared.id), name=f"get {shared.name}")
+            fetch = self.get(shared.id, in_order=in_order)
+            task = asyncio.create_task(fetch, name=f"get {shared.name}")
             self._fetches[shared.id] = task
         return await self.fetch_status(shared.id)
 
@@ -292,6 +296,7 @@ class FileService:
         *,
         size: int | None = None,
         max_size: int | None = None,
+        in_order: bool = False,
     ) -> BlobRecord:
         """One blob from every linked peer that holds it (joins a fetch under way);
         `size`: what its event announced; `max_size`: the most it may hold."""
@@ -312,6 +317,7 @@ class FileService:
                 pool=self._pool,
                 peers=self._network.linked_addresses,
                 config=self._config,
+                in_order=in_order,
                 on_progress=on_progress,
                 size=size,
                 max_size=max_size,
@@ -372,7 +378,7 @@ class FileService:
     async def _read_chunk(self, record: BlobRecord, index: int) -> bytes:
         return await asyncio.to_thread(
             self._disk.read_chunk,
-            record.layout.id,
+            record.blob,
             record.layout,
             index,
             partial=not record.complete,
