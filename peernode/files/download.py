@@ -108,9 +108,10 @@ class Download:
 
     # -- who has it -----------------------------------------------------------------
 
-    async def _find_holders(self) -> dict[bytes, Have]:
-        """Ask every linked peer (not yet asked) whether it holds the blob."""
-        peers = [p for p in self._peers() if p.key not in self._sessions]
+    async def _find_holders(self, *, again: bool = False) -> dict[bytes, Have]:
+        """Ask every linked peer whether it holds the blob (`again`: partial holders
+        too, which may hold more by now; else only those not yet found holding it)."""
+        peers = [p for p in self._peers() if again or p.key not in self._sessions]
         answers = await asyncio.gather(*(self._ask(peer) for peer in peers))
         return {key: have for key, have in answers if have is not None}
 
@@ -197,7 +198,7 @@ class Download:
                     raise NodeError(
                         "the laptops that had this file are gone; it resumes from here later"
                     )
-                self._add_holders(scheduler, await self._find_holders())
+                self._add_holders(scheduler, await self._find_holders(again=True))
                 if scheduler.stalled:
                     await asyncio.sleep(min(1.0, self._config.idle_timeout / 10))
                 continue
@@ -208,10 +209,16 @@ class Download:
 
     def _add_holders(self, scheduler: Scheduler, holders: dict[bytes, Have]) -> None:
         now = time.monotonic()
+        known = set(scheduler.peers())
         for key, have in holders.items():
             bitfield = self._bitfield(have, scheduler.layout.chunks)
-            if bitfield is not None:
+            if bitfield is None:
+                continue
+            if key not in known:
                 scheduler.add_peer(key, bitfield, now)
+                continue
+            for index in bitfield:  # a partial holder got more since we asked
+                scheduler.peer_has(key, index, now)
 
     async def _next_input(
         self, scheduler: Scheduler, layout: Layout, partial: PartialFile, durable: Bitfield

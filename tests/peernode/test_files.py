@@ -288,3 +288,30 @@ async def test_a_file_whose_event_lies_about_its_size_is_not_fetched(tmp_path: P
         with pytest.raises(NodeError, match="not the 5 its sharer announced"):
             await ben.files.get(lying.id)
         assert not list((tmp_path / "ben" / "blobs").rglob("*.part"))
+
+
+async def test_a_partial_holder_serves_what_it_has_and_more_as_it_arrives(tmp_path: Path) -> None:
+    data = write(tmp_path / "lecture.bin", 15 * 16 * 1024)  # 15 chunks of 16 KiB
+    slow = replace(FILES, serve_rate=150_000)  # Ada: about 1.6 s for the whole file
+    async with (
+        running(tmp_path / "ada", "Ada", files=slow) as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        shared = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
+        await arrives(ben, shared)
+        await linked(ben, 1)
+        ben_fetch = asyncio.create_task(ben.files.get(shared.id))
+        await eventually(lambda: ben.files.progress.get(shared.id), "Ben's first chunks")
+        async with running(tmp_path / "cleo", "Cleo", ben) as cleo:
+            await arrives(cleo, shared)
+            await linked(cleo, 1)
+            cleo_fetch = asyncio.create_task(cleo.files.get(shared.id))
+            ben_server = ben.files._server
+            assert ben_server is not None
+            await eventually(lambda: ben_server.chunks_sent, "Ben serving Cleo")
+            assert not ben_fetch.done(), "Ben served only once he had it all"
+            got = await cleo_fetch
+            copy = await cleo.files.save(shared.id, tmp_path / "copy.bin")
+        await ben_fetch
+    assert got.presence is Presence.HERE
+    assert copy.read_bytes() == data
