@@ -446,6 +446,12 @@ class Node:
         when = now_ms() if received_at is None else received_at
         return FeedEntry(event, self.profile_of(event.author).name, when)
 
+    async def in_circle(self, circle: str) -> bool:
+        """Whether I am a member of the study circle `circle`."""
+        if not self.has_identity:
+            return False
+        return (await self.circles.state(circle)).is_member(self.public_key)
+
     # -- the stream of new events -------------------------------------------------
 
     def subscribe(self) -> Subscription:

@@ -17,6 +17,8 @@ class FilesConfig:
     max_queued: requests one peer may have waiting; past it, the answer is busy.
     ask_timeout: seconds to wait for a bulk link and for a peer's Have or Hashes.
     idle_timeout: seconds a download waits with no peer to ask before it gives up.
+    auto_fetch_bytes: files up to this size shared with a circle I am in are fetched
+    as they are announced, without asking (0: never); larger ones on demand.
     serve_rate: bytes per second this node sends on the bulk path, for every peer
     together (0: as fast as the disk and the network go). The bulk path's own budget:
     gossip has its own, per link.
@@ -31,3 +33,4 @@ class FilesConfig:
     ask_timeout: float = 10.0
     idle_timeout: float = 30.0
     serve_rate: int = 0
+    auto_fetch_bytes: int = 25_000_000

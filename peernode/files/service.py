@@ -4,6 +4,8 @@ circle's files, fetch one from every laptop that has it, save a copy for the lea
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import mimetypes
 import os
 from collections.abc import Sequence
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from peernode.net.link import Link, LinkFactory
     from peernode.ports import FileNode
     from peernode.storage.async_store import AsyncStore
+
+log = logging.getLogger(__name__)
 
 BULK_PATH = "/peernode/bulk/1"
 CATALOG_FILE = "files.db"
@@ -68,6 +72,7 @@ class FileService:
         """The newest progress of each fetch under way or done, by the file event's id."""
         self._fetches: dict[bytes, asyncio.Task[SharedFile]] = {}
         self._whole: dict[bytes, BlobRecord] = {}
+        self._auto: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -97,11 +102,23 @@ class FileService:
         self._pool = SessionPool(self._factory, connect_timeout=self._config.ask_timeout)
         self._server = BulkServer(self._lookup, self._read_chunk, self._config)
         network.add_routes(self._factory.routes())
+        if self._config.auto_fetch_bytes:
+            self._auto = asyncio.get_running_loop().create_task(
+                self._auto_fetch(), name="fetch small files"
+            )
 
     async def detach(self) -> None:
-        for task in list(self._downloads.values()):
+        if self._auto is not None:
+            self._auto.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._auto
+            self._auto = None
+        for task in [*self._downloads.values(), *self._fetches.values()]:
             task.cancel()
-        await asyncio.gather(*self._downloads.values(), return_exceptions=True)
+        await asyncio.gather(
+            *self._downloads.values(), *self._fetches.values(), return_exceptions=True
+        )
+        self._fetches.clear()
         if self._factory is not None:
             await self._factory.stop_accepting()
         if self._server is not None:
@@ -326,6 +343,29 @@ class FileService:
             self._downloads[blob] = task
             task.add_done_callback(lambda _: self._downloads.pop(blob, None))
         return await asyncio.shield(task)
+
+    async def _auto_fetch(self) -> None:
+        """Fetch the small files of my circles: those already announced, then each one
+        announced from now on (one at a time; a failure waits for the next announcement)."""
+        subscription = self._node.subscribe()
+        try:
+            for shared in await self.list():
+                await self._fetch_if_small(shared)
+            async for event in subscription:
+                if event.kind == kinds.FILE:
+                    await self._fetch_if_small(await self._shared(event))
+        finally:
+            self._node.unsubscribe(subscription)
+
+    async def _fetch_if_small(self, shared: SharedFile) -> None:
+        if shared.complete or shared.size > self._config.auto_fetch_bytes:
+            return
+        if not await self._node.in_circle(shared.circle):
+            return
+        try:
+            await self.get(shared.id)
+        except NodeError as exc:
+            log.info("%s was not fetched by itself: %s", shared.name, exc)
 
     # -- saving ---------------------------------------------------------------------
 

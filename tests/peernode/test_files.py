@@ -315,3 +315,41 @@ async def test_a_partial_holder_serves_what_it_has_and_more_as_it_arrives(tmp_pa
         await ben_fetch
     assert got.presence is Presence.HERE
     assert copy.read_bytes() == data
+
+
+async def test_small_files_of_my_circles_come_by_themselves(tmp_path: Path) -> None:
+    write(tmp_path / "big.bin", 100 * 1024)
+    small = write(tmp_path / "small.txt", 10 * 1024)
+    write(tmp_path / "elsewhere.txt", 1024)
+    auto = replace(FILES, auto_fetch_bytes=50_000)
+    async with (
+        running(tmp_path / "ada", "Ada", files=auto) as ada,
+        running(tmp_path / "ben", "Ben", ada, files=auto) as ben,
+    ):
+        await ada.circles.create(CIRCLE, name="SQL basics")
+        await arrives_circle(ben)
+        await ben.circles.join(CIRCLE)
+        other = await ada.files.share(tmp_path / "elsewhere.txt", "another-circle")
+        big = await ada.files.share(tmp_path / "big.bin", CIRCLE)
+        await arrives(ben, big)
+        await eventually(lambda: ben.files.list("another-circle"), "the other circle's file")
+        little = await ada.files.share(tmp_path / "small.txt", CIRCLE)
+        await arrives(ben, little)
+
+        async def small_here() -> bool:
+            return (await ben.files.find(little.id)).presence is Presence.HERE
+
+        await eventually(small_here, "the small file at Ben's, unasked")
+        # They arrived before the small one, so they were passed over already:
+        assert (await ben.files.find(big.id)).presence is Presence.MISSING
+        assert (await ben.files.find(other.id)).presence is Presence.MISSING
+        assert big.id not in ben.files.progress
+        copy = await ben.files.save(little.id, tmp_path / "copy.txt")
+        assert copy.read_bytes() == small
+
+
+async def arrives_circle(node: Node) -> None:
+    async def known() -> bool:
+        return (await node.circles.state(CIRCLE)).exists
+
+    await eventually(known, "the circle")
