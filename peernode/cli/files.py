@@ -91,6 +91,9 @@ def file_list(home: Home, as_json: bool, circle_slug: str | None) -> None:
 @click.option(
     "--in-order", is_flag=True, help="First parts first, so a video can play while it arrives."
 )
+@click.option(
+    "--no-mdns", is_flag=True, help="Do not look for peers by mDNS (with no node running)."
+)
 @pass_home
 def file_get(
     home: Home,
@@ -99,6 +102,7 @@ def file_get(
     destination: Path | None,
     peers: tuple[str, ...],
     in_order: bool,
+    no_mdns: bool,
 ) -> None:
     """Fetch a shared file or folder from every laptop that has it, verifying each chunk.
 
@@ -109,7 +113,7 @@ def file_get(
     try:
         status = asyncio.run(_through_running_node(home, ref, as_json, in_order))
     except control.NotRunning:
-        status = _by_itself(home, ref, peers, as_json, in_order)
+        status = _by_itself(home, ref, peers, as_json, in_order, mdns=not no_mdns)
     if status.error:
         raise NodeError(status.error)
     if destination is not None:
@@ -138,17 +142,19 @@ async def _shared(home: Home, ref: str) -> SharedFile:
 
 
 def _by_itself(
-    home: Home, ref: str, peers: tuple[str, ...], as_json: bool, in_order: bool
+    home: Home, ref: str, peers: tuple[str, ...], as_json: bool, in_order: bool, *, mdns: bool
 ) -> FetchStatus:
     from peernode.net.config import NetworkConfig, parse_address
 
-    network = NetworkConfig(peers=tuple(parse_address(peer) for peer in peers))
+    addresses = tuple(parse_address(peer) for peer in peers)
+    network = NetworkConfig(peers=addresses, mdns=mdns)
     shown = _Shown(as_json)
 
     async def work() -> FetchStatus:
         async with Node(home, NodeConfig(network=network)) as node:
             node.ensure_identity()
             await node.start_network()
+            await node.files.find_soon(ref)  # its event may still be on its way
             shared = await node.files.get(ref, shown.show, in_order=in_order)
             done = Progress(shared.blob, shared.size, shared.size, 0.0, 0, True)
             shown.show(done, last=True)

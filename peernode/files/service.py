@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 BULK_PATH = "/peernode/bulk/1"
 CATALOG_FILE = "files.db"
+FIND_EVERY = 0.2
+"""Seconds between two looks for a file's event that has not arrived yet."""
 WHOLE_CACHED = 256
 """Records of whole blobs kept in memory for serving."""
 
@@ -219,6 +221,18 @@ class FileService:
     async def find(self, ref: str | bytes) -> SharedFile:
         """A shared file by its event id (or ≥ 8 leading hex digits of it)."""
         return await self._shared(await self._node.find_event(ref, kinds.FILE))
+
+    async def find_soon(self, ref: str | bytes) -> SharedFile:
+        """`find`, waiting up to the idle timeout for the file's event to arrive (a node
+        just started, still catching up with its peers)."""
+        deadline = asyncio.get_running_loop().time() + self._config.idle_timeout
+        while True:
+            try:
+                return await self.find(ref)
+            except BadInput:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+            await asyncio.sleep(FIND_EVERY)
 
     async def _shared(self, event: Event) -> SharedFile:
         blob = bytes(event.body["blob"])
