@@ -13,7 +13,7 @@ from peernode.cli.offline import run_with_node
 from peernode.cli.options import emit_json, group, pass_home
 from peernode.errors import NodeError
 from peernode.files import Progress, SharedFile
-from peernode.files.service import FetchStatus
+from peernode.files.model import FetchStatus
 from peernode.files.text import file_line, progress_text, size_text
 from peernode.home import Home
 from peernode.node import Node, NodeConfig

@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS blobs (
     have BLOB NOT NULL,
     complete INTEGER NOT NULL DEFAULT 0,
     mine INTEGER NOT NULL DEFAULT 0,
-    added_at INTEGER NOT NULL
+    added_at INTEGER NOT NULL,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    released_at INTEGER
 ) WITHOUT ROWID;
 """
 
@@ -123,3 +125,42 @@ class Catalog:
     def forget(self, blob: bytes) -> None:
         with self._lock:
             self._db.execute("DELETE FROM blobs WHERE id = ?", (blob,))
+
+    def set_pinned(self, blobs: list[bytes], pinned: bool) -> int:
+        """Pin or unpin; returns how many of `blobs` are known here."""
+        with self._lock:
+            cursor = self._db.executemany(
+                "UPDATE blobs SET pinned = ? WHERE id = ?", [(int(pinned), b) for b in blobs]
+            )
+        return cursor.rowcount
+
+    def holdings(self) -> list[Holding]:
+        """Every blob known here, for garbage collection."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, size, complete, pinned, released_at FROM blobs"
+            ).fetchall()
+        return [Holding(bytes(r[0]), r[1], bool(r[2]), bool(r[3]), r[4]) for r in rows]
+
+    def set_released(self, blob: bytes, at: int | None) -> None:
+        """Since when nothing keeps the blob (None: something keeps it again)."""
+        with self._lock:
+            self._db.execute("UPDATE blobs SET released_at = ? WHERE id = ?", (at, blob))
+
+    def used_bytes(self) -> int:
+        """The bytes the store holds or has reserved (a download's whole size)."""
+        with self._lock:
+            (used,) = self._db.execute("SELECT coalesce(sum(size), 0) FROM blobs").fetchone()
+        return int(used)
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What garbage collection needs of a blob: released_at is when it was last found
+    kept by nothing (ms), None while something keeps it."""
+
+    blob: bytes
+    size: int
+    complete: bool
+    pinned: bool
+    released_at: int | None

@@ -19,6 +19,11 @@ class FilesConfig:
     idle_timeout: seconds a download waits with no peer to ask before it gives up.
     auto_fetch_bytes: files up to this size shared with a circle I am in are fetched
     as they are announced, without asking (0: never); larger ones on demand.
+    quota_bytes, quota_share: the store holds at most the smaller of quota_bytes and
+    quota_share of the disk's free space (plus what it holds); free_floor_bytes: a
+    fetch never leaves less free on the disk (an amount, not a share).
+    grace_seconds: how long a blob nothing keeps stays before it is deleted.
+    collect_interval: seconds between two garbage collections of a running node.
     serve_rate: bytes per second this node sends on the bulk path, for every peer
     together (0: as fast as the disk and the network go). The bulk path's own budget:
     gossip has its own, per link.
@@ -34,3 +39,8 @@ class FilesConfig:
     idle_timeout: float = 30.0
     serve_rate: int = 0
     auto_fetch_bytes: int = 25_000_000
+    quota_bytes: int = 10 * 1024**3
+    quota_share: float = 0.25
+    free_floor_bytes: int = 1024**3
+    grace_seconds: float = 24 * 3600.0
+    collect_interval: float = 3600.0

@@ -20,7 +20,7 @@ from typing import BinaryIO, Final
 
 from peernode.errors import BadInput
 from protocol.errors import LocalProtocolError
-from protocol.files import Hasher, Layout
+from protocol.files import BadPath, Hasher, Layout, check_name
 from protocol.files.blob import ChunkRules
 
 BLOCK: Final = 1024 * 1024
@@ -42,6 +42,11 @@ class BlobDir:
 
     def has(self, blob: bytes) -> bool:
         return self.path(blob).is_file()
+
+    def delete(self, blob: bytes) -> None:
+        """The blob's file and any partial download of it."""
+        self.path(blob).unlink(missing_ok=True)
+        self.partial_path(blob).unlink(missing_ok=True)
 
     def import_file(self, source: Path, rules: ChunkRules) -> Layout:
         """Copy a regular file in, hashing it on the way; returns its layout."""
@@ -213,3 +218,26 @@ def make_dir(directory: Path, name: str) -> Path:
     finally:
         os.close(dir_fd)
     return directory / name
+
+
+def name_and_kind(path: Path) -> tuple[str, str]:
+    """The name a file or folder is shared under, and "file" or "folder"."""
+    if path.is_symlink():
+        raise BadInput(f"{path} is a symbolic link; share the file it points to")
+    name = path.resolve().name if path.name in ("", ".", "..") else path.name
+    try:
+        check_name(name)
+    except BadPath as exc:
+        raise BadInput(f"{name!r} cannot be shared under that name: {exc}") from None
+    if path.is_dir():
+        return name, "folder"
+    if path.is_file():
+        return name, "file"
+    raise BadInput(f"{path} is neither a file nor a folder")
+
+
+def save_target(destination: Path, name: str) -> tuple[Path, str]:
+    """Into `destination` under a free name if it is a folder, else as `destination`."""
+    if destination.is_dir() and not destination.is_symlink():
+        return destination, free_name(destination, name)
+    return destination.parent, destination.name

@@ -101,3 +101,36 @@ class Progress:
 
 
 OnProgress = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchStatus:
+    """A background fetch: the file, its progress, and why it failed ("" if it did not)."""
+
+    shared: SharedFile
+    progress: Progress
+    error: str
+
+    def to_json(self) -> dict[str, Any]:
+        progress = self.progress
+        return {
+            "file": self.shared.to_json(),
+            "have_bytes": progress.have_bytes,
+            "size": progress.size,
+            "rate": progress.rate,
+            "sources": progress.sources,
+            "done": progress.done,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], shared: SharedFile) -> FetchStatus:
+        progress = Progress(
+            shared.blob,
+            int(data["have_bytes"]),
+            int(data["size"]),
+            float(data["rate"]),
+            int(data["sources"]),
+            bool(data["done"]),
+        )
+        return cls(shared, progress, str(data["error"]))

@@ -7,9 +7,7 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,12 +15,13 @@ from peernode.circles.bodies import compact
 from peernode.errors import BadInput, NodeError
 from peernode.files.catalog import BlobRecord, Catalog
 from peernode.files.config import FilesConfig
-from peernode.files.disk import BlobDir, copy_out, free_name, make_dir
-from peernode.files.model import OnProgress, Progress, SharedFile
+from peernode.files.disk import BlobDir, copy_out, name_and_kind, save_target
+from peernode.files.folders import import_folder, save_folder
+from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
 from protocol import kinds
-from protocol.errors import LocalProtocolError, ProtocolError
+from protocol.errors import ProtocolError
 from protocol.event import Event, load_verified
-from protocol.files import BadPath, Entry, Manifest, check_name, check_path, decode_manifest
+from protocol.files import Entry, decode_manifest
 from protocol.files.manifest import MAX_MANIFEST_BYTES
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
@@ -145,9 +144,11 @@ class FileService:
     ) -> SharedFile:
         """Copy a file or folder into the store and publish its file event."""
         catalog = await self._opened()
-        name, kind = await asyncio.to_thread(_name_and_kind, path)
+        name, kind = await asyncio.to_thread(name_and_kind, path)
         if kind == "folder":
-            blob, size = await asyncio.to_thread(self._import_folder, path, catalog)
+            blob, size = await asyncio.to_thread(
+                import_folder, path, self._disk, catalog, self._config.rules
+            )
             mime = None
         else:
             layout = await asyncio.to_thread(self._disk.import_file, path, self._config.rules)
@@ -169,31 +170,6 @@ class FileService:
         )
         event = await self._node.publish(kinds.FILE, circle=circle, body=body)
         return await self._shared(event)
-
-    def _import_folder(self, root: Path, catalog: Catalog) -> tuple[bytes, int]:
-        """On a thread: every regular file under `root` (symlinks skipped), then the manifest."""
-        entries = []
-        for folder, dirs, files in os.walk(root, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
-            for file_name in sorted(files):
-                source = Path(folder) / file_name
-                if source.is_symlink() or not source.is_file():
-                    continue
-                relative = source.relative_to(root).as_posix()
-                try:
-                    check_path(relative)
-                except BadPath as exc:
-                    raise BadInput(f"{relative!r} cannot be shared: {exc}; rename it") from None
-                layout = self._disk.import_file(source, self._config.rules)
-                catalog.add(layout, complete=True, mine=True)
-                entries.append(Entry(relative, layout.size, layout.id))
-        try:
-            manifest = Manifest.of(entries)
-        except LocalProtocolError as exc:
-            raise BadInput(f"{root} cannot be shared as it is: {exc}") from None
-        layout = self._disk.import_bytes(manifest.encode(), self._config.rules)
-        catalog.add(layout, complete=True, mine=True)
-        return layout.id, manifest.size
 
     # -- reading --------------------------------------------------------------------
 
@@ -389,28 +365,13 @@ class FileService:
         shared = await self.find(ref)
         if not shared.complete:
             raise BadInput(f"{shared.name} is not all here yet; fetch it with 'peernode file get'")
-        directory, name = await asyncio.to_thread(_target, destination, shared.name)
+        directory, name = await asyncio.to_thread(save_target, destination, shared.name)
         if not shared.is_folder:
             return await asyncio.to_thread(copy_out, self._disk.path(shared.blob), directory, name)
         record = await asyncio.to_thread(self._catalog_get, shared.blob)
         assert record is not None
         entries = await self._entries(record)
-        return await asyncio.to_thread(self._save_folder, entries, directory, name)
-
-    def _save_folder(self, entries: Sequence[Entry], directory: Path, name: str) -> Path:
-        top = make_dir(directory, name)
-        made = {top}
-        for entry in entries:
-            parent = top
-            *folders, file_name = entry.path.split("/")
-            for folder in folders:
-                child = parent / folder
-                if child not in made:
-                    make_dir(parent, folder)
-                    made.add(child)
-                parent = child
-            copy_out(self._disk.path(entry.blob), parent, file_name)
-        return top
+        return await asyncio.to_thread(save_folder, self._disk, entries, directory, name)
 
     # -- serving --------------------------------------------------------------------
 
@@ -437,62 +398,6 @@ class FileService:
             index,
             partial=not record.complete,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class FetchStatus:
-    """A background fetch: the file, its progress, and why it failed ("" if it did not)."""
-
-    shared: SharedFile
-    progress: Progress
-    error: str
-
-    def to_json(self) -> dict[str, Any]:
-        progress = self.progress
-        return {
-            "file": self.shared.to_json(),
-            "have_bytes": progress.have_bytes,
-            "size": progress.size,
-            "rate": progress.rate,
-            "sources": progress.sources,
-            "done": progress.done,
-            "error": self.error,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], shared: SharedFile) -> FetchStatus:
-        progress = Progress(
-            shared.blob,
-            int(data["have_bytes"]),
-            int(data["size"]),
-            float(data["rate"]),
-            int(data["sources"]),
-            bool(data["done"]),
-        )
-        return cls(shared, progress, str(data["error"]))
-
-
-def _name_and_kind(path: Path) -> tuple[str, str]:
-    """The name a file or folder is shared under, and "file" or "folder"."""
-    if path.is_symlink():
-        raise BadInput(f"{path} is a symbolic link; share the file it points to")
-    name = path.resolve().name if path.name in ("", ".", "..") else path.name
-    try:
-        check_name(name)
-    except BadPath as exc:
-        raise BadInput(f"{name!r} cannot be shared under that name: {exc}") from None
-    if path.is_dir():
-        return name, "folder"
-    if path.is_file():
-        return name, "file"
-    raise BadInput(f"{path} is neither a file nor a folder")
-
-
-def _target(destination: Path, name: str) -> tuple[Path, str]:
-    """Into `destination` under a free name if it is a folder, else as `destination`."""
-    if destination.is_dir() and not destination.is_symlink():
-        return destination, free_name(destination, name)
-    return destination.parent, destination.name
 
 
 def _offset(on_progress: OnProgress, before: int, total: int) -> OnProgress:

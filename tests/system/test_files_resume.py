@@ -50,12 +50,12 @@ async def test_a_killed_get_resumes_from_what_was_flushed(tmp_path: Path) -> Non
         assert server is not None
         get = [sys.executable, "-m", "peernode", "--home", str(ben), "file", "get"]
         get += [shared.id.hex(), "--peer", f"127.0.0.1:{ada._network.port}", "--no-mdns"]
-        first = subprocess.Popen(get, env=cli_env(), stderr=subprocess.DEVNULL)
+        first = await asyncio.create_subprocess_exec(*get, env=cli_env(), stderr=subprocess.DEVNULL)
         try:
             await eventually(lambda: durable_chunks(ben) >= CHUNKS // 2, "half of it flushed", 60)
             first.send_signal(signal.SIGKILL)
         finally:
-            first.wait()
+            await first.wait()
         kept = durable_chunks(ben)
         assert CHUNKS // 2 <= kept < CHUNKS
         await eventually(lambda: not server._links, "Ada to notice the killed link")
