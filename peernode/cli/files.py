@@ -26,7 +26,7 @@ SHOW_EVERY: Final = 0.5
 
 @group()
 def file() -> None:
-    """Files and folders shared with a circle: share, list, get, save."""
+    """Files and folders shared with a circle: share, list, get, save, pin."""
 
 
 @file.command("share", json_lines=True)
@@ -198,3 +198,21 @@ def file_save(home: Home, ref: str, destination: Path) -> None:
     Nothing is ever overwritten."""
     saved = run_with_node(home, lambda node: node.files.save(ref, destination))
     click.echo(f"saved {saved}")
+
+
+@file.command("pin")
+@click.argument("ref", metavar="ID")
+@pass_home
+def file_pin(home: Home, ref: str) -> None:
+    """Keep a fetched file or folder on this laptop, even once no circle needs it."""
+    shared = run_with_node(home, lambda node: node.files.pin(ref))
+    click.echo(f"{shared.name} stays on this laptop (unpin with 'peernode file unpin')")
+
+
+@file.command("unpin")
+@click.argument("ref", metavar="ID")
+@pass_home
+def file_unpin(home: Home, ref: str) -> None:
+    """Let a file go again once nothing needs it (after a grace period)."""
+    shared = run_with_node(home, lambda node: node.files.pin(ref, pinned=False))
+    click.echo(f"{shared.name} is no longer pinned")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -126,7 +127,7 @@ class Catalog:
         with self._lock:
             self._db.execute("DELETE FROM blobs WHERE id = ?", (blob,))
 
-    def set_pinned(self, blobs: list[bytes], pinned: bool) -> int:
+    def set_pinned(self, blobs: Sequence[bytes], pinned: bool) -> int:
         """Pin or unpin; returns how many of `blobs` are known here."""
         with self._lock:
             cursor = self._db.executemany(

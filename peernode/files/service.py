@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from peernode.circles.bodies import compact
+from peernode.clock import now_ms as clock_ms
 from peernode.errors import BadInput, NodeError
 from peernode.files.catalog import BlobRecord, Catalog
 from peernode.files.config import FilesConfig
 from peernode.files.disk import BlobDir, copy_out, name_and_kind, save_target
 from peernode.files.folders import import_folder, save_folder
+from peernode.files.keeping import NoRoom, check_room, collect
 from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
 from protocol import kinds
 from protocol.errors import ProtocolError
@@ -74,6 +76,7 @@ class FileService:
         self._fetches: dict[bytes, asyncio.Task[SharedFile]] = {}
         self._whole: dict[bytes, BlobRecord] = {}
         self._auto: asyncio.Task[None] | None = None
+        self._collector: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -103,17 +106,18 @@ class FileService:
         self._pool = SessionPool(self._factory, connect_timeout=self._config.ask_timeout)
         self._server = BulkServer(self._lookup, self._read_chunk, self._config)
         network.add_routes(self._factory.routes())
+        loop = asyncio.get_running_loop()
         if self._config.auto_fetch_bytes:
-            self._auto = asyncio.get_running_loop().create_task(
-                self._auto_fetch(), name="fetch small files"
-            )
+            self._auto = loop.create_task(self._auto_fetch(), name="fetch small files")
+        self._collector = loop.create_task(self._collect_loop(), name="collect files")
 
     async def detach(self) -> None:
-        if self._auto is not None:
-            self._auto.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._auto
-            self._auto = None
+        for background in (self._auto, self._collector):
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+        self._auto = self._collector = None
         for task in [*self._downloads.values(), *self._fetches.values()]:
             task.cancel()
         await asyncio.gather(
@@ -254,6 +258,7 @@ class FileService:
             if on_progress is not None:
                 on_progress(progress)
 
+        await self._make_room(shared.size - shared.have_bytes)
         if shared.is_folder:
             manifest = await self.fetch_blob(shared.blob, max_size=MAX_MANIFEST_BYTES)
             entries = await self._entries(manifest)
@@ -356,6 +361,71 @@ class FileService:
             await self.get(shared.id)
         except NodeError as exc:
             log.info("%s was not fetched by itself: %s", shared.name, exc)
+
+    # -- keeping --------------------------------------------------------------------
+
+    async def pin(self, ref: str | bytes, *, pinned: bool = True) -> SharedFile:
+        """Keep a file (a folder: all its files) however long nothing else needs it."""
+        shared = await self.find(ref)
+        blobs = await self._blobs_of(shared)
+        catalog = await self._opened()
+        if not await asyncio.to_thread(catalog.set_pinned, blobs, pinned) and pinned:
+            raise BadInput(f"{shared.name} is not on this laptop yet; fetch it first")
+        return shared
+
+    async def collect(self, now_ms: int | None = None) -> int:
+        """Delete what nothing has kept for the grace period; returns how many blobs went."""
+        keep = await self._kept()
+        keep |= set(self._downloads)
+        catalog = await self._opened()
+        when = now_ms if now_ms is not None else clock_ms()
+        deleted = await asyncio.to_thread(collect, catalog, self._disk, self._config, keep, when)
+        for blob in deleted:
+            self._whole.pop(blob, None)
+        return len(deleted)
+
+    async def _kept(self) -> set[bytes]:
+        """Blobs of live file events that are mine or of a circle I am in."""
+        me = self._node.public_key if self._node.has_identity else b""
+        circles: dict[str, bool] = {}
+        kept: set[bytes] = set()
+        for shared in await self.list():
+            if shared.circle not in circles:
+                circles[shared.circle] = await self._node.in_circle(shared.circle)
+            if shared.event.author == me or circles[shared.circle]:
+                kept.update(await self._blobs_of(shared))
+        return kept
+
+    async def _blobs_of(self, shared: SharedFile) -> tuple[bytes, ...]:
+        """A file's blob; a folder's manifest and, once it is here, its files' blobs."""
+        if not shared.is_folder:
+            return (shared.blob,)
+        record = await asyncio.to_thread(self._catalog_get, shared.blob)
+        if record is None or not record.complete:
+            return (shared.blob,)
+        try:
+            entries = await self._entries(record)
+        except NodeError:
+            return (shared.blob,)
+        return (shared.blob, *(entry.blob for entry in entries))
+
+    async def _make_room(self, size: int) -> None:
+        """Room for `size` more bytes, collecting first if there is not (NoRoom if still not)."""
+        catalog = await self._opened()
+        root = self._disk.root
+        try:
+            await asyncio.to_thread(check_room, catalog, root, self._config, size)
+        except NoRoom:
+            await self.collect()
+            await asyncio.to_thread(check_room, catalog, root, self._config, size)
+
+    async def _collect_loop(self) -> None:
+        while True:
+            try:
+                await self.collect()
+            except NodeError as exc:
+                log.warning("files were not collected: %s", exc)
+            await asyncio.sleep(self._config.collect_interval)
 
     # -- saving ---------------------------------------------------------------------
 
