@@ -17,6 +17,7 @@ from peernode.files.model import FetchStatus
 from peernode.files.text import file_line, progress_text, size_text
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
+from peernode.text import plural
 
 POLL: Final = 0.25
 """Seconds between two looks at a running node's download."""
@@ -26,7 +27,7 @@ SHOW_EVERY: Final = 0.5
 
 @group()
 def file() -> None:
-    """Files and folders shared with a circle: share, list, get, save, pin."""
+    """Files and folders shared with a circle: share, list, get, save, pin, export."""
 
 
 @file.command("share", json_lines=True)
@@ -216,3 +217,35 @@ def file_unpin(home: Home, ref: str) -> None:
     """Let a file go again once nothing needs it (after a grace period)."""
     shared = run_with_node(home, lambda node: node.files.pin(ref, pinned=False))
     click.echo(f"{shared.name} is no longer pinned")
+
+
+@file.command("export")
+@click.argument("ref", metavar="[ID]", required=False)
+@click.argument("out", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--circle", "circle_slug", metavar="SLUG", help="A whole circle instead of one file.")
+@pass_home
+def file_export(home: Home, ref: str | None, out: Path, circle_slug: str | None) -> None:
+    """Put a file (or, with --circle, a whole circle: its events and the files of it here)
+    in one file OUT, for a USB stick; 'peernode file import' takes it on another laptop."""
+    if (ref is None) == (circle_slug is None):
+        raise click.UsageError("give either a file's ID or --circle SLUG")
+    events, blobs = run_with_node(
+        home, lambda node: node.files.export(out, ref=ref, circle=circle_slug)
+    )
+    click.echo(f"wrote {out}: {plural(events, 'event')}, {plural(blobs, 'file')}")
+
+
+@file.command("import")
+@click.argument(
+    "source", metavar="BUNDLE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@pass_home
+def file_import(home: Home, source: Path) -> None:
+    """Take what 'peernode file export' wrote: every event verified, every file hashed."""
+    new, blobs, refused = run_with_node(home, lambda node: node.files.import_bundle(source))
+    click.echo(f"imported {plural(new, 'new event')} and {plural(blobs, 'file')}")
+    if refused:
+        raise NodeError(
+            f"{plural(refused, 'item')} of {source} did not match what they claim to be and"
+            " were left out; ask for a fresh copy"
+        )

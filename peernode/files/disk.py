@@ -16,7 +16,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import IO, BinaryIO, Final
 
 from peernode.errors import BadInput
 from protocol.errors import LocalProtocolError
@@ -83,6 +83,29 @@ class BlobDir:
             incoming.write_bytes(data)
             self._place(incoming, layout.id)
         return layout
+
+    def import_stream(self, reader: IO[bytes], hasher: Hasher, *, expected: bytes) -> Layout | None:
+        """Copy `hasher.size` bytes in; None (and nothing kept) unless they are `expected`."""
+        incoming = self.root / "incoming" / f"{secrets.token_hex(8)}.tmp"
+        incoming.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(incoming, "wb") as writer:
+                remaining = hasher.size
+                while remaining and (block := reader.read(min(BLOCK, remaining))):
+                    hasher.update(block)
+                    writer.write(block)
+                    remaining -= len(block)
+                writer.flush()
+                os.fdatasync(writer.fileno())
+            if remaining:
+                return None
+            layout = hasher.layout()
+            if layout.id != expected:
+                return None
+            self._place(incoming, layout.id)
+            return layout
+        finally:
+            incoming.unlink(missing_ok=True)
 
     def _copy_in(self, reader: BinaryIO, target: Path, hasher: Hasher, source: Path) -> None:
         buffer = bytearray(BLOCK)

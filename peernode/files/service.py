@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from peernode.circles.bodies import compact
 from peernode.clock import now_ms as clock_ms
 from peernode.errors import BadInput, NodeError
+from peernode.files.bundle import read_bundle, write_bundle
 from peernode.files.catalog import BlobRecord, Catalog
 from peernode.files.config import FilesConfig
 from peernode.files.disk import BlobDir, copy_out, name_and_kind, save_target
@@ -22,7 +23,7 @@ from peernode.files.keeping import NoRoom, check_room, collect
 from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
 from protocol import kinds
 from protocol.errors import ProtocolError
-from protocol.event import Event, load_verified
+from protocol.event import Event, event_id, load_verified
 from protocol.files import Entry, decode_manifest
 from protocol.files.manifest import MAX_MANIFEST_BYTES
 from protocol.identity import SigningKey
@@ -426,6 +427,46 @@ class FileService:
             except NodeError as exc:
                 log.warning("files were not collected: %s", exc)
             await asyncio.sleep(self._config.collect_interval)
+
+    # -- sneakernet -----------------------------------------------------------------
+
+    async def export(
+        self, out: Path, *, ref: str | bytes | None = None, circle: str | None = None
+    ) -> tuple[int, int]:
+        """A bundle of one file (`ref`) or a whole circle (its events and the files of it
+        on this laptop), with the profiles of their authors; returns (events, blobs)."""
+        if ref is not None:
+            shared = await self.find(ref)
+            if not shared.complete:
+                raise BadInput(f"{shared.name} is not all here yet; fetch it first")
+            raws = [shared.event.raw]
+            blobs = list(await self._blobs_of(shared))
+        elif circle is not None:
+            raws = await self._store.channel_raw(circle)
+            blobs = []
+            for shared in await self.list(circle):
+                if shared.complete:
+                    blobs += await self._blobs_of(shared)
+        else:
+            raise BadInput("export what? give a file's id or a circle")
+        authors = {load_verified(raw).author for raw in raws}
+        for author in sorted(authors):
+            raws += await self._store.latest_of_kind(kinds.PROFILE, author)
+        events = [(event_id(raw), raw) for raw in raws]
+        unique = sorted(set(blobs))
+        await asyncio.to_thread(write_bundle, out, events, unique, self._disk)
+        return len(events), len(unique)
+
+    async def import_bundle(self, source: Path) -> tuple[int, int, int]:
+        """Take a bundle's events (verified like a peer's) and blobs (each hashed);
+        returns (new events, blobs, refused items)."""
+        catalog = await self._opened()
+        result = await asyncio.to_thread(
+            read_bundle, source, self._disk, catalog, self._config.rules
+        )
+        ingested = await self._node.ingest(result.events)
+        refused = len(result.refused) + len(ingested.rejected)
+        return len(ingested.new), len(result.blobs), refused
 
     # -- saving ---------------------------------------------------------------------
 
