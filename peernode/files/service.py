@@ -15,16 +15,15 @@ from peernode.circles.bodies import compact
 from peernode.clock import now_ms as clock_ms
 from peernode.errors import BadInput, NodeError
 from peernode.files.bundle import read_bundle, write_bundle
-from peernode.files.catalog import BlobRecord, Catalog
+from peernode.files.catalog import BlobRecord
 from peernode.files.config import FilesConfig
 from peernode.files.disk import BlobDir, copy_out, name_and_kind, save_target
 from peernode.files.folders import import_folder, save_folder
 from peernode.files.keeping import NoRoom, check_room, collect
+from peernode.files.library import Library
 from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
 from protocol import kinds
-from protocol.errors import ProtocolError
-from protocol.event import Event, event_id, load_verified
-from protocol.files import Entry, decode_manifest
+from protocol.event import event_id, load_verified
 from protocol.files.manifest import MAX_MANIFEST_BYTES
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
@@ -43,8 +42,6 @@ log = logging.getLogger(__name__)
 
 BULK_PATH = "/peernode/bulk/1"
 CATALOG_FILE = "files.db"
-FIND_EVERY = 0.2
-"""Seconds between two looks for a file's event that has not arrived yet."""
 WHOLE_CACHED = 256
 """Records of whole blobs kept in memory for serving."""
 
@@ -66,7 +63,7 @@ class FileService:
         self._home = home
         self._config = config
         self._disk = BlobDir(home / "blobs")
-        self._catalog: Catalog | None = None
+        self._library = Library(node, store, home / CATALOG_FILE, self._disk, config)
         self._network: BulkNetwork | None = None
         self._factory: LinkFactory | None = None
         self._pool: SessionPool | None = None
@@ -81,17 +78,9 @@ class FileService:
 
     # -- lifecycle ----------------------------------------------------------------
 
-    async def _opened(self) -> Catalog:
-        if self._catalog is None:
-            self._home.mkdir(parents=True, exist_ok=True)
-            self._catalog = await asyncio.to_thread(Catalog, self._home / CATALOG_FILE)
-        return self._catalog
-
     async def close(self) -> None:
         await self.detach()
-        if self._catalog is not None:
-            self._catalog.close()
-            self._catalog = None
+        self._library.close()
 
     def attach(self, network: BulkNetwork, key: SigningKey, link: LinkConfig, info: Any) -> None:
         """Serve and fetch on `network`'s port (called before it starts listening)."""
@@ -148,7 +137,7 @@ class FileService:
         tags: Sequence[str] = (),
     ) -> SharedFile:
         """Copy a file or folder into the store and publish its file event."""
-        catalog = await self._opened()
+        catalog = await self._library.catalog()
         name, kind = await asyncio.to_thread(name_and_kind, path)
         if kind == "folder":
             blob, size = await asyncio.to_thread(
@@ -174,76 +163,21 @@ class FileService:
             }
         )
         event = await self._node.publish(kinds.FILE, circle=circle, body=body)
-        return await self._shared(event)
+        return await self._library.shared(event)
 
     # -- reading --------------------------------------------------------------------
 
     async def list(self, circle: str | None = None) -> list[SharedFile]:
-        """The files shared with `circle` (every circle if None), oldest first; an
-        author's delete drops the file from the list."""
-        if circle is None:
-            raws = [row.raw for row in await self._store.feed(None, kinds=[kinds.FILE])]
-        else:
-            raws = await self._store.channel_raw(circle, [kinds.FILE])
-        events = [load_verified(raw) for raw in raws]
-        deleted = await self._deleted(events)
-        return [await self._shared(event) for event in events if event.id not in deleted]
-
-    async def _deleted(self, events: Sequence[Event]) -> set[bytes]:
-        authors = {event.id: event.author for event in events}
-        changes = await self._store.referring_any(list(authors), "target")
-        gone = set()
-        for change in map(load_verified, changes):
-            target = change.refs.get("target", b"")
-            if change.kind == kinds.DELETE and authors.get(target) == change.author:
-                gone.add(target)
-        return gone
+        """The files shared with `circle` (every circle if None), oldest first."""
+        return await self._library.list(circle)
 
     async def find(self, ref: str | bytes) -> SharedFile:
         """A shared file by its event id (or ≥ 8 leading hex digits of it)."""
-        return await self._shared(await self._node.find_event(ref, kinds.FILE))
+        return await self._library.find(ref)
 
     async def find_soon(self, ref: str | bytes) -> SharedFile:
-        """`find`, waiting up to the idle timeout for the file's event to arrive (a node
-        just started, still catching up with its peers)."""
-        deadline = asyncio.get_running_loop().time() + self._config.idle_timeout
-        while True:
-            try:
-                return await self.find(ref)
-            except BadInput:
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
-            await asyncio.sleep(FIND_EVERY)
-
-    async def _shared(self, event: Event) -> SharedFile:
-        blob = bytes(event.body["blob"])
-        record = await asyncio.to_thread((await self._opened()).get, blob)
-        name = self._node.name_of(event.author)
-        if record is None:
-            return SharedFile(event, name, 0, False)
-        if event.body["type"] != "folder" or not record.complete:
-            return SharedFile(event, name, record.have_bytes, record.complete)
-        try:
-            entries = await self._entries(record)
-        except NodeError:  # a folder refused: listed, never complete (get says why)
-            return SharedFile(event, name, 0, False)
-        records = [await asyncio.to_thread(self._catalog_get, entry.blob) for entry in entries]
-        have = sum(r.have_bytes for r in records if r is not None)
-        complete = all(r is not None and r.complete for r in records)
-        return SharedFile(event, name, have, complete)
-
-    def _catalog_get(self, blob: bytes) -> BlobRecord | None:
-        assert self._catalog is not None
-        return self._catalog.get(blob)
-
-    async def _entries(self, record: BlobRecord) -> tuple[Entry, ...]:
-        if record.layout.size > MAX_MANIFEST_BYTES:
-            raise NodeError("this folder's list of files is too big to open")
-        data = await asyncio.to_thread(self._disk.path(record.layout.id).read_bytes)
-        try:
-            return decode_manifest(data).entries
-        except ProtocolError as exc:
-            raise NodeError(f"this folder was refused: {exc}") from None
+        """`find`, waiting for the file's event to arrive (a node just started)."""
+        return await self._library.find_soon(ref)
 
     # -- fetching -------------------------------------------------------------------
 
@@ -262,7 +196,7 @@ class FileService:
         await self._make_room(shared.size - shared.have_bytes)
         if shared.is_folder:
             manifest = await self.fetch_blob(shared.blob, max_size=MAX_MANIFEST_BYTES)
-            entries = await self._entries(manifest)
+            entries = await self._library.entries(manifest)
             if sum(entry.size for entry in entries) != shared.size:
                 raise NodeError("this folder's files do not add up to the size it announced")
             done = 0
@@ -272,7 +206,7 @@ class FileService:
                 done += entry.size
         else:
             await self.fetch_blob(shared.blob, report, size=shared.size, in_order=in_order)
-        result = await self._shared(shared.event)
+        result = await self._library.shared(shared.event)
         report(Progress(shared.blob, result.have_bytes, result.size, 0.0, 0, result.complete))
         return result
 
@@ -313,7 +247,7 @@ class FileService:
     ) -> BlobRecord:
         """One blob from every linked peer that holds it (joins a fetch under way);
         `size`: what its event announced; `max_size`: the most it may hold."""
-        catalog = await self._opened()
+        catalog = await self._library.catalog()
         record = await asyncio.to_thread(catalog.get, blob)
         if record is not None and record.complete:
             return record
@@ -349,7 +283,7 @@ class FileService:
                 await self._fetch_if_small(shared)
             async for event in subscription:
                 if event.kind == kinds.FILE:
-                    await self._fetch_if_small(await self._shared(event))
+                    await self._fetch_if_small(await self._library.shared(event))
         finally:
             self._node.unsubscribe(subscription)
 
@@ -368,51 +302,26 @@ class FileService:
     async def pin(self, ref: str | bytes, *, pinned: bool = True) -> SharedFile:
         """Keep a file (a folder: all its files) however long nothing else needs it."""
         shared = await self.find(ref)
-        blobs = await self._blobs_of(shared)
-        catalog = await self._opened()
+        blobs = await self._library.blobs_of(shared)
+        catalog = await self._library.catalog()
         if not await asyncio.to_thread(catalog.set_pinned, blobs, pinned) and pinned:
             raise BadInput(f"{shared.name} is not on this laptop yet; fetch it first")
         return shared
 
     async def collect(self, now_ms: int | None = None) -> int:
         """Delete what nothing has kept for the grace period; returns how many blobs went."""
-        keep = await self._kept()
+        keep = await self._library.kept()
         keep |= set(self._downloads)
-        catalog = await self._opened()
+        catalog = await self._library.catalog()
         when = now_ms if now_ms is not None else clock_ms()
         deleted = await asyncio.to_thread(collect, catalog, self._disk, self._config, keep, when)
         for blob in deleted:
             self._whole.pop(blob, None)
         return len(deleted)
 
-    async def _kept(self) -> set[bytes]:
-        """Blobs of live file events that are mine or of a circle I am in."""
-        me = self._node.public_key if self._node.has_identity else b""
-        circles: dict[str, bool] = {}
-        kept: set[bytes] = set()
-        for shared in await self.list():
-            if shared.circle not in circles:
-                circles[shared.circle] = await self._node.in_circle(shared.circle)
-            if shared.event.author == me or circles[shared.circle]:
-                kept.update(await self._blobs_of(shared))
-        return kept
-
-    async def _blobs_of(self, shared: SharedFile) -> tuple[bytes, ...]:
-        """A file's blob; a folder's manifest and, once it is here, its files' blobs."""
-        if not shared.is_folder:
-            return (shared.blob,)
-        record = await asyncio.to_thread(self._catalog_get, shared.blob)
-        if record is None or not record.complete:
-            return (shared.blob,)
-        try:
-            entries = await self._entries(record)
-        except NodeError:
-            return (shared.blob,)
-        return (shared.blob, *(entry.blob for entry in entries))
-
     async def _make_room(self, size: int) -> None:
         """Room for `size` more bytes, collecting first if there is not (NoRoom if still not)."""
-        catalog = await self._opened()
+        catalog = await self._library.catalog()
         root = self._disk.root
         try:
             await asyncio.to_thread(check_room, catalog, root, self._config, size)
@@ -440,13 +349,13 @@ class FileService:
             if not shared.complete:
                 raise BadInput(f"{shared.name} is not all here yet; fetch it first")
             raws = [shared.event.raw]
-            blobs = list(await self._blobs_of(shared))
+            blobs = list(await self._library.blobs_of(shared))
         elif circle is not None:
             raws = await self._store.channel_raw(circle)
             blobs = []
             for shared in await self.list(circle):
                 if shared.complete:
-                    blobs += await self._blobs_of(shared)
+                    blobs += await self._library.blobs_of(shared)
         else:
             raise BadInput("export what? give a file's id or a circle")
         authors = {load_verified(raw).author for raw in raws}
@@ -460,7 +369,7 @@ class FileService:
     async def import_bundle(self, source: Path) -> tuple[int, int, int]:
         """Take a bundle's events (verified like a peer's) and blobs (each hashed);
         returns (new events, blobs, refused items)."""
-        catalog = await self._opened()
+        catalog = await self._library.catalog()
         result = await asyncio.to_thread(
             read_bundle, source, self._disk, catalog, self._config.rules
         )
@@ -479,9 +388,9 @@ class FileService:
         directory, name = await asyncio.to_thread(save_target, destination, shared.name)
         if not shared.is_folder:
             return await asyncio.to_thread(copy_out, self._disk.path(shared.blob), directory, name)
-        record = await asyncio.to_thread(self._catalog_get, shared.blob)
+        record = await self._library.record(shared.blob)
         assert record is not None
-        entries = await self._entries(record)
+        entries = await self._library.entries(record)
         return await asyncio.to_thread(save_folder, self._disk, entries, directory, name)
 
     # -- serving --------------------------------------------------------------------
@@ -494,7 +403,7 @@ class FileService:
         """A blob's record for serving; whole blobs are remembered (they never change)."""
         record = self._whole.get(blob)
         if record is None:
-            record = await asyncio.to_thread((await self._opened()).get, blob)
+            record = await asyncio.to_thread((await self._library.catalog()).get, blob)
             if record is not None and record.complete:
                 self._whole[blob] = record
                 while len(self._whole) > WHOLE_CACHED:

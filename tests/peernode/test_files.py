@@ -233,7 +233,7 @@ async def test_a_folder_with_a_hostile_path_is_refused_at_receive(tmp_path: Path
         running(tmp_path / "ben", "Ben", ada) as ben,
     ):
         layout = ada.files._disk.import_bytes(hostile, RULES)
-        catalog = await ada.files._opened()
+        catalog = await ada.files._library.catalog()
         catalog.add(layout, complete=True, mine=True)
         body = {"name": "exercises", "size": 10, "type": "folder", "blob": layout.id}
         event = await ada.publish(kinds.FILE, circle=CIRCLE, body=body)

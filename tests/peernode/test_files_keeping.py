@@ -62,7 +62,7 @@ async def test_a_file_of_a_circle_i_join_is_kept_again(tmp_path: Path) -> None:
         await ada.create_identity("Ada")
         await ada.ingest([circle.raw, event.raw])
         ada.files._disk.import_bytes(data, FILES.rules)  # as if fetched
-        (await ada.files._opened()).add(layout, complete=True)
+        (await ada.files._library.catalog()).add(layout, complete=True)
         now = 1_900_000_000_000
         await ada.files.collect(now)  # Bo's file, of a circle Ada is not in: released
         await ada.circles.join(CIRCLE)
