@@ -5,7 +5,7 @@ The source is a `peernode serve` process; the receiver a node in this process. P
 the transfer's MB/s and its ratio to two baselines measured in the same run on the
 same data: SHA-256 on one core (every byte is hashed by the receiver) and a raw copy
 over a loopback TCP socket between two threads. Then the delay of notes from one node
-to another, p50 and p95, with no transfer and during one (both nodes in this process,
+to another, p50 and p95, with no transfer and all through one (both nodes in this process,
 the worst case: one event loop). Figures only, no pass/fail.
 """
 
@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -73,25 +75,51 @@ def peernode(home: Path, *args: str) -> str:
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
 
-async def transfer(source_home: Path, port: int, receiver_home: Path, file_id: str) -> float:
-    """Seconds from asking to every chunk verified, written and flushed."""
+async def transfer(
+    source_home: Path, port: int, receiver_home: Path, file_ids: list[str]
+) -> list[float]:
+    """Seconds from asking to every chunk verified, written and flushed, for each file."""
     network = NetworkConfig(port=0, host="127.0.0.1", mdns=False, peers=(("127.0.0.1", port),))
-    config = NodeConfig(network=network, watch=False, files=FilesConfig())
+    config = NodeConfig(network=network, watch=False, files=FilesConfig(auto_fetch_bytes=0))
     async with Node(Home(receiver_home), config) as node:
         await node.create_identity("Receiver")
         await node.start_network()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        for _ in range(300):
             files = await node.files.list(CIRCLE)
             linked = node._network.linked_addresses() if node._network else []
-            if files and linked:
+            if len(files) == len(file_ids) and linked:
                 break
             await asyncio.sleep(0.1)
-        started = time.perf_counter()
-        shared = await node.files.get(file_id)
-        elapsed = time.perf_counter() - started
-        assert shared.complete, "the file did not arrive whole"
-        return elapsed
+        seconds = []
+        for file_id in file_ids:
+            started = time.perf_counter()
+            shared = await node.files.get(file_id)
+            seconds.append(time.perf_counter() - started)
+            assert shared.complete, "the file did not arrive whole"
+        return seconds
+
+
+def small_files(root: Path, count: int) -> int:
+    """`count` files of 4 to 64 KiB in a folder; returns their total size."""
+    sizes = [random.Random(i).randint(4 * 1024, 64 * 1024) for i in range(count)]
+    for number, size in enumerate(sizes):
+        folder = root / f"week{number % 10}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"exercise{number}.txt").write_bytes(os.urandom(size))
+    return sum(sizes)
+
+
+def local_copy_rate(root: Path, target: Path) -> float:
+    """Files per second of a plain copy of the folder on this disk (with an fsync each)."""
+    paths = [path for path in root.rglob("*") if path.is_file()]
+    started = time.perf_counter()
+    for number, path in enumerate(paths):
+        copy = target / f"{number}.txt"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+        with open(copy, "rb+") as handle:
+            os.fdatasync(handle.fileno())
+    return len(paths) / (time.perf_counter() - started)
 
 
 NOTES = 40
@@ -99,7 +127,7 @@ NOTE_EVERY = 0.05
 
 
 async def note_delays(root: Path, path: Path, *, during_transfer: bool) -> list[float]:
-    """Seconds from a post at one node to its arrival at the other, for NOTES notes."""
+    """Seconds from a post at one node to its arrival at the other, for each note."""
     network = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
     config = NodeConfig(network=network, watch=False)
     tag = "during" if during_transfer else "quiet"
@@ -119,31 +147,31 @@ async def note_delays(root: Path, path: Path, *, during_transfer: bool) -> list[
             await settle(ben)
             fetch = asyncio.create_task(ben.files.get(shared.id)) if during_transfer else None
             arrived: dict[bytes, float] = {}
-            everything = asyncio.Event()
+            arrival = asyncio.Event()
             subscription = ben.subscribe()
 
             async def watch() -> None:
                 async for event in subscription:
                     if event.kind == "peernode/note@1":
                         arrived.setdefault(event.id, time.perf_counter())
-                        if len(arrived) >= NOTES:
-                            everything.set()
+                        arrival.set()
 
             watcher = asyncio.create_task(watch())
             sent: dict[bytes, float] = {}
-            for number in range(NOTES):
-                note = await ada.post(f"note {number}", channel=CIRCLE)
+            # NOTES notes at least; during a transfer, until it ends.
+            while len(sent) < NOTES or (fetch is not None and not fetch.done()):
+                note = await ada.post(f"note {len(sent)}", channel=CIRCLE)
                 sent[note.id] = time.perf_counter()
                 await asyncio.sleep(NOTE_EVERY)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(everything.wait(), 30)
-            still_fetching = fetch is not None and not fetch.done()
+            deadline = time.monotonic() + 30
+            while set(sent) - set(arrived) and time.monotonic() < deadline:
+                arrival.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrival.wait(), 1.0)
             if fetch is not None:
                 await fetch
             watcher.cancel()
             ben.unsubscribe(subscription)
-    if during_transfer and not still_fetching:
-        print("  (the transfer ended before the last note: use a bigger --mib)")
     return sorted(arrived[key] - sent[key] for key in sent if key in arrived)
 
 
@@ -164,6 +192,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=256, help="size of the file (MiB)")
+    parser.add_argument("--small", type=int, default=1000, help="small files in a folder")
     args = parser.parse_args()
     size = args.mib * 1024 * 1024
     with tempfile.TemporaryDirectory() as temp:
@@ -176,6 +205,11 @@ def main() -> None:
         peernode(source, "init", "--name", "Source")
         shared = peernode(source, "file", "share", str(data), "--circle", CIRCLE, "--json")
         file_id = shared.split('"id":"')[1].split('"')[0]
+        small_size = small_files(root / "exercises", args.small)
+        shared = peernode(
+            source, "file", "share", str(root / "exercises"), "--circle", CIRCLE, "--json"
+        )
+        folder_id = shared.split('"id":"')[1].split('"')[0]
         port_probe = socket.create_server(("127.0.0.1", 0))
         port = port_probe.getsockname()[1]
         port_probe.close()
@@ -185,10 +219,13 @@ def main() -> None:
         )
         try:
             time.sleep(1.5)
-            seconds = asyncio.run(transfer(source, port, root / "receiver", file_id))
+            seconds, folder_seconds = asyncio.run(
+                transfer(source, port, root / "receiver", [file_id, folder_id])
+            )
         finally:
             serve.terminate()
             serve.wait(10)
+        copying = local_copy_rate(root / "exercises", root / "copied")
         hashing = sha256_rate(data)
         loopback = loopback_rate(size)
         quiet = asyncio.run(note_delays(root, data, during_transfer=False))
@@ -204,10 +241,14 @@ def main() -> None:
     for label, value in rows:
         print(f"{label:44} {value / 1e6:8.0f} {value / hashing:7.2f}")
     print(f"peernode file get / raw loopback copy: {rate / loopback:.2f}")
-    print(f"note delay over {NOTES} notes (ms)       p50     p95")
+    per_second = args.small / folder_seconds
+    print(f"a folder of {args.small} files of 4-64 KiB ({small_size / 1e6:.0f} MB):")
+    print(f"  {'local copy, fsync each (baseline)':42} {copying:8.0f} files/s  1.00")
+    print(f"  {'peernode file get':42} {per_second:8.0f} files/s {per_second / copying:5.2f}")
+    print(f"{'note delay (ms), a note every 50 ms':38} {'p50':>7} {'p95':>7}")
     for label, delays in (("no transfer", quiet), ("during a transfer", busy)):
         p50, p95 = percentile(delays, 0.5) * 1000, percentile(delays, 0.95) * 1000
-        print(f"  {label:34} {p50:7.1f} {p95:7.1f}  ({len(delays)} arrived)")
+        print(f"  {label:36} {p50:7.1f} {p95:7.1f}  ({len(delays)} notes)")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ class FilesConfig:
     fetch never leaves less free on the disk (an amount, not a share).
     grace_seconds: how long a blob nothing keeps stays before it is deleted.
     collect_interval: seconds between two garbage collections of a running node.
+    parallel_files: the files of a folder fetched at once.
     serve_rate: bytes per second this node sends on the bulk path, for every peer
     together (0: as fast as the disk and the network go). The bulk path's own budget:
     gossip has its own, per link.
@@ -44,3 +45,4 @@ class FilesConfig:
     free_floor_bytes: int = 1024**3
     grace_seconds: float = 24 * 3600.0
     collect_interval: float = 3600.0
+    parallel_files: int = 8

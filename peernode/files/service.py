@@ -24,6 +24,7 @@ from peernode.files.library import Library
 from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
 from protocol import kinds
 from protocol.event import event_id, load_verified
+from protocol.files import Entry
 from protocol.files.manifest import MAX_MANIFEST_BYTES
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
@@ -195,20 +196,37 @@ class FileService:
 
         await self._make_room(shared.size - shared.have_bytes)
         if shared.is_folder:
-            manifest = await self.fetch_blob(shared.blob, max_size=MAX_MANIFEST_BYTES)
-            entries = await self._library.entries(manifest)
-            if sum(entry.size for entry in entries) != shared.size:
-                raise NodeError("this folder's files do not add up to the size it announced")
-            done = 0
-            for entry in entries:
-                progress = _offset(report, done, shared.size)
-                await self.fetch_blob(entry.blob, progress, size=entry.size, in_order=in_order)
-                done += entry.size
+            await self._get_folder(shared, report)
         else:
             await self.fetch_blob(shared.blob, report, size=shared.size, in_order=in_order)
         result = await self._library.shared(shared.event)
         report(Progress(shared.blob, result.have_bytes, result.size, 0.0, 0, result.complete))
         return result
+
+    async def _get_folder(self, shared: SharedFile, report: OnProgress) -> None:
+        """The manifest, then its files, a few at once (small files cost round trips)."""
+        manifest = await self.fetch_blob(shared.blob, max_size=MAX_MANIFEST_BYTES)
+        entries = await self._library.entries(manifest)
+        if sum(entry.size for entry in entries) != shared.size:
+            raise NodeError("this folder's files do not add up to the size it announced")
+        here: dict[int, int] = {}
+        gate = asyncio.Semaphore(self._config.parallel_files)
+        started = asyncio.get_running_loop().time()
+
+        async def fetch(number: int, entry: Entry) -> None:
+            def progress(one: Progress) -> None:
+                here[number] = one.have_bytes
+                total = sum(here.values())
+                elapsed = max(asyncio.get_running_loop().time() - started, 1e-6)
+                report(Progress(shared.blob, total, shared.size, total / elapsed, one.sources))
+
+            async with gate:
+                await self.fetch_blob(entry.blob, progress, size=entry.size)
+                here[number] = entry.size
+
+        async with asyncio.TaskGroup() as group:
+            for number, entry in enumerate(entries):
+                group.create_task(fetch(number, entry))
 
     async def start_get(self, ref: str | bytes, *, in_order: bool = False) -> FetchStatus:
         """Fetch in the background (the running node, for a CLI command); see `fetch_status`."""
@@ -418,21 +436,3 @@ class FileService:
             index,
             partial=not record.complete,
         )
-
-
-def _offset(on_progress: OnProgress, before: int, total: int) -> OnProgress:
-    """Progress of one file of a folder, as progress of the whole folder."""
-
-    def report(progress: Progress) -> None:
-        on_progress(
-            Progress(
-                progress.blob,
-                before + progress.have_bytes,
-                total,
-                progress.rate,
-                progress.sources,
-                done=False,
-            )
-        )
-
-    return report
