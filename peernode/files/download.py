@@ -100,6 +100,7 @@ class Download:
             await asyncio.to_thread(partial.finish)
         finally:
             partial.close()
+            self._cancel_outstanding()
         full = Bitfield.full(record.layout.chunks)
         await asyncio.to_thread(self._catalog.set_have, self.blob, full)
         self._have_bytes = record.layout.size
@@ -269,6 +270,14 @@ class Download:
                 log.warning("a peer sent chunks that were wrong: %s", action.reason)
                 self._sessions.pop(peer, None)
                 asyncio.get_running_loop().create_task(self._pool.ban(peer, action.reason))
+
+    def _cancel_outstanding(self) -> None:
+        """Stopped (done, failed or cancelled): the peers stop sending what is still asked."""
+        for (peer, _), request in self._requests.items():
+            session = self._sessions.get(peer)
+            if session is not None:
+                session.cancel(request)
+        self._requests.clear()
 
     def _request(self, peer: bytes, index: int, layout: Layout, scheduler: Scheduler) -> None:
         session = self._sessions.get(peer)
