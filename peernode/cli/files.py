@@ -14,7 +14,7 @@ from peernode.cli.options import emit_json, group, pass_home
 from peernode.errors import NodeError
 from peernode.files import Progress, SharedFile
 from peernode.files.model import FetchStatus
-from peernode.files.text import file_line, progress_text, size_text
+from peernode.files.text import file_line, holders_text, progress_text, size_text
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from peernode.text import plural
@@ -66,21 +66,41 @@ def file_share(
 
 @file.command("list", json_lines=True)
 @click.argument("circle_slug", metavar="[CIRCLE]", required=False)
+@click.option(
+    "--peers", "count_peers", is_flag=True, help="Also ask how many linked laptops have each."
+)
 @pass_home
-def file_list(home: Home, as_json: bool, circle_slug: str | None) -> None:
-    """The files shared with CIRCLE (or with every circle), oldest first."""
+def file_list(home: Home, as_json: bool, circle_slug: str | None, count_peers: bool) -> None:
+    """The files shared with CIRCLE (or with every circle), oldest first.
+
+    With --peers, the running node asks the laptops linked to it which have each file
+    (so whoever shared it knows when they can leave)."""
 
     async def work(node: Node) -> list[SharedFile]:
         return await node.files.list(circle_slug)
 
     files = run_with_node(home, work)
+    holders = asyncio.run(_holders(home, files)) if count_peers else {}
     for shared in files:
         if as_json:
-            emit_json(shared.to_json())
+            emit_json({**shared.to_json(), **({"peers": holders[shared.id]} if holders else {})})
+        elif holders:
+            click.echo(f"{file_line(shared)}  {holders_text(holders[shared.id])}")
         else:
             click.echo(file_line(shared))
     if not files and not as_json:
         click.echo("no files shared here yet (see 'peernode file share')", err=True)
+
+
+async def _holders(home: Home, files: list[SharedFile]) -> dict[bytes, int]:
+    """How many linked laptops hold each file, asked of the running node."""
+    from peernode.net import control
+
+    counts = {}
+    for shared in files:
+        answer = await control.call(home, "file_holders", {"id": shared.id.hex()})
+        counts[shared.id] = int(answer["holders"])
+    return counts
 
 
 @file.command("get", json_lines=True)

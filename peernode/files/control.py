@@ -12,7 +12,8 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
 def file_handlers(files: FileService) -> dict[str, Handler]:
-    """`file_get` starts a fetch in the node and returns its status; `file_status` polls it."""
+    """`file_get` starts a fetch in the node and returns its status; `file_status` polls it;
+    `file_holders` counts the linked laptops that hold a file."""
 
     def ref_of(args: dict[str, Any]) -> str:
         ref = args.get("id")
@@ -27,4 +28,7 @@ def file_handlers(files: FileService) -> dict[str, Handler]:
     async def status(args: dict[str, Any]) -> Any:
         return (await files.fetch_status(ref_of(args))).to_json()
 
-    return {"file_get": get, "file_status": status}
+    async def holders(args: dict[str, Any]) -> Any:
+        return {"holders": await files.holders(ref_of(args))}
+
+    return {"file_get": get, "file_status": status, "file_holders": holders}

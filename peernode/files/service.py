@@ -26,6 +26,7 @@ from protocol import kinds
 from protocol.event import event_id, load_verified
 from protocol.files import Entry
 from protocol.files.manifest import MAX_MANIFEST_BYTES
+from protocol.files.messages import Holding
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
 
@@ -227,6 +228,26 @@ class FileService:
         async with asyncio.TaskGroup() as group:
             for number, entry in enumerate(entries):
                 group.create_task(fetch(number, entry))
+
+    async def holders(self, ref: str | bytes) -> int:
+        """How many linked laptops hold the whole file (an author knows when to leave);
+        for a folder, its list of files. NodeError when networking is not running."""
+        shared = await self.find(ref)
+        if self._pool is None or self._network is None:
+            raise NodeError("networking is not running; start 'peernode serve' or 'peernode'")
+        pool = self._pool
+        from peernode.files.sessions import SessionClosed
+
+        async def holds(peer: PeerAddress) -> bool:
+            session = await pool.session(peer)
+            if session is None:
+                return False
+            with contextlib.suppress(SessionClosed, TimeoutError):
+                return (await session.ask(shared.blob)).holding is Holding.FULL
+            return False
+
+        answers = await asyncio.gather(*map(holds, self._network.linked_addresses()))
+        return sum(answers)
 
     async def start_get(self, ref: str | bytes, *, in_order: bool = False) -> FetchStatus:
         """Fetch in the background (the running node, for a CLI command); see `fetch_status`."""

@@ -62,3 +62,8 @@ def resource_line(shared: SharedFile, progress: Progress | None) -> str:
         where = presence_text(shared)
     size = size_text(shared.size)
     return f"▤ {shared.title} ({kind}, {size}, {where}) shared by {shared.author_name}"
+
+
+def holders_text(count: int) -> str:
+    """'on 3 other laptops', 'on no other laptop yet'."""
+    return f"on {plural(count, 'other laptop')}" if count else "on no other laptop yet"

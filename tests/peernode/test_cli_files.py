@@ -100,3 +100,28 @@ async def test_get_through_the_running_node_while_a_note_arrives(
     assert result.returncode == 0, result.stderr
     assert "3.1 MB of 3.1 MB · done" in result.stderr
     assert destination.read_bytes() == data
+
+
+async def test_whoever_shared_a_file_sees_how_many_laptops_have_it(
+    tmp_path: Path, invoke_cli: RunCli
+) -> None:
+    (tmp_path / "week1.pdf").write_bytes(b"slides" * 1000)
+    async with Node(Home(tmp_path / "ada"), config()) as ada:
+        await ada.create_identity("Ada")
+        await ada.start_network()
+        assert ada._network is not None
+        ben_config = config([("127.0.0.1", ada._network.port or 0)])
+        async with Node(Home(tmp_path / "ben"), ben_config) as ben:
+            await ben.create_identity("Ben")
+            await ben.start_network()
+            shared = await ada.files.share(tmp_path / "week1.pdf", CIRCLE)
+            await arrives(ben, shared)
+            await linked(ada, 1)
+            assert await ada.files.holders(shared.id) == 0
+            await ben.files.get(shared.id)
+            assert await ada.files.holders(shared.id) == 1
+            listed = await asyncio.to_thread(
+                invoke_cli, "--home", str(tmp_path / "ada"), "file", "list", "--peers"
+            )
+    assert listed.returncode == 0, listed.stderr
+    assert "shared by Ada  on 1 other laptop" in listed.stdout
