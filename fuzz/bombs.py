@@ -166,7 +166,7 @@ _SIZE: Final[dict[str, tuple[int, int]]] = {
     "codec": (MAX_EVENT_BYTES, MAX_ARRAY_LEN),
     "event": (MAX_EVENT_BYTES - 64, MAX_ARRAY_LEN),
     "event_signed": (MAX_EVENT_BYTES - 64, MAX_ARRAY_LEN),
-    "wire": (wire.MAX_FRAME_BYTES - 2, wire._MAX_ARRAY),
+    "wire": (wire.MAX_DECODE_BYTES - 2, wire._MAX_ARRAY),
     "handshake_msg1": (1024, 8),
     "handshake_msg2": (1024, 8),
     "handshake_msg3": (1024, 8),

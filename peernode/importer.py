@@ -11,6 +11,8 @@ from typing import Final
 from peernode.clock import now_ms
 from peernode.errors import BadInput
 from peernode.node import DEFAULT_CHANNEL, Node
+from peernode.problems import explain
+from peernode.text import plural
 from protocol import kinds
 from protocol.errors import LocalProtocolError
 from protocol.event import Event, check_draft, create_event
@@ -43,7 +45,7 @@ def read_lines(path: Path) -> list[NoteLine]:
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from exc
+        raise BadInput(f"Cannot read {path} ({exc.strerror}).") from exc
     with handle:
         try:
             for number, line in enumerate(handle, start=1):
@@ -54,15 +56,15 @@ def read_lines(path: Path) -> list[NoteLine]:
                 except BadInput as exc:
                     errors.append(str(exc))
         except UnicodeDecodeError as exc:
-            raise BadInput(f"{path} is not UTF-8 text ({exc.reason})") from exc
+            raise BadInput(f"{path} is not UTF-8 text: save it as UTF-8 and try again.") from exc
     if errors:
-        shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
-        more = (
-            f" (and {len(errors) - MAX_ERRORS_SHOWN} more)"
-            if len(errors) > MAX_ERRORS_SHOWN
-            else ""
+        shown = " ".join(errors[:MAX_ERRORS_SHOWN])
+        hidden = len(errors) - MAX_ERRORS_SHOWN
+        more = f" And {plural(hidden, 'more line')}." if hidden > 0 else ""
+        raise BadInput(
+            f"Nothing was imported: fix {plural(len(errors), 'line')} and run it again."
+            f" {shown}{more}"
         )
-        raise BadInput(f"nothing imported, {len(errors)} bad line(s): {shown}{more}")
     return notes
 
 
@@ -70,18 +72,21 @@ def _parse(number: int, line: str) -> NoteLine:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"line {number}: not JSON ({exc.msg})") from None
+        why = exc.msg.lower().removesuffix(" at")
+        raise BadInput(f"Line {number}: this is not JSON ({why} at column {exc.colno}).") from None
     if not isinstance(obj, dict):
-        raise BadInput(f'line {number}: expected an object like {{"circle": ..., "text": ...}}')
+        raise BadInput(f'Line {number}: this is not an object like {{"circle": ..., "text": ...}}.')
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise BadInput(f"line {number}: 'text' must be a non-empty string")
+        raise BadInput(f'Line {number}: "text" is missing or empty; give it some words.')
     circle = obj.get("circle", DEFAULT_CHANNEL)
     if not isinstance(circle, str):
-        raise BadInput(f"line {number}: 'circle' must be a string")
+        raise BadInput(f'Line {number}: "circle" must be a name in quotes, like "sql-basics".')
     created_at = obj.get("created_at")
     if created_at is not None and (not isinstance(created_at, int) or isinstance(created_at, bool)):
-        raise BadInput(f"line {number}: 'created_at' must be an integer (ms since the epoch)")
+        raise BadInput(
+            f'Line {number}: "created_at" must be a whole number (milliseconds since 1970).'
+        )
     note = NoteLine(number, circle, text, created_at)
     try:
         check_draft(
@@ -92,7 +97,7 @@ def _parse(number: int, line: str) -> NoteLine:
             created_at=created_at or 0,
         )
     except LocalProtocolError as exc:
-        raise BadInput(f"line {number}: {exc}") from None
+        raise BadInput(f"Line {number}: {explain(exc, kinds.NOTE)}") from None
     return note
 
 

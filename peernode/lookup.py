@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from peernode.errors import BadInput
+from peernode.problems import kind_noun
 from peernode.storage.async_store import AsyncStore
+from peernode.text import SHORT_ID
 from protocol.event import Event, load_verified
 
 HEX_DIGITS = "0123456789abcdef"
@@ -21,7 +23,10 @@ async def find_event(store: AsyncStore, ref: str | bytes, kind: str | None = Non
         raise BadInput(f"event {prefix} {problem}")
     event = load_verified(raws[0])
     if kind is not None and event.kind != kind:
-        raise BadInput(f"event {prefix} is a {event.kind}, not a {kind}")
+        raise BadInput(
+            f"{prefix[:SHORT_ID]} is the id of {kind_noun(event.kind)}, not of {kind_noun(kind)}:"
+            " check which id you copied"
+        )
     return event
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +18,14 @@ from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.files.service import FileService
 from peernode.health import WriteHealth
-from peernode.home import Home, HomeLock
+from peernode.home import Home, HomeLock, LockHolder
 from peernode.ports import IngestResult
+from peernode.problems import explain, not_editable
 from peernode.profiles import ProfileBook, next_version
-from peernode.storage import AsyncStore, ChannelCount, KnownPeer, TemporaryAuthors
+from peernode.storage import AsyncStore, ChannelCount, KnownPeer, LocalRules, TemporaryAuthors
 from peernode.stream import EventStream, Subscription
 from peernode.verifier import VerifierPool
-from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
+from peernode.views import FeedEntry, Finding, NodeStatus, PeerStatus, Profile
 from protocol import kinds
 from protocol.errors import InvalidEvent, LocalProtocolError
 from protocol.event import Event, create_event, event_id, load_verified
@@ -63,7 +64,8 @@ class Node:
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
-        self._lock = HomeLock(home)
+        self._lock = HomeLock(home, role=self.config.role)
+        self._attached = False
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
         self.circles = CircleService(self, self._store)
@@ -126,7 +128,7 @@ class Node:
 
     async def start_network(self) -> None:
         """Listen, announce, link and gossip, per config.network (needs an identity)."""
-        if self.config.network is None or self._network is not None:
+        if self.config.network is None or self._network is not None or self._attached:
             return
         # Imported here so offline CLI commands never load aiohttp and zeroconf.
         from peernode.net.control import ControlServer, node_handlers
@@ -139,7 +141,7 @@ class Node:
                 network,
                 self.key,
                 self.config.network.link,
-                info=lambda: {"name": self.my_profile().name, "port": network.port or 0},
+                info=network.link_info,
             )
             await network.start()
         except BaseException:
@@ -148,7 +150,10 @@ class Node:
         self._network = network
         from peernode.files.control import file_handlers
 
-        handlers = {**node_handlers(self), **file_handlers(self.files)}
+        handlers = {
+            **node_handlers(self, stoppable=self.config.role == "serve"),
+            **file_handlers(self.files),
+        }
         self._control = ControlServer(self.home, handlers)
         await self._control.start(network.port)
 
@@ -168,14 +173,80 @@ class Node:
     def online(self) -> bool:
         return self._network is not None
 
+    @property
+    def attached(self) -> bool:
+        """This process uses the node another one runs on this home (see attach)."""
+        return self._attached
+
+    async def attach(self) -> NodeStatus:
+        """Use the node another process runs on this home instead of starting one here:
+        status and connect go to it through the control API, while notes are read from
+        and written to the shared database, which that node watches and shares. Ends by
+        itself when that node stops (status then says what this database holds)."""
+        from peernode.net import control
+
+        answer = await control.call(self.home, "status")
+        try:
+            status = NodeStatus.from_json(answer)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NodeError(
+                "the node running on this home answers in a way not understood"
+            ) from exc
+        self._attached = True
+        return status
+
+    def home_holder(self) -> LockHolder | None:
+        """The other process running this home's networked node, or None when none is."""
+        return self._lock.holder()
+
+    async def take_over(self) -> None:
+        """Ask the `peernode serve` running on this home to stop, and wait until it has
+        (then start_network can run here); NodeError when it does not."""
+        from peernode.net import control
+
+        await control.ask_to_stop(self.home)
+
     async def connect(self, host: str, port: int) -> PeerStatus:
         """Link to a peer by address (when mDNS cannot find it) and keep it linked."""
+        if self._attached:
+            from peernode.net import control
+
+            answer = await control.call(self.home, "connect", {"host": host, "port": port})
+            return PeerStatus.from_json(answer)
         if self._network is None:
             raise NodeError("networking is not running")
         return await self._network.connect(host, port)
 
+    async def diagnose(
+        self,
+        found: Callable[[Finding], None],
+        step: Callable[[str], None],
+        *,
+        listen_seconds: float | None = None,
+    ) -> bool:
+        """The network check of `peernode doctor`, run here: each finding and step as it
+        comes; True when a peer is linked or heard (peernode.net.doctor)."""
+        from peernode.net import doctor
+
+        status = await self.status()
+        seen = doctor.NodeSeen.from_status(status) if self.online or self._attached else None
+        seconds = doctor.LISTEN_SECONDS if listen_seconds is None else listen_seconds
+        return await doctor.diagnose(seen, found, step, listen_seconds=seconds)
+
     async def known_peers(self) -> list[KnownPeer]:
         return await self._store.known_peers()
+
+    async def familiar_keys(self) -> set[bytes]:
+        """Peers with history: remembered (linked with before) or members of my circles.
+        The network keeps link slots for them that strangers cannot take."""
+        keys = {peer.key for peer in await self.known_peers()}
+        for circle in await self.circles.known():
+            if circle.member:
+                keys.update(
+                    member.key for member in (await self.circles.state(circle.slug)).members
+                )
+        keys.discard(self.public_key)
+        return keys
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         """Best effort: a peer not remembered (disk full, ...) is found again by discovery."""
@@ -313,7 +384,7 @@ class Node:
                 self.key, kind=kind, circle=circle, body=body, refs=refs, created_at=created_at
             )
         except LocalProtocolError as exc:
-            raise BadInput(str(exc)) from exc
+            raise BadInput(explain(exc, kind)) from exc
         self._last_signed_at = max(self._last_signed_at, created_at)
         return event
 
@@ -411,7 +482,16 @@ class Node:
         return await self._store.count()
 
     async def status(self) -> NodeStatus:
-        """The node at a glance: live peers when online, remembered ones otherwise."""
+        """The node at a glance: live peers when online or attached, remembered ones
+        otherwise."""
+        if self._attached:
+            from peernode.net import control
+
+            try:
+                return NodeStatus.from_json(await control.call(self.home, "status"))
+            except (control.NotRunning, KeyError, TypeError, ValueError):
+                log.info("the node this process was attached to stopped")
+                self._attached = False
         profile = self.my_profile() if self.has_identity else None
         live: list[PeerStatus] = self._network.peer_statuses() if self._network else []
         seen = {peer.key for peer in live}
@@ -420,7 +500,7 @@ class Node:
             for known in await self.known_peers()
             if known.key not in seen
         ]
-        return NodeStatus(
+        status = NodeStatus(
             key=self.public_key if self.has_identity else b"",
             name=profile.name if profile else "",
             port=self._network.port if self._network else None,
@@ -428,12 +508,24 @@ class Node:
             peers=tuple(live + remembered),
             discovery=self._network.discovery_state if self._network else "off",
         )
+        if self._network is not None:
+            status = self._network.with_network(status)
+        return status
 
     async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
         return await self._store.raw_by_ids(ids)
 
     async def time_index(self) -> list[tuple[int, bytes]]:
+        """(created_at, id) of the events that may leave this node: not the local ones."""
         return await self._store.time_index()
+
+    async def shared_events(self, ids: Sequence[bytes]) -> list[bytes]:
+        """As raw_events, without the local-only events (see keep_local)."""
+        return await self._store.shared_raw_by_ids(ids)
+
+    async def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Those of `ids` held that may leave this node (see keep_local)."""
+        return await self._store.shared_ids(ids)
 
     def entry(self, event: Event, received_at: int | None = None) -> FeedEntry:
         """A FeedEntry for an event from the subscription (or one just published).
@@ -472,8 +564,10 @@ class Node:
         state = await self.circles.state(event.circle)
         try:
             edited_body(event.kind, state.bodies.get(event.id, event.body), changes)
-        except (NotEditable, InvalidEvent) as exc:
-            raise BadInput(str(exc)) from exc
+        except NotEditable as exc:
+            raise BadInput(not_editable(event.kind)) from exc
+        except InvalidEvent as exc:
+            raise BadInput(explain(exc, event.kind)) from exc
         after = max(event.created_at, await self.latest_mine_referring(event.id, "target"))
         refs = {"target": event.id}
         return await self.publish_after(kinds.EDIT, event.circle, dict(changes), refs, after)
@@ -510,6 +604,14 @@ class Node:
         return await self.publish(kind, circle=circle, body=body, refs=refs, created_at=created_at)
 
     # -- forgetting ---------------------------------------------------------------------
+
+    async def keep_local(
+        self, *, channels: Iterable[str] = (), authors: Iterable[bytes] = ()
+    ) -> None:
+        """Events posted in `channels` or signed by `authors` never leave this node: not
+        offered, pushed or sent to any peer, now or later, by this process or another
+        (the demo room's, see peernode.storage.local)."""
+        await self._store.keep_local(LocalRules(frozenset(channels), frozenset(authors)))
 
     async def hold_temporarily(self, authors: Iterable[bytes]) -> None:
         """These authors' events are temporary (the demo room's): forget_authors() drops

@@ -59,14 +59,21 @@ class Identity(Protocol):
 
 
 class EventSource(Protocol):
-    """The events this node holds, and those it stores from now on."""
+    """The events this node may hand to peers, and those it stores from now on.
+
+    Local-only events (the demo room's, peernode.storage.local) are in none of
+    these reads: the network has no way to them."""
 
     async def time_index(self) -> list[tuple[int, bytes]]:
-        """(created_at, id) of every event held, in order."""
+        """(created_at, id) of every event held that may leave this node, in order."""
         ...
 
-    async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
-        """The bytes of those of `ids` held, in no particular order."""
+    async def shared_events(self, ids: Sequence[bytes]) -> list[bytes]:
+        """The bytes of those of `ids` held that may leave this node, in no particular order."""
+        ...
+
+    async def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Those of `ids` held that may leave this node."""
         ...
 
     def subscribe(self) -> Subscription: ...
@@ -88,6 +95,10 @@ class PeerBook(Protocol):
     async def known_peers(self) -> list[KnownPeer]: ...
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None: ...
+
+    async def familiar_keys(self) -> set[bytes]:
+        """Peers with history: linked before, or members of circles this node is in."""
+        ...
 
     async def add_exchanged(self, counts: dict[bytes, int]) -> None: ...
 
@@ -151,6 +162,11 @@ class FileNode(Protocol):
 
     @property
     def public_key(self) -> bytes: ...
+
+    @property
+    def attached(self) -> bool:
+        """This process uses the node another one runs on this home (its fetches too)."""
+        ...
 
     def subscribe(self) -> Subscription: ...
 

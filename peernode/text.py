@@ -5,7 +5,8 @@ Times are shown and typed in the learner's local time zone (the machine's).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -112,3 +113,58 @@ def _local(ms: int) -> datetime:
 def plural(count: int, word: str) -> str:
     """'1 answer', '2 answers', '1,024 notes'."""
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def duration_text(ms: int) -> str:
+    """A length of time for people: '45 s', '1 min 17 s', '12 min', '2 h 05', '3 days 4 h'."""
+    seconds = max(0, round(ms / 1000))
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return f"{rest} s"
+    if minutes < 10:
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    if hours < 48:
+        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def timezone_text(ms: int) -> str:
+    """'CET, UTC+01:00': the local time zone in effect at `ms`, as times here are shown."""
+    moment = _local(ms).astimezone()
+    offset = moment.strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("", "+0000") else "UTC"
+    name = moment.tzname() or ""
+    return utc if not name or name == utc or name.startswith(("+", "-")) else f"{name}, {utc}"
+
+
+def names_text(names: Sequence[str]) -> str:
+    """'Ana', 'Ana and Bo', 'Ana, Bo and Chen'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a person reads of one event: a headline, plain detail lines, then a text.
+
+    Every part may be empty: a note is only its `text` (Markdown unless `plain`), a
+    check-in only its headline. The CLI prints the parts as lines; the TUI styles the
+    headline and renders the text as Markdown.
+    """
+
+    headline: str = ""
+    details: tuple[str, ...] = ()
+    text: str = ""
+    plain: bool = False
+    """The text is plain (a note written as plain text), never Markdown."""
+
+    def lines(self) -> list[str]:
+        """Every part as lines, for plain output (the text keeps its blank lines)."""
+        head = [line for line in (self.headline, *self.details) if line]
+        return head + self.text.splitlines()

@@ -8,11 +8,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 from peernode.addresses import parse_address
 from peernode.clock import MARK_TEXT, ClockMark, ShownKey, clock_mark, now_ms, shown_at
+from peernode.home import LockHolder
+from peernode.text import plural
 from protocol import kinds
 from protocol.errors import InvalidEvent
 from protocol.event import Event, check_circle
+from protocol.handshake import DEFAULT_NETWORK_ID
 from protocol.identity import fingerprint
 from protocol.kinds.circles import check_resource_link
+from protocol.wire import SPEC_VERSION
 
 __all__ = [
     "CHANGE_KINDS",
@@ -21,6 +25,8 @@ __all__ = [
     "NOTE_KIND",
     "PROFILE_KIND",
     "FeedEntry",
+    "Finding",
+    "LockHolder",
     "NodeStatus",
     "PeerStatus",
     "Profile",
@@ -186,6 +192,19 @@ class PeerStatus:
     def fingerprint(self) -> str:
         return fingerprint(self.key)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PeerStatus:
+        """From to_json(); KeyError, TypeError or ValueError when it is not that."""
+        return cls(
+            key=bytes.fromhex(data["key"]),
+            name=str(data["name"]),
+            address=str(data["address"]),
+            linked=bool(data["linked"]),
+            in_sync=bool(data["in_sync"]),
+            last_seen=int(data["last_seen"]),
+            events_exchanged=int(data["events_exchanged"]),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key.hex(),
@@ -200,6 +219,17 @@ class PeerStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedPeer:
+    """A node heard on the LAN that this one does not link to, and why."""
+
+    name: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class NodeStatus:
     """The node at a glance: what `peernode status` and the TUI status bar show."""
 
@@ -209,6 +239,10 @@ class NodeStatus:
     events: int
     peers: tuple[PeerStatus, ...]
     discovery: str = "off"
+    network: str = DEFAULT_NETWORK_ID.decode()
+    """The network id (only nodes with the same one can link), as text."""
+    spec: str = SPEC_VERSION
+    skipped: tuple[SkippedPeer, ...] = ()
 
     @property
     def linked(self) -> int:
@@ -218,6 +252,36 @@ class NodeStatus:
     def in_sync(self) -> int:
         return sum(1 for peer in self.peers if peer.linked and peer.in_sync)
 
+    @property
+    def sync_summary(self) -> str:
+        """'in sync with N of M peers', counting the M peers linked now (one remembered
+        but offline cannot be in sync, and would keep it from ever reading all); with
+        none linked, 'no one else here yet' or, when peers are remembered, 'no peer
+        online now'."""
+        if self.linked:
+            return f"in sync with {self.in_sync} of {plural(self.linked, 'peer')}"
+        return "no peer online now" if self.peers else "no one else here yet"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NodeStatus:
+        """From to_json() (what the control API answers); KeyError, TypeError or
+        ValueError when it is not that."""
+        port = data["port"]
+        return cls(
+            key=bytes.fromhex(data["key"]),
+            name=str(data["name"]),
+            port=None if port is None else int(port),
+            events=int(data["events"]),
+            peers=tuple(PeerStatus.from_json(peer) for peer in data["peers"]),
+            discovery=str(data.get("discovery", "off")),
+            network=str(data.get("network", DEFAULT_NETWORK_ID.decode())),
+            spec=str(data.get("spec", SPEC_VERSION)),
+            skipped=tuple(
+                SkippedPeer(str(peer["name"]), str(peer["reason"]))
+                for peer in data.get("skipped", ())
+            ),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key.hex(),
@@ -226,8 +290,21 @@ class NodeStatus:
             "port": self.port,
             "events": self.events,
             "discovery": self.discovery,
+            "network": self.network,
+            "spec": self.spec,
             "peers": [peer.to_json() for peer in self.peers],
+            "skipped": [peer.to_json() for peer in self.skipped],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the network check found: a plain sentence and, for a problem, what to
+    try next (`peernode doctor` prints them, the TUI's network check shows them)."""
+
+    sentence: str
+    next_step: str = ""
+    problem: bool = False
 
 
 # -- what a UI checks or tells apart before it calls the node ----------------------------

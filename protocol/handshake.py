@@ -55,6 +55,8 @@ MAX_HANDSHAKE_MESSAGE: Final = 1024
 DEFAULT_MAX_FRAME_BYTES: Final = 65535 - 16  # Noise's message limit, less the tag
 DEFAULT_HANDSHAKE_TIMEOUT: Final = 10.0
 MAX_NETWORK_ID: Final = 64
+DEFAULT_NETWORK_ID: Final = b"peernode-lan"
+"""The network id every node uses unless configured otherwise (ASCII, 12 bytes)."""
 MAX_INFO_ENTRIES: Final = 8
 MAX_INFO_KEY: Final = 32  # characters
 MAX_INFO_STR: Final = 128  # UTF-8 bytes

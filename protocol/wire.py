@@ -13,7 +13,11 @@ from protocol.identity import PUBLIC_KEY_BYTES, SIGNATURE_BYTES
 from protocol.limits import MAX_EVENT_BYTES
 
 PROTOCOL_VERSION: Final = 1
-MAX_FRAME_BYTES: Final = 1 << 20
+"""The major version: Hello.version, the TXT record's `v`, the `peernode/1` prologue."""
+SPEC_MINOR: Final = 0
+SPEC_VERSION: Final = f"{PROTOCOL_VERSION}.{SPEC_MINOR}"
+"""The spec a node follows, announced as `spec` in the handshake info and the TXT record."""
+MAX_DECODE_BYTES: Final = 1 << 20
 """Largest message the decoder accepts. One message is one frame of the secure channel, whose
 plaintext limit (65,519 bytes by default) is lower: senders keep every message within it, and
 with the id and payload limits below every message but Events always fits."""
@@ -34,7 +38,7 @@ MAX_U64: Final = 2**64 - 1
 MAX_COUNT: Final = 2**53 - 1
 # A raw event is longer than its signature, so a frame can never hold more than this many;
 # the decoder refuses longer arrays before allocating them.
-_MAX_ARRAY: Final = MAX_FRAME_BYTES // (SIGNATURE_BYTES + 2)
+_MAX_ARRAY: Final = MAX_DECODE_BYTES // (SIGNATURE_BYTES + 2)
 # Arrays plus their elements in one message: an Events frame counts its raws and 4 more, a
 # Shuffle of 32 peers 135. Without a cap, 1 MiB of empty arrays decoded into 64 MiB of lists.
 _MAX_ITEMS: Final = _MAX_ARRAY + 64
@@ -200,8 +204,8 @@ Message: TypeAlias = (
 def encode(msg: Message) -> bytes:
     """Encode one message; raises LocalProtocolError if it breaks a limit (our bug)."""
     data = pack(_fields(msg))
-    if len(data) > MAX_FRAME_BYTES:
-        raise LocalProtocolError(f"message is {len(data)} bytes, the limit is {MAX_FRAME_BYTES}")
+    if len(data) > MAX_DECODE_BYTES:
+        raise LocalProtocolError(f"message is {len(data)} bytes, the limit is {MAX_DECODE_BYTES}")
     return data
 
 
@@ -264,10 +268,12 @@ def valid_address(peer: PeerAddress) -> bool:
     )
 
 
-def events_frames(raws: Sequence[bytes], max_frame_bytes: int = MAX_FRAME_BYTES) -> list[bytes]:
+def events_frames(raws: Sequence[bytes], max_frame_bytes: int = MAX_DECODE_BYTES) -> list[bytes]:
     """Split raw events into encoded Events frames of at most `max_frame_bytes` each, in order."""
-    if not MIN_FRAME_BYTES <= max_frame_bytes <= MAX_FRAME_BYTES:
-        raise LocalProtocolError(f"max_frame_bytes must be in {MIN_FRAME_BYTES}..{MAX_FRAME_BYTES}")
+    if not MIN_FRAME_BYTES <= max_frame_bytes <= MAX_DECODE_BYTES:
+        raise LocalProtocolError(
+            f"max_frame_bytes must be in {MIN_FRAME_BYTES}..{MAX_DECODE_BYTES}"
+        )
     frames: list[bytes] = []
     batch: list[bytes] = []
     size = 0  # bytes of the batch's elements, headers excluded
@@ -301,7 +307,7 @@ def decode(data: bytes) -> Message:
     """Decode one received message or raise DecodeError saying which field is wrong."""
     value = unpack(
         data,
-        max_bytes=MAX_FRAME_BYTES,
+        max_bytes=MAX_DECODE_BYTES,
         max_array_len=_MAX_ARRAY,
         max_map_len=0,
         max_items=_MAX_ITEMS,

@@ -145,6 +145,50 @@ def invalid_vectors(key: SigningKey) -> list[dict[str, object]]:
     ]
 
 
+OTHER_SEED = bytes(range(32, 64))
+LAST_MS = 2**53 - 1  # the latest created_at an event may claim
+
+
+def version_vectors(key: SigningKey) -> dict[str, Any]:
+    """Circle versions and, for sets of them, which is current and who the creator is
+    (docs/protocol-circles.md, rule 3): the `updates` chain decides, not the times."""
+    other = SigningKey.from_seed(OTHER_SEED)
+    made: dict[str, Event] = {}
+
+    def version(name: str, signer: SigningKey, at: int, updates: str | None = None) -> None:
+        made[name] = create_event(
+            signer,
+            kind="peernode/circle@1",
+            circle=CIRCLE,
+            body={"name": name},
+            refs={"updates": made[updates].id} if updates else None,
+            created_at=at,
+        )
+
+    version("created", key, TIME)
+    version("backdated", other, 0)
+    version("future", other, LAST_MS, updates="created")
+    version("fixed", key, TIME + 1, updates="future")
+    version("concurrent", other, TIME + 2, updates="created")
+    scenarios = [
+        (["created", "backdated"], "created"),
+        (["created", "future"], "future"),
+        (["created", "backdated", "future", "fixed"], "fixed"),
+        (["created", "future", "fixed", "concurrent"], "concurrent"),
+    ]
+    return {
+        "other_public_key": other.public_key.hex(),
+        "events": [
+            {"name": name, "raw": event.raw.hex(), "id": event.id.hex()}
+            for name, event in made.items()
+        ],
+        "scenarios": [
+            {"events": names, "current": current, "creator": key.public_key.hex()}
+            for names, current in scenarios
+        ],
+    }
+
+
 def build() -> dict[str, Any]:
     key = SigningKey.from_seed(SEED)
     return {
@@ -161,6 +205,7 @@ def build() -> dict[str, Any]:
             for name, event in valid_events(key)
         ],
         "invalid": invalid_vectors(key),
+        "versions": version_vectors(key),
     }
 
 

@@ -33,7 +33,8 @@ from peernode.circles.model import (
     SharedResource,
     words,
 )
-from peernode.circles.queries import suggest_facilitators, who_can_help
+from peernode.circles.proposals import MeetingProposal, propose_meeting
+from peernode.circles.queries import suggest_facilitators, tags_match, who_can_help, words_match
 
 __all__ = [
     "EDITABLE_KINDS",
@@ -46,6 +47,7 @@ __all__ = [
     "CircleVersion",
     "Helper",
     "Meeting",
+    "MeetingProposal",
     "Member",
     "NotEditable",
     "PlusDelta",
@@ -61,8 +63,11 @@ __all__ = [
     "edited_body",
     "meeting_body",
     "order",
+    "propose_meeting",
     "suggest_facilitators",
     "summarize",
+    "tags_match",
     "who_can_help",
     "words",
+    "words_match",
 ]

@@ -42,6 +42,7 @@ from peernode.circles.model import (
     Rsvp,
     SharedResource,
 )
+from peernode.circles.versions import current_version
 from protocol import kinds
 from protocol.errors import InvalidEvent
 from protocol.event import Event
@@ -109,6 +110,7 @@ def derive_state(
     )
     live.shown = shown or {}
     history = tuple(_version(event) for event in live.of(kinds.CIRCLE))
+    current = current_version(history)
     return CircleState(
         slug=slug,
         history=history,
@@ -121,6 +123,7 @@ def derive_state(
         ),
         deleted=live.deleted,
         bodies={event_id: dict(body) for event_id, body in live.bodies.items()},
+        current_id=current.id if current else None,
     )
 
 
@@ -194,6 +197,11 @@ def edited_body(
         raise InvalidEvent("kind", f"{kind} is not a kind this node knows")
     spec.check_body(merged)
     return merged
+
+
+def version_from(event: Event) -> CircleVersion:
+    """The circle version a circle event describes."""
+    return _version(event)
 
 
 def _version(event: Event) -> CircleVersion:
@@ -303,6 +311,11 @@ def _meetings(live: Live) -> tuple[Meeting, ...]:
 
 def _display_order(item: CheckIn | PlusDelta | Answer) -> tuple[int, int, bytes]:
     return (item.shown_at, item.created_at, item.id)
+
+
+def meeting_from(event: Event, body: Mapping[str, Any]) -> Meeting:
+    """The meeting `event` schedules (with `body`, its current body), before anyone signed."""
+    return _meeting(event, body)
 
 
 def _meeting(event: Event, body: Mapping[str, Any], **signed: Any) -> Meeting:

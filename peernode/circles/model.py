@@ -37,6 +37,9 @@ MAX_WEEKS: Final = circle_kinds.MAX_WEEKS
 MAX_TAGS: Final = circle_kinds.MAX_TAGS
 MAX_TAG_CHARS: Final = circle_kinds.MAX_TAG_CHARS
 """Tags of a question or a shared resource: how many, and how long each."""
+MAX_TITLE_BYTES: Final = circle_kinds.MAX_TITLE_BYTES
+MAX_TEXT_BYTES: Final = circle_kinds.MAX_TEXT_BYTES
+"""Of a question's title, and of a question's details or an answer (UTF-8 bytes)."""
 
 DEFAULT_MEETING_MINUTES: Final = 120
 """A meeting's length when its event gives none."""
@@ -330,10 +333,6 @@ class Question:
     def first_answer(self) -> Answer | None:
         return next((answer for answer in self.answers if answer.author != self.author), None)
 
-    def tagged(self, topic: str) -> bool:
-        wanted = words(topic)
-        return bool(wanted) and any(words(tag) == wanted for tag in self.tags)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id.hex(),
@@ -380,8 +379,10 @@ class SharedResource:
 class CircleState:
     """Everything a circle is, as this node's events say.
 
-    history: every live circle version, oldest first; the newest gives title,
-    topic, resources (links), rhythm, etc. shared_resources: the links members
+    history: every live circle version, oldest first (by claimed time). current_id:
+    the version that gives title, topic, resources (links), rhythm, etc. (see
+    peernode.circles.versions: the `updates` chain decides, not the claimed time);
+    None means the newest in history. shared_resources: the links members
     shared as resource events. members: joined minus left, by each member's newest
     join/leave (creating a circle version that replaces none counts as a join).
     deleted: ids withdrawn by
@@ -397,6 +398,7 @@ class CircleState:
     shared_resources: tuple[SharedResource, ...]
     deleted: frozenset[bytes] = frozenset()
     bodies: Mapping[bytes, Mapping[str, Any]] = field(default_factory=dict, compare=False)
+    current_id: bytes | None = None
 
     @property
     def exists(self) -> bool:
@@ -404,6 +406,10 @@ class CircleState:
 
     @property
     def current(self) -> CircleVersion | None:
+        if self.current_id is not None:
+            for version in self.history:
+                if version.id == self.current_id:
+                    return version
         return self.history[-1] if self.history else None
 
     @property
@@ -432,12 +438,27 @@ class CircleState:
         return self.current.language if self.current else ""
 
     @property
+    def origin(self) -> CircleVersion | None:
+        """The version the current one descends from by `updates` (its first)."""
+        by_id = {version.id: version for version in self.history}
+        version = self.current
+        seen: set[bytes] = set()
+        while version is not None and version.updates in by_id and version.id not in seen:
+            seen.add(version.id)
+            version = by_id[version.updates]
+        return version
+
+    @property
     def creator(self) -> bytes | None:
-        return self.history[0].author if self.history else None
+        """Who started the circle: the author of the current version's first ancestor
+        (a backdated "creation" by someone else is not in that chain)."""
+        origin = self.origin
+        return origin.author if origin else None
 
     @property
     def created_at(self) -> int | None:
-        return self.history[0].created_at if self.history else None
+        origin = self.origin
+        return origin.created_at if origin else None
 
     def is_member(self, key: bytes) -> bool:
         return any(member.key == key for member in self.members)

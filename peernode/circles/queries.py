@@ -2,28 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from peernode.circles.model import CircleState, Helper, words
 from peernode.views import Profile
 
 
-def who_can_help(state: CircleState, topic: str, profiles: Sequence[Profile]) -> list[Helper]:
-    """Peers who can help with `topic`: their profile's `can_help` names it (whole
-    words, any case), or they answered questions tagged with it. Members of the
+def words_match(search: str, texts: Iterable[str]) -> bool:
+    """True if every word of `search` begins a word of `texts`, in any case: 'group',
+    'GROUP b' and 'by' find 'group by', 'join' finds 'joins'. No words: no match."""
+    wanted = words(search)
+    have = [word for text in texts for word in words(text)]
+    return bool(wanted) and all(any(word.startswith(w) for word in have) for w in wanted)
+
+
+def tags_match(tags: Iterable[str], search: str) -> bool:
+    """The tag search of the CLI and the TUI: `words_match` over the tags."""
+    return words_match(search, tags)
+
+
+def who_can_help(
+    state: CircleState,
+    topic: str,
+    profiles: Sequence[Profile],
+    *,
+    asker: bytes | None = None,
+) -> list[Helper]:
+    """Peers who can help with `topic`: what their profile says they can help with
+    matches it, or they answered questions whose tags match it (`words_match`).
+    The person asking for help, `asker`, is never one of them. Members of the
     circle first, then by how much evidence, then by name."""
-    wanted = words(topic)
-    if not wanted:
+    if not words(topic):
         return []
     known = {profile.key: profile for profile in profiles}
-    matches = {p.key for p in profiles if _contains(words(p.can_help), wanted)}
+    matches = {p.key for p in profiles if words_match(topic, [p.can_help])}
     answered: dict[bytes, int] = {}
     for question in state.questions:
-        if question.tagged(topic):
+        if tags_match(question.tags, topic):
             for key in {a.author for a in question.answers if a.author != question.author}:
                 answered[key] = answered.get(key, 0) + 1
     helpers = []
-    for key in matches | set(answered):
+    for key in (matches | set(answered)) - {asker}:
         profile = known.get(key) or Profile.unnamed(key)
         helpers.append(
             Helper(
@@ -39,11 +58,6 @@ def who_can_help(state: CircleState, topic: str, profiles: Sequence[Profile]) ->
         helpers,
         key=lambda h: (not h.member, -(h.answers + h.profile_match), h.name.lower(), h.key),
     )
-
-
-def _contains(haystack: list[str], needle: list[str]) -> bool:
-    size = len(needle)
-    return any(haystack[i : i + size] == needle for i in range(len(haystack) - size + 1))
 
 
 def suggest_facilitators(state: CircleState) -> list[bytes]:

@@ -1,5 +1,5 @@
-"""The insights report of a circle: computed locally from signed events, rendered
-as Markdown or as one self-contained HTML page a facilitator can share.
+"""The insights report of a circle, computed locally from signed events, and its
+pieces of text shared by the TUI and the files (peernode.circles.report_files).
 
 Definitions (docs/circles.md explains them to people):
 - a person *attended* a meeting when they signed attendance for it or checked in
@@ -9,13 +9,13 @@ Definitions (docs/circles.md explains them to people):
   who attended it; "retention" alone means at the last held meeting;
 - a question is *answered* when someone other than the asker answered it, and
   *resolved* when the asker marked it so; time to first answer counts from the
-  question to the first such answer.
+  question to the first such answer; *open* questions are those not resolved yet;
+- a *theme* is a word (not a common English one) found in at least two of the
+  texts; answers that say there is nothing ("nothing today", "none") are left out.
 """
 
 from __future__ import annotations
 
-import html
-import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -23,13 +23,34 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
-from peernode.circles.model import MINUTE_MS, CircleState, words
-from peernode.text import local_day, local_time
+from peernode.circles.model import MINUTE_MS, CircleState, Meeting, Question, words
+from peernode.circles.text import activity_text, open_questions
+from peernode.text import duration_text, local_time, timezone_text, weekday
 
 WEEK_MS = 7 * 24 * 60 * MINUTE_MS
 TOP_WORDS = 8
-FORMATS: Final = ("md", "html")
-"""What `render` writes: Markdown or one self-contained HTML page."""
+MIN_REPEATS: Final = 2
+"""A word is a theme when at least this many texts use it."""
+
+NOTHING_SAID: Final = frozenset(
+    {
+        "all good",
+        "n a",
+        "na",
+        "no",
+        "none",
+        "nope",
+        "not really",
+        "not today",
+        "nothing",
+        "nothing for now",
+        "nothing really",
+        "nothing today",
+        "nothing yet",
+        "nothing in particular",
+    }
+)
+"""Answers that say there is nothing to say: not a need, a plus or a delta."""
 
 _STOP_WORDS_TEXT = """
     a about above after again all also am an and any are as at be because been before being
@@ -55,6 +76,10 @@ class MeetingRow:
     retention: Fraction
     checkins: int
     plusdeltas: int
+    place: str = ""
+    facilitator: str = ""
+    coursework: str = ""
+    activity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +89,16 @@ class Said:
     who: str
     when: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A question the asker marked resolved, and the answer that helped (if they said)."""
+
+    title: str
+    asker: str
+    answer: str = ""
+    answered_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +121,10 @@ class Report:
     questions_asked: int
     questions_answered: int
     questions_resolved: int
-    median_first_answer_minutes: float | None
+    median_first_answer_ms: int | None
     open_questions: tuple[str, ...]
+    resolved: tuple[Resolved, ...] = ()
+    timezone: str = ""
 
     @property
     def meetings_held(self) -> int:
@@ -118,6 +155,7 @@ def compute(state: CircleState, *, now: int, name_of: Callable[[bytes], str]) ->
             retention=Fraction(len(first & set(meeting.attendees)), len(first)),
             checkins=len(meeting.checkins),
             plusdeltas=len(meeting.plusdeltas),
+            **_details(meeting, name_of),
         )
         for meeting in held
     )
@@ -152,50 +190,71 @@ def compute(state: CircleState, *, now: int, name_of: Callable[[bytes], str]) ->
         questions_asked=len(state.questions),
         questions_answered=len(first_answers),
         questions_resolved=sum(1 for q in state.questions if q.resolved_at is not None),
-        median_first_answer_minutes=(
-            statistics.median(max(0, ms) for ms in first_answers) / MINUTE_MS
-            if first_answers
-            else None
+        median_first_answer_ms=(
+            round(statistics.median(max(0, ms) for ms in first_answers)) if first_answers else None
         ),
-        open_questions=tuple(q.title for q in state.questions if q.status == "open"),
+        open_questions=tuple(q.title for q in open_questions(state)),
+        resolved=tuple(_resolved(q, name_of) for q in state.questions if q.resolved_at),
+        timezone=timezone_text(now),
     )
+
+
+def _details(meeting: Meeting, name_of: Callable[[bytes], str]) -> dict[str, str]:
+    """Where a meeting was, who facilitated it and what it worked on."""
+    agenda = meeting.agenda
+    return {
+        "place": meeting.place,
+        "facilitator": name_of(meeting.facilitator) if meeting.facilitator else "",
+        "coursework": agenda.coursework,
+        "activity": activity_text(agenda.activity) if agenda.activity else "",
+    }
+
+
+def _resolved(question: Question, name_of: Callable[[bytes], str]) -> Resolved:
+    helped = next((a for a in question.answers if a.id == question.helped), None)
+    if helped is None:
+        return Resolved(question.title, name_of(question.author))
+    return Resolved(question.title, name_of(question.author), helped.text, name_of(helped.author))
+
+
+def says_something(text: str) -> bool:
+    """False for a blank answer or one that says there is nothing ('Nothing today.')."""
+    plain = " ".join(words(text))
+    return bool(plain) and plain not in NOTHING_SAID
 
 
 def _said(items: Iterable[tuple[bytes, int, str]]) -> list[tuple[bytes, int, str]]:
     return sorted(
-        ((who, when, text.strip()) for who, when, text in items if text.strip()),
+        ((who, when, text.strip()) for who, when, text in items if says_something(text)),
         key=lambda item: (item[1], item[0]),
     )
 
 
 def top_words(texts: Iterable[str], limit: int = TOP_WORDS) -> tuple[tuple[str, int], ...]:
-    """The most common words (each counted once per text), stop words and words
-    shorter than 3 letters left out; ties in alphabetical order."""
+    """The words found in at least MIN_REPEATS texts (each counted once per text), most
+    common first, stop words and words shorter than 3 letters left out; ties alphabetical."""
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update({word for word in words(text) if len(word) >= 3 and word not in STOP_WORDS})
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(
+        ((word, count) for word, count in counts.items() if count >= MIN_REPEATS),
+        key=lambda item: (-item[1], item[0]),
+    )
     return tuple(ranked[:limit])
 
 
-# -- rendering ----------------------------------------------------------------------------
+# -- pieces of text shared by the TUI and the files ----------------------------------------
 
 
 def percent(value: Fraction | None) -> str:
+    """'67%', or '–' when there is nothing to divide."""
     return "–" if value is None else f"{round(value * 100)}%"
-
-
-def minutes(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value < 120:
-        return f"{value:g} min"
-    return f"{value / 60:.1f} h"
 
 
 def glance(report: Report) -> list[tuple[str, str]]:
     """The headline numbers, as label and value."""
     resolved = f"{report.questions_resolved} ({percent(report.resolution_rate)})"
+    median = report.median_first_answer_ms
     return [
         ("Members", str(report.members)),
         ("Meetings scheduled", str(report.meetings_scheduled)),
@@ -206,16 +265,17 @@ def glance(report: Report) -> list[tuple[str, str]]:
         ("Questions asked", str(report.questions_asked)),
         ("Questions answered", str(report.questions_answered)),
         ("Questions resolved", resolved),
-        ("Median time to first answer", minutes(report.median_first_answer_minutes)),
+        ("Median time to first answer", "–" if median is None else duration_text(median)),
     ]
 
 
 def meeting_table(report: Report) -> tuple[list[str], list[list[str]]]:
+    """The held meetings as a table: a head and rows of text."""
     head = ["#", "Date", "Week", "Attendance", "Retention", "Check-ins", "Plus/deltas", "Who"]
     rows = [
         [
             str(number),
-            local_time(row.starts_at),
+            f"{weekday(row.starts_at)} {local_time(row.starts_at)}",
             str(row.week),
             str(row.attendance),
             percent(row.retention),
@@ -228,11 +288,26 @@ def meeting_table(report: Report) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
-def _themes(found: Sequence[tuple[str, int]]) -> str:
-    return ", ".join(f"{word} ({count})" for word, count in found)
+def meeting_details(row: MeetingRow) -> str:
+    """'at Library · facilitated by Ana · coursework: chapter 3 · activity: Join puzzles
+    (20 min)', or '' when the meeting said none of these."""
+    parts = [
+        f"at {row.place}" if row.place else "",
+        f"facilitated by {row.facilitator}" if row.facilitator else "",
+        f"coursework: {row.coursework}" if row.coursework else "",
+        f"activity: {row.activity}" if row.activity else "",
+    ]
+    return " · ".join(part for part in parts if part)
 
 
-def _sections(report: Report) -> list[tuple[str, Sequence[Said], Sequence[tuple[str, int]]]]:
+def resolved_text(item: Resolved) -> str:
+    """'LEFT or RIGHT? (Ana) — helped: "Use LEFT when…" (Bo)' in one line."""
+    helped = f" — helped: “{item.answer}” ({item.answered_by})" if item.answer else ""
+    return f"{item.title} ({item.asker}){helped}"
+
+
+def sections(report: Report) -> list[tuple[str, tuple[Said, ...], tuple[tuple[str, int], ...]]]:
+    """What members wrote: title, the texts, the themes."""
     return [
         ("Where people need help (check-ins)", report.needs, report.need_words),
         ("What went well (plus)", report.pluses, report.plus_words),
@@ -240,107 +315,6 @@ def _sections(report: Report) -> list[tuple[str, Sequence[Said], Sequence[tuple[
     ]
 
 
-# Markdown: user text is escaped so it cannot become markup, links or raw HTML.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
-
-def md_escape(text: str) -> str:
-    text = html.escape(" ".join(text.split()), quote=False)
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def render_markdown(report: Report) -> str:
-    lines = [f"# Circle report: {md_escape(report.title)}", ""]
-    subtitle = [f"circle `{report.circle}`"]
-    if report.topic:
-        subtitle.append(md_escape(report.topic))
-    subtitle.append(f"generated {local_time(report.generated_at)}")
-    lines += [" · ".join(subtitle), "", "## At a glance", "", "| | |", "|---|---|"]
-    lines += [f"| {label} | {value} |" for label, value in glance(report)]
-    lines += ["", "## Meetings held", ""]
-    head, rows = meeting_table(report)
-    if rows:
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(md_escape(cell) for cell in row) + " |" for row in rows]
-    else:
-        lines.append("No meeting held yet.")
-    for title, said, themes in _sections(report):
-        lines += ["", f"## {title}", ""]
-        if themes:
-            lines += [f"Common words: {md_escape(_themes(themes))}", ""]
-        lines += [f"- {md_escape(s.text)} — {md_escape(s.who)}, {local_day(s.when)}" for s in said]
-        if not said:
-            lines.append("Nothing yet.")
-    lines += ["", "## Open questions", ""]
-    lines += [f"- {md_escape(title)}" for title in report.open_questions] or ["None."]
-    return "\n".join(lines) + "\n"
-
-
-_CSS = """
-body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;
-color:#222;line-height:1.45}
-h1{margin-bottom:.2rem}.sub{color:#666;margin-top:0}
-table{border-collapse:collapse;margin:.5rem 0}
-td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}.num{text-align:right}.who{color:#666}
-"""
-
-
-def render_html(report: Report) -> str:
-    """One page with no external resources or scripts; every user string escaped."""
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Circle report: {e(report.title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>Circle report: {e(report.title)}</h1>",
-    ]
-    subtitle = [f"circle <code>{e(report.circle)}</code>"]
-    if report.topic:
-        subtitle.append(e(report.topic))
-    subtitle.append(f"generated {e(local_time(report.generated_at))}")
-    parts.append(f'<p class="sub">{" · ".join(subtitle)}</p>')
-    parts.append("<h2>At a glance</h2><table>")
-    parts += [
-        f'<tr><th>{e(label)}</th><td class="num">{e(value)}</td></tr>'
-        for label, value in glance(report)
-    ]
-    parts.append("</table><h2>Meetings held</h2>")
-    head, rows = meeting_table(report)
-    if rows:
-        parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in rows]
-        parts.append("</table>")
-    else:
-        parts.append("<p>No meeting held yet.</p>")
-    for title, said, themes in _sections(report):
-        parts.append(f"<h2>{e(title)}</h2>")
-        if themes:
-            parts.append(f"<p>Common words: {e(_themes(themes))}</p>")
-        if said:
-            items = (
-                f"<li>{e(s.text)} "
-                f'<span class="who">— {e(s.who)}, {e(local_day(s.when))}</span></li>'
-                for s in said
-            )
-            parts.append("<ul>" + "".join(items) + "</ul>")
-        else:
-            parts.append("<p>Nothing yet.</p>")
-    parts.append("<h2>Open questions</h2>")
-    if report.open_questions:
-        parts.append("<ul>" + "".join(f"<li>{e(t)}</li>" for t in report.open_questions) + "</ul>")
-    else:
-        parts.append("<p>None.</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
-
-def render(report: Report, fmt: str) -> str:
-    """`report` in one of FORMATS."""
-    if fmt == "md":
-        return render_markdown(report)
-    if fmt == "html":
-        return render_html(report)
-    raise ValueError(f"unknown report format {fmt!r} (md or html)")
+def themes_text(found: Sequence[tuple[str, int]]) -> str:
+    """'joins (3), indexes (2)'."""
+    return ", ".join(f"{word} ({count})" for word, count in found)

@@ -67,8 +67,9 @@ class CircleService:
         return [summarize(state, me) for state in states if state.exists]
 
     async def create(self, slug: str, *, name: str, **fields: Any) -> Event:
-        """Start a circle; fields: topic, description, resources, rhythm, language."""
-        if await self.events(slug, [kinds.CIRCLE]):
+        """Start a circle (again, if its author deleted it); fields: topic, description,
+        resources, rhythm, language."""
+        if (await self.state(slug)).exists:
             raise BadInput(f"circle {slug} exists already; propose a change with an update")
         return await self._node.publish(
             kinds.CIRCLE, circle=slug, body=circle_body(name=name, **fields)
@@ -80,8 +81,11 @@ class CircleService:
         if current is None:
             raise BadInput(f"no circle {slug} here")
         body = current.to_body(**changes)
-        refs = {"updates": current.id}
-        return await self._node.publish_after(kinds.CIRCLE, slug, body, refs, current.created_at)
+        # The `updates` ref alone makes it current (circles/versions.py): it takes the time
+        # of now, so a version that claims a far future cannot push it out of range.
+        return await self._node.publish(
+            kinds.CIRCLE, circle=slug, body=body, refs={"updates": current.id}
+        )
 
     async def join(self, slug: str, message: str = "") -> Event:
         return await self._membership(slug, kinds.JOIN, message)
@@ -156,8 +160,11 @@ class CircleService:
         when = now_ms() if now is None else now
         return compute_report(state, now=when, name_of=lambda key: self._node.profile_of(key).name)
 
-    async def who_can_help(self, circle: str, topic: str) -> list[Helper]:
-        return who_can_help(await self.state(circle), topic, self._node.profiles())
+    async def who_can_help(
+        self, circle: str, topic: str, *, asker: bytes | None = None
+    ) -> list[Helper]:
+        """Who can help `asker` (never listed) with `topic`."""
+        return who_can_help(await self.state(circle), topic, self._node.profiles(), asker=asker)
 
     async def suggest_facilitators(self, circle: str) -> list[bytes]:
         return suggest_facilitators(await self.state(circle))

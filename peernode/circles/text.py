@@ -6,8 +6,8 @@ needs no node; generic pieces (times, fingerprints, ids) are in peernode.text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 
 from peernode.circles.model import (
     Activity,
@@ -33,9 +33,25 @@ from peernode.text import (
     time_until,
     weekday,
 )
+from protocol import kinds
+from protocol.event import Event
 
 STATUS_MARK: Final = {"open": "? open", "answered": "↩ answered", "resolved": "✓ resolved"}
 """A question's status in words, with a symbol (never colour alone)."""
+
+
+OPEN_QUESTIONS: Final = "Open questions"
+"""Questions not resolved yet, answered or not: one name and one count everywhere."""
+
+
+def open_questions(state: CircleState) -> list[Question]:
+    """The questions the asker has not marked resolved yet (answered or not), oldest first."""
+    return [question for question in state.questions if question.status != "resolved"]
+
+
+def open_questions_heading(state: CircleState) -> str:
+    """'Open questions (2)': the heading of the list of `open_questions`."""
+    return f"{OPEN_QUESTIONS} ({len(open_questions(state))})"
 
 
 def minutes_text(minutes: int) -> str:
@@ -61,9 +77,14 @@ def activity_text(activity: Activity) -> str:
     return f"{activity.title} ({activity.minutes or '15–20'} min)"
 
 
+def tag_text(tag: str) -> str:
+    """'#joins'; '#"group by"' for a tag with spaces, so that it reads as one tag."""
+    return f'#"{tag}"' if any(char.isspace() for char in tag) else f"#{tag}"
+
+
 def tags_text(tags: Iterable[str]) -> str:
-    """'#joins #sql'."""
-    return " ".join(f"#{tag}" for tag in tags)
+    """'#joins #sql #"group by"'."""
+    return " ".join(tag_text(tag) for tag in tags)
 
 
 def person(key: bytes, name_of: NameOf, me: bytes | None = None) -> str:
@@ -125,7 +146,7 @@ def meeting_line(meeting: Meeting, name_of: NameOf) -> str:
 
 def question_status_line(question: Question, name_of: NameOf) -> str:
     """'5e3d8122aa01  [open]  LEFT or RIGHT join?  (Ana (gr2q-7gf5), 0 answers)  #joins'."""
-    tags = "".join(f"  #{tag}" for tag in question.tags)
+    tags = "".join(f"  {tag_text(tag)}" for tag in question.tags)
     return (
         f"{short_id(question.id)}  [{question.status}]  {question.title}"
         f"  ({who(question.author, name_of)}, {plural(len(question.answers), 'answer')}){tags}"
@@ -149,18 +170,17 @@ def circle_lines(state: CircleState, name_of: NameOf, now: int) -> list[str]:
     ):
         if value:
             lines.append(f"{label + ':':10}{value}")
-    for link in state.resources:
-        lines.append(f"{'resource:':10}{link.title + ' ' if link.title else ''}{link.url}")
     lines.append(f"members ({len(state.members)}):")
     lines += [f"  {who(member.key, name_of)}" for member in state.members]
     upcoming = state.next_meeting(now)
     lines.append(f"meetings: {len(state.meetings)}")
     if upcoming:
         lines.append(f"next meeting: {meeting_line(upcoming, name_of)}")
-    lines.append(f"shared resources: {len(state.shared_resources)}")
-    open_questions = state.questions_with("open") + state.questions_with("answered")
-    lines.append(f"unresolved questions ({len(open_questions)}):")
-    lines += [f"  {question_status_line(question, name_of)}" for question in open_questions]
+    lines.append(f"resources ({len(state.resources) + len(state.shared_resources)}):")
+    lines += [f"  {link.title + '  ' if link.title else ''}{link.url}" for link in state.resources]
+    lines += [f"  {resource_line(shared)}" for shared in state.shared_resources]
+    lines.append(f"{open_questions_heading(state)}:")
+    lines += [f"  {question_status_line(question, name_of)}" for question in open_questions(state)]
     return lines
 
 
@@ -177,11 +197,75 @@ def helper_line(helper: Helper) -> str:
     if helper.profile_match:
         why.append(f"can help with: {helper.can_help}")
     if helper.answers:
-        why.append(f"answered {helper.answers} question(s) on it")
+        why.append(f"answered {plural(helper.answers, 'question')} on it")
     member = "" if helper.member else " (not a member)"
-    return f"{helper.name}{member}  {helper.key.hex()[:16]}  {'; '.join(why)}"
+    return f"{name_and_fingerprint(helper.name, helper.key)}{member}  {'; '.join(why)}"
 
 
 def resource_line(shared: SharedResource) -> str:
     """A link shared with the circle: id, title, url, tags."""
     return f"{short_id(shared.id)}  {shared.title}  {shared.url}  {tags_text(shared.tags)}".rstrip()
+
+
+# -- what a command did ---------------------------------------------------------------------
+
+
+def done_line(event: Event) -> str:
+    """What signing `event` did, where, and its short id for later commands (one sentence)."""
+    where = f"#{event.circle}"
+    body, refs = event.body, event.refs
+    ids = {name: short_id(target) for name, target in refs.items()}
+    said = _DONE.get(event.kind)
+    what = said(where, body, ids) if said else f"Signed {where}"
+    return f"{what} (id {short_id(event.id)})."
+
+
+def _meeting_done(where: str, body: Mapping[str, Any], ids: Mapping[str, str]) -> str:
+    starts_at = body.get("starts_at")
+    when = (
+        f" for {weekday(starts_at)} {local_time(starts_at)}" if isinstance(starts_at, int) else ""
+    )
+    return f"Scheduled a meeting of {where}{when}"
+
+
+def _resolved_done(where: str, body: Mapping[str, Any], ids: Mapping[str, str]) -> str:
+    helped = f", answer {ids['answer']} helped" if "answer" in ids else ""
+    return f"Marked your question {ids.get('question', '')} in {where} resolved{helped}"
+
+
+_Done = Callable[[str, Mapping[str, Any], Mapping[str, str]], str]
+
+_DONE: Final[dict[str, _Done]] = {
+    kinds.NOTE: lambda where, body, ids: (
+        f"Posted your reply to {ids['reply_to']} in {where}"
+        if "reply_to" in ids
+        else f"Posted your note in {where}"
+    ),
+    kinds.CIRCLE: lambda where, body, ids: (
+        f"Proposed a new description of {where}"
+        if "updates" in ids
+        else f"Started the circle {body.get('name', '')}, {where}"
+    ),
+    kinds.JOIN: lambda where, body, ids: f"You joined {where}",
+    kinds.LEAVE: lambda where, body, ids: f"You left {where}",
+    kinds.RESOURCE: lambda where, body, ids: f"Shared “{body.get('title', '')}” with {where}",
+    kinds.MEETING: _meeting_done,
+    kinds.RSVP: lambda where, body, ids: (
+        f"You answered {body.get('answer', '')} for the meeting {ids['meeting']} of {where}"
+    ),
+    kinds.ATTENDANCE: lambda where, body, ids: (
+        f"You signed that you were at the meeting {ids['meeting']} of {where}"
+    ),
+    kinds.CHECKIN: lambda where, body, ids: (
+        f"You checked in at the meeting {ids['meeting']} of {where} (this counts as attending)"
+    ),
+    kinds.PLUSDELTA: lambda where, body, ids: (
+        f"Your plus/delta for the meeting {ids['meeting']} of {where} is saved"
+    ),
+    kinds.QUESTION: lambda where, body, ids: f"Asked {where} “{body.get('title', '')}”",
+    kinds.ANSWER: lambda where, body, ids: f"Answered the question {ids['question']} in {where}",
+    kinds.RESOLVED: _resolved_done,
+    kinds.EDIT: lambda where, body, ids: f"Edited {ids['target']} in {where}",
+    kinds.DELETE: lambda where, body, ids: f"Deleted {ids['target']} from {where}",
+}
+"""What each kind of event I sign does, in words."""

@@ -11,7 +11,8 @@ import click
 from peernode.cli.commands import COMMANDS
 from peernode.cli.options import group, home_of
 from peernode.errors import NodeError
-from protocol.errors import RemoteProtocolError
+from peernode.problems import explain
+from protocol.errors import LocalProtocolError, RemoteProtocolError
 
 EXIT_ERROR: Final = 1
 EXIT_USAGE: Final = 2
@@ -48,8 +49,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         click.echo(f"peernode: {exc.format_message()}", err=True)
         return exc.exit_code
-    except NodeError as exc:
-        click.echo(f"peernode: {exc}", err=True)
+    except (NodeError, LocalProtocolError) as exc:
+        click.echo(f"peernode: {explain(exc)}", err=True)
         return EXIT_ERROR
     except RemoteProtocolError as exc:  # only stored events are decoded here, unchecked
         click.echo(

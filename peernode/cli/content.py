@@ -8,13 +8,16 @@ from pathlib import Path
 
 import click
 
+from peernode.cli.circles.common import publish
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, pass_home
+from peernode.feed_text import FeedContext, folded, show_entry
 from peernode.home import Home
 from peernode.importer import ImportSummary, import_notes, read_lines
 from peernode.node import DEFAULT_CHANNEL, Node
-from peernode.text import clock_note, local_time, name_and_fingerprint, short_id
-from peernode.views import FeedEntry
+from peernode.text import clock_note, local_time, name_and_fingerprint, plural, short_id
+from peernode.views import CIRCLE_KINDS, FeedEntry
+from protocol.event import Event
 
 
 @command(json_lines=True)
@@ -27,7 +30,12 @@ from peernode.views import FeedEntry
     show_default=True,
     help="Channel to post in (a study circle's slug posts in that circle).",
 )
-@click.option("--reply-to", default=None, metavar="EVENT_ID", help="Id (hex) of the note answered.")
+@click.option(
+    "--reply-to",
+    default=None,
+    metavar="EVENT_ID",
+    help="The note answered: its id, or 8 or more of its first hex digits.",
+)
 @pass_home
 def post(
     home: Home,
@@ -37,18 +45,12 @@ def post(
     reply_to: str | None,
 ) -> None:
     """Sign and store a note (a running node gossips it to the room)."""
-    parent = _parse_id(reply_to) if reply_to else None
+    publish(home, as_json, lambda node: _post(node, text, channel, reply_to))
 
-    async def work(node: Node) -> FeedEntry:
-        node.ensure_identity()
-        event = await node.post(text, channel=channel, reply_to=parent)
-        return node.entry(event)
 
-    entry = run_with_node(home, work)
-    if as_json:
-        emit_json(entry.to_json())
-    else:
-        click.echo(entry.event.id.hex())
+async def _post(node: Node, text: str, channel: str, reply_to: str | None) -> Event:
+    parent = (await node.find_event(reply_to)).id if reply_to else None
+    return await node.post(text, channel=channel, reply_to=parent)
 
 
 @command(json_lines=True)
@@ -58,34 +60,35 @@ def post(
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N.")
 @pass_home
 def feed(home: Home, as_json: bool, channel: str | None, limit: int | None) -> None:
-    """List events, newest last."""
+    """List events, newest last (RSVPs and attendance show in their meeting)."""
 
-    async def work(node: Node) -> list[FeedEntry]:
-        return await node.feed(channel, limit=limit)
+    async def work(node: Node) -> list[tuple[FeedEntry, str]]:
+        entries = await node.feed(channel, limit=limit)
+        context = await feed_context(node, entries)
+        return [(entry, _render(entry, context)) for entry in entries]
 
-    for entry in run_with_node(home, work):
+    for entry, text in run_with_node(home, work):
         if as_json:
             emit_json(entry.to_json())
-        else:
-            click.echo(_render(entry))
+        elif not folded(entry):
+            click.echo(text)
 
 
-def _render(entry: FeedEntry) -> str:
+async def feed_context(node: Node, entries: list[FeedEntry]) -> FeedContext:
+    """Names, and the state of every circle of `entries` that has circle events in them."""
+    slugs = {entry.event.circle for entry in entries if entry.event.kind in CIRCLE_KINDS}
+    circles = {slug: await node.circles.state(slug) for slug in sorted(slugs)}
+    return FeedContext(node.name_of, circles)
+
+
+def _render(entry: FeedEntry, context: FeedContext) -> str:
     event = entry.event
     when = local_time(entry.shown_at) + clock_note(entry.clock)
     who = name_and_fingerprint(entry.author_name, event.author)
     where = f"#{event.circle}" if event.circle else ""
-    body = entry.body
-    if entry.deleted:
-        text = "[deleted by its author]"
-    elif not entry.known:
-        text = f"[{event.kind}: not understood by this version, kept and forwarded]"
-    elif "text" in body:
-        text = str(body["text"])
-    else:
-        text = f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in body.items())
     marks = (" ↳ reply" if "reply_to" in event.refs else "") + (" (edited)" if entry.edited else "")
-    lines = "\n".join("    " + line for line in text.splitlines() or [""])
+    shown = show_entry(entry, context)
+    lines = "\n".join("    " + line for line in shown.lines() or [""])
     return f"{when}  {who}  {where}{marks}  {short_id(event.id)}\n{lines}"
 
 
@@ -131,16 +134,6 @@ def import_(home: Home, file: Path, progress_lines: bool) -> None:
     summary = run_with_node(home, work)
     seconds = time.monotonic() - started
     click.echo(
-        f"imported {summary.imported} notes into {len(summary.circles)} circle(s)"
+        f"imported {plural(summary.imported, 'note')} into {plural(len(summary.circles), 'circle')}"
         f" in {seconds:.1f} s ({summary.already_present} already present)"
     )
-
-
-def _parse_id(text: str) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        raise click.BadParameter("an event id is 64 hex characters", param_hint="--reply-to")
-    return value

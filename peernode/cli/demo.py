@@ -11,10 +11,12 @@ from peernode.home import Home
 def demo(home: Home) -> None:
     """Open the study room with a demo circle of simulated learners.
 
-    A few learners marked "(demo)" run on this laptop, in #demo-study-circle,
-    and answer what you write there. Your node listens only on this laptop
-    meanwhile. When you quit they stop; of their notes, only those you
-    replied to stay in your node.
+    A few learners marked "(demo)" run on this laptop, in #demo-study-circle:
+    they hold a meeting that starts within the first minute (RSVPs, check-ins,
+    an activity, a question answered, plus/delta) and answer what you write.
+    Nothing of the demo leaves this laptop, and your node listens only on this
+    laptop meanwhile. When you quit they stop; of their events, only those
+    yours refer to stay in your node.
     """
     from peernode.cli.tui_launch import open_tui
 

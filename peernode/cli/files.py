@@ -13,14 +13,11 @@ from peernode.cli.offline import run_with_node
 from peernode.cli.options import emit_json, group, pass_home
 from peernode.errors import NodeError
 from peernode.files import Progress, SharedFile
-from peernode.files.model import FetchStatus
 from peernode.files.text import file_line, holders_text, progress_text, size_text
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from peernode.text import plural
 
-POLL: Final = 0.25
-"""Seconds between two looks at a running node's download."""
 SHOW_EVERY: Final = 0.5
 """Seconds between two progress lines."""
 
@@ -129,57 +126,45 @@ def file_get(
 
     The running node for this home fetches it, if one runs; otherwise this command
     links to the room itself until the file is here. Exits 0 only when it is all here."""
-    from peernode.net import control
-
-    try:
-        status = asyncio.run(_through_running_node(home, ref, as_json, in_order))
-    except control.NotRunning:
-        status = _by_itself(home, ref, peers, as_json, in_order, mdns=not no_mdns)
-    if status.error:
-        raise NodeError(status.error)
+    shown = _Shown(as_json)
+    shared = asyncio.run(_through_running_node(home, ref, shown, in_order))
+    if shared is None:
+        shared = _by_itself(home, ref, peers, shown, in_order, mdns=not no_mdns)
+    shown.show(Progress(shared.blob, shared.size, shared.size, 0.0, 0, True), last=True)
     if destination is not None:
         saved = run_with_node(home, lambda node: node.files.save(ref, destination))
         click.echo(f"saved a copy as {saved}", err=True)
 
 
-async def _through_running_node(home: Home, ref: str, as_json: bool, in_order: bool) -> FetchStatus:
+async def _through_running_node(
+    home: Home, ref: str, shown: _Shown, in_order: bool
+) -> SharedFile | None:
+    """Fetched by the node running on this home; None when none runs."""
     from peernode.net import control
 
-    shown = _Shown(as_json)
-    result = await control.call(home, "file_get", {"id": ref, "in_order": in_order})
-    shared = await _shared(home, ref)
-    status = FetchStatus.from_json(result, shared)
-    while not status.progress.done and not status.error:
-        shown.show(status.progress)
-        await asyncio.sleep(POLL)
-        status = FetchStatus.from_json(await control.call(home, "file_status", {"id": ref}), shared)
-    shown.show(status.progress, last=True)
-    return status
-
-
-async def _shared(home: Home, ref: str) -> SharedFile:
     async with Node(home, NodeConfig(watch=False, check_storage=False)) as node:
-        return await node.files.find(ref)
+        try:
+            await node.attach()
+        except control.NotRunning:
+            return None
+        return await node.files.get(ref, shown.show, in_order=in_order)
 
 
 def _by_itself(
-    home: Home, ref: str, peers: tuple[str, ...], as_json: bool, in_order: bool, *, mdns: bool
-) -> FetchStatus:
+    home: Home, ref: str, peers: tuple[str, ...], shown: _Shown, in_order: bool, *, mdns: bool
+) -> SharedFile:
+    """Fetched by a node this command runs, linked to the room until the file is here."""
     from peernode.net.config import NetworkConfig, parse_address
 
     addresses = tuple(parse_address(peer) for peer in peers)
     network = NetworkConfig(peers=addresses, mdns=mdns)
-    shown = _Shown(as_json)
 
-    async def work() -> FetchStatus:
+    async def work() -> SharedFile:
         async with Node(home, NodeConfig(network=network)) as node:
             node.ensure_identity()
             await node.start_network()
             await node.files.find_soon(ref)  # its event may still be on its way
-            shared = await node.files.get(ref, shown.show, in_order=in_order)
-            done = Progress(shared.blob, shared.size, shared.size, 0.0, 0, True)
-            shown.show(done, last=True)
-            return FetchStatus(shared, done, "")
+            return await node.files.get(ref, shown.show, in_order=in_order)
 
     return asyncio.run(work())
 

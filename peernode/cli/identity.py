@@ -46,14 +46,19 @@ def init(home: Home, name: str, learning: str, can_help: str, fresh: bool) -> No
         return await node.create_identity(name, learning, can_help), True
 
     profile, created = run_with_node(home, work)
-    verb = "created" if created else "already initialised:"
-    click.echo(f"{verb} {profile.name} {profile.key.hex()}")
+    if created:
+        click.echo(f"Created your identity: {profile.name}, fingerprint {profile.fingerprint}.")
+    else:
+        click.echo(f"Already set up as {profile.name}, fingerprint {profile.fingerprint}.")
 
 
 @command("id", json_lines=True)
+@click.option(
+    "--hex", "as_hex", is_flag=True, help="Print the whole public key in hex, to copy it."
+)
 @pass_home
-def show_id(home: Home, as_json: bool) -> None:
-    """Print this node's public key and name (never creates a key: see 'init')."""
+def show_id(home: Home, as_json: bool, as_hex: bool) -> None:
+    """Print my name and fingerprint, the one to compare out loud (never creates a key)."""
 
     async def work(node: Node) -> Profile:
         return node.profile_of(node.public_key)
@@ -61,8 +66,10 @@ def show_id(home: Home, as_json: bool) -> None:
     profile = run_with_node(home, work)
     if as_json:
         emit_json(profile.to_json())
+    elif as_hex:
+        click.echo(profile.key.hex())
     else:
-        click.echo(f"{profile.key.hex()} {profile.name}")
+        click.echo(f"{profile.name}  {profile.fingerprint}")
 
 
 @command(json_lines=True)
@@ -89,7 +96,7 @@ def profile(
     if as_json:
         emit_json(result.to_json())
         return
-    click.echo(f"name:      {result.name}")
-    click.echo(f"key:       {result.key.hex()}")
-    click.echo(f"learning:  {result.learning or '-'}")
-    click.echo(f"can help:  {result.can_help or '-'}")
+    click.echo(f"name:        {result.name}")
+    click.echo(f"fingerprint: {result.fingerprint}")
+    click.echo(f"learning:    {result.learning or '-'}")
+    click.echo(f"can help:    {result.can_help or '-'}")

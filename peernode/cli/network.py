@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any
 
 import click
 
@@ -13,7 +12,8 @@ from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
 from peernode.net.config import DEFAULT_PORT, LinkConfig, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
-from peernode.views import NodeStatus, PeerStatus
+from peernode.views import NodeStatus
+from protocol.identity import fingerprint
 
 
 @command()
@@ -52,7 +52,7 @@ def serve(
     addresses = tuple(parse_address(peer) for peer in peers)
     link = LinkConfig(heartbeat=heartbeat)
     network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns, link=link)
-    asyncio.run(_serve(home, NodeConfig(network=network)))
+    asyncio.run(_serve(home, NodeConfig(network=network, role="serve")))
 
 
 async def _serve(home: Home, config: NodeConfig) -> None:
@@ -82,35 +82,12 @@ def _status(home: Home) -> NodeStatus:
         result = asyncio.run(control.call(home, "status"))
     except control.NotRunning:
         return run_with_node(home, _offline_status)
-    return _status_from_json(result)
+    return NodeStatus.from_json(result)
 
 
 async def _offline_status(node: Node) -> NodeStatus:
     node.ensure_identity()
     return await node.status()
-
-
-def _status_from_json(data: dict[str, Any]) -> NodeStatus:
-    peers = tuple(
-        PeerStatus(
-            key=bytes.fromhex(peer["key"]),
-            name=peer["name"],
-            address=peer["address"],
-            linked=peer["linked"],
-            in_sync=peer["in_sync"],
-            last_seen=peer["last_seen"],
-            events_exchanged=peer["events_exchanged"],
-        )
-        for peer in data["peers"]
-    )
-    return NodeStatus(
-        key=bytes.fromhex(data["key"]),
-        name=data["name"],
-        port=data["port"],
-        events=data["events"],
-        peers=peers,
-        discovery=data.get("discovery", "off"),
-    )
 
 
 @command(json_lines=True)
@@ -122,11 +99,10 @@ def status(home: Home, as_json: bool) -> None:
         emit_json(result.to_json())
         return
     running = f"port {result.port}" if result.port is not None else "not running"
-    click.echo(f"{result.name} ({result.key.hex()[:16]}…)  {running}  mDNS {result.discovery}")
+    click.echo(f"{result.name} ({fingerprint(result.key)})  {running}  mDNS {result.discovery}")
+    click.echo(f"network: {result.network} (protocol {result.spec})")
     click.echo(f"events stored: {result.events}")
-    click.echo(
-        f"peers: {result.linked} linked, in sync with {result.in_sync} of {result.linked} peers"
-    )
+    click.echo(f"peers: {result.linked} linked, {result.sync_summary}")
 
 
 @command(json_lines=True)
@@ -144,6 +120,11 @@ def peers(home: Home, as_json: bool) -> None:
             f"{peer.name or '?':20} {peer.fingerprint}  {peer.address:22} {state}{sync}"
             f"  {peer.events_exchanged} events"
         )
+    for skipped in result.skipped:
+        if as_json:
+            emit_json({"skipped": skipped.to_json()})
+        else:
+            click.echo(f"{skipped.name or '?':20} not linked: {skipped.reason}")
     if not result.peers and not as_json:
         click.echo("no peers yet (see 'peernode doctor')", err=True)
 

@@ -22,6 +22,7 @@ from peernode.files.folders import import_folder, save_folder
 from peernode.files.keeping import NoRoom, check_room, collect
 from peernode.files.library import Library
 from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
+from peernode.home import Home
 from protocol import kinds
 from protocol.event import event_id, load_verified
 from protocol.files import Entry
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 BULK_PATH = "/peernode/bulk/1"
 CATALOG_FILE = "files.db"
+POLL_RUNNING_NODE = 0.25
+"""Seconds between two looks at a download the node running on this home does for us."""
 WHOLE_CACHED = 256
 """Records of whole blobs kept in memory for serving."""
 
@@ -195,6 +198,8 @@ class FileService:
             if on_progress is not None:
                 on_progress(progress)
 
+        if self._pool is None and self._node.attached:
+            return await self._get_through_running_node(shared, report, in_order)
         await self._make_room(shared.size - shared.have_bytes)
         if shared.is_folder:
             await self._get_folder(shared, report)
@@ -203,6 +208,24 @@ class FileService:
         result = await self._library.shared(shared.event)
         report(Progress(shared.blob, result.have_bytes, result.size, 0.0, 0, result.complete))
         return result
+
+    async def _get_through_running_node(
+        self, shared: SharedFile, report: OnProgress, in_order: bool
+    ) -> SharedFile:
+        """The node another process runs on this home fetches it (this one is attached)."""
+        from peernode.net import control
+
+        home = Home(self._home)
+        args = {"id": shared.id.hex(), "in_order": in_order}
+        status = FetchStatus.from_json(await control.call(home, "file_get", args), shared)
+        while not status.progress.done and not status.error:
+            report(status.progress)
+            await asyncio.sleep(POLL_RUNNING_NODE)
+            answer = await control.call(home, "file_status", {"id": shared.id.hex()})
+            status = FetchStatus.from_json(answer, shared)
+        if status.error:
+            raise NodeError(status.error)
+        return await self._library.shared(shared.event)
 
     async def _get_folder(self, shared: SharedFile, report: OnProgress) -> None:
         """The manifest, then its files, a few at once (small files cost round trips)."""

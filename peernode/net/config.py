@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from peernode.addresses import DEFAULT_PORT, parse_address
 from protocol.gossip.config import GossipConfig
-from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
+from protocol.handshake import DEFAULT_MAX_FRAME_BYTES, DEFAULT_NETWORK_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class LinkConfig:
     heartbeat: seconds between WebSocket pings; a peer silent for longer is gone.
     """
 
-    network_id: bytes = b"peernode-lan"
+    network_id: bytes = DEFAULT_NETWORK_ID
     handshake_timeout: float = 10.0
     connect_timeout: float = 5.0
     heartbeat: float = 15.0

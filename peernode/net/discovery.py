@@ -13,7 +13,7 @@ import ipaddress
 import logging
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self, TypeAlias
 
@@ -31,11 +31,15 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from peernode.net import netinfo
 from peernode.net.records import (
     PROTOCOL_VERSION,
+    OtherNetwork,
     PeerHint,
     hint_from_record,
     instance_label,
+    other_network,
     truncate_utf8,
+    txt_properties,
 )
+from protocol.handshake import DEFAULT_NETWORK_ID, MAX_NETWORK_ID
 from protocol.identity import PUBLIC_KEY_BYTES, fingerprint
 
 __all__ = [
@@ -43,6 +47,7 @@ __all__ = [
     "SERVICE_TYPE",
     "Discovery",
     "Interfaces",
+    "OtherNetwork",
     "PeerHint",
     "hint_from_record",
     "instance_label",
@@ -94,15 +99,19 @@ class Discovery:
         max_peers: int = 256,
         resolve_timeout: float = RESOLVE_TIMEOUT,
         service_type: str = SERVICE_TYPE,
+        network_id: bytes = DEFAULT_NETWORK_ID,
     ) -> None:
         if len(public_key) != PUBLIC_KEY_BYTES:
             raise ValueError(f"public_key must be {PUBLIC_KEY_BYTES} bytes")
+        if len(network_id) > MAX_NETWORK_ID:
+            raise ValueError(f"network_id is at most {MAX_NETWORK_ID} bytes")
         if not 0 < port < 65536:
             raise ValueError(f"port out of range: {port}")
         if max_peers < 0:
             raise ValueError("max_peers must not be negative")
         self._type = service_type  # another type only to isolate tests from real nodes
         self._public_key = public_key
+        self._network_id = network_id
         self._port = port
         self._display_name = truncate_utf8(name.strip()) or "peer"
         self._wanted_instance = instance_label(self._display_name, public_key)
@@ -123,6 +132,7 @@ class Discovery:
         self._info: AsyncServiceInfo | None = None
         self._registered = False
         self._hints: dict[str, PeerHint] = {}
+        self._others: dict[str, OtherNetwork] = {}  # skipped: announced another network id
         self._resolving: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
         self._background: set[asyncio.Future[object]] = set()
@@ -146,6 +156,11 @@ class Discovery:
     def peers(self) -> tuple[PeerHint, ...]:
         """The peers currently known."""
         return tuple(self._hints.values())
+
+    @property
+    def other_networks(self) -> tuple[OtherNetwork, ...]:
+        """Nodes heard that announced another network id: skipped, as they cannot link."""
+        return tuple(self._others.values())
 
     @property
     def running(self) -> bool:
@@ -318,11 +333,7 @@ class Discovery:
             self._type,
             name,
             port=self._port,
-            properties={
-                "v": PROTOCOL_VERSION,
-                "k": self._public_key.hex(),
-                "n": self._display_name,
-            },
+            properties=txt_properties(self._public_key, self._display_name, self._network_id),
             server=self._server,
             parsed_addresses=addresses,
         )
@@ -405,6 +416,7 @@ class Discovery:
             if task is not None:
                 task.cancel()
             self._dirty.discard(key)
+            self._others.pop(key, None)
             hint = self._hints.pop(key, None)
             if hint is not None:
                 self._call(self._on_lost, hint)
@@ -500,13 +512,32 @@ class Discovery:
         if not found:
             log.debug("mDNS: %r did not resolve within %.1f s", name, self._resolve_timeout)
             return False, None
+        instance = name[: -len(self._type) - 1]
+        if not self._note_network(name.lower(), instance, info.properties):
+            return True, None
         version = IPVersion.V4Only if self._ip_version is IPVersion.V4Only else IPVersion.All
         return True, hint_from_record(
-            name[: -len(self._type) - 1],
+            instance,
             info.properties,
             info.parsed_scoped_addresses(version),
             info.port,
         )
+
+    def _note_network(
+        self, key: str, instance: str, properties: Mapping[bytes, bytes | None]
+    ) -> bool:
+        """False (and remembered, with the reason) when the record names another network."""
+        other = other_network(instance, properties, self._network_id)
+        if other is None:
+            self._others.pop(key, None)
+            return True
+        if key not in self._others:
+            log.info("mDNS: skipping %r: %s", instance, other.reason)
+        self._others.pop(key, None)
+        self._others[key] = other
+        while len(self._others) > self._max_peers:
+            del self._others[next(iter(self._others))]
+        return False
 
     def _apply(self, key: str, hint: PeerHint | None) -> None:
         if self._azc is None or self._is_own(key):

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import struct
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
@@ -61,6 +62,7 @@ class Link:
         config: LinkConfig,
     ) -> None:
         self._ws = ws
+        _reset_on_close(ws)
         self._channel = channel
         self.key: bytes = established.remote_identity
         self.info: Mapping[str, InfoValue] = established.remote_info
@@ -360,6 +362,18 @@ class LinkFactory:
             await _abort(ws)
             raise LinkError(f"not linking to {host}:{port}: this node is shutting down")
         return Link(ws, channel, established, outbound=True, remote_host=host, config=self._config)
+
+
+def _reset_on_close(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> None:
+    """Make closing the socket reset the connection (linger 0) instead of leaving the kernel
+    to deliver what is unsent. A link closes once the close handshake completed (the peer
+    read everything before our close frame, so nothing is lost) or after it failed: the
+    peer stopped reading, or its heartbeat did. Then aiohttp closes the transport, and an
+    orphaned socket would keep megabytes of queued data for minutes."""
+    sock = ws.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 async def _abort(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import gc
 import logging
@@ -29,11 +30,11 @@ from peernode.net.link import Link, LinkError, LinkFactory
 from peernode.net.listener import Listener, bind_tcp
 from peernode.net.transfer import Transfers
 from peernode.ports import GossipNode
-from peernode.views import PeerStatus
+from peernode.views import NodeStatus, PeerStatus, SkippedPeer
 from protocol.event import Event
 from protocol.gossip import Close, Dial, GossipEngine, Send, SendStored, Verify
 from protocol.reconcile import ItemIndex
-from protocol.wire import PeerAddress
+from protocol.wire import SPEC_VERSION, PeerAddress
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ class Network:
             node.key, config=self._config.link, info=self._link_info, on_link=self._run_link
         )
         await self._listen()
+        self._engine.set_listen_port(self.port)  # Hello.listen_port agrees with info's port
+        # Before any link of this run: the peers remembered now were linked in earlier runs.
+        self._engine.set_familiar(await node.familiar_keys(), self._now())
         for known in await node.known_peers():
             self._remember_candidate(PeerAddress(known.key, known.host, known.port))
         self._engine.add_candidates(self._candidates.values(), self._now())
@@ -174,6 +178,7 @@ class Network:
             public_key=self._node.public_key,
             port=self.port,
             name=self._node.my_profile().name,
+            network_id=self._config.link.network_id,
             on_found=self._on_found,
             resolve_timeout=self._config.mdns_resolve_timeout,
         )
@@ -189,8 +194,15 @@ class Network:
             return "off"
         return "on" if self._discovery is not None else "unavailable"
 
+    def link_info(self) -> dict[str, str | int]:
+        """What this node tells a peer in the handshake (the files' bulk path says the same)."""
+        return self._link_info()
+
     def _link_info(self) -> dict[str, str | int]:
-        return {"name": self._node.my_profile().name, "port": self.port or 0}
+        info: dict[str, str | int] = {"name": self._node.my_profile().name, "spec": SPEC_VERSION}
+        if self.port:
+            info["port"] = self.port
+        return info
 
     # -- the engine ---------------------------------------------------------------
 
@@ -250,8 +262,10 @@ class Network:
                     for event in batch
                     if event.id not in self._index and not self._transfers.arriving(event.id)
                 ]
-                if local:
-                    self.engine.publish(local, self._now())
+                # Local-only events (the demo room's) are never offered to any peer.
+                shared = await self._node.shared_ids([event.id for event in local]) if local else ()
+                if shared:
+                    self.engine.publish([e for e in local if e.id in shared], self._now())
                     self._flush()
         finally:
             self._node.unsubscribe(subscription)
@@ -469,6 +483,15 @@ class Network:
             for key, link in self._links.items()
             if link.listen_port
         ]
+
+    def with_network(self, status: NodeStatus) -> NodeStatus:
+        """`status` with this node's network id and the nodes discovery skipped."""
+        heard = () if self._discovery is None else self._discovery.other_networks
+        return dataclasses.replace(
+            status,
+            network=self._config.link.network_id.decode("utf-8", "replace"),
+            skipped=tuple(SkippedPeer(other.name, other.reason) for other in heard),
+        )
 
     def peer_statuses(self) -> list[PeerStatus]:
         return [self._peer_status(view.key) for view in self.engine.peers()]

@@ -15,12 +15,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from protocol.handshake import MAX_NETWORK_ID
 from protocol.identity import fingerprint
+from protocol.wire import SPEC_VERSION
 
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION: Final = "1"
 """Value of the `v` TXT key; records with any other value are skipped."""
+
+TXT_SPEC: Final = SPEC_VERSION
+"""Value of the `spec` TXT key: the spec version (major.minor) this node follows."""
 
 MAX_NAME_BYTES: Final = 63
 """Display names are cut to this many UTF-8 bytes, both when sent and when received."""
@@ -48,6 +53,53 @@ class PeerHint:
     port: int
     instance: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OtherNetwork:
+    """A node found on the LAN that announced another network id: it cannot link with us."""
+
+    instance: str
+    name: str
+    network: bytes  # the network id it announced
+
+    @property
+    def reason(self) -> str:
+        shown = self.network.decode("utf-8", "replace")
+        return f"it is on network '{shown}', not ours, so the two cannot link"
+
+
+def txt_properties(public_key: bytes, name: str, network_id: bytes) -> dict[str, str | bytes]:
+    """The TXT record this node publishes (docs/discovery.md)."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "k": public_key.hex(),
+        "n": name,
+        "net": network_id,
+        "spec": TXT_SPEC,
+    }
+
+
+def other_network(
+    instance: str, properties: Mapping[bytes, bytes | None], network_id: bytes
+) -> OtherNetwork | None:
+    """The record's announcement of another network id, or None (same id, or none given).
+
+    Nodes before spec 1.0 announce no `net`; they are tried, and the handshake decides.
+    """
+    txt = _txt(properties)
+    theirs = txt.get(b"net")
+    if theirs is None or theirs == network_id:
+        return None
+    name = _clean_display_name(txt.get(b"n")) or instance
+    return OtherNetwork(instance, name, theirs[:MAX_NETWORK_ID])
+
+
+def _txt(properties: Mapping[bytes, bytes | None]) -> dict[bytes, bytes | None]:
+    txt: dict[bytes, bytes | None] = {}
+    for key, value in properties.items():
+        txt.setdefault(key.lower(), value)  # DNS-SD keys are case-insensitive
+    return txt
 
 
 def instance_label(name: str, public_key: bytes) -> str:
@@ -112,9 +164,7 @@ def hint_from_record(
     publishes one; anything else is a foreign or broken implementation or a spoof, and
     skipping it keeps the peer cap for genuine nodes.
     """
-    txt: dict[bytes, bytes | None] = {}
-    for key, value in properties.items():
-        txt.setdefault(key.lower(), value)  # DNS-SD keys are case-insensitive
+    txt = _txt(properties)
     if not txt:
         log.debug("skipping %r: no TXT record", instance)
         return None

@@ -192,7 +192,7 @@ class Transfers:
     async def _send_stored(self, peer: bytes, ids: list[bytes]) -> bool:
         """Stream these events in chunks, waiting for room on the link; False if it closed."""
         for start in range(0, len(ids), STORED_CHUNK):
-            raws = await self._node.raw_events(ids[start : start + STORED_CHUNK])
+            raws = await self._node.shared_events(ids[start : start + STORED_CHUNK])
             link = self._links.get(peer)
             if link is None:
                 return False

@@ -3,6 +3,7 @@
 from peernode.storage.async_store import AsyncStore
 from peernode.storage.faults import DISK_FULL_MESSAGE, check_file
 from peernode.storage.forgetting import TemporaryAuthors
+from peernode.storage.local import LocalRules
 from peernode.storage.salvage import Salvage, salvage_from
 from peernode.storage.schema import MIGRATIONS
 from peernode.storage.store import ChannelCount, KnownPeer, Store, StoredEvent
@@ -13,6 +14,7 @@ __all__ = [
     "AsyncStore",
     "ChannelCount",
     "KnownPeer",
+    "LocalRules",
     "Salvage",
     "Store",
     "StoredEvent",

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import ParamSpec, TypeVar
 
 from peernode.clock import ShownKey
+from peernode.storage.local import LocalRules
 from peernode.storage.store import ChannelCount, KnownPeer, Store, StoredEvent
 from protocol.event import Event
 
@@ -70,6 +71,9 @@ class AsyncStore:
     async def set_setting(self, name: str, value: str) -> None:
         await self._run(self._open_store().set_setting, name, value)
 
+    async def keep_local(self, rules: LocalRules) -> None:
+        await self._run(self._open_store().keep_local, rules)
+
     async def forget_authors(
         self, authors: Sequence[bytes], keep_referenced_by: bytes | None, profile_kind: str
     ) -> int:
@@ -90,11 +94,18 @@ class AsyncStore:
     async def raw_by_ids(self, ids: Sequence[bytes]) -> list[bytes]:
         return await self._run(self._open_store().raw_by_ids, ids)
 
+    async def shared_raw_by_ids(self, ids: Sequence[bytes]) -> list[bytes]:
+        return await self._run(self._open_store().shared_raw_by_ids, ids)
+
+    async def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        return await self._run(self._open_store().shared_ids, ids)
+
     async def raw_by_id_prefix(self, prefix: str, limit: int = 2) -> list[bytes]:
         return await self._run(self._open_store().raw_by_id_prefix, prefix, limit)
 
     async def time_index(self) -> list[tuple[int, bytes]]:
-        """(created_at, id) of every event in order, read whole on the database thread."""
+        """(created_at, id) of every event that may leave this node, in order, read whole
+        on the database thread."""
         store = self._open_store()
         return await self._run(lambda: list(store.time_index()))
 

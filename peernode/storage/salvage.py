@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from peernode.storage.faults import uri
+from peernode.storage.local import local_rules
 from protocol.errors import RemoteProtocolError
 from protocol.event import Event, decode_event
 
@@ -65,6 +66,7 @@ def salvage_from(store: Store, damaged: Path) -> Salvage:
         peers = _readable_peers(old)
         store.keep_peers(peers)
         store.keep_settings(_readable_settings(old))
+        store.keep_local(local_rules(old))  # what was local stays local
     finally:
         old.close()
     return Salvage(read, stored, invalid, reader.unreadable, len(peers), reader.complete)

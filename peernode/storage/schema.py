@@ -59,6 +59,12 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX events_by_circle ON events (circle, shown_at, created_at, id);
     CREATE INDEX events_by_shown ON events (shown_at, created_at, id);
     """,
+    # Events that never leave this node (the demo room's): those posted in a local
+    # channel or signed by a local author. See local.py.
+    """
+    CREATE TABLE local_channels (channel TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE local_authors (author BLOB PRIMARY KEY) WITHOUT ROWID;
+    """,
 )
 
 

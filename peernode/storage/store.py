@@ -22,6 +22,13 @@ from peernode.clock import ShownKey, shown_at
 from peernode.storage.connection import open_database
 from peernode.storage.faults import map_errors_of_public_methods
 from peernode.storage.forgetting import forget_authors
+from peernode.storage.local import (
+    LocalRules,
+    keep_local,
+    local_ids,
+    local_rules,
+    shared_condition,
+)
 from peernode.storage.schema import Transaction, schema_version
 from protocol.event import Event
 
@@ -179,6 +186,10 @@ class Store:
         with self._transaction():
             self._db.executemany("INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)", rows)
 
+    def keep_local(self, rules: LocalRules) -> None:
+        """Events in these channels or by these authors never leave this node (local.py)."""
+        keep_local(self._db, rules)
+
     def forget_authors(
         self, authors: Sequence[bytes], keep_referenced_by: bytes | None, profile_kind: str
     ) -> int:
@@ -186,6 +197,9 @@ class Store:
         return forget_authors(self._db, authors, keep_referenced_by, profile_kind)
 
     # -- reads ------------------------------------------------------------------
+
+    def local_rules(self) -> LocalRules:
+        return local_rules(self._db)
 
     def setting(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
@@ -212,18 +226,37 @@ class Store:
 
     def raw_by_ids(self, ids: Sequence[bytes]) -> list[bytes]:
         """The stored bytes of those ids we hold, in no particular order."""
-        found: list[bytes] = []
+        return [raw for _, raw in self._by_ids(ids, "")]
+
+    def shared_raw_by_ids(self, ids: Sequence[bytes]) -> list[bytes]:
+        """As raw_by_ids, but only events that may leave this node (see local.py)."""
+        return [raw for _, raw in self._by_ids(ids, shared_condition(self._db))]
+
+    def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        """Those of `ids` stored and allowed to leave this node (see local.py)."""
+        return {event_id for event_id, _ in self._by_ids(ids, shared_condition(self._db))}
+
+    def _by_ids(self, ids: Sequence[bytes], condition: str) -> list[tuple[bytes, bytes]]:
+        """(id, raw) of those of `ids` held that meet the SQL `condition` ("": all)."""
+        also = f" AND {condition}" if condition else ""
+        found: list[tuple[bytes, bytes]] = []
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             found.extend(
-                row[0]
-                for row in self._db.execute(f"SELECT raw FROM events WHERE id IN ({marks})", chunk)
+                self._db.execute(f"SELECT id, raw FROM events WHERE id IN ({marks}){also}", chunk)
             )
         return found
 
     def time_index(self) -> Iterator[tuple[int, bytes]]:
-        """(created_at, id) of every event in order: the reconciliation index."""
-        yield from self._db.execute("SELECT created_at, id FROM events ORDER BY created_at, id")
+        """(created_at, id) in order of every event that may leave this node: the
+        reconciliation index (local-only events are not in it, see local.py)."""
+        rows = self._db.execute("SELECT created_at, id FROM events ORDER BY created_at, id")
+        # Leaving out a small set of ids as the index is read costs far less than a
+        # condition SQLite checks on every row.
+        if local := local_ids(self._db):
+            yield from (row for row in rows if row[1] not in local)
+        else:
+            yield from rows
 
     def feed(
         self,

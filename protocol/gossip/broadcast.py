@@ -17,9 +17,10 @@ from protocol.gossip.timers import Timer, TimerKind
 class _Missing:
     """An id announced by IHave that we do not hold yet."""
 
-    announcers: list[bytes]
+    announcers: list[bytes]  # the first one's share of the table it counts against
     timer: Timer
     tries: int = 0
+    grafted_from: bytes | None = None  # the announcer asked last, awaited until the timer
 
 
 class Broadcast:
@@ -29,6 +30,8 @@ class Broadcast:
         self._s = shared
         self._cache: OrderedDict[bytes, bytes] = OrderedDict()
         self._missing: dict[bytes, _Missing] = {}
+        # first announcer -> the ids of _missing it counts against, oldest first
+        self._shares: dict[bytes, dict[bytes, None]] = {}
         self._grafts: dict[bytes, list[bytes]] = {}  # peer key -> ids, sent by flush()
 
     def remember(self, event_id: bytes, raw: bytes) -> None:
@@ -36,9 +39,7 @@ class Broadcast:
         self._cache[event_id] = raw
         if len(self._cache) > self._s.config.event_cache:
             self._cache.popitem(last=False)
-        missing = self._missing.pop(event_id, None)
-        if missing is not None:
-            self._s.timers.cancel(missing.timer)
+        self._forget_missing(event_id)
 
     def forward(
         self, events: Sequence[tuple[bytes, bytes]], exclude: bytes | None, now: float
@@ -72,15 +73,20 @@ class Broadcast:
         return behind
 
     def serve(self, peer: Peer, ids: Sequence[bytes]) -> None:
-        """Send the events with these ids that we hold: cached ones directly, others via store."""
+        """Send the events with these ids that we hold: cached ones directly, others via store.
+        An event already sent SERVE_REPEATS times on this link is not sent again."""
         index = self._s.index
         raws: list[bytes] = []
         stored: list[bytes] = []
         for event_id in dict.fromkeys(ids):
             raw = self._cache.get(event_id)
+            if raw is None and event_id not in index:
+                continue
+            if not _count_served(peer, event_id):
+                continue
             if raw is not None:
                 raws.append(raw)
-            elif event_id in index:
+            else:
                 stored.append(event_id)
         if raws:
             self._s.send_frames(peer, wire.events_frames(raws, self._s.config.max_frame_bytes))
@@ -118,6 +124,8 @@ class Broadcast:
 
     def on_ihave(self, peer: Peer, ids: Sequence[bytes], now: float) -> None:
         s = self._s
+        if peer.announces_falsely:
+            return  # reconciliation finds whatever it really has
         for event_id in ids:
             if event_id in s.index:
                 continue
@@ -125,9 +133,32 @@ class Broadcast:
             if missing is not None:
                 if peer.key not in missing.announcers:
                     missing.announcers.append(peer.key)
-            elif len(self._missing) < c.MAX_MISSING and event_id not in s.pending:
+            elif event_id not in s.pending and self._make_room(peer.key):
                 timer = s.timers.schedule(now + s.config.ihave_timeout, TimerKind.GRAFT, event_id)
                 self._missing[event_id] = _Missing([peer.key], timer)
+                self._shares.setdefault(peer.key, {})[event_id] = None
+
+    def _make_room(self, key: bytes) -> bool:
+        """Room in the table for one more id announced first by `key`: when full, the
+        oldest id of the peer holding the most gives way, if that is not `key` itself."""
+        if len(self._missing) < c.MAX_MISSING:
+            return True
+        largest = max(self._shares, key=lambda owner: len(self._shares[owner]))
+        if len(self._shares[largest]) <= len(self._shares.get(key, ())) + 1:
+            return False
+        self._forget_missing(next(iter(self._shares[largest])))
+        return True
+
+    def _forget_missing(self, event_id: bytes) -> None:
+        missing = self._missing.pop(event_id, None)
+        if missing is None:
+            return
+        self._s.timers.cancel(missing.timer)
+        share = self._shares.get(missing.announcers[0])
+        if share is not None:
+            share.pop(event_id, None)
+            if not share:
+                del self._shares[missing.announcers[0]]
 
     def on_timer(self, timer: Timer, now: float) -> None:
         s = self._s
@@ -140,11 +171,16 @@ class Broadcast:
         if event_id in s.pending:  # arrived, being verified: look again later
             missing.timer = s.timers.schedule(retry, TimerKind.GRAFT, event_id)
             return
+        if missing.grafted_from is not None:  # asked, and it did not send it in time
+            asked = s.peers.get(missing.grafted_from)
+            if asked is not None:
+                asked.grafts_broken += 1
         peer = self._next_announcer(missing)
         if peer is None or missing.tries >= c.GRAFT_TRIES:
-            del self._missing[event_id]  # anti-entropy will find it
+            self._forget_missing(event_id)  # anti-entropy will find it
             return
         missing.tries += 1
+        missing.grafted_from = peer.key
         peer.eager = True
         if len(peer.grafted) >= c.MAX_MISSING:
             peer.grafted.clear()
@@ -153,13 +189,17 @@ class Broadcast:
         missing.timer = s.timers.schedule(retry, TimerKind.GRAFT, event_id)
 
     def _next_announcer(self, missing: _Missing) -> Peer | None:
-        # Try announcers in turn, so a dead or lossy one is not asked forever.
+        # Try announcers in turn, so a dead or lossy one is not asked forever; one that
+        # announces falsely only when no other is left.
         count = len(missing.announcers)
+        fallback = None
         for step in range(count):
             peer = self._s.peers.get(missing.announcers[(missing.tries + step) % count])
             if peer is not None and peer.active:
-                return peer
-        return None
+                if not peer.announces_falsely:
+                    return peer
+                fallback = fallback or peer
+        return fallback
 
     def flush(self) -> None:
         """Send the Grafts collected while handling timers, one message per peer."""
@@ -170,3 +210,17 @@ class Broadcast:
                 peer.pruned = False
                 for start in range(0, len(ids), wire.MAX_IDS):
                     self._s.send(peer, wire.Graft(ids[start : start + wire.MAX_IDS]))
+
+
+def _count_served(peer: Peer, event_id: bytes) -> bool:
+    """Count one more answer with `event_id` on this link; False once it had its share."""
+    served = peer.served
+    times = served.pop(event_id, 0)  # popped and put back: the newest last, evicted last
+    if times >= c.SERVE_REPEATS:
+        served[event_id] = times
+        peer.refused_repeats += 1
+        return False
+    served[event_id] = times + 1
+    if len(served) > c.MAX_SERVED_TRACKED:
+        del served[next(iter(served))]
+    return True

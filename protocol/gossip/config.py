@@ -7,7 +7,7 @@ from typing import Final
 
 from protocol.errors import LocalProtocolError
 from protocol.handshake import DEFAULT_MAX_FRAME_BYTES
-from protocol.wire import MAX_FRAME_BYTES, MAX_IDS, MIN_FRAME_BYTES
+from protocol.wire import MAX_DECODE_BYTES, MAX_IDS, MIN_FRAME_BYTES
 
 ACTIVE_WALK: Final = 6
 """HyParView ARWL: hops a ForwardJoin or Shuffle travels."""
@@ -50,7 +50,12 @@ MAX_QUEUED: Final = 1 << 17
 WANT_RETRIES: Final = 2
 
 MAX_MISSING: Final = 8192
-"""Ids announced by IHave and awaited at once; more announcements are ignored."""
+"""Ids announced by IHave and awaited at once. When full, a new announcement takes the
+place of the oldest one of the peer holding the most, so one peer (or a few) cannot keep
+the others' announcements out."""
+LIAR_STRIKES: Final = 32
+"""Grafts a peer left unanswered, beyond those it answered, after which its IHaves are
+ignored for the rest of the link (reconciliation still finds whatever it really has)."""
 GRAFT_TRIES: Final = 4
 MAX_PUSH_VERIFYING: Final = 8192
 """Unrequested events from one peer awaiting verification; more are dropped unverified."""
@@ -81,6 +86,25 @@ MESSAGE_RATE: Final = 1000.0
 """Messages of any type per second a peer may send us, sustained (catch-up at full speed
 takes a few dozen); more closes the link."""
 MESSAGE_BURST: Final = 5000
+SERVE_REPEATS: Final = 1 + WANT_RETRIES
+"""Times one link gets the same event in answer to its Want or Graft: once, and again for
+each re-request of a Want that seemed lost. Beyond, asking again gets nothing, so what a
+peer's requests make us send is at most this many times our store per link (before, the
+same 1,000 large events asked for over and over sent 51.5 GB for 28.6 MB of requests)."""
+MAX_SERVED_TRACKED: Final = 1 << 16
+"""Ids remembered per link for SERVE_REPEATS, oldest forgotten first (about 6 MB)."""
+RECONCILE_RATE: Final = 50.0
+"""Reconciliation messages per second a peer may send us in sessions it started,
+sustained. An honest initiator waits for each reply, and even a catch-up of a million
+events takes a few hundred messages; more closes the link."""
+RECONCILE_BURST: Final = 500
+SEARCH_RATE: Final = 100_000.0
+"""Items per second we hash for one peer's reconciliation, looking for a single extra item
+(about 45 ms of CPU): beyond, its ranges are split instead, which costs rounds only."""
+SEARCH_BURST: Final = 65_536
+SEARCH_TOTAL_RATE: Final = 300_000.0
+"""The same for all peers together, so many links cannot add up to a busy core."""
+SEARCH_TOTAL_BURST: Final = 131_072
 DIAL_RATE: Final = 1.0
 """Dials started per second, sustained: a flood of fake announcements cannot make us dial
 faster than this."""
@@ -107,6 +131,9 @@ class GossipConfig:
     # Links to one host (address) at once, either way; loopback is exempt (several nodes on
     # one machine are the owner's). Many identities on one laptop get no more links than this.
     max_links_per_host: int = 2
+    # Slots strangers' inbound links may not take while peers we know are not linked (see
+    # Membership.link_up): an attacker holding every slot cannot keep a known peer out.
+    reserved_links: int = 3
     link_timeout: float = LINK_TIMEOUT
     dial_timeout: float = DIAL_TIMEOUT
     maintain_retry: float = MAINTAIN_RETRY
@@ -124,13 +151,15 @@ class GossipConfig:
             raise LocalProtocolError("need 1 <= target_links <= max_links")
         if self.max_links_per_host < 1:
             raise LocalProtocolError("max_links_per_host must be >= 1")
+        if self.reserved_links < 0:
+            raise LocalProtocolError("reserved_links must be >= 0")
         if self.passive_view < 1 or self.event_cache < 0:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:
             raise LocalProtocolError(f"want_window must be in 1..{64 * MAX_IDS}")
-        if not MIN_FRAME_BYTES <= self.max_frame_bytes <= MAX_FRAME_BYTES:
+        if not MIN_FRAME_BYTES <= self.max_frame_bytes <= MAX_DECODE_BYTES:
             raise LocalProtocolError(
-                f"max_frame_bytes must be in {MIN_FRAME_BYTES}..{MAX_FRAME_BYTES}"
+                f"max_frame_bytes must be in {MIN_FRAME_BYTES}..{MAX_DECODE_BYTES}"
             )
         intervals = (
             self.shuffle_interval,

@@ -79,6 +79,14 @@ class GossipEngine:
         """Addresses to dial (mDNS, --peer, remembered); key=b"" when the key is not known."""
         self._membership.add_candidates(addresses, now)
 
+    def set_familiar(self, keys: Iterable[bytes], now: float) -> None:
+        """Peers with history, as the shell judges it (linked in earlier runs, members of
+        our circles): while some are not linked, strangers' inbound links keep
+        reserved_links slots free for them, and a familiar peer finding every slot taken
+        replaces the stranger whose link brought the fewest new events."""
+        self._s.familiar = frozenset(keys)
+        self._membership.kick(now)
+
     def link_up(
         self,
         key: bytes,
@@ -99,6 +107,12 @@ class GossipEngine:
         if old is not None:
             self._forget(old, now)
         self._membership.link_up(key, now, outbound, address)
+
+    def set_listen_port(self, port: int | None) -> None:
+        """Where this node accepts links, sent in every later Hello (nil if it does not)."""
+        if port is not None and not 1 <= port <= 65535:
+            raise LocalProtocolError(f"listen port {port} is outside 1..65535")
+        self._membership.listen_port = port
 
     def link_down(self, key: bytes, now: float) -> None:
         peer = self._s.peers.get(key)
@@ -192,6 +206,7 @@ class GossipEngine:
             wanted = self._sync.answered(peer, eid)
             grafted = not wanted and eid in peer.grafted
             peer.grafted.discard(eid)
+            peer.grafts_answered += grafted
             answered = answered or wanted
             if not (wanted or grafted) and not peer.push_allowance.take(now):
                 throttled += 1
@@ -260,6 +275,8 @@ class GossipEngine:
             if not s.index.add(event.created_at, event.id):
                 continue
             self._broadcast.remember(event.id, event.raw)
+            if pending is not None:
+                pending.peer.events_new += 1
             if pending is not None and pending.via is Via.WANT:
                 pending.peer.fetched_new = True
                 fetched[id(pending.peer)] = pending.peer

@@ -50,6 +50,7 @@ class Membership:
     ) -> None:
         self._s = shared
         self._self_address = self_address
+        self.listen_port: int | None = None if self_address is None else self_address.port
         self._on_active = on_active
         self._passive: dict[Ident, wire.PeerAddress] = {}
         self._manual: dict[Ident, wire.PeerAddress] = {}
@@ -100,8 +101,11 @@ class Membership:
         if key == s.self_key:
             s.close(peer, "link to ourselves")
             return None
-        if full:
+        if full and (key not in s.familiar or not self._evict_stranger()):
             self._refuse(peer, "link limit reached")
+            return None
+        if not outbound and key not in s.familiar and self._strangers_in() > self._stranger_room():
+            self._refuse(peer, "the remaining links are kept for peers we know")
             return None
         if self._penalties.get(key, now) > now:
             self._drop(peer, "misbehaved recently")
@@ -117,12 +121,36 @@ class Membership:
             peer.link_host = address.host
             dialable = wire.PeerAddress(key, address.host, address.port)
             peer.address = dialable if wire.valid_address(dialable) else None
-        port = None if self._self_address is None else self._self_address.port
-        s.send(peer, wire.Hello(wire.PROTOCOL_VERSION, s.name, port, len(s.index)))
+        s.send(peer, wire.Hello(wire.PROTOCOL_VERSION, s.name, self.listen_port, len(s.index)))
         if outbound:
             s.send(peer, self._request())
         peer.link_timer = s.timers.schedule(now + s.config.link_timeout, TimerKind.LINK, peer)
         return peer
+
+    def _strangers_in(self) -> int:
+        """Open inbound links of peers that are not familiar (the new one included)."""
+        s = self._s
+        return sum(
+            1 for p in s.peers.values() if p.open and not p.outbound and p.key not in s.familiar
+        )
+
+    def _stranger_room(self) -> int:
+        """Inbound links strangers may hold: all but the slots kept for familiar peers who
+        are not linked (none kept when every familiar peer is linked, or none is known)."""
+        s = self._s
+        away = sum(1 for key in s.familiar if key not in s.peers or not s.peers[key].open)
+        return s.config.max_links - min(s.config.reserved_links, away, s.config.max_links - 1)
+
+    def _evict_stranger(self) -> bool:
+        """Close the stranger's link that brought the fewest new events (the newest of
+        those), to make room for a familiar peer; False if every link is familiar."""
+        s = self._s
+        strangers = [p for p in s.peers.values() if p.open and p.key not in s.familiar]
+        if not strangers:
+            return False
+        victim = min(strangers, key=lambda p: (p.events_new, -p.since))
+        self._drop(victim, "its slot went to a peer we know")
+        return True
 
     def penalize(self, key: bytes, now: float) -> None:
         """Keep away from a peer that broke the protocol or sent invalid events."""

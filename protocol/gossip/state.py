@@ -78,9 +78,12 @@ class Peer:
     pruned: bool = False  # we asked it to stop pushing to us (sent Prune, no Graft since)
     last_prune: float = float("-inf")
     grafted: set[bytes] = field(default_factory=set)
+    grafts_answered: int = 0  # grafted ids it then sent us
+    grafts_broken: int = 0  # grafted ids it announced and did not send in time
     # statistics and scoring
     events_received: int = 0
     events_sent: int = 0
+    events_new: int = 0  # events it sent that we did not have: how useful the link is
     rejected: int = 0
     pushes_verifying: int = 0
     # flood limits (see config): what it may push to us unasked, how many over that we
@@ -93,6 +96,15 @@ class Peer:
         default_factory=lambda: TokenBucket(c.MESSAGE_RATE, c.MESSAGE_BURST)
     )
     send_allowance: TokenBucket = field(default_factory=lambda: _bucket(c.SEND_SHARE))
+    # reconciliation it makes us do: messages of its sessions, items hashed for it
+    reconcile_allowance: TokenBucket = field(
+        default_factory=lambda: TokenBucket(c.RECONCILE_RATE, c.RECONCILE_BURST)
+    )
+    search_allowance: TokenBucket = field(
+        default_factory=lambda: TokenBucket(c.SEARCH_RATE, c.SEARCH_BURST)
+    )
+    served: dict[bytes, int] = field(default_factory=dict)  # id -> times sent on request
+    refused_repeats: int = 0  # requested ids not sent again (config.SERVE_REPEATS)
     throttled: int = 0  # pushes dropped for going over push_allowance
     resync: bool = False  # pushes to it did not fit send_allowance: reconcile soon
     # catch-up: ids to Want (queue), requested (asked: id -> batch), and being verified
@@ -114,6 +126,12 @@ class Peer:
     clean: bool = False  # the last session found no difference
     reconciled_at: float = float("-inf")  # last Reconcile message from it
     dirty_streak: int = 0
+
+    @property
+    def announces_falsely(self) -> bool:
+        """It announced events it then did not send, often enough to stop listening."""
+        broken = self.grafts_broken
+        return broken > c.LIAR_STRIKES and broken > self.grafts_answered
 
     @property
     def open(self) -> bool:
@@ -143,11 +161,13 @@ class Shared:
     __slots__ = (
         "_actions",
         "config",
+        "familiar",
         "index",
         "name",
         "peers",
         "pending",
         "rng",
+        "search_allowance",
         "self_key",
         "timers",
     )
@@ -167,6 +187,9 @@ class Shared:
         self.config = config
         self.name = name
         self.timers = Timers()
+        self.familiar: frozenset[bytes] = frozenset()  # keys with history (set_familiar)
+        # items hashed for reconciliation with all peers together (config.SEARCH_TOTAL_RATE)
+        self.search_allowance = TokenBucket(c.SEARCH_TOTAL_RATE, c.SEARCH_TOTAL_BURST)
         self.peers: dict[bytes, Peer] = {}
         self.pending: dict[bytes, Pending] = {}
         self._actions: list[Action] = []

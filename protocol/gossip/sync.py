@@ -68,6 +68,10 @@ class Sync:
             if session is None or session.id != msg.session:
                 return  # a late answer to a session we gave up
         else:
+            if not peer.reconcile_allowance.take(now):
+                raise RemoteProtocolError(
+                    f"reconciliation: more than {c.RECONCILE_RATE:.0f} messages a second"
+                )
             session = peer.session_in
             if msg.session == peer.finished_in:
                 return
@@ -76,10 +80,16 @@ class Sync:
                 reconciler = Reconciler(self._s.index, max_message_bytes=wire.MAX_RECONCILE_PAYLOAD)
                 session = Session(msg.session, reconciler, initiator=False)
                 peer.session_in = session
+        allowance = min(peer.search_allowance.whole(now), self._s.search_allowance.whole(now))
         try:
-            result = session.reconciler.receive(msg.payload)
+            result = session.reconciler.receive(msg.payload, search_allowance=allowance)
         except RemoteProtocolError as exc:
             raise RemoteProtocolError(f"reconciliation: {exc}") from exc
+        if result.searched:
+            peer.search_allowance.take_up_to(now, result.searched)
+            self._s.search_allowance.take_up_to(now, result.searched)
+        if result.truncated:
+            peer.truncated = True  # the session stopped early: a new one finds the rest
         self._touch(peer, session, now)
         session.differences += len(result.have) + len(result.need)
         if result.have:

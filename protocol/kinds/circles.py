@@ -273,14 +273,16 @@ SPECS: Final = tuple(
             _integer("duration_minutes", 1, MAX_DURATION_MINUTES),
             _optional_text("place", MAX_PLACE_BYTES),
             _public_key("facilitator"),
-            _map(
+            _map(  # in the order of a meeting, which is the order its rules are checked in
                 "agenda",
-                *(_optional_text(part, MAX_AGENDA_PART_BYTES) for part in AGENDA_PARTS),
+                _optional_text("checkin", MAX_AGENDA_PART_BYTES),
+                _optional_text("coursework", MAX_AGENDA_PART_BYTES),
                 _map(
                     "activity",
                     _text("title", MAX_ACTIVITY_TITLE_BYTES),
                     _integer("minutes", MIN_ACTIVITY_MINUTES, MAX_ACTIVITY_MINUTES),
                 ),
+                _optional_text("plusdelta", MAX_AGENDA_PART_BYTES),
             ),
             optional={"previous"},
             summary=(

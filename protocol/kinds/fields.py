@@ -1,4 +1,8 @@
-"""Field checkers shared by the kinds: each names the field it rejects and why."""
+"""Field checkers shared by the kinds: each names the field it rejects and why.
+
+Rule of every checker here: an optional field sent as nil counts as absent, and a required
+one sent as nil is missing (docs/protocol.md, "Rules of the known kinds").
+"""
 
 from __future__ import annotations
 
@@ -39,8 +43,10 @@ def text(
 
 
 def one_of(body: Mapping[str, Any], name: str, choices: frozenset[str], default: str) -> str:
-    """One of a fixed set of strings, `default` when absent."""
-    value = body.get(name, default)
+    """One of a fixed set of strings, `default` when absent (nil counts as absent)."""
+    value = body.get(name)
+    if value is None:
+        return default
     if not isinstance(value, str) or value not in choices:
         raise InvalidEvent(f"body.{name}", f"must be one of {', '.join(sorted(choices))}")
     return str(value)

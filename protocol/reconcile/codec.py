@@ -7,13 +7,15 @@ from enum import IntEnum
 from typing import Final
 
 from protocol.errors import DecodeError
+from protocol.limits import MAX_TIMESTAMP_MS
 
 VERSION: Final = 1
 ID_BYTES: Final = 32
 FINGERPRINT_BYTES: Final = 16
-MAX_TIMESTAMP: Final = (1 << 63) - 1  # largest created_at an item may have
+MAX_TIMESTAMP: Final = MAX_TIMESTAMP_MS  # largest created_at an item or a bound may have
 MIN_MESSAGE_BYTES: Final = 256  # room for one header, one id list entry and the remainder
 MAX_MESSAGE_BYTES: Final = 16 * 1024 * 1024
+"""Largest limit the format can advertise; on a link, Reconcile caps a payload far lower."""
 _MAX_VARINT_BYTES: Final = 10
 _VARINT_LIMIT: Final = 1 << 64
 
@@ -144,8 +146,8 @@ class _Reader:
                 raise DecodeError(f"byte {start}: the infinite bound has an id prefix")
             return INFINITY
         ts = previous_ts + code - 1
-        if ts >= INFINITY_TS:
-            raise DecodeError(f"byte {start}: bound timestamp does not fit in 64 bits")
+        if ts > MAX_TIMESTAMP:
+            raise DecodeError(f"byte {start}: bound timestamp is above {MAX_TIMESTAMP}")
         return (ts, prefix)
 
     def payload(self, upper: Bound) -> Range:

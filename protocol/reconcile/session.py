@@ -40,6 +40,10 @@ SEARCH_MAX: Final = 8192  # largest range searched for a single extra item (one 
 SEARCH_BUDGET: Final = 65536  # items searched per received message, whatever the peer asks
 BASE_ROUNDS: Final = 64
 ROUND_CREDIT: Final = 8  # extra rounds per message-full of ids we hold or have learned
+MAX_LEARNED: Final = 1 << 16
+"""Ids an initiator learns in one session (have and need together) before it ends the
+session early: about 6 MB of state at most, whatever backlog a peer claims. The next
+session, after fetching, finds the rest (its ids are then ours and match)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,8 @@ class ReconcileResult:
     reply: bytes | None  # message to send to the peer, None when this side is done
     have: list[bytes]  # ids we hold that the peer lacks, learned in this step
     need: list[bytes]  # ids the peer holds that we lack, learned in this step
+    searched: int = 0  # items hashed searching for single extra items (the CPU spent)
+    truncated: bool = False  # ended early at max_learned: reconcile again after fetching
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,7 @@ class _Step:
     writer: Writer
     expected: float  # differences to expect in a mismatched range
     thrifty: bool  # many differences open: bytes matter more than rounds
-    search_left: int = SEARCH_BUDGET
+    search_left: int
     have: list[bytes] = field(default_factory=list)
     need: list[bytes] = field(default_factory=list)
 
@@ -98,6 +104,7 @@ class Reconciler:
         "_index",
         "_initiator",
         "_limit",
+        "_max_learned",
         "_max_rounds",
         "_peer_limit",
         "_reported",
@@ -110,6 +117,7 @@ class Reconciler:
         *,
         max_message_bytes: int = 64 * 1024,
         max_rounds: int | None = None,
+        max_learned: int = MAX_LEARNED,
     ) -> None:
         if not MIN_MESSAGE_BYTES <= max_message_bytes <= MAX_MESSAGE_BYTES:
             raise LocalProtocolError(
@@ -119,6 +127,7 @@ class Reconciler:
         self._limit = max_message_bytes
         self._peer_limit = max_message_bytes
         self._max_rounds = max_rounds
+        self._max_learned = max_learned
         self._initiator: bool | None = None
         self._done = False
         self._rounds = 0
@@ -144,7 +153,10 @@ class Reconciler:
         self._asked = writer.asked
         return writer.data()
 
-    def receive(self, message: bytes) -> ReconcileResult:
+    def receive(self, message: bytes, *, search_allowance: int = SEARCH_BUDGET) -> ReconcileResult:
+        """Answer one message. search_allowance: items this step may hash looking for a
+        single extra item (the caller's CPU budget for this peer; 0 turns searching off,
+        which costs rounds, never correctness)."""
         if self._done:
             raise RemoteProtocolError("message received after the session finished")
         if self._initiator is None:
@@ -158,19 +170,25 @@ class Reconciler:
         self._peer_limit = parsed.limit
         spans = self._spans(parsed.ranges)
         expected, open_diffs = _estimate(spans)
+        allowance = max(0, min(search_allowance, SEARCH_BUDGET))
         step = _Step(
             Writer(limit=min(self._limit, parsed.limit), advertise=self._limit),
             expected,
             thrifty=open_diffs > FEW_DIFFS,
+            search_left=allowance,
         )
         for span in spans:
             if not self._answer(step, span):
                 break
+        searched = allowance - step.search_left
+        if self._initiator and len(self._reported) >= self._max_learned:
+            self._done = True  # enough for now: fetch it, then a new session finds the rest
+            return ReconcileResult(None, step.have, step.need, searched, truncated=True)
         self._asked = step.writer.asked
         # A reply without fingerprints asks nothing: the initiator need not even send it.
         self._done = not step.writer.asked
         reply = None if self._done and self._initiator else step.writer.data()
-        return ReconcileResult(reply, step.have, step.need)
+        return ReconcileResult(reply, step.have, step.need, searched)
 
     def _round_limit(self) -> int:
         if self._max_rounds is not None:
@@ -292,6 +310,8 @@ class Reconciler:
 
     def _learn(self, out: list[bytes], ids: Iterable[bytes]) -> None:
         for event_id in ids:
+            if len(self._reported) >= self._max_learned:
+                return  # the session ends after this message (see receive)
             if event_id not in self._reported:
                 self._reported.add(event_id)
                 out.append(event_id)

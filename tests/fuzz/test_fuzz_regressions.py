@@ -60,9 +60,9 @@ def test_declared_length_tower_in_a_link_message() -> None:
 @pytest.mark.parametrize("empty", [b"\x90", b"\x80", b"\xc0"], ids=["arrays", "maps", "nils"])
 def test_link_message_of_empty_containers_is_refused_cheaply(empty: bytes) -> None:
     inner = b"\xdc" + wire._MAX_ARRAY.to_bytes(2, "big") + empty * wire._MAX_ARRAY
-    count = (wire.MAX_FRAME_BYTES - 3) // len(inner)
+    count = (wire.MAX_DECODE_BYTES - 3) // len(inner)
     frame = b"\xdc" + count.to_bytes(2, "big") + inner * count
-    assert len(frame) <= wire.MAX_FRAME_BYTES
+    assert len(frame) <= wire.MAX_DECODE_BYTES
     start = time.process_time()
     peak = _peak(lambda: wire.decode(frame))
     assert peak < 2 * MIB
@@ -73,7 +73,7 @@ def test_link_message_of_empty_containers_is_refused_cheaply(empty: bytes) -> No
 
 def test_largest_legitimate_events_frame_still_decodes() -> None:
     raw = b"\x01" * 64 + b"\x97\x01"
-    frames = wire.events_frames([raw] * 20_000, wire.MAX_FRAME_BYTES)
+    frames = wire.events_frames([raw] * 20_000, wire.MAX_DECODE_BYTES)
     decoded = [wire.decode(frame) for frame in frames]
     assert sum(len(m.raws) for m in decoded if isinstance(m, wire.Events)) == 20_000
 

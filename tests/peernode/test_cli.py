@@ -19,6 +19,7 @@ from peernode.home import Home
 from peernode.storage.store import Store
 from protocol import kinds
 from protocol.event import load_verified
+from protocol.identity import fingerprint
 from tests.conftest import RunCli
 
 REQUIRED_JSON_FIELDS = {"id", "author", "kind", "circle", "created_at", "body"}
@@ -76,13 +77,12 @@ def shared_home(tmp_path_factory: pytest.TempPathFactory, invoke_cli: RunCli) ->
 def test_init_is_idempotent_for_the_same_name(tmp_path: Path, invoke_cli: RunCli) -> None:
     home = tmp_path / "ana"
 
-    created = ok(invoke_cli("init", "--name", "Ana", "--home", str(home))).split()
-    again = ok(invoke_cli("--home", str(home), "init", "--name", "Ana")).split()
+    created = ok(invoke_cli("init", "--name", "Ana", "--home", str(home)))
+    again = ok(invoke_cli("--home", str(home), "init", "--name", "Ana"))
+    key = json.loads(ok(invoke_cli("id", "--json", "--home", str(home))))
 
-    assert created[0] == "created"
-    assert created[1] == "Ana"
-    assert len(bytes.fromhex(created[2])) == 32
-    assert again[-1] == created[2]  # the same key
+    assert created == f"Created your identity: Ana, fingerprint {key['fingerprint']}.\n"
+    assert again == f"Already set up as Ana, fingerprint {key['fingerprint']}.\n"  # the same key
     assert stat.S_IMODE((home / "identity.key").stat().st_mode) == 0o600
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
 
@@ -92,10 +92,12 @@ def test_init_is_idempotent_for_the_same_name(tmp_path: Path, invoke_cli: RunCli
 
 
 def test_id(shared_home: Path, invoke_cli: RunCli) -> None:
-    key, name = ok(invoke_cli("id", "--home", str(shared_home))).split()
+    name, shown = ok(invoke_cli("id", "--home", str(shared_home))).split()
+    key = ok(invoke_cli("id", "--hex", "--home", str(shared_home))).strip()
     as_json = json.loads(ok(invoke_cli("--home", str(shared_home), "id", "--json")))
 
     assert name == "Sam"
+    assert shown == as_json["fingerprint"] == fingerprint(bytes.fromhex(key))
     assert as_json["key"] == key
     assert as_json["name"] == "Sam"
     assert as_json["learning"] == "rust"
@@ -103,18 +105,21 @@ def test_id(shared_home: Path, invoke_cli: RunCli) -> None:
 
 def test_post_and_feed(node_home: Path, invoke_cli: RunCli) -> None:
     home = str(node_home)
-    lobby_id = ok(invoke_cli("post", "--home", home, "hello lobby")).strip()
-    algebra_id = ok(invoke_cli("--home", home, "post", "--channel", "algebra", "eigen *values*"))
+    lobby_id = json.loads(ok(invoke_cli("post", "--home", home, "--json", "hello lobby")))["id"]
+    said = ok(invoke_cli("--home", home, "post", "--channel", "algebra", "eigen *values*"))
     reply = json.loads(
-        ok(invoke_cli("post", "--home", home, "--json", "--reply-to", lobby_id, "a reply"))
+        ok(invoke_cli("post", "--home", home, "--json", "--reply-to", lobby_id[:8], "a reply"))
     )
+    replied = ok(invoke_cli("post", "--home", home, "--reply-to", reply["id"][:10], "thanks"))
 
     entries = feed_json(invoke_cli, node_home)
 
     notes = {e["id"]: e for e in entries if e["kind"] == "peernode/note@1"}
     assert notes[lobby_id]["circle"] == "lobby"
     assert notes[lobby_id]["body"] == {"text": "hello lobby"}
-    assert notes[algebra_id.strip()]["circle"] == "algebra"
+    (algebra_id,) = [i for i, e in notes.items() if e["circle"] == "algebra"]
+    assert said == f"Posted your note in #algebra (id {algebra_id[:12]}).\n"
+    assert replied.startswith(f"Posted your reply to {reply['id'][:12]} in #lobby (id ")
     assert notes[reply["id"]]["refs"] == {"reply_to": lobby_id}
     assert {e["author"] for e in entries} == {reply["author"]}
     assert [e["created_at"] for e in entries] == sorted(e["created_at"] for e in entries)
@@ -137,7 +142,7 @@ def test_profile_update_publishes_a_new_version(node_home: Path, invoke_cli: Run
     assert shown["learning"] == "rust"  # kept
     profiles = [e for e in feed_json(invoke_cli, node_home) if e["kind"] == "peernode/profile@1"]
     assert [p["body"]["name"] for p in profiles] == ["Ana", "Ana B"]
-    assert ok(invoke_cli("id", "--home", home)).split()[1:] == ["Ana", "B"]
+    assert ok(invoke_cli("id", "--home", home)).split()[:2] == ["Ana", "B"]
 
 
 def test_home_from_the_environment_and_the_option(tmp_path: Path, invoke_cli: RunCli) -> None:
@@ -160,7 +165,7 @@ def test_the_nearest_home_wins(tmp_path: Path, invoke_cli: RunCli) -> None:
     ok(invoke_cli("init", "--home", far, "--name", "Far"))
     ok(invoke_cli("circle", "--home", near, "create", "sql", "--title", "SQL"))
 
-    assert ok(invoke_cli("--home", far, "id", "--home", near)).split()[1] == "Near"
+    assert ok(invoke_cli("--home", far, "id", "--home", near)).split()[0] == "Near"
     assert ok(invoke_cli("--home", far, "circle", "--home", near, "list")).split()[1] == "sql"
     assert ok(invoke_cli("--home", far, "circle", "list", "--home", near)).split()[1] == "sql"
     assert ok(invoke_cli("--home", near, "circle", "--home", far, "list")) == ""
@@ -183,7 +188,7 @@ def test_help_lists_the_commands_in_order_of_use(invoke_cli: RunCli) -> None:
         "init", "id", "profile", "post", "feed", "import",
         "serve", "status", "peers", "connect", "doctor", "demo",
         "circle", "meeting", "ask", "answer", "resolve", "questions", "helpers", "resource",
-        "edit", "delete", "report", "repair",
+        "edit", "delete", "report", "file", "repair",
     ]  # fmt: skip
 
 
@@ -194,9 +199,9 @@ def test_every_command_takes_home(invoke_cli: RunCli) -> None:
 
 ERRORS: list[tuple[list[str], list[str]]] = [
     (["post", "--channel", "Bad Circle", "text"], ["circle"]),
-    (["post", "   "], ["body.text", "empty"]),
-    (["post", "--reply-to", "ab" * 31 + "zz", "text"], ["--reply-to"]),
-    (["post", "x\udcff"], ["body.text", "UTF-8"]),
+    (["post", "   "], ["The note is empty: write something."]),
+    (["post", "--reply-to", "ab" * 31 + "zz", "text"], ["is not an event id"]),
+    (["post", "x\udcff"], ["The note holds characters that are not text"]),
     (["import", "/no/such/file.jsonl"], ["does not exist"]),
     (["no-such-command"], ["no-such-command"]),
 ]
@@ -230,7 +235,7 @@ def test_id_never_creates_a_key(tmp_path: Path, invoke_cli: RunCli) -> None:
 
 def test_a_lost_key_is_never_silently_replaced(node_home: Path, invoke_cli: RunCli) -> None:
     home = Home(node_home)
-    old_key = ok(invoke_cli("id", "--home", str(node_home))).split()[0]
+    old_key = ok(invoke_cli("id", "--hex", "--home", str(node_home))).strip()
     ok(invoke_cli("post", "--home", str(node_home), "signed by the old key"))
     home.key_path.unlink()
 
@@ -241,10 +246,13 @@ def test_a_lost_key_is_never_silently_replaced(node_home: Path, invoke_cli: RunC
         assert not home.key_path.exists(), args
 
     created = ok(invoke_cli("init", "--new", "--name", "Ana", "--home", str(node_home)))
-    new_key = created.split()[-1]
-    assert created.startswith("created Ana ")
+    new_key = ok(invoke_cli("id", "--hex", "--home", str(node_home))).strip()
+    assert created.startswith("Created your identity: Ana, fingerprint ")
     assert new_key != old_key
-    assert ok(invoke_cli("id", "--home", str(node_home))).split() == [new_key, "Ana"]
+    assert ok(invoke_cli("id", "--home", str(node_home))).split() == [
+        "Ana",
+        fingerprint(bytes.fromhex(new_key)),
+    ]
     assert "signed by the old key" in ok(invoke_cli("feed", "--home", str(node_home)))
 
 
@@ -259,7 +267,7 @@ def test_a_damaged_key_is_moved_aside_only_when_asked(tmp_path: Path, invoke_cli
     (aside,) = home.path.glob("identity.key.*.old")
     assert f"the old key file is kept as {aside}" in said
     assert aside.read_text() == "garbage"
-    assert ok(invoke_cli("id", "--home", str(home.path))).split()[1] == "Bo"
+    assert ok(invoke_cli("id", "--home", str(home.path))).split()[0] == "Bo"
 
 
 def test_unreadable_database_is_one_line(tmp_path: Path, invoke_cli: RunCli) -> None:
@@ -294,7 +302,7 @@ def test_the_real_command_exits_with_one_line_on_stderr(
         for process, (stdout, stderr) in zip(started, outputs, strict=True)
     ]
 
-    assert ok(created).startswith("created Ana ")
+    assert ok(created).startswith("Created your identity: Ana, fingerprint ")
     assert created.stderr == ""
     fails(not_a_key, "not a valid identity key")
     assert not_a_key.returncode == 1

@@ -24,7 +24,13 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 from peernode.net import discovery as discovery_module
 from peernode.net import netinfo
 from peernode.net.discovery import SERVICE_TYPE, Discovery
-from peernode.net.records import MAX_ADDRESSES_PER_PEER, PeerHint, hint_from_record, instance_label
+from peernode.net.records import (
+    MAX_ADDRESSES_PER_PEER,
+    PeerHint,
+    hint_from_record,
+    instance_label,
+    other_network,
+)
 from tests.support.waiting import eventually
 
 LOOPBACK = ["127.0.0.1"]
@@ -138,6 +144,25 @@ async def test_two_nodes_find_each_other_ignore_themselves_and_say_goodbye() -> 
         assert b.instance not in {h.instance for h in a.peers}
     assert not a.running
     assert not await a.announcement_heard(timeout=0.5)
+
+
+async def test_nodes_of_two_networks_skip_each_other_and_say_why() -> None:
+    rec_a, rec_b, rec_c = Recorder(), Recorder(), Recorder()
+    a = make_discovery(rec_a, f"Ann {tag()}", port=7011)
+    b = make_discovery(rec_b, f"Ben {tag()}", port=7012, network_id=b"lab-2")
+    c = make_discovery(rec_c, f"Cai {tag()}", port=7013)  # the default network, like Ann
+    async with running(a, b, c):
+        await eventually(lambda: c.instance in rec_a.found_instances(), "a to find c")
+        await eventually(lambda: len(a.other_networks) == 1, "a to hear b and skip it")
+        await eventually(lambda: len(b.other_networks) == 2, "b to hear a and c and skip them")
+        (skipped,) = a.other_networks
+        assert skipped.instance == b.instance
+        assert skipped.network == b"lab-2"
+        assert skipped.reason == "it is on network 'lab-2', not ours, so the two cannot link"
+        assert {o.network for o in b.other_networks} == {b"peernode-lan"}
+        # never reported as peers, so never dialled
+        assert b.instance not in rec_a.found_instances() | rec_c.found_instances()
+        assert not rec_b.found
 
 
 async def test_same_name_and_key_twice_gets_a_suffix() -> None:
@@ -305,6 +330,25 @@ def test_hint_from_record_txt(properties: dict[bytes, bytes | None], ok: bool) -
     assert (hint is not None) == ok
     if hint is not None:
         assert hint.key_hint == KEY
+
+
+@pytest.mark.parametrize(
+    ("net", "skipped"),
+    [
+        (None, False),  # a node before spec 1.0 announces none: tried, the handshake decides
+        (b"peernode-lan", False),
+        (b"lab-2", True),
+        (b"", True),  # the empty network id is a network id too
+    ],
+)
+def test_other_network_compares_the_announced_id(net: bytes | None, skipped: bool) -> None:
+    txt: dict[bytes, bytes | None] = {b"v": b"1", b"k": KEY.hex().encode(), b"n": b"Ann"}
+    if net is not None:
+        txt[b"NET"] = net  # keys are case-insensitive
+    other = other_network("ann-1", txt, b"peernode-lan")
+    assert (other is not None) == skipped
+    if other is not None:
+        assert (other.name, other.network) == ("Ann", net)
 
 
 def must(hint: PeerHint | None) -> PeerHint:

@@ -50,7 +50,7 @@ def test_ten_thousand_lines_keep_file_order(tmp_path: Path, run_cli: RunCli) -> 
     result = run_cli("import", str(source), "--home", str(home))
 
     assert result.returncode == 0, result.stderr
-    assert "imported 10000 notes into 3 circle(s)" in result.stdout
+    assert "imported 10,000 notes into 3 circles in" in result.stdout
     notes = stored_notes(home)
     assert [(n["circle"], n["text"]) for n in notes] == [(r["circle"], r["text"]) for r in rows]
     times = [n["created_at"] for n in notes]
@@ -69,8 +69,8 @@ def test_a_bad_line_imports_nothing_and_is_named(tmp_path: Path, run_cli: RunCli
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
-    assert "line 2717" in result.stderr
-    assert "nothing imported" in result.stderr
+    assert "Line 2717: this is not JSON (invalid control character at column 23)." in result.stderr
+    assert "Nothing was imported" in result.stderr
     assert not (home / "peernode.db").exists() or stored_notes(home) == []
 
 
@@ -87,7 +87,7 @@ def test_reimporting_lines_with_times_is_idempotent(tmp_path: Path, run_cli: Run
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert "imported 2000 notes" in first.stdout
+    assert "imported 2,000 notes" in first.stdout
     assert "imported 0 notes" in second.stdout
     assert "(2000 already present)" in second.stdout
     notes = stored_notes(home)
@@ -98,18 +98,27 @@ def test_reimporting_lines_with_times_is_idempotent(tmp_path: Path, run_cli: Run
 @pytest.mark.parametrize(
     ("line", "words"),
     [
-        ("not json", "not JSON"),
-        ("[1, 2]", "expected an object"),
-        ('{"circle": "lobby"}', "'text' must be a non-empty string"),
-        ('{"text": "   "}', "'text' must be a non-empty string"),
-        ('{"text": 5}', "'text' must be a non-empty string"),
-        ('{"text": "x", "circle": 5}', "'circle' must be a string"),
-        ('{"text": "x", "circle": "Bad Circle"}', "circle:"),
-        ('{"text": "x", "created_at": "today"}', "'created_at' must be an integer"),
-        ('{"text": "x", "created_at": true}', "'created_at' must be an integer"),
-        ('{"text": "x", "created_at": -1}', "created_at:"),
-        ('{"text": "x", "created_at": 9007199254740992}', "created_at:"),
-        ('{"text": "' + "x" * 40_000 + '"}', "body.text"),
+        ("not json", "not JSON (expecting value at column 1)"),
+        ("[1, 2]", "not an object"),
+        ('{"circle": "lobby"}', '"text" is missing or empty'),
+        ('{"text": "   "}', '"text" is missing or empty'),
+        ('{"text": 5}', '"text" is missing or empty'),
+        ('{"text": "x", "circle": 5}', '"circle" must be a name'),
+        ('{"text": "x", "circle": "Bad Circle"}', "A circle or channel name is lowercase"),
+        ('{"text": "x", "created_at": "today"}', '"created_at" must be a whole number'),
+        ('{"text": "x", "created_at": true}', '"created_at" must be a whole number'),
+        (
+            '{"text": "x", "created_at": -1}',
+            "The time it was written must be a real date, after 1970.",
+        ),
+        (
+            '{"text": "x", "created_at": 9007199254740992}',
+            "The time it was written must be a real date, after 1970.",
+        ),
+        (
+            '{"text": "' + "x" * 40_000 + '"}',
+            "The note is too long (40000 bytes, at most 32768): shorten it.",
+        ),
     ],
     ids=lambda value: value[:40] if isinstance(value, str) else None,
 )
@@ -119,9 +128,10 @@ def test_bad_lines_are_reported_by_number(tmp_path: Path, line: str, words: str)
     with pytest.raises(BadInput) as info:
         read_lines(source)
 
-    assert "line 3: " in str(info.value)
+    assert "Line 3: " in str(info.value)
     assert words in str(info.value)
-    assert "nothing imported, 1 bad line(s)" in str(info.value)
+    assert "Nothing was imported: fix 1 line and run it again." in str(info.value)
+    assert "body" not in str(info.value)
 
 
 def test_many_bad_lines_are_summarised(tmp_path: Path) -> None:
@@ -131,10 +141,10 @@ def test_many_bad_lines_are_summarised(tmp_path: Path) -> None:
         read_lines(source)
 
     message = str(info.value)
-    assert "8 bad line(s)" in message
-    assert "line 5:" in message
-    assert "line 6:" not in message
-    assert "(and 3 more)" in message
+    assert "fix 8 lines" in message
+    assert "Line 5:" in message
+    assert "Line 6:" not in message
+    assert message.endswith("And 3 more lines.")
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
@@ -142,7 +152,7 @@ def test_unreadable_files(tmp_path: Path) -> None:
     binary.write_bytes(b'{"text": "\xff\xfe"}\n')
     with pytest.raises(BadInput, match="not UTF-8"):
         read_lines(binary)
-    with pytest.raises(BadInput, match="cannot read"):
+    with pytest.raises(BadInput, match="Cannot read"):
         read_lines(tmp_path)
 
 

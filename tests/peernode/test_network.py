@@ -122,6 +122,22 @@ async def _remembered(node: Node, other: Node, port: int) -> bool:
     return any(p.key == other.public_key and p.port == port for p in await node.known_peers())
 
 
+async def test_the_acceptor_remembers_the_dialer_where_it_listens(tmp_path: Path) -> None:
+    async with (
+        running(tmp_path / "a", "Ada") as a,
+        running(tmp_path / "b", "Ben", peers=[(HOST, port_of(a))]) as b,
+    ):
+        await eventually(lambda: linked_to(a, b), "a to see b's link")
+        # the handshake info's port and Hello.listen_port: the same, where b listens
+        await eventually(lambda: _remembered(a, b, port_of(b)), "a to remember where b listens")
+        view = network(a).engine.peer_view(b.public_key)
+        assert view is not None
+        assert view.address is not None
+        assert (view.address.host, view.address.port) == (HOST, port_of(b))
+        status = await a.status()
+        assert (status.network, status.spec, status.skipped) == ("peernode-lan", "1.0", ())
+
+
 async def test_simultaneous_dial_ends_with_one_link_per_pair(tmp_path: Path) -> None:
     port_a, port_b = free_port(), free_port()
     async with contextlib.AsyncExitStack() as stack:
@@ -278,8 +294,11 @@ class MemoryNode:
     async def time_index(self) -> list[tuple[int, bytes]]:
         return sorted((event.created_at, event.id) for event in self.events.values())
 
-    async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
+    async def shared_events(self, ids: Sequence[bytes]) -> list[bytes]:
         return [self.events[i].raw for i in ids if i in self.events]
+
+    async def shared_ids(self, ids: Sequence[bytes]) -> set[bytes]:
+        return {i for i in ids if i in self.events}
 
     def subscribe(self) -> Subscription:
         self._subscriptions.append(Subscription())
@@ -295,6 +314,9 @@ class MemoryNode:
 
     async def known_peers(self) -> list[KnownPeer]:
         return []
+
+    async def familiar_keys(self) -> set[bytes]:
+        return set()
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         self.peers.append((key, name, host, port))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import textwrap
 
@@ -254,7 +255,7 @@ async def test_cli_write_reaches_a_running_node(home: Home, cli_env: dict[str, s
         (event,) = await next_events(subscription, 1)
 
         assert event.body["text"] == "from the cli"
-        assert event.id.hex() == stdout.decode().strip()
+        assert stdout.decode() == f"Posted your note in #lobby (id {event.id.hex()[:12]}).\n"
         assert event.author == node.public_key
 
 
@@ -265,6 +266,19 @@ async def test_status(home: Home) -> None:
         await node.create_identity("Ana")
         status = await node.status()
         assert (status.key, status.name, status.events) == (node.public_key, "Ana", 1)
+
+
+def test_status_names_the_network_and_the_protocol_version(home: Home, invoke_cli: RunCli) -> None:
+    shown = invoke_cli("--home", str(home.path), "status")
+    assert shown.returncode == 0, shown.stderr
+    assert "network: peernode-lan (protocol 1.0)" in shown.stdout.splitlines()
+    as_json = invoke_cli("--home", str(home.path), "status", "--json")
+    document = json.loads(as_json.stdout)
+    assert (document["network"], document["spec"], document["skipped"]) == (
+        "peernode-lan",
+        "1.0",
+        [],
+    )
 
 
 def test_peers_shows_the_newest_profile_name_not_the_one_remembered(

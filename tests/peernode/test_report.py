@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from peernode.circles.derive import derive_state
 from peernode.circles.model import CircleState
-from peernode.circles.report import Report, compute, render, render_html, render_markdown, top_words
+from peernode.circles.report import Report, compute, says_something, top_words
+from peernode.circles.report_files import (
+    render,
+    render_html,
+    render_markdown,
+    write_beside,
+    write_new,
+)
 from peernode.circles.text import meeting_line
 from protocol import kinds
 from protocol.event import Event, create_event
@@ -33,7 +41,11 @@ def circle_events() -> list[Event]:
         ev(ANA, kinds.CIRCLE, {"name": "SQL <basics>", "topic": "databases"}, at=T0 - DAY),
         *(ev(key, kinds.JOIN, {}, at=T0 - DAY + 1) for key in (BEN, CAT, DAN)),
     ]
-    meetings = [ev(ANA, kinds.MEETING, {"starts_at": T0 + week * 7 * DAY}) for week in range(3)]
+    details = {"place": "Library", "agenda": {"coursework": "chapter 3"}}
+    meetings = [
+        ev(ANA, kinds.MEETING, {"starts_at": T0 + week * 7 * DAY, **(details if not week else {})})
+        for week in range(3)
+    ]
     never_held = ev(BEN, kinds.MEETING, {"starts_at": T0 + 21 * DAY})
     future = ev(CAT, kinds.MEETING, {"starts_at": NOW + DAY})
     events += [*meetings, never_held, future]
@@ -46,7 +58,8 @@ def circle_events() -> list[Event]:
     events += [
         ev(BEN, kinds.CHECKIN, {"need_help": "outer joins"}, first, T0 + 1),
         ev(CAT, kinds.CHECKIN, {"need_help": "joins and indexes"}, first, T0 + 2),
-        ev(ANA, kinds.CHECKIN, {"feeling": "great"}, first, T0 + 3),
+        ev(ANA, kinds.CHECKIN, {"feeling": "great", "need_help": "Nothing today."}, first, T0 + 3),
+        ev(BEN, kinds.CHECKIN, {"need_help": "none"}, second, T0 + 7 * DAY),
         ev(DAN, kinds.CHECKIN, {"need_help": "Indexes"}, second, T0 + 7 * DAY),
         ev(
             ANA,
@@ -102,22 +115,33 @@ def test_exact_numbers(report: Report) -> None:
     assert report.retention == Fraction(1, 2)
     assert report.attendees == 4
     assert report.repeat_attendees == 4
-    assert [(row.checkins, row.plusdeltas) for row in report.meetings] == [(3, 2), (1, 1), (0, 0)]
+    assert [(row.checkins, row.plusdeltas) for row in report.meetings] == [(3, 2), (2, 1), (0, 0)]
+    assert (report.meetings[0].place, report.meetings[0].coursework) == ("Library", "chapter 3")
+    assert report.meetings[1].place == ""
     assert [(s.who, s.text) for s in report.needs] == [
         ("Ben", "outer joins"),
         ("Cat", "joins and indexes"),
         ("Dan <b>", "Indexes"),
     ]
-    assert report.need_words == (("indexes", 2), ("joins", 2), ("outer", 1))
+    assert report.need_words == (("indexes", 2), ("joins", 2))  # 'outer' only once
     assert [s.text for s in report.pluses] == ["The quiz was fun", "quiz"]
-    assert report.plus_words == (("quiz", 2), ("fun", 1))
-    assert report.delta_words == (("start", 2), ("time", 2), ("earlier", 1), ("quiz", 1))
+    assert report.plus_words == (("quiz", 2),)
+    assert report.delta_words == (("start", 2), ("time", 2))
     assert report.questions_asked == 4
     assert report.questions_answered == 2
     assert report.questions_resolved == 1
     assert report.resolution_rate == Fraction(1, 4)
-    assert report.median_first_answer_minutes == 20
-    assert report.open_questions == ("NULL?", "<script>alert('x')</script> help?")
+    assert report.median_first_answer_ms == 20 * MINUTE
+    # open: not resolved yet, answered or not (one rule with the circle page and `circle show`)
+    assert report.open_questions == (
+        "What is an index?",
+        "NULL?",
+        "<script>alert('x')</script> help?",
+    )
+    assert [(r.title, r.asker, r.answer, r.answered_by) for r in report.resolved] == [
+        ("LEFT or RIGHT?", "Ana", "LEFT", "Ben")
+    ]
+    assert report.timezone
 
 
 def test_markdown_shows_the_numbers_and_escapes(report: Report) -> None:
@@ -134,8 +158,12 @@ def test_markdown_shows_the_numbers_and_escapes(report: Report) -> None:
         "| Questions answered | 2 |",
         "| Questions resolved | 1 (25%) |",
         "| Median time to first answer | 20 min |",
-        "Common words: indexes (2), joins (2), outer (1)",
+        "Themes (words used more than once): indexes (2), joins (2)",
         "- outer joins — Ben, ",
+        "## Resolved questions",
+        "- LEFT or RIGHT? (Ana) — helped: “LEFT” (Ben)",
+        ": at Library · coursework: chapter 3",
+        f"times in {report.timezone}",
         "- &lt;script&gt;alert('x')&lt;/script&gt; help?",
     ]:
         assert line in text
@@ -144,7 +172,7 @@ def test_markdown_shows_the_numbers_and_escapes(report: Report) -> None:
     ]
     assert [row[2:] for row in rows] == [
         ["1", "4", "100%", "3", "2", "Ana, Ben, Cat, Dan &lt;b&gt; |"],
-        ["2", "4", "100%", "1", "1", "Ana, Ben, Cat, Dan &lt;b&gt; |"],
+        ["2", "4", "100%", "2", "1", "Ana, Ben, Cat, Dan &lt;b&gt; |"],
         ["3", "2", "50%", "0", "0", "Ana, Ben |"],
     ]
     assert "<script>" not in text
@@ -178,7 +206,8 @@ def test_an_empty_circle_reports_dashes() -> None:
     state = derive_state("sql", [ev(ANA, kinds.CIRCLE, {"name": "SQL"})])
     report = compute(state, now=NOW, name_of=NAMES.__getitem__)
     assert (report.meetings_held, report.retention, report.resolution_rate) == (0, None, None)
-    assert report.median_first_answer_minutes is None
+    assert report.median_first_answer_ms is None
+    assert report.resolved == ()
     text = render_markdown(report)
     assert "| Retention, first to last meeting | – |" in text
     assert "No meeting held yet." in text
@@ -187,11 +216,29 @@ def test_an_empty_circle_reports_dashes() -> None:
 
 def test_top_words_skip_stop_words_and_count_once_per_text() -> None:
     assert top_words(["the the the joins joins", "Joins? and JOINS", "ok"]) == (("joins", 2),)
-    assert top_words([f"w{n:02d}x" for n in range(20)], limit=3) == (
-        ("w00x", 1),
-        ("w01x", 1),
-        ("w02x", 1),
+    assert top_words([f"w{n:02d}x" for n in range(20)]) == ()  # no word repeats: no theme
+    assert top_words([f"w{n:02d}x w{n + 1:02d}x" for n in range(20)], limit=3) == (
+        ("w01x", 2),
+        ("w02x", 2),
+        ("w03x", 2),
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "something"),
+    [
+        ("Nothing today.", False),
+        ("nothing", False),
+        ("None!", False),
+        ("n/a", False),
+        ("  ", False),
+        ("-", False),
+        ("nothing today, but joins next week", True),
+        ("outer joins", True),
+    ],
+)
+def test_answers_saying_there_is_nothing_are_not_needs(text: str, something: bool) -> None:
+    assert says_something(text) is something
 
 
 def test_one_rule_for_attendance_in_state_report_and_lines() -> None:
@@ -237,3 +284,19 @@ def test_a_meeting_with_only_a_check_in_is_held() -> None:
     report = compute(derive_state("sql", events), now=NOW, name_of=NAMES.__getitem__)
     assert (report.meetings_held, report.attendees) == (1, 1)
     assert report.meetings[0].attendees == ("Ana",)
+
+
+def test_a_report_file_is_never_replaced_unasked(tmp_path: Path) -> None:
+    kept = tmp_path / "report.md"
+    kept.write_text("mine", encoding="utf-8")
+
+    with pytest.raises(FileExistsError):
+        write_new(kept, "new")
+    assert kept.read_text(encoding="utf-8") == "mine"
+    write_new(kept, "new", replace=True)
+    assert kept.read_text(encoding="utf-8") == "new"
+
+    beside = [write_beside(tmp_path, "report.md", f"take {n}") for n in (2, 3)]
+    assert beside == [tmp_path / "report-2.md", tmp_path / "report-3.md"]
+    assert [path.read_text(encoding="utf-8") for path in beside] == ["take 2", "take 3"]
+    assert kept.read_text(encoding="utf-8") == "new"

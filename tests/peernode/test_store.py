@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from peernode.errors import StorageError
-from peernode.storage import MIGRATIONS, Store
+from peernode.storage import MIGRATIONS, LocalRules, Store, salvage_from
 from protocol import kinds
 from protocol.event import Event, create_event, load_verified
 from protocol.identity import SigningKey
@@ -212,6 +212,41 @@ def test_latest_profile_tie_on_time_is_broken_by_id(store: Store) -> None:
     (raw,) = store.latest_of_kind(kinds.PROFILE, ANA.public_key)
 
     assert raw == max(pair, key=lambda event: event.id).raw
+
+
+def test_local_events_are_in_no_read_that_hands_events_to_peers(
+    store: Store, tmp_path: Path
+) -> None:
+    shared = [note("real", T0), profile("Ana", T0 + 1)]
+    before = note("in the demo channel before the rule", T0 + 2, circle="demo")
+    store.insert_events([*shared, before], received_at=T0)
+    store.keep_local(LocalRules(channels=frozenset({"demo"}), authors=frozenset({BEN.public_key})))
+    after = [
+        note("in the demo channel after the rule", T0 + 3, circle="demo"),
+        note("by a local author, elsewhere", T0 + 4, key=BEN),
+        profile("Ben (demo)", T0 + 5, key=BEN),
+    ]
+    store.insert_events(after, received_at=T0)
+    every = [*shared, before, *after]
+    ids = [event.id for event in every]
+
+    assert [event_id for _, event_id in store.time_index()] == [event.id for event in shared]
+    assert sorted(store.shared_raw_by_ids(ids)) == sorted(event.raw for event in shared)
+    assert store.shared_ids(ids) == {event.id for event in shared}
+    # The node's own reads still see them all.
+    assert len(store.raw_by_ids(ids)) == len(every)
+    assert texts(store, channel="demo") == [
+        "in the demo channel before the rule",
+        "in the demo channel after the rule",
+    ]
+
+    # Another process, and a repaired copy, keep the rule.
+    with closing(Store(store.path)) as other:
+        assert other.shared_ids(ids) == {event.id for event in shared}
+    with closing(Store(tmp_path / "repaired.db")) as repaired:
+        salvage_from(repaired, store.path)
+        assert len(repaired.raw_by_ids(ids)) == len(every)
+        assert repaired.shared_ids(ids) == {event.id for event in shared}
 
 
 def test_time_index_and_after_seq(store: Store) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +39,7 @@ from peernode.circles.text import (
 from peernode.clock import UNSET_CLOCK_BEFORE
 from peernode.text import (
     clock_note,
+    duration_text,
     local_day,
     local_time,
     name_and_fingerprint,
@@ -47,6 +49,7 @@ from peernode.text import (
     short_fingerprint,
     short_id,
     time_until,
+    timezone_text,
 )
 from protocol import kinds
 from protocol.errors import InvalidEvent
@@ -147,6 +150,36 @@ def test_durations_rhythms_and_activities() -> None:
     assert activity_text(Activity("Quiz")) == "Quiz (15–20 min)"
 
 
+@pytest.mark.parametrize(
+    ("ms", "shown"),
+    [
+        (0, "0 s"),
+        (45_000, "45 s"),
+        (76_821, "1 min 17 s"),  # the report once said '1.28035 min'
+        (3 * MINUTE, "3 min"),
+        (12 * MINUTE + 20_000, "12 min"),
+        (125 * MINUTE, "2 h 05"),
+        (5 * HOUR, "5 h"),
+        (52 * HOUR, "2 days 4 h"),
+        (3 * DAY, "3 days"),
+        (-5_000, "0 s"),
+    ],
+)
+def test_durations_for_people(ms: int, shown: str) -> None:
+    assert duration_text(ms) == shown
+
+
+def test_the_time_zone_is_named_with_its_offset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        assert timezone_text(1_796_522_400_000) == "CET, UTC+01:00"  # December
+        assert timezone_text(1_782_900_000_000) == "CEST, UTC+02:00"  # July
+    finally:
+        monkeypatch.undo()  # the time zone the run had, before tzset reads it again
+        time.tzset()
+
+
 def test_when_a_meeting_is() -> None:
     start = parse_local_time("2026-12-01 18:00")
     day = local_time(start)
@@ -191,8 +224,8 @@ def test_lines_of_the_command_line() -> None:
     assert summary_line(summary) == f"* {'sql':20} SQL basics  databases  (3 members)"
     helper = Helper(ANA_KEY, "Ana", "SQL", True, 2, False)
     assert helper_line(helper) == (
-        f"Ana (not a member)  {ANA_KEY.hex()[:16]}"
-        "  can help with: SQL; answered 2 question(s) on it"
+        f"Ana ({short_fingerprint(ANA_KEY)}) (not a member)"
+        "  can help with: SQL; answered 2 questions on it"
     )
     shared = SharedResource(bytes([4]) * 32, ANA_KEY, 1, 1, "https://e.org", "Sheet", "", (), "")
     assert resource_line(shared) == f"{'04' * 6}  Sheet  https://e.org"

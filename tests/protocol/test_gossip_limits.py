@@ -8,11 +8,12 @@ import pytest
 
 from protocol import wire
 from protocol.event import Event, create_event
-from protocol.gossip import Close, Dial, GossipConfig, GossipEngine, Send, Verify
+from protocol.gossip import Close, Dial, GossipConfig, GossipEngine, Send, SendStored, Verify
 from protocol.gossip import config as c
 from protocol.gossip.budget import TokenBucket
 from protocol.identity import SigningKey
 from protocol.reconcile import ItemIndex
+from protocol.reconcile.codec import encode_varint
 from tests.protocol.sim import BASE_MS, Swarm
 from tests.protocol.test_gossip_engine import addr, key, linked, make, sent
 
@@ -150,6 +151,184 @@ def test_too_many_messages_close_the_link() -> None:
     # The other peer is not disturbed.
     engine.receive(key(2), ping, 5.0)
     assert wire.Pong(1) in sent(engine.actions(), key(2))
+
+
+class CountingIndex(ItemIndex):
+    """An index that counts the items hashed by searches: the CPU a peer made us spend."""
+
+    searched = 0
+
+    def find_extra(self, a: int, b: int, target: bytes) -> bytes | None:
+        CountingIndex.searched += b - a
+        return super().find_extra(a, b, target)
+
+
+def one_fewer_than_me(session: int, count: int) -> bytes:
+    """A Reconcile of a new session claiming one item fewer than we hold: each makes us
+    search the whole range for the one it lacks (the "search" attack: a small message in,
+    a busy core)."""
+    payload = b"\x01" + encode_varint(64 * 1024) + b"\x00\x00\x01"
+    payload += encode_varint(count - 1) + random.Random(session).randbytes(16)
+    return wire.encode(wire.Reconcile(session, payload))
+
+
+def test_searches_a_peer_asks_for_are_bounded_per_second() -> None:
+    CountingIndex.searched = 0
+    index = CountingIndex(
+        (1_700_000_000_000 + i, random.Random(i).randbytes(32)) for i in range(6000)
+    )
+    engine = make(0, index)
+    linked(engine, 1)
+    seconds, per_second = 10, 40  # within RECONCILE_RATE: only the search budget bites
+    for tick in range(seconds * per_second):
+        now = 1.0 + tick / per_second
+        engine.receive(key(1), one_fewer_than_me(2 * tick + 1, len(index)), now)
+    assert not closes(engine.actions())
+    budget = c.SEARCH_BURST + c.SEARCH_RATE * seconds
+    assert CountingIndex.searched <= budget
+    assert CountingIndex.searched > budget / 2  # it did search, up to what was allowed
+    # Unbounded, each message would have searched all 6,000 items: 2.4 M in all.
+    assert CountingIndex.searched < seconds * per_second * len(index) / 2
+
+
+def test_a_peer_starting_sessions_too_fast_is_closed_and_others_keep_theirs() -> None:
+    engine = make(0, ItemIndex(notes_index(50)))
+    linked(engine, 1, 2)
+    for n in range(c.RECONCILE_BURST + 1):
+        engine.receive(key(1), one_fewer_than_me(2 * n + 1, 50), 2.0)
+    actions = engine.actions()
+    assert [a.peer for a in closes(actions)] == [key(1)]
+    assert "reconciliation" in closes(actions)[0].reason
+    engine.receive(key(2), one_fewer_than_me(1, 50), 2.0)
+    assert any(isinstance(m, wire.Reconcile) for m in sent(engine.actions(), key(2)))
+
+
+def test_asking_again_and_again_for_the_same_events_is_answered_a_bounded_number_of_times() -> None:
+    """The amplification attack: 1,000 large events asked for over and over. Each link gets
+    an event at most SERVE_REPEATS times (an honest peer re-asks only after a timeout);
+    other links, and new events, are served as before."""
+    stored = notes(1000)
+    engine = make(0, ItemIndex((e.created_at, e.id) for e in stored))
+    linked(engine, 1, 2)
+    want = wire.encode(wire.Want([e.id for e in stored[:1000]]))
+    served = 0
+    for _ in range(50):
+        engine.receive(key(1), want, 3.0)
+        served += sum(len(a.ids) for a in engine.actions() if isinstance(a, SendStored))
+    assert served == c.SERVE_REPEATS * 1000  # 50,000 without the bound
+    engine.receive(key(2), want, 3.0)
+    assert [len(a.ids) for a in engine.actions() if isinstance(a, SendStored)] == [1000]
+    fresh = notes(1, start=5000)[0]
+    engine.publish([fresh], 4.0)
+    engine.actions()
+    engine.receive(key(1), wire.encode(wire.Want([fresh.id])), 5.0)
+    assert sent(engine.actions(), key(1)) == [wire.Events([fresh.raw])]
+
+
+def announce(engine: GossipEngine, peer: int, ids: list[bytes], now: float) -> None:
+    for start in range(0, len(ids), wire.MAX_IDS):
+        engine.receive(key(peer), wire.encode(wire.IHave(ids[start : start + wire.MAX_IDS])), now)
+
+
+def grafted(actions: list[object], peer: int) -> list[bytes]:
+    return [i for m in sent(actions, key(peer)) if isinstance(m, wire.Graft) for i in m.ids]
+
+
+def test_a_peer_filling_the_announcement_table_does_not_keep_an_honest_one_out() -> None:
+    """Before, the table of announced ids was first come, first served: a peer announcing
+    8,192 ids it never sends kept every honest IHave out (notes delayed up to 49 s)."""
+    engine = make(0, ihave_timeout=1.0)
+    linked(engine, 1, 2)
+    rnd = random.Random(4)
+    announce(engine, 1, [rnd.randbytes(32) for _ in range(c.MAX_MISSING)], 1.0)
+    honest = notes(3, start=900)
+    announce(engine, 2, [e.id for e in honest], 1.5)
+    engine.handle_timer(2.6)
+    assert grafted(engine.actions(), 2) == [e.id for e in honest]
+
+
+def test_a_peer_that_announces_and_never_sends_loses_standing() -> None:
+    engine = make(0, ihave_timeout=1.0)
+    linked(engine, 1, 2)
+    rnd = random.Random(5)
+    now = 1.0
+    for _ in range(c.LIAR_STRIKES + 1):  # each lie is grafted, then times out
+        announce(engine, 1, [rnd.randbytes(32)], now)
+        engine.handle_timer(now + 1.1)
+        engine.handle_timer(now + 2.2)
+        now += 3.0
+    engine.actions()
+    # Now its announcements are ignored: nothing of its is grafted any more ...
+    announce(engine, 1, [rnd.randbytes(32)], now)
+    engine.handle_timer(now + 1.1)
+    assert grafted(engine.actions(), 1) == []
+    # ... and an event it announced first is asked of the honest peer that has it too.
+    event = notes(1, start=700)[0]
+    announce(engine, 1, [event.id], now + 2.0)
+    announce(engine, 2, [event.id], now + 2.0)
+    engine.handle_timer(now + 3.1)
+    assert grafted(engine.actions(), 2) == [event.id]
+
+
+def inbound(engine: GossipEngine, i: int, now: float = 1.0) -> None:
+    """Peer i dials us from its own host (10.0.0.i) and asks to be a neighbour."""
+    engine.link_up(key(i), now, outbound=False, address=wire.PeerAddress(key(i), addr(i).host, 0))
+    engine.receive(key(i), wire.encode(wire.Hello(1, f"n{i}", 7000, 0)), now)
+    engine.receive(key(i), wire.encode(wire.Neighbor(True)), now)
+
+
+def linked_keys(engine: GossipEngine) -> set[bytes]:
+    return {view.key for view in engine.peers() if view.linked}
+
+
+def test_strangers_cannot_take_the_slots_kept_for_peers_we_know() -> None:
+    """The eclipse: strangers held all 8 slots, and a known peer that restarted could not
+    get one back (honest notes 20 s late). Now strangers' inbound links leave 3 free while
+    known peers are away, and a known peer finding every slot taken replaces a stranger."""
+    engine = make(0)
+    known = [key(i) for i in (20, 21, 22, 23)]
+    engine.set_familiar(known, 0.5)
+    for i in range(1, 9):
+        inbound(engine, i)
+    closed = closes(engine.actions())
+    assert len(closed) == 3
+    assert {a.reason for a in closed} == {"the remaining links are kept for peers we know"}
+    for a in closed:
+        engine.link_down(a.peer, 1.0)
+    strangers = linked_keys(engine)
+    assert len(strangers) == 5
+    for i in (20, 21, 22):
+        inbound(engine, i, 2.0)
+    assert not closes(engine.actions())
+    assert linked_keys(engine) == strangers | set(known[:3])
+    # Every slot is taken; the fourth known peer replaces the least useful stranger.
+    useful = sorted(strangers)[0]
+    engine.receive(useful, wire.encode(wire.Events([notes(1, start=1)[0].raw])), 2.5)
+    engine.stored(useful, [notes(1, start=1)[0]], 2.5)
+    engine.actions()
+    inbound(engine, 23, 3.0)
+    evicted = closes(engine.actions())
+    assert len(evicted) == 1
+    assert evicted[0].peer in strangers - {useful}
+    assert evicted[0].reason == "its slot went to a peer we know"
+    assert key(23) in linked_keys(engine)
+
+
+def test_with_no_peer_known_or_all_of_them_linked_no_slot_is_kept() -> None:
+    engine = make(0)
+    for i in range(1, 9):
+        inbound(engine, i)
+    assert not closes(engine.actions())
+    assert len(linked_keys(engine)) == 8
+    other = make(0)
+    other.set_familiar([key(1)], 0.5)
+    for i in range(1, 9):
+        inbound(other, i)
+    assert not closes(other.actions())  # the one known peer came first
+
+
+def notes_index(count: int) -> list[tuple[int, bytes]]:
+    return [(event.created_at, event.id) for event in notes(count)]
 
 
 # -- our own pushes stay within what peers accept -----------------------------------------

@@ -297,6 +297,30 @@ BAD = [
     ("resolved note too long", bad("resolved", {"note": "x" * 513}, Q), "body.note"),
     ("resolved meeting ref", bad("resolved", {}, {**Q, "meeting": ID}), "refs.meeting"),
     # edit and delete are core kinds: test_kinds_core.py
+    # two broken rules: the first in the table's order wins (protocol.md 2.1)
+    (
+        "agenda activity before plusdelta",
+        agenda(activity={}, plusdelta=5),
+        "body.agenda.activity.title",
+    ),
+    (
+        "agenda coursework before activity",
+        agenda(coursework=5, activity={}),
+        "body.agenda.coursework",
+    ),
+    ("meeting starts_at before agenda", bad("meeting", {"agenda": 5}), "body.starts_at"),
+    ("circle rhythm before language", circle(rhythm={"weeks": 0}, language=5), "body.rhythm.weeks"),
+    (
+        "every link is a map before any is read",
+        circle(resources=[{"url": 5}, 5]),
+        "body.resources[1]",
+    ),
+    (
+        "check-in fields before the rule across them",
+        bad("checkin", {"feeling": 5}, M),
+        "body.feeling",
+    ),
+    ("cadence nil is the default", rhythm(cadence=None, weeks=0), "body.rhythm.weeks"),
 ]
 
 

@@ -60,7 +60,6 @@ BAD = [
     ("note format int", note(text="x", format=1), "body.format"),
     ("note format list", note(text="x", format=["plain"]), "body.format"),
     ("note format map", note(text="x", format={}), "body.format"),
-    ("note format nil", note(text="x", format=None), "body.format"),
     ("note mentions not list", note(text="x", mentions=ID), "body.mentions"),
     (
         "note mentions too many",
@@ -122,6 +121,10 @@ GOOD = [
     ("note minimal", note(text="x")),
     ("note at the text limit", note(text="é" * (MAX_NOTE_TEXT_BYTES // 2))),
     ("note plain", note(text="x", format="plain")),
+    # nil counts as absent in every optional field, of every known kind
+    ("note format nil", note(text="x", format=None)),
+    ("note mentions nil", note(text="x", mentions=None)),
+    ("profile about nil", profile(name="a", learning=None, can_help=None)),
     ("note markdown", note(text="# x", format="markdown")),
     ("note mentions", note(text="x", mentions=[ID] * MAX_NOTE_MENTIONS)),
     ("note empty mentions", note(text="x", mentions=[])),
@@ -157,3 +160,28 @@ def test_limits_match_the_documented_numbers() -> None:
         64,
         512,
     )
+
+
+# The order of docs/protocol.md "Rules of the known kinds": circle, refs in the order they
+# are written, missing required refs, then the body fields in the order of the table.
+ORDER = [
+    ("circle before refs", note(circle="", refs={"bad": ID}), "circle"),
+    ("circle before body", profile(circle="lobby", name=5), "circle"),
+    ("refs before body", note(refs={"bad": ID}, text=5), "refs.bad"),
+    ("refs as written", note(refs={"zz": ID, "aa": ID}), "refs.zz"),
+    ("extra ref before missing ref", edit(refs={"bad": ID}), "refs.bad"),
+    ("missing ref before body", edit(refs={}), "refs.target"),
+    ("text before format", note(text=5, format="html"), "body.text"),
+    ("format before mentions", note(text="x", format="html", mentions=5), "body.format"),
+    ("name before learning", profile(name="", learning=5), "body.name"),
+    ("learning before can_help", profile(name="a", learning=5, can_help=5), "body.learning"),
+]
+
+
+@pytest.mark.parametrize(("label", "raw", "field"), ORDER, ids=[case[0] for case in ORDER])
+def test_the_first_broken_rule_in_the_documented_order_wins(
+    label: str, raw: bytes, field: str
+) -> None:
+    with pytest.raises(InvalidEvent) as info:
+        decode_event(raw)
+    assert info.value.field == field

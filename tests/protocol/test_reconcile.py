@@ -24,6 +24,7 @@ from protocol.reconcile.codec import (
     encode_bound,
     encode_varint,
 )
+from protocol.reconcile.session import MAX_LEARNED
 
 BASE_TS = 1_700_000_000_000
 HEADER = b"\x01" + encode_varint(64 * 1024)  # version 1, limit 64 KiB
@@ -117,7 +118,14 @@ def test_fingerprint_is_sha256_of_sum_and_count() -> None:
 
 @pytest.mark.parametrize(
     ("created_at", "event_id"),
-    [(-1, b"a" * 32), (1 << 63, b"a" * 32), (True, b"a" * 32), ("1", b"a" * 32), (1, b"a" * 31)],
+    [
+        (-1, b"a" * 32),
+        (1 << 53, b"a" * 32),
+        (1 << 63, b"a" * 32),
+        (True, b"a" * 32),
+        ("1", b"a" * 32),
+        (1, b"a" * 31),
+    ],
 )
 def test_index_rejects_bad_items(created_at: object, event_id: object) -> None:
     with pytest.raises(LocalProtocolError):
@@ -300,6 +308,7 @@ MALFORMED = {
     "timestamp past 64 bits": HEADER
     + b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00"
     + b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00",
+    "timestamp past 2^53 - 1": HEADER + encode_varint(2**53 + 1) + b"\x00\x00",
     "varint too long": HEADER + b"\x80" * 11 + b"\x00",
     "non-minimal varint": HEADER + b"\x81\x00\x00\x00",
     "unknown mode": HEADER + INF + b"\x09",
@@ -399,6 +408,103 @@ def test_initiator_that_never_agrees_is_cut_off() -> None:
 def _repeat(reconciler: Reconciler, message: bytes) -> None:
     for _ in range(1000):
         reconciler.receive(message)
+
+
+def _claim_a_backlog(message: bytes, rnd: random.Random, per_round: int = 1000) -> bytes:
+    """A responder that answers every message with `per_round` made-up ids the initiator
+    lacks and a whole-rest fingerprint that never matches: a backlog with no end."""
+    parsed = decode(message, max_bytes=1 << 24)
+    writer = Writer(limit=64 * 1024, advertise=64 * 1024)
+    upper = (BASE_TS + len(parsed.ranges) + rnd.randrange(1 << 30), b"")
+    made_up = sorted(rnd.randbytes(32) for _ in range(per_round))
+    writer.put(MIN_BOUND, upper, Mode.ID_LIST, encode_varint(len(made_up)) + b"".join(made_up))
+    writer.put(upper, INFINITY, Mode.FINGERPRINT, encode_varint(10**7) + rnd.randbytes(16))
+    return writer.data()
+
+
+def test_a_peer_that_claims_an_endless_backlog_ends_the_session_at_the_learning_cap() -> None:
+    """Before the cap, a session kept every id it was told of, and the round limit grew with
+    them: a responder claiming 2,000 new ids a round was never cut off (1.57 GB in 21 s)."""
+    rnd = random.Random(3)
+    initiator = Reconciler(ItemIndex(make_items(500, 4)), max_learned=10_000)
+    message: bytes | None = initiator.initiate()
+    learned, rounds, result = 0, 0, None
+    while message is not None:
+        result = initiator.receive(_claim_a_backlog(message, rnd))
+        learned += len(result.have) + len(result.need)
+        rounds += 1
+        message = result.reply
+    assert result is not None
+    assert result.truncated
+    assert initiator.done
+    assert learned == 10_000  # have and need together
+    assert rounds == 10
+
+
+def test_the_learning_cap_defaults_to_max_learned() -> None:
+    rnd = random.Random(5)
+    initiator = Reconciler(ItemIndex(make_items(100, 4)))
+    message: bytes | None = initiator.initiate()
+    learned = 0
+    while message is not None:
+        result = initiator.receive(_claim_a_backlog(message, rnd, per_round=1900))
+        learned += len(result.have) + len(result.need)
+        message = result.reply
+    assert learned == MAX_LEARNED
+
+
+def test_an_honest_session_stopped_at_the_cap_finishes_in_the_next_one() -> None:
+    """Ending early loses nothing: once the first part is fetched, the next session finds
+    the rest."""
+    theirs_items = make_items(3000, 8)
+    mine = ItemIndex(theirs_items[:500])
+    theirs = ItemIndex(theirs_items)
+    initiator = Reconciler(mine, max_learned=1000)
+    responder = Reconciler(theirs)
+    message: bytes | None = initiator.initiate()
+    need: list[bytes] = []
+    while message is not None:
+        reply = responder.receive(message).reply
+        assert reply is not None
+        result = initiator.receive(reply)
+        need += result.need
+        message = result.reply
+    assert result.truncated
+    assert len(need) == 1000
+    by_id = {event_id: ts for ts, event_id in theirs_items}
+    mine.add_many((by_id[event_id], event_id) for event_id in need)  # fetched
+    rest = reconcile(mine, theirs)
+    assert len(rest.need) == 1500
+    assert ids(theirs_items) == set(need) | set(rest.need) | ids(theirs_items[:500])
+
+
+def test_searching_spends_no_more_than_the_allowance_and_none_still_converges() -> None:
+    """The search for a single extra item is the CPU a peer can make us spend; the caller
+    passes its budget, and with none the ranges are split instead."""
+    items = make_items(4000, 9)
+    extra = items[:]
+    missing = [extra.pop(rnd_index) for rnd_index in (3999, 2500, 1200, 7)]
+    one_short = Reconciler(ItemIndex(items[1:])).initiate()  # "I have one item fewer"
+    generous = Reconciler(ItemIndex(items)).receive(one_short, search_allowance=1 << 20)
+    assert 0 < generous.searched <= 4000
+    assert generous.reply is not None
+    assert decode(generous.reply, max_bytes=1 << 16).ranges[-1].mode is Mode.MISSING
+    stingy = Reconciler(ItemIndex(items)).receive(one_short, search_allowance=10)
+    assert stingy.searched == 0  # the range holds 4,000 items: more than allowed, not searched
+    # With no searching at all, a session still finds exactly the difference.
+    mine, theirs = ItemIndex(extra), ItemIndex(items)
+    a, b = Reconciler(mine), Reconciler(theirs)
+    message: bytes | None = a.initiate()
+    found: list[bytes] = []
+    while message is not None:
+        reply = b.receive(message, search_allowance=0)
+        assert reply.searched == 0
+        assert reply.reply is not None
+        result = a.receive(reply.reply, search_allowance=0)
+        assert result.searched == 0
+        found += result.need
+        message = result.reply
+    assert set(found) == {event_id for _, event_id in missing}
 
 
 def test_explicit_round_limit() -> None:

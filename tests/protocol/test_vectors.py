@@ -12,7 +12,7 @@ import pytest
 from protocol.codec import unpack
 from protocol.errors import InvalidEvent, RemoteProtocolError
 from protocol.event import SIGNING_CONTEXT, create_event, decode_event
-from protocol.identity import SigningKey, verify_signature
+from protocol.identity import SigningKey, fingerprint, verify_signature
 from protocol.limits import MAX_EVENT_BYTES
 
 VECTORS_PATH = Path(__file__).resolve().parents[2] / "docs" / "vectors" / "events.json"
@@ -68,3 +68,20 @@ def test_invalid_vector(name: str) -> None:
     if "field" in vector:
         assert isinstance(info.value, InvalidEvent)
         assert info.value.field == vector["field"]
+
+
+PROTOCOL_MD = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+
+
+def test_the_byte_counts_written_in_the_spec_are_those_of_the_vector() -> None:
+    note = VALID["note"]
+    content = bytes.fromhex(note["content"])
+    assert f"content ({len(content)} bytes):\n  `{note['content']}`" in PROTOCOL_MD
+
+
+def test_the_fingerprint_vector_of_the_spec() -> None:
+    key = bytes.fromhex(VECTORS["public_key"])
+    digest = hashlib.sha256(key).hexdigest()
+    row = f"| `{key.hex()}` | `{digest}` | `{fingerprint(key)}` | `{fingerprint(key)[:9]}` |"
+    assert row in PROTOCOL_MD
+    assert fingerprint(key) == "kzdv-vj2u-mndu-yauf"

@@ -130,7 +130,7 @@ def test_huge_declared_lengths_are_refused(data: bytes) -> None:
 
 
 def test_oversized_frame_refused_both_ways() -> None:
-    big = [b"e" * MAX_EVENT_BYTES] * (wire.MAX_FRAME_BYTES // MAX_EVENT_BYTES + 1)
+    big = [b"e" * MAX_EVENT_BYTES] * (wire.MAX_DECODE_BYTES // MAX_EVENT_BYTES + 1)
     with pytest.raises(LocalProtocolError):
         wire.encode(wire.Events(big))
     with pytest.raises(DecodeError, match="limit"):

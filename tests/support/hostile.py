@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import socket
 import struct
 import time
 import zlib
@@ -84,9 +85,20 @@ class RawWebSocket:
         self.extensions = extensions  # what the node accepted in Sec-WebSocket-Extensions
 
     @classmethod
-    async def connect(cls, port: int, *, offer: str | None = None) -> RawWebSocket:
-        """Upgrade to a WebSocket on 127.0.0.1:port; `offer`: a Sec-WebSocket-Extensions."""
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async def connect(
+        cls, port: int, *, offer: str | None = None, receive_buffer: int | None = None
+    ) -> RawWebSocket:
+        """Upgrade to a WebSocket on 127.0.0.1:port; `offer`: a Sec-WebSocket-Extensions;
+        `receive_buffer`: the socket's SO_RCVBUF, set before connecting (a small one makes
+        a peer that stops reading fill the node's send buffers quickly)."""
+        if receive_buffer is None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        else:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+            reader, writer = await asyncio.open_connection(sock=sock)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
             f"GET {PATH} HTTP/1.1",
@@ -151,6 +163,10 @@ class RawWebSocket:
                 except Closed as closed:
                     return time.monotonic() - start, closed.code
 
+    @property
+    def local_port(self) -> int:
+        return int(self._writer.get_extra_info("sockname")[1])
+
     async def close(self) -> None:
         self._writer.close()
         with contextlib.suppress(ConnectionError, OSError):
@@ -167,11 +183,16 @@ class HostilePeer:
 
     @classmethod
     async def link(
-        cls, port: int, *, identity: SigningKey | None = None, offer: str | None = None
+        cls,
+        port: int,
+        *,
+        identity: SigningKey | None = None,
+        offer: str | None = None,
+        receive_buffer: int | None = None,
     ) -> HostilePeer:
         """Upgrade, run the Noise XX handshake as initiator and ask to be a neighbour, so the
         node's gossip engine takes what comes next as from an accepted peer."""
-        ws = await RawWebSocket.connect(port, offer=offer)
+        ws = await RawWebSocket.connect(port, offer=offer, receive_buffer=receive_buffer)
         channel = SecureChannel(
             Role.INITIATOR,
             identity or SigningKey.generate(),

@@ -45,6 +45,11 @@ def peernode(home: Path, *args: str, check: bool = True, timeout: float = 60) ->
     return result.stdout
 
 
+def post_id(home: Path, text: str, *args: str) -> bytes:
+    """`peernode post TEXT` (acknowledged: stored when it returns); the id of the note."""
+    return bytes.fromhex(json.loads(peernode(home, "post", "--json", text, *args))["id"])
+
+
 def serve_options(*, mdns: bool, heartbeat: float | None) -> list[str]:
     """`serve` options: mDNS off unless asked for; a short --heartbeat for a test that waits
     for a vanished peer to be noticed (None: the production default)."""

@@ -29,7 +29,7 @@ from protocol import kinds
 from protocol.event import create_event, decode_event
 from protocol.identity import SigningKey
 from tests.conftest import RunCli
-from tests.support.nodes import free_port, init_homes, peernode, status_of
+from tests.support.nodes import free_port, init_homes, peernode, post_id, status_of
 from tests.support.waiting import eventually, wait_for
 from tests.system.test_crash_sync import Serve, committed_ids, jsonl, note_rows
 
@@ -211,7 +211,7 @@ def test_a_running_node_on_a_full_disk_keeps_going(
         filler = fill(small_disk)
 
         # The room goes on: b gets a's notes but cannot store them, and says so once.
-        missed = {bytes.fromhex(peernode(a_home, "post", f"full {i}").strip()) for i in (1, 2)}
+        missed = {post_id(a_home, f"full {i}") for i in (1, 2)}
         wait_for(lambda: DISK_FULL_MESSAGE in b.log(), "b to report the full disk", 30)
         assert b.process.poll() is None
         refused = run_cli("post", "from b", "--home", str(b_home))
@@ -220,7 +220,7 @@ def test_a_running_node_on_a_full_disk_keeps_going(
         assert (status_of(b_home) or {}).get("port") == b.port  # the running node answers
 
         filler.unlink()
-        mine = bytes.fromhex(peernode(b_home, "post", "space is back").strip())
+        mine = post_id(b_home, "space is back")
         wait_for(lambda: mine in committed_ids(a_home), "b's note to reach a", 30)
         # What b missed is fetched as soon as it writes again (its post above), by a
         # reconciliation on the same link: within seconds, not the 60 s interval.
@@ -380,7 +380,7 @@ def test_a_damaged_database_is_found_at_start_then_repaired_and_refilled(
     try:
         b = Serve(b_home, tmp_path / "b.log", peers=[a.address])
         try:
-            own = bytes.fromhex(peernode(b_home, "post", "b's own note").strip())
+            own = post_id(b_home, "b's own note")
             wait_for(lambda: own in committed_ids(a_home), "b's note to reach a", 30)
             wait_for(lambda: committed_ids(a_home) <= committed_ids(b_home), "b to catch up", 60)
         finally:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 
 from peernode.demo.room import DEMO_CIRCLE
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
+from protocol import kinds
 from tests.tui.helpers import feed_texts, main_screen, wait_for
 from tests.tui.test_live_peers import live_app
+from tui.circles.page import CirclePage
 from tui.dialogs.demo import DemoDialog
 from tui.feed.channels import ChannelList
 from tui.widgets.peers import PeerList
@@ -35,14 +37,21 @@ async def test_the_no_peer_offer_opens_a_living_demo_room(home: Home) -> None:
         assert names
         assert all(name.endswith(" (demo)") for name in names)
 
-        peers = screen.query_one(PeerList)
-        await wait_for(pilot, lambda: sum(peer.demo and peer.linked for peer in peers.peers) == 4)
-        options = screen.query_one("#peer-options", OptionList)
-        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert any(prompt.startswith("● Amara (demo) · ") for prompt in prompts)
-        assert not any("(demo) (demo)" in prompt for prompt in prompts)
+        # The circle page shows today's meeting at once: the room scheduled it as it opened.
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, CirclePage))
+        page = app.screen
+        assert isinstance(page, CirclePage)
+        upcoming = page.query_one("#circle-next", Static)
+        await wait_for(pilot, lambda: "Activity: Pair debugging" in str(upcoming.render()))
+        assert "facilitator Jonas (demo)" in str(upcoming.render())
+        assert page.query_one("#circle-members", Static).border_title == "Members (4)"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
 
+        # The simulated learners are not peers: they never touch the network.
         assert app.demo_room is not None
+        assert not any(peer.key in app.demo_room.keys for peer in screen.query_one(PeerList).peers)
         room, root = app.demo_room, app.demo_room.root
         assert root is not None
         assert root.is_dir()
@@ -66,10 +75,17 @@ async def test_peernode_demo_opens_the_room_at_once_and_keeps_the_learners_threa
         assert app.demo_room is not None
         demo_keys = app.demo_room.keys
 
-        # Reply to the selected note (the newest) from the composer.
+        # Reply, from the composer, to the newest note of a simulated learner.
+        def on_a_demo_note() -> bool:
+            selected = screen.feed.selected_entry
+            if selected is not None and selected.event.kind == kinds.NOTE:
+                return selected.event.author in demo_keys
+            screen.feed.action_previous()
+            return False
+
+        await wait_for(pilot, on_a_demo_note)
         parent = screen.feed.selected_entry
         assert parent is not None
-        assert parent.event.author in demo_keys
         by_id = {row.entry.event.id: row.entry.event for row in screen.feed.rows}
         thread = [parent.event.id]
         while (above := by_id[thread[-1]].refs.get("reply_to")) is not None:

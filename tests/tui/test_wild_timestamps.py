@@ -7,6 +7,7 @@ from peernode.clock import now_ms
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from peernode.text import local_time
+from tests.support.rendering import plain
 from tests.tui.helpers import (
     ANA,
     BO,
@@ -20,7 +21,7 @@ from tests.tui.helpers import (
     type_text,
     wait_for,
 )
-from tui.circles.questions import detail_text
+from tui.circles.qa_view import detail_view
 from tui.screens.main import MainScreen
 
 YEAR_2200 = 7_258_118_400_000
@@ -85,7 +86,7 @@ def test_a_question_from_a_clock_ahead_shows_its_arrival_time() -> None:
         tags=(),
     )
 
-    detail = detail_text(question, lambda key: "Bo", None)
+    detail = plain(detail_view(question, lambda key: "Bo", None), width=100)
 
     assert f"· {local_time(arrived)} (clock ahead)" in detail
     assert "2200-" not in detail

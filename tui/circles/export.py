@@ -26,16 +26,6 @@ def default_folders() -> list[tuple[str, Path]]:
     return [("Current folder", Path.cwd()), ("Home folder", Path.home())]
 
 
-def free_path(folder: Path, name: str) -> Path:
-    """`folder/name`, or `name-2`, `name-3`… so an earlier export is never overwritten."""
-    path = folder / name
-    number = 2
-    while path.exists():
-        path = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
-        number += 1
-    return path
-
-
 class ExportDialog(FormDialog[ExportChoice]):
     heading = "Export the report"
     ok_label = "Export"

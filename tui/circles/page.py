@@ -2,7 +2,7 @@
 
 From here: meeting mode (m), questions and answers (q), the insights report (i),
 schedule a meeting (s), RSVP to the next one (r), ask (a), join or leave (j),
-start the circle (c), fetch the circle's files (f).
+start the circle (c), change or delete what you wrote (e), fetch the circle's files (f).
 """
 
 from __future__ import annotations
@@ -18,13 +18,22 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from peernode.circles.model import CircleState, Meeting
-from peernode.circles.text import activity_text, person, question_line, rhythm_text, when_text
+from peernode.circles.text import (
+    activity_text,
+    open_questions,
+    open_questions_heading,
+    person,
+    question_line,
+    rhythm_text,
+    when_text,
+)
 from peernode.errors import NodeError
 from peernode.files import Presence, Progress, SharedFile
 from peernode.files.text import resource_line
 from peernode.node import Node
 from peernode.text import NameOf
 from tui.circles.base import CircleBase, Command
+from tui.circles.edits import OwnEdits
 from tui.circles.meeting import MeetingScreen
 from tui.circles.new_circle import NewCircle, NewCircleDialog
 from tui.circles.questions import QuestionsScreen
@@ -45,7 +54,7 @@ def about_text(state: CircleState, me: bytes | None) -> str:
         facts.append(f"language: {state.language}")
     lines = [" · ".join(facts), "", state.description or "(no description yet)", ""]
     if me is not None and state.is_member(me):
-        lines.append("✓ You are a member (j to leave).")
+        lines.append("✓ You are a member (j: leave, e: edit).")
     else:
         lines.append("You are not a member yet: press j to join.")
     return "\n".join(lines)
@@ -60,6 +69,8 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     if meeting.facilitator:
         details.append(f"facilitator {name_of(meeting.facilitator)}")
     lines.append(" · ".join(details))
+    if me is not None and meeting.author == me:
+        lines.append("You scheduled it (e: change or cancel).")
     agenda = meeting.agenda
     if agenda.coursework:
         lines.append(f"Coursework: {agenda.coursework}")
@@ -102,17 +113,17 @@ def members_text(state: CircleState, name_of: NameOf, me: bytes | None) -> str:
 
 
 def questions_text(state: CircleState, name_of: NameOf) -> str:
-    open_questions = state.questions_with("open")
-    lines = [f"? {question_line(q, name_of)}" for q in open_questions[:SHOWN_QUESTIONS]]
-    if len(open_questions) > SHOWN_QUESTIONS:
-        lines.append(f"… and {len(open_questions) - SHOWN_QUESTIONS} more")
+    unresolved = open_questions(state)
+    lines = [f"? {question_line(q, name_of)}" for q in unresolved[:SHOWN_QUESTIONS]]
+    if len(unresolved) > SHOWN_QUESTIONS:
+        lines.append(f"… and {len(unresolved) - SHOWN_QUESTIONS} more")
     if not lines:
         lines.append("No open question.")
     lines.append("Press q for all questions, a to ask.")
     return "\n".join(lines)
 
 
-class CirclePage(CircleBase):
+class CirclePage(OwnEdits, CircleBase):
     """One circle at a glance; everything else about it is a key away."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -124,6 +135,7 @@ class CirclePage(CircleBase):
         Binding("r", "rsvp", "RSVP to the next meeting", show=False),
         Binding("a", "ask", "Ask"),
         Binding("j", "join", "Join / leave", show=False),
+        Binding("e", "own_changes", "Change what you wrote", show=False),
         Binding("c", "start", "Start this circle"),
         Binding("f", "fetch", "Fetch the circle's files", show=False),
         Binding("escape", "back", "Back"),
@@ -160,7 +172,17 @@ class CirclePage(CircleBase):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start":
             return not self.exists  # only offered until the circle exists
-        if action in ("meeting", "questions", "report", "schedule", "rsvp", "ask", "join", "fetch"):
+        if action in (
+            "meeting",
+            "questions",
+            "report",
+            "schedule",
+            "rsvp",
+            "ask",
+            "join",
+            "own_changes",
+            "fetch",
+        ):
             return self.exists
         return True
 
@@ -194,7 +216,7 @@ class CirclePage(CircleBase):
         members.border_title = f"Members ({len(state.members)})"
         members.update(members_text(state, self.name_of, me))
         questions = self.query_one("#circle-questions", Static)
-        questions.border_title = f"Open questions ({len(state.questions_with('open'))})"
+        questions.border_title = open_questions_heading(state)
         questions.update(questions_text(state, self.name_of))
         self.refresh_bindings()
 
@@ -208,6 +230,11 @@ class CirclePage(CircleBase):
             (f"Circle: RSVP to the next meeting of {here}", "Yes, maybe or no", self.action_rsvp),
             (f"Circle: ask {here} a question", "Anyone can answer", self.action_ask),
             (f"Circle: join or leave {here}", "Membership is yours", self.action_join),
+            (
+                f"Circle: change or delete what you wrote in {here}",
+                "Your meetings, your questions, the description",
+                self.action_own_changes,
+            ),
             (f"Circle: start {here} as a study circle", "Describe it", self.action_start),
             (
                 f"Circle: fetch the files of {here}",
@@ -297,12 +324,5 @@ class CirclePage(CircleBase):
 
 
 async def create_circle(screen: CircleBase, new: NewCircle) -> None:
-    await screen.node.circles.create(
-        new.slug,
-        name=new.name,
-        topic=new.topic,
-        description=new.description,
-        resources=new.resources,
-        rhythm=new.rhythm,
-    )
+    await screen.node.circles.create(new.slug, **new.description_fields())
     screen.changed()

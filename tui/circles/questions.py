@@ -1,11 +1,13 @@
 """Questions and answers of a circle: open / answered / resolved, by tag, and who can help.
 
-The topic box filters the list by tag and asks the node who can help with that
-topic; with no topic, 'who can help' follows the tags of the selected question.
+The topic box filters the list by tag (every word typed begins a word of a tag:
+`group` finds `group by`) and asks the node who can help with that topic; with no
+topic, 'who can help' follows the tags of the selected question.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import ClassVar, Final
 
@@ -13,27 +15,37 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from peernode.circles import tags_match
 from peernode.circles.model import CircleState, Helper, Question
-from peernode.circles.text import STATUS_MARK, clock_text, person, tags_text
+from peernode.circles.text import tags_text
 from peernode.errors import NodeError
 from peernode.node import Node
-from peernode.text import NameOf, local_time
 from tui.circles.ask import AnswerDialog, Resolution, ResolveDialog, TopicDialog
 from tui.circles.base import CircleBase, Command
+from tui.circles.qa_view import detail_view, helpers_view, question_row
 from tui.text import Clock, clip
 
 STATUSES: Final = ("all", "open", "answered", "resolved")
-MAX_HELPERS: Final = 8
 
 
 def matches(question: Question, status: str, topic: str) -> bool:
     if status != "all" and question.status != status:
         return False
-    return not topic or question.tagged(topic)
+    return not topic or tags_match(question.tags, topic)
+
+
+def merged(known: Helper | None, helper: Helper) -> Helper:
+    """One helper found for several tags: every reason counts."""
+    if known is None:
+        return helper
+    return replace(
+        known,
+        profile_match=known.profile_match or helper.profile_match,
+        answers=max(known.answers, helper.answers),
+    )
 
 
 def filter_text(state: CircleState, status: str) -> str:
@@ -44,43 +56,6 @@ def filter_text(state: CircleState, status: str) -> str:
         for name in STATUSES
     ]
     return "Show: " + " ".join(parts) + "   (f: next)"
-
-
-def detail_text(question: Question, name_of: NameOf, me: bytes | None) -> str:
-    lines = [
-        question.title,
-        f"{STATUS_MARK[question.status]} · asked by {person(question.author, name_of, me)}"
-        f" · {local_time(question.shown_at)}{clock_text(question)}",
-    ]
-    if question.tags:
-        lines.append(tags_text(question.tags))
-    if question.text:
-        lines += ["", question.text]
-    lines += ["", f"Answers ({len(question.answers)}):" if question.answers else "No answer yet."]
-    for answer in question.answers:
-        helped = "  ✓ helped" if answer.id == question.helped else ""
-        lines.append(f"— {person(answer.author, name_of, me)}{helped}")
-        lines.append(f"  {answer.text}")
-    return "\n".join(lines)
-
-
-def helpers_text(topic: str, helpers: list[Helper], me: bytes | None) -> str:
-    if not topic:
-        return "Type a topic (t) or select a tagged question to see who can help."
-    if not helpers:
-        return f"Nobody says they can help with {topic!r} yet."
-    lines = []
-    for helper in helpers[:MAX_HELPERS]:
-        why = []
-        if helper.profile_match:
-            why.append(f"can help: {helper.can_help}")
-        if helper.answers:
-            why.append(f"answered {helper.answers}")
-        if not helper.member:
-            why.append("not a member")
-        you = " (you)" if helper.key == me else ""
-        lines.append(f"• {helper.name}{you} — {'; '.join(why)}")
-    return "\n".join(lines)
 
 
 class QuestionsScreen(CircleBase):
@@ -102,6 +77,8 @@ class QuestionsScreen(CircleBase):
         self.help_topic = ""
         """A topic asked for with h (cleared when the tag filter changes)."""
         self.helper_topics: tuple[str, ...] = ()
+        self.helper_asker: bytes | None = None
+        """Who 'who can help' is for (never listed): the selected question's asker, or me."""
         self.helpers: list[Helper] = []
         self.shown: list[Question] = []
 
@@ -109,7 +86,7 @@ class QuestionsScreen(CircleBase):
         with Vertical(id="questions"):
             yield Static("", id="qa-filter", markup=False)
             yield Input(
-                placeholder="Tag or topic, e.g. joins (filters the list; Esc: back to it)",
+                placeholder="A tag or its start, e.g. join (filters the list; Esc: back to it)",
                 id="qa-topic",
                 compact=True,
             )
@@ -149,15 +126,7 @@ class QuestionsScreen(CircleBase):
         )
         options = self.question_list
         options.set_options(
-            Option(
-                Content(
-                    f"{STATUS_MARK[q.status]} · {clip(q.title, 60)}\n"
-                    f"  {tags_text(q.tags) or 'no tags'} · {self.name_of(q.author)}"
-                    f" · {len(q.answers)} ans."
-                ),
-                id=q.id.hex(),
-            )
-            for q in self.shown
+            Option(question_row(q, self.name_of), id=q.id.hex()) for q in self.shown
         )
         ids = [q.id for q in self.shown]
         if previous is not None and previous.id in ids:
@@ -175,41 +144,41 @@ class QuestionsScreen(CircleBase):
             detail.update(
                 "No question here yet. Press a to ask one."
                 if not self.topic
-                else f"No question tagged {self.topic!r}. Press a to ask one."
+                else f"No question has a tag starting with {self.topic!r}. Press a to ask one."
             )
         else:
-            detail.update(detail_text(question, self.name_of, self.me))
+            detail.update(detail_view(question, self.name_of, self.me))
         topic = self.help_topic or self.topic
         topics = (topic,) if topic else (question.tags if question is not None else ())
-        if topics != self.helper_topics:
-            self.helper_topics = tuple(topics)
-            self._load_helpers(self.helper_topics)
+        # The person who needs the help is never offered as a helper: the asker of the
+        # question shown beside the list, or me when I asked for a topic with h.
+        asker = question.author if question is not None and not self.help_topic else self.me
+        if (topics, asker) != (self.helper_topics, self.helper_asker):
+            self.helper_topics, self.helper_asker = tuple(topics), asker
+            self._load_helpers(self.helper_topics, asker)
         else:
             self._show_helpers()
 
     @work(group="helpers", exclusive=True, exit_on_error=False)
-    async def _load_helpers(self, topics: tuple[str, ...]) -> None:
+    async def _load_helpers(self, topics: tuple[str, ...], asker: bytes | None) -> None:
         found: dict[bytes, Helper] = {}
         try:
             for topic in topics:
-                for helper in await self.node.circles.who_can_help(self.circle, topic):
-                    found.setdefault(helper.key, helper)
+                for helper in await self.node.circles.who_can_help(self.circle, topic, asker=asker):
+                    found[helper.key] = merged(found.get(helper.key), helper)
         except NodeError as exc:
             self.notify(f"Cannot find helpers: {exc}", severity="error", markup=False)
             return
-        if topics == self.helper_topics:
+        if (topics, asker) == (self.helper_topics, self.helper_asker):
             self.helpers = sorted(found.values(), key=lambda h: (not h.member, h.name.lower()))
             self._show_helpers()
 
     def _show_helpers(self) -> None:
-        topic = ", ".join(self.helper_topics)
+        topics = self.helper_topics
+        topic = topics[0] if len(topics) == 1 else tags_text(topics)
         box = self.query_one("#helpers", Static)
         box.border_title = f"Who can help with {clip(topic, 30)}" if topic else "Who can help"
-        box.update(helpers_text(topic, self.helpers, self.me))
-
-    @property
-    def helpers_shown(self) -> str:
-        return str(self.query_one("#helpers", Static).content)
+        box.update(helpers_view(topic, self.helpers, self.me))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
@@ -308,7 +277,11 @@ class QuestionsScreen(CircleBase):
             asker = self.name_of(question.author)
             self.notify(f"Only the asker, {asker}, can mark it resolved.", markup=False)
             return
-        answers = [(a.id, f"{self.name_of(a.author)}: {a.text}") for a in question.answers]
+        # an answer of several lines (code) is one line of the list
+        answers = [
+            (a.id, f"{self.name_of(a.author)}: {' '.join(a.text.split())}")
+            for a in question.answers
+        ]
 
         def chosen(resolution: Resolution | None) -> None:
             if resolution is not None:

@@ -20,11 +20,20 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from peernode.circles.model import CircleState
-from peernode.circles.report import Report, glance, meeting_table, render
+from peernode.circles.report import (
+    Report,
+    glance,
+    meeting_table,
+    resolved_text,
+    sections,
+    themes_text,
+)
+from peernode.circles.report_files import render, write_beside
+from peernode.circles.text import OPEN_QUESTIONS
 from peernode.errors import NodeError
 from peernode.node import Node
 from tui.circles.base import CircleBase, Command
-from tui.circles.export import ExportChoice, ExportDialog, default_folders, free_path
+from tui.circles.export import ExportChoice, ExportDialog, default_folders
 from tui.text import Clock
 
 Folders = Callable[[], Sequence[tuple[str, Path]]]
@@ -47,19 +56,17 @@ def meetings_table(report: Report) -> Table | str:
 
 
 def said_text(report: Report) -> str:
-    sections = [
-        ("Where people need help (check-ins)", report.needs, report.need_words),
-        ("What went well (+)", report.pluses, report.plus_words),
-        ("What to change (Δ)", report.deltas, report.delta_words),
-    ]
     lines: list[str] = []
-    for title, said, themes in sections:
+    for title, said, themes in sections(report):
         lines.append(title)
         if themes:
-            lines.append("  common words: " + ", ".join(f"{w} ({n})" for w, n in themes))
+            lines.append(f"  themes: {themes_text(themes)}")
         lines += [f"  • {item.text} — {item.who}" for item in said] or ["  nothing yet"]
         lines.append("")
-    lines.append("Open questions")
+    lines.append("Resolved questions")
+    lines += [f"  ✓ {resolved_text(item)}" for item in report.resolved] or ["  none yet"]
+    lines.append("")
+    lines.append(OPEN_QUESTIONS)
     lines += [f"  ? {title}" for title in report.open_questions] or ["  none"]
     return "\n".join(lines)
 
@@ -135,16 +142,10 @@ class ReportScreen(CircleBase):
         try:
             report = await self.node.circles.report(self.circle, now=self.clock())
             text = render(report, choice.fmt)
-            path = await asyncio.to_thread(_write_new, choice.folder, choice.name, text)
+            path = await asyncio.to_thread(write_beside, choice.folder, choice.name, text)
         except (NodeError, OSError) as exc:
             self.notify(f"Not exported: {exc}", severity="error", timeout=8, markup=False)
             return
         self.exported = path
         self.query_one("#report-export", Static).update(f"✓ Exported to {path}")
         self.notify(f"Report written to {path}", title="Exported", timeout=8, markup=False)
-
-
-def _write_new(folder: Path, name: str, text: str) -> Path:
-    path = free_path(folder, name)
-    path.write_text(text, encoding="utf-8")
-    return path

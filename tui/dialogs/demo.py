@@ -12,13 +12,17 @@ from textual.widgets import Button, Markdown, Static
 
 DEMO = """\
 Try peernode alone: a few simulated learners, clearly marked **(demo)**, run on
-this laptop in a sample study circle, **#demo-study-circle**. They have written
-notes, a question and answers, they post now and then, and they answer what you
-write.
+this laptop in a sample study circle, **#demo-study-circle**. You arrive just
+before their weekly meeting: they RSVP, check in as they arrive, do an activity,
+ask and answer a question, and close with plus/delta. The circle page (**g**),
+meeting mode (**m**) and the report (**i**) fill up within a minute. Write in the
+circle, check in, ask: they answer.
+
+**Nothing of the demo leaves this laptop**: not their notes, and not what you
+write in #demo-study-circle, even when you are linked with other people.
 
 They leave when you close peernode, and their notes go with them. Only what you
-replied to stays, so your replies keep their context. Nothing of theirs goes
-into your other channels.
+replied to or checked in at stays, so your own notes keep their context.
 """
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from peernode.circles.text import done_line
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import emit_json
 from peernode.home import Home
@@ -20,18 +21,18 @@ def publish(
     as_json: bool,
     work: Callable[[Node], Awaitable[Event]],
 ) -> None:
-    """Run a command that signs one event; print its id (or the event as JSON)."""
+    """Run a command that signs one event; say what it did (or print the event as JSON)."""
 
-    async def run(node: Node) -> dict[str, Any]:
+    async def run(node: Node) -> tuple[Event, dict[str, Any]]:
         node.ensure_identity()
         event = await work(node)
-        return node.entry(event).to_json()
+        return event, node.entry(event).to_json()
 
-    result = run_with_node(home, run)
+    event, result = run_with_node(home, run)
     if as_json:
         emit_json(result)
     else:
-        click.echo(result["id"])
+        click.echo(done_line(event))
 
 
 def read(home: Home, work: Callable[[Node], Awaitable[Any]]) -> Any:

@@ -25,6 +25,7 @@ from peernode.home import Home
 from peernode.node import Node
 from peernode.text import parse_local_time
 from protocol.event import Event
+from protocol.identity import fingerprint
 
 
 @group()
@@ -41,12 +42,18 @@ def parse_time(text: str, param: str = "--at") -> int:
 
 
 def _resolve_person(node: Node, state: CircleState, text: str) -> bytes:
-    """'me', a key in hex (whole or ≥ 8 leading digits), or a unique display name."""
+    """'me', a fingerprint (or its start), a key in hex (whole or ≥ 8 leading digits),
+    or a unique display name."""
     wanted = text.strip().lower()
     if wanted == "me":
         return node.public_key
     people = {member.key for member in state.members} | {p.key for p in node.profiles()}
-    by_key = [key for key in people if len(wanted) >= 8 and key.hex().startswith(wanted)]
+    by_key = [
+        key
+        for key in people
+        if (len(wanted) >= 8 and key.hex().startswith(wanted))
+        or (len(wanted) >= 4 and fingerprint(key).startswith(wanted))
+    ]
     if len(by_key) == 1:
         return by_key[0]
     if len(wanted) == 64 and not wanted.strip("0123456789abcdef"):
@@ -55,7 +62,7 @@ def _resolve_person(node: Node, state: CircleState, text: str) -> bytes:
     if len(by_name) == 1:
         return by_name[0]
     problem = "matches several people" if by_key or by_name else "is nobody known here"
-    raise BadInput(f"facilitator {text!r} {problem} (use 'me', a name or a key)")
+    raise BadInput(f"facilitator {text!r} {problem} (use 'me', a name or a fingerprint)")
 
 
 @meeting.command("schedule", json_lines=True)
@@ -68,7 +75,7 @@ def _resolve_person(node: Node, state: CircleState, text: str) -> bytes:
     help="Minutes.",
 )
 @click.option("--place", default="", help="Where.")
-@click.option("--facilitator", default=None, help="'me', a name or a key.")
+@click.option("--facilitator", default=None, help="'me', a name or a fingerprint.")
 @click.option("--checkin", "checkin_prompt", default="", help="Check-in prompt.")
 @click.option("--coursework", default="", help="What to work on.")
 @click.option("--activity", default="", help="The activity's title.")

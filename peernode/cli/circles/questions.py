@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from peernode.circles.model import QUESTION_STATUSES
+from peernode.circles.queries import tags_match
 from peernode.circles.text import answer_line, helper_line, question_status_line
 from peernode.cli.circles.common import names, publish, read
 from peernode.cli.options import command, emit_json, pass_home
@@ -62,13 +63,20 @@ def resolve(
 @command(json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.option("--status", type=click.Choice(QUESTION_STATUSES), default=None, help="Only these.")
+@click.option(
+    "--tag", default="", metavar="WORDS", help="Only questions with a tag that starts so ('group')."
+)
 @pass_home
-def questions(home: Home, as_json: bool, circle_slug: str, status: str | None) -> None:
+def questions(home: Home, as_json: bool, circle_slug: str, status: str | None, tag: str) -> None:
     """The questions of CIRCLE with their answers."""
 
     async def work(node: Node) -> list[Any]:
         state = await node.circles.state(circle_slug)
-        chosen = [q for q in state.questions if status is None or q.status == status]
+        chosen = [
+            q
+            for q in state.questions
+            if (status is None or q.status == status) and (not tag or tags_match(q.tags, tag))
+        ]
         if as_json:
             return [question.to_json() for question in chosen]
         name_of = names(node)
@@ -90,10 +98,11 @@ def questions(home: Home, as_json: bool, circle_slug: str, status: str | None) -
 @click.argument("topic")
 @pass_home
 def helpers(home: Home, as_json: bool, circle_slug: str, topic: str) -> None:
-    """Who can help with TOPIC: by their profile, or because they answered such questions."""
+    """Who can help you with TOPIC: by their profile, or because they answered such questions."""
 
     async def work(node: Node) -> list[Any]:
-        return await node.circles.who_can_help(circle_slug, topic)
+        me = node.public_key if node.has_identity else None
+        return await node.circles.who_can_help(circle_slug, topic, asker=me)
 
     found = read(home, work)
     for helper in found:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 
 from peernode.circles.model import ResourceLink
 from peernode.home import Home
@@ -49,9 +49,10 @@ async def test_the_circle_page_shows_the_circle(circle_room: Home) -> None:
         assert "Join puzzles (20 min)" in meeting
         assert "https://example.org/sql-course" in text_of(page, "#circle-resources")
         questions = text_of(page, "#circle-questions")
-        assert "Open questions (1)" in questions
+        # open: not resolved yet, answered or not (one rule with `circle show` and the report)
+        assert "Open questions (2)" in questions
         assert "LEFT or RIGHT join? #joins" in questions
-        assert "What is an index?" not in questions  # answered, not open
+        assert "What is an index?" in questions
         # every screen of the circle is one key away
         for key, kind in (("m", MeetingScreen), ("q", QuestionsScreen), ("i", ReportScreen)):
             await pilot.press(key)
@@ -121,7 +122,8 @@ async def test_schedule_shows_the_suggested_facilitator(circle_room: Home) -> No
         facilitator = dialog.query_one("#facilitator", Select)
         assert facilitator.value == app.node.public_key.hex()
         facilitator.value = BO.public_key.hex()
-        await fill(pilot, ScheduleDialog, place="Room 3", work="Chapter 3")
+        for selector, text in (("#place", "Room 3"), ("#work", "Chapter 3")):
+            dialog.query_one(selector, Input).value = text
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: page.state is not None and len(page.state.meetings) == 2)
         assert page.state is not None
@@ -169,6 +171,16 @@ async def test_report_shows_the_numbers_and_exports(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.exported == folder / "sql-basics-report.md")
         assert "# Circle report: SQL basics" in (folder / "sql-basics-report.md").read_text()
+        # the same name again: a numbered one beside it, the first kept as it was
+        first = (folder / "sql-basics-report.md").read_text()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.exported == folder / "sql-basics-report-2.md")
+        assert (folder / "sql-basics-report.md").read_text() == first
+        said = str(screen.query_one("#report-said", Static).content)
+        assert "Resolved questions" in said
+        assert "Open questions" in said
 
 
 def test_resource_links_need_a_scheme() -> None:
