@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Final
 
 from peernode.errors import NodeError
 from peernode.files.catalog import BlobRecord, Catalog
@@ -30,6 +31,9 @@ from protocol.files.messages import Hashes, Have, Holding, Refusal, Refused
 from protocol.wire import PeerAddress
 
 log = logging.getLogger(__name__)
+
+HOLDER_GRACE: Final = 0.5
+"""Seconds other peers have to answer once one holding the whole blob has."""
 
 
 Peers = Callable[[], Sequence[PeerAddress]]
@@ -113,8 +117,27 @@ class Download:
         """Ask every linked peer whether it holds the blob (`again`: partial holders
         too, which may hold more by now; else only those not yet found holding it)."""
         peers = [p for p in self._peers() if again or p.key not in self._sessions]
-        answers = await asyncio.gather(*(self._ask(peer) for peer in peers))
-        return {key: have for key, have in answers if have is not None}
+        pending = {asyncio.create_task(self._ask(peer)) for peer in peers}
+        holders: dict[bytes, Have] = {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._config.ask_timeout
+        try:
+            # A laptop that does not answer (asleep, its link not yet noticed dead) must not
+            # hold the start up: soon after a whole holder answered, go with who answered.
+            while pending and (left := deadline - loop.time()) > 0:
+                done, pending = await asyncio.wait(
+                    pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    key, have = task.result()
+                    if have is not None:
+                        holders[key] = have
+                        if have.holding is Holding.FULL:
+                            deadline = min(deadline, loop.time() + HOLDER_GRACE)
+        finally:
+            for task in pending:
+                task.cancel()
+        return holders
 
     async def _wait_for_holders(self, holders: dict[bytes, Have]) -> dict[bytes, Have]:
         """Ask again, for up to the idle timeout, while no linked peer holds the blob

@@ -353,3 +353,28 @@ async def arrives_circle(node: Node) -> None:
         return (await node.circles.state(CIRCLE)).exists
 
     await eventually(known, "the circle")
+
+
+async def test_a_linked_laptop_that_never_answers_does_not_hold_the_start_up(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "notes.bin", 20 * 1024)
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "cleo", "Cleo", ada) as cleo,
+        running(tmp_path / "dee", "Dee", ada, cleo) as dee,
+    ):
+        assert cleo.files._server is not None
+
+        async def never(*_: object) -> None:  # Cleo's laptop hangs: it reads, never answers
+            await asyncio.Event().wait()
+
+        cleo.files._server._answer_one = never  # type: ignore[method-assign]
+        shared = await ada.files.share(tmp_path / "notes.bin", CIRCLE)
+        await arrives(dee, shared)
+        await linked(dee, 2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        got = await dee.files.get(shared.id)
+        assert got.presence is Presence.HERE
+        assert loop.time() - started < FILES.ask_timeout  # not waiting out Cleo's silence
