@@ -271,6 +271,10 @@ class Scheduler:
         self._picked += 1
         self._actions.append(Request(peer, index))
 
+    def _all_whole(self) -> bool:
+        """Every peer holds the whole blob: rarest-first has nothing to choose by."""
+        return all(state.available.complete for state in self._peers.values())
+
     def _choose(self, peer: Peer, state: _Peer) -> int | None:
         if state.available.complete:  # a full holder: set operations, not a bit per chunk
             usable = list(self._unrequested - state.lacks)
@@ -289,7 +293,7 @@ class Scheduler:
             return None
         if self.config.in_order:
             return min(usable)
-        if self._picked < self.config.random_first:
-            return self._rng.choice(sorted(usable))
+        if self._picked < self.config.random_first or self._all_whole():
+            return self._rng.choice(sorted(usable))  # every chunk is as rare as any other
         rarest = min(self._availability[index] for index in usable)
         return self._rng.choice(sorted(i for i in usable if self._availability[i] == rarest))
