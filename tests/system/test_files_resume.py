@@ -28,8 +28,12 @@ def durable_chunks(home: Path) -> int:
     path = home / "files.db"
     if not path.exists():
         return 0
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT have, complete FROM blobs WHERE size = ?", (SIZE,)).fetchall()
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            query = "SELECT have, complete FROM blobs WHERE size = ?"
+            rows = db.execute(query, (SIZE,)).fetchall()
+    except sqlite3.OperationalError:  # created, its table not yet
+        return 0
     if not rows:
         return 0
     have, complete = rows[0]
