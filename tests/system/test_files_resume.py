@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 import subprocess
@@ -29,7 +30,7 @@ def durable_chunks(home: Path) -> int:
     if not path.exists():
         return 0
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             query = "SELECT have, complete FROM blobs WHERE size = ?"
             rows = db.execute(query, (SIZE,)).fetchall()
     except sqlite3.OperationalError:  # created, its table not yet
