@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
+from peernode.circles.text import tags_text
 from peernode.files.model import Presence, Progress, SharedFile
-from peernode.text import plural, short_id
+from peernode.text import NameOf, Shown, plural, short_id
+from protocol.event import Event
 
 _UNITS: Final = ("bytes", "KB", "MB", "GB", "TB")
 
@@ -67,3 +69,22 @@ def resource_line(shared: SharedFile, progress: Progress | None) -> str:
 def holders_text(count: int) -> str:
     """'on 3 other laptops', 'on no other laptop yet'."""
     return f"on {plural(count, 'other laptop')}" if count else "on no other laptop yet"
+
+
+def file_shown(event: Event, name_of: NameOf) -> Shown:
+    """A file event in the feed: who shared what, its name, kind and size."""
+    body = event.body
+    kind = "folder" if body.get("type") == "folder" else "file"
+    name = str(body.get("name", ""))
+    title = str(body.get("title") or name)
+    details = [f"{name} · {kind} · {size_text(int(body.get('size', 0)))}"]
+    if tags := body.get("tags"):
+        details.append(tags_text(tags))
+    if licence := body.get("licence"):
+        details.append(f"Licence: {licence}")
+    return Shown(
+        f"{name_of(event.author)} shared the {kind} “{title}”",
+        tuple(details),
+        str(body.get("description") or ""),
+        plain=True,
+    )

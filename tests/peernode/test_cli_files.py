@@ -125,3 +125,17 @@ async def test_whoever_shared_a_file_sees_how_many_laptops_have_it(
             )
     assert listed.returncode == 0, listed.stderr
     assert "shared by Ada  on 1 other laptop" in listed.stdout
+
+
+def test_a_shared_file_reads_as_a_card_in_the_feed(tmp_path: Path, invoke_cli: RunCli) -> None:
+    home = str(tmp_path / "home")
+    (tmp_path / "slides.pdf").write_bytes(b"%PDF" * 1000)
+    assert invoke_cli("--home", home, "init", "--name", "Ana").returncode == 0
+    share = ["file", "share", str(tmp_path / "slides.pdf"), "--circle", CIRCLE]
+    shared = invoke_cli("--home", home, *share, "--title", "Week 1", "--tag", "sql")
+    assert shared.returncode == 0, shared.stderr
+    feed = invoke_cli("--home", home, "feed", "--channel", CIRCLE)
+    assert "Ana shared the file “Week 1”" in feed.stdout
+    assert "slides.pdf · file · 4.0 KB" in feed.stdout
+    assert "#sql" in feed.stdout
+    assert "changed an earlier event" not in feed.stdout
