@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 from typing import Final
@@ -13,7 +14,13 @@ from peernode.cli.offline import run_with_node
 from peernode.cli.options import emit_json, group, pass_home
 from peernode.errors import NodeError
 from peernode.files import Progress, SharedFile
-from peernode.files.text import file_line, holders_text, progress_text, size_text
+from peernode.files.text import (
+    file_line,
+    holders_text,
+    progress_bar,
+    progress_text,
+    size_text,
+)
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from peernode.text import plural
@@ -175,6 +182,7 @@ class _Shown:
     def __init__(self, as_json: bool) -> None:
         self._as_json = as_json
         self._last = 0.0
+        self._terminal = not as_json and sys.stderr.isatty()
 
     def show(self, progress: Progress, *, last: bool = False) -> None:
         now = time.monotonic()
@@ -191,6 +199,9 @@ class _Shown:
                     "done": progress.done,
                 }
             )
+        elif self._terminal:  # one line, redrawn in place
+            end = "\n" if last else ""
+            click.echo(f"\r{progress_bar(progress)}\x1b[K{end}", nl=False, err=True)
         else:
             click.echo(progress_text(progress), err=True)
 

@@ -55,6 +55,16 @@ def progress_text(progress: Progress) -> str:
     return " · ".join(parts)
 
 
+BAR_WIDTH: Final = 20
+
+
+def progress_bar(progress: Progress, width: int = BAR_WIDTH) -> str:
+    """'[########------------] ' and the progress text: one line a terminal redraws."""
+    share = progress.have_bytes / progress.size if progress.size else 1.0
+    filled = min(width, int(share * width)) if not progress.done else width
+    return f"[{'#' * filled}{'-' * (width - filled)}] {progress_text(progress)}"
+
+
 def resource_line(shared: SharedFile, progress: Progress | None) -> str:
     """A file among a circle's resources: what it is, how much is here, who shared it."""
     kind = "folder" if shared.is_folder else "file"
