@@ -341,19 +341,26 @@ class FileService:
         announced from now on (one at a time; a failure waits for the next announcement)."""
         subscription = self._node.subscribe()
         try:
-            for shared in await self.list():
-                await self._fetch_if_small(shared)
+            member: dict[str, bool] = {}  # of the circles seen at start
+            for shared in filter(self._small_and_missing, await self.list()):
+                if shared.circle not in member:
+                    member[shared.circle] = await self._node.in_circle(shared.circle)
+                if member[shared.circle]:
+                    await self._fetch_quietly(shared)
             async for event in subscription:
-                if event.kind == kinds.FILE:
-                    await self._fetch_if_small(await self._library.shared(event))
+                if event.kind != kinds.FILE:
+                    continue
+                shared = await self._library.shared(event)
+                if self._small_and_missing(shared) and await self._node.in_circle(event.circle):
+                    await self._fetch_quietly(shared)
         finally:
             self._node.unsubscribe(subscription)
 
-    async def _fetch_if_small(self, shared: SharedFile) -> None:
-        if shared.complete or shared.size > self._config.auto_fetch_bytes:
-            return
-        if not await self._node.in_circle(shared.circle):
-            return
+    def _small_and_missing(self, shared: SharedFile) -> bool:
+        return not shared.complete and shared.size <= self._config.auto_fetch_bytes
+
+    async def _fetch_quietly(self, shared: SharedFile) -> None:
+        """Fetch; a failure is logged (the file stays listed, fetched on demand)."""
         try:
             await self.get(shared.id)
         except NodeError as exc:
