@@ -22,6 +22,7 @@ from peernode.files.folders import import_folder, save_folder
 from peernode.files.keeping import NoRoom, check_room, collect
 from peernode.files.library import Library
 from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
+from peernode.files.upkeep import Upkeep
 from peernode.home import Home
 from protocol import kinds
 from protocol.event import event_id, load_verified
@@ -78,8 +79,7 @@ class FileService:
         """The newest progress of each fetch under way or done, by the file event's id."""
         self._fetches: dict[bytes, asyncio.Task[SharedFile]] = {}
         self._whole: dict[bytes, BlobRecord] = {}
-        self._auto: asyncio.Task[None] | None = None
-        self._collector: asyncio.Task[None] | None = None
+        self._upkeep: Upkeep | None = None
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -101,18 +101,12 @@ class FileService:
         self._pool = SessionPool(self._factory, connect_timeout=self._config.ask_timeout)
         self._server = BulkServer(self._lookup, self._read_chunk, self._config)
         network.add_routes(self._factory.routes())
-        loop = asyncio.get_running_loop()
-        if self._config.auto_fetch_bytes:
-            self._auto = loop.create_task(self._auto_fetch(), name="fetch small files")
-        self._collector = loop.create_task(self._collect_loop(), name="collect files")
+        self._upkeep = Upkeep(self, self._node, self._config)
 
     async def detach(self) -> None:
-        for background in (self._auto, self._collector):
-            if background is not None:
-                background.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await background
-        self._auto = self._collector = None
+        if self._upkeep is not None:
+            await self._upkeep.stop()
+            self._upkeep = None
         for task in [*self._downloads.values(), *self._fetches.values()]:
             task.cancel()
         await asyncio.gather(
@@ -336,36 +330,6 @@ class FileService:
             task.add_done_callback(lambda _: self._downloads.pop(blob, None))
         return await asyncio.shield(task)
 
-    async def _auto_fetch(self) -> None:
-        """Fetch the small files of my circles: those already announced, then each one
-        announced from now on (one at a time; a failure waits for the next announcement)."""
-        subscription = self._node.subscribe()
-        try:
-            member: dict[str, bool] = {}  # of the circles seen at start
-            for shared in filter(self._small_and_missing, await self.list()):
-                if shared.circle not in member:
-                    member[shared.circle] = await self._node.in_circle(shared.circle)
-                if member[shared.circle]:
-                    await self._fetch_quietly(shared)
-            async for event in subscription:
-                if event.kind != kinds.FILE:
-                    continue
-                shared = await self._library.shared(event)
-                if self._small_and_missing(shared) and await self._node.in_circle(event.circle):
-                    await self._fetch_quietly(shared)
-        finally:
-            self._node.unsubscribe(subscription)
-
-    def _small_and_missing(self, shared: SharedFile) -> bool:
-        return not shared.complete and shared.size <= self._config.auto_fetch_bytes
-
-    async def _fetch_quietly(self, shared: SharedFile) -> None:
-        """Fetch; a failure is logged (the file stays listed, fetched on demand)."""
-        try:
-            await self.get(shared.id)
-        except NodeError as exc:
-            log.info("%s was not fetched by itself: %s", shared.name, exc)
-
     # -- keeping --------------------------------------------------------------------
 
     async def pin(self, ref: str | bytes, *, pinned: bool = True) -> SharedFile:
@@ -397,14 +361,6 @@ class FileService:
         except NoRoom:
             await self.collect()
             await asyncio.to_thread(check_room, catalog, root, self._config, size)
-
-    async def _collect_loop(self) -> None:
-        while True:
-            try:
-                await self.collect()
-            except NodeError as exc:
-                log.warning("files were not collected: %s", exc)
-            await asyncio.sleep(self._config.collect_interval)
 
     # -- sneakernet -----------------------------------------------------------------
 
