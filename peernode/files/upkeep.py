@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from peernode.errors import NodeError
 from peernode.files.config import FilesConfig
@@ -14,8 +14,20 @@ from peernode.files.model import SharedFile
 from protocol import kinds
 
 if TYPE_CHECKING:
-    from peernode.files.service import FileService
     from peernode.ports import FileNode
+
+
+class Files(Protocol):
+    """What upkeep needs of the file service (peernode.files.service.FileService)."""
+
+    async def list(self, circle: str | None = None) -> list[SharedFile]: ...
+
+    async def find(self, ref: str | bytes) -> SharedFile: ...
+
+    async def get(self, ref: str | bytes) -> SharedFile: ...
+
+    async def collect(self) -> int: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +35,7 @@ log = logging.getLogger(__name__)
 class Upkeep:
     """The background tasks of the file service while networking runs."""
 
-    def __init__(self, files: FileService, node: FileNode, config: FilesConfig) -> None:
+    def __init__(self, files: Files, node: FileNode, config: FilesConfig) -> None:
         self._files = files
         self._node = node
         self._config = config
