@@ -7,9 +7,9 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from peernode.circles.bodies import compact
 from peernode.clock import now_ms as clock_ms
@@ -29,6 +29,7 @@ from protocol.event import event_id, load_verified
 from protocol.files import Entry
 from protocol.files.manifest import MAX_MANIFEST_BYTES
 from protocol.files.messages import Holding
+from protocol.handshake import InfoValue
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
 
@@ -87,8 +88,15 @@ class FileService:
         await self.detach()
         self._library.close()
 
-    def attach(self, network: BulkNetwork, key: SigningKey, link: LinkConfig, info: Any) -> None:
-        """Serve and fetch on `network`'s port (called before it starts listening)."""
+    def attach(
+        self,
+        network: BulkNetwork,
+        key: SigningKey,
+        link: LinkConfig,
+        info: Callable[[], Mapping[str, InfoValue]],
+    ) -> None:
+        """Serve and fetch on `network`'s port (called before it starts listening); the
+        bulk links announce `info` in their handshake, as the gossip links do."""
         # Imported here so offline commands never load aiohttp (as the node does).
         from peernode.files.server import BulkServer
         from peernode.files.sessions import SessionPool
