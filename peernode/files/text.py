@@ -65,15 +65,17 @@ def progress_bar(progress: Progress, width: int = BAR_WIDTH) -> str:
     return f"[{'#' * filled}{'-' * (width - filled)}] {progress_text(progress)}"
 
 
-def resource_line(shared: SharedFile, progress: Progress | None) -> str:
-    """A file among a circle's resources: what it is, how much is here, who shared it."""
+def resource_line(shared: SharedFile, progress: Progress | None, holders: int | None = None) -> str:
+    """A file among a circle's resources: what it is, how much is here, who shared it;
+    `holders`: how many other laptops have it (shown to whoever shared it)."""
     kind = "folder" if shared.is_folder else "file"
     if progress is not None and not progress.done and shared.presence is not Presence.HERE:
         where = progress_text(progress)
     else:
         where = presence_text(shared)
     size = size_text(shared.size)
-    return f"▤ {shared.title} ({kind}, {size}, {where}) shared by {shared.author_name}"
+    line = f"▤ {shared.title} ({kind}, {size}, {where}) shared by {shared.author_name}"
+    return line if holders is None else f"{line}, {holders_text(holders)}"
 
 
 def holders_text(count: int) -> str:

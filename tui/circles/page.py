@@ -91,9 +91,14 @@ def resources_text(
     name_of: NameOf,
     files: Sequence[SharedFile] = (),
     progress: Mapping[bytes, Progress] | None = None,
+    holders: Mapping[bytes, int] | None = None,
 ) -> str:
-    """Links, then files with how much of each is here (and a download's progress)."""
-    lines = [resource_line(shared, (progress or {}).get(shared.id)) for shared in files]
+    """Files with how much of each is here (and a download's progress, and for my own
+    how many other laptops have them), then links."""
+    lines = [
+        resource_line(shared, (progress or {}).get(shared.id), (holders or {}).get(shared.id))
+        for shared in files
+    ]
     for link in state.resources:
         lines.append(f"• {link.title or link.url}")
         if link.title:
@@ -149,6 +154,10 @@ class CirclePage(OwnEdits, CircleBase):
         """A circle to start (create) as soon as the page opens."""
         self.files: list[SharedFile] = []
         """The files shared with the circle, as last loaded."""
+        self.holders: dict[bytes, int] = {}
+        """How many other laptops have each of my files, as last asked (online only)."""
+        self.holders_counted = 0
+        """How many times they were counted (tests wait on it)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="circle-page"):
@@ -211,7 +220,9 @@ class CirclePage(OwnEdits, CircleBase):
         resources = self.query_one("#circle-resources", Static)
         count = len(state.resources) + len(state.shared_resources) + len(self.files)
         resources.border_title = f"Resources ({count})"
-        resources.update(resources_text(state, self.name_of, self.files, self.node.files.progress))
+        self._show_resources(state)
+        if self.node.online and any(f.event.author == self.me for f in self.files):
+            self._count_holders()
         members = self.query_one("#circle-members", Static)
         members.border_title = f"Members ({len(state.members)})"
         members.update(members_text(state, self.name_of, me))
@@ -242,6 +253,24 @@ class CirclePage(OwnEdits, CircleBase):
                 self.action_fetch,
             ),
         ]
+
+    def _show_resources(self, state: CircleState) -> None:
+        text = resources_text(
+            state, self.name_of, self.files, self.node.files.progress, self.holders
+        )
+        self.query_one("#circle-resources", Static).update(text)
+
+    @work(group="circle-holders", exclusive=True, exit_on_error=False)
+    async def _count_holders(self) -> None:
+        """Ask the linked laptops which have my files: I know when I can leave."""
+        for shared in [f for f in self.files if f.event.author == self.me]:
+            try:
+                self.holders[shared.id] = await self.node.files.holders(shared.id)
+            except NodeError:
+                return
+        if self.state is not None:
+            self._show_resources(self.state)
+        self.holders_counted += 1
 
     # -- actions -----------------------------------------------------------------------
 
