@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from peernode.files.config import FilesConfig
 from peernode.home import NodeRole
 from peernode.net.config import NetworkConfig
 
@@ -30,4 +31,6 @@ class NodeConfig:
     network: NetworkConfig | None = None
     check_storage: bool = True
     write_probe_interval: float = 5.0
+    files: FilesConfig = field(default_factory=FilesConfig)
+    """Chunk rules, the download scheduler, serving limits (peernode.files.config)."""
     role: NodeRole | None = None

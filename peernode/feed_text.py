@@ -15,6 +15,7 @@ from typing import Final
 
 from peernode.circles.feed_text import CircleView, show_circle_event
 from peernode.circles.model import CircleState
+from peernode.files.text import file_shown
 from peernode.text import NameOf, Shown
 from peernode.views import FeedEntry
 from protocol import kinds
@@ -54,6 +55,8 @@ def show_entry(entry: FeedEntry, context: FeedContext, *, threaded: bool = False
         return Shown(text=str(text or ""), plain=body.get("format") == "plain")
     if event.kind == kinds.PROFILE:
         return _profile(entry, context.name_of)
+    if event.kind == kinds.FILE:
+        return file_shown(event, context.name_of)
     view = CircleView(context.circles.get(event.circle), context.name_of, threaded)
     shown = show_circle_event(event, body, view)
     if shown is not None:

@@ -16,6 +16,7 @@ from peernode.circles.service import CircleService
 from peernode.clock import ShownKey, now_ms
 from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
+from peernode.files.service import FileService
 from peernode.health import WriteHealth
 from peernode.home import Home, HomeLock, LockHolder
 from peernode.ports import IngestResult
@@ -69,6 +70,8 @@ class Node:
         self._events_without_key = 0
         self.circles = CircleService(self, self._store)
         """Study circles: their state, meetings, questions and report."""
+        self.files = FileService(self, self._store, home.path, self.config.files)
+        """Files shared with circles: share, list, fetch from peers, save a copy."""
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -106,6 +109,7 @@ class Node:
                 self._watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._watcher
+            await self.files.close()
             self._pool.close()
             await self._store.__aexit__(exc_type, exc, tb)
 
@@ -133,12 +137,23 @@ class Node:
         self._lock.acquire()  # one networked node per home: the second fails here
         try:
             network = Network(self, self.config.network)
+            self.files.attach(
+                network,
+                self.key,
+                self.config.network.link,
+                info=network.link_info,
+            )
             await network.start()
         except BaseException:
             self._lock.release()
             raise
         self._network = network
-        handlers = node_handlers(self, stoppable=self.config.role == "serve")
+        from peernode.files.control import file_handlers
+
+        handlers = {
+            **node_handlers(self, stoppable=self.config.role == "serve"),
+            **file_handlers(self.files),
+        }
         self._control = ControlServer(self.home, handlers)
         await self._control.start(network.port)
 
@@ -147,6 +162,7 @@ class Node:
             if self._control is not None:
                 await self._control.stop()
                 self._control = None
+            await self.files.detach()
             if self._network is not None:
                 network, self._network = self._network, None
                 await network.stop()
@@ -521,6 +537,12 @@ class Node:
             received_at = self._stream.arrival(event.id)
         when = now_ms() if received_at is None else received_at
         return FeedEntry(event, self.profile_of(event.author).name, when)
+
+    async def in_circle(self, circle: str) -> bool:
+        """Whether I am a member of the study circle `circle`."""
+        if not self.has_identity:
+            return False
+        return (await self.circles.state(circle)).is_member(self.public_key)
 
     # -- the stream of new events -------------------------------------------------
 

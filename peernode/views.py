@@ -315,8 +315,8 @@ PROFILE_KIND: Final = kinds.PROFILE
 """A learner's profile: the names shown may change."""
 CHANGE_KINDS: Final = frozenset({kinds.EDIT, kinds.DELETE})
 """Edits and deletes: they change an event shown already rather than show as one."""
-CIRCLE_KINDS: Final = kinds.CIRCLE_KINDS
-"""The kinds of a study circle: its state changes when one of them arrives."""
+CIRCLE_KINDS: Final = kinds.CIRCLE_KINDS | {kinds.FILE}
+"""The kinds of a study circle: its state (or its files) change when one of them arrives."""
 
 
 def channel_problem(name: str) -> str | None:

@@ -244,7 +244,10 @@ class LinkFactory:
         config: LinkConfig,
         info: Callable[[], Mapping[str, InfoValue]],
         on_link: LinkHandler,
+        path: str = PATH,
     ) -> None:
+        """path: the URL path links are made on (the bulk path has its own)."""
+        self._path = path
         self._identity = identity
         self._config = config
         self._info = info
@@ -284,7 +287,7 @@ class LinkFactory:
     # -- inbound ------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get(PATH, self._accept)]
+        return [web.get(self._path, self._accept)]
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
         host = request.remote or "?"
@@ -334,7 +337,7 @@ class LinkFactory:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._config.connect_timeout)
             )
-        url = f"http://{_bracket(host)}:{port}{PATH}"
+        url = f"http://{_bracket(host)}:{port}{self._path}"
         try:
             async with asyncio.timeout(self._config.connect_timeout):
                 ws = await self._session.ws_connect(
