@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from protocol.kinds.challenges import (
+    BUDDY,
+    CHALLENGE,
+    CHALLENGE_KINDS,
+    REVIEW,
+    START,
+    SUBMISSION,
+)
 from protocol.kinds.circles import (
     ANSWER,
     ATTENDANCE,
@@ -44,6 +52,9 @@ CIRCLE_KINDS: Final[frozenset[str]] = frozenset(
 __all__ = [
     "ANSWER",
     "ATTENDANCE",
+    "BUDDY",
+    "CHALLENGE",
+    "CHALLENGE_KINDS",
     "CHECKIN",
     "CIRCLE",
     "CIRCLE_KINDS",
@@ -58,7 +69,10 @@ __all__ = [
     "QUESTION",
     "RESOLVED",
     "RESOURCE",
+    "REVIEW",
     "RSVP",
+    "START",
+    "SUBMISSION",
     "KindSpec",
     "is_known",
     "known_kinds",
