@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from peernode import lookup
+from peernode.challenges.service import ChallengeService
 from peernode.circles.bodies import compact
 from peernode.circles.derive import NotEditable, apply_edits_and_deletes, edited_body, order
 from peernode.circles.service import CircleService
@@ -68,6 +69,8 @@ class Node:
         self._events_without_key = 0
         self.circles = CircleService(self, self._store)
         """Study circles: their state, meetings, questions and report."""
+        self.challenges = ChallengeService(self, self._store)
+        """Learning challenges: submissions, peer reviews and badges."""
 
     # -- lifecycle ----------------------------------------------------------------
 

@@ -89,6 +89,8 @@ class Assessment:
     rule: Rule
     approvals: tuple[Approval, ...]
     refused: tuple[Refused, ...]
+    replaced: bool = False
+    """A revision replaces it: no approval of it counts."""
     depth: int = 0
     """The round of holders it was earned in: its approvers hold from earlier rounds."""
 
@@ -239,6 +241,7 @@ def _assess(
         rule=rule,
         approvals=tuple(approvals),
         refused=tuple(refused),
+        replaced=is_replaced,
     )
 
 
