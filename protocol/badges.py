@@ -37,7 +37,7 @@ from protocol.kinds.challenges import (
 
 REFUSALS: Final = {
     "self-review": "the submitter reviewed their own work",
-    "duplicate-reviewer": "the reviewer reviewed this submission again; their newest review counts",
+    "duplicate-reviewer": "the reviewer reviewed it again, and only their newest review counts",
     "older-revision": "it is a review of a submission that a newer revision replaces",
     "not-a-holder": "the reviewer does not hold the badge, and only holders may approve",
     "revise": "the verdict is revise, not approve",

@@ -8,6 +8,7 @@ Rules of this file (docs/protocol-challenges.md §4.1, §4.2):
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,8 @@ from peernode.text import NameOf, short_fingerprint
 from peernode.views import Profile
 from protocol import kinds
 from protocol.badge_proof import Verified, verify_proof
-from protocol.event import Event
+from protocol.errors import ProtocolError
+from protocol.event import Event, decode_event
 
 PROOF_FORMAT: Final = "peernode-badge-proof/1"
 MAX_FILE_BYTES: Final = 8 * 1024 * 1024
@@ -49,6 +51,19 @@ def names_in(events: Iterable[Event]) -> NameOf:
             newest[event.author] = event
     profiles = {key: Profile.from_event(event) for key, event in newest.items()}
     return lambda key: (profiles.get(key) or Profile.unnamed(key)).name
+
+
+def file_names(data: bytes) -> NameOf:
+    """Names from the profiles in a badge file whose signatures hold (for why it fails)."""
+    try:
+        raws = [bytes.fromhex(raw) for raw in read_proof(data)["events"]]
+    except BadInput:
+        raws = []
+    good = []
+    for raw in raws:
+        with contextlib.suppress(ProtocolError):
+            good.append(decode_event(raw))
+    return names_in(good)
 
 
 def verify_file(data: bytes) -> tuple[Verified, NameOf]:

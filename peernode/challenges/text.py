@@ -19,6 +19,7 @@ from protocol.event import Event
 
 VERDICT_MARK: Final = {"approve": "✓ approves", "revise": "↻ asks to revise"}
 """A review's verdict in words, with a symbol (never colour alone)."""
+_VERDICT_DONE: Final = {"approve": "approved it", "revise": "asked for a revision"}
 PROMPT_LABELS: Final = (
     ("works", "What works"),
     ("question", "One question"),
@@ -194,7 +195,7 @@ _DONE: Final[Mapping[str, Callable[[Mapping[str, Any], str], str]]] = {
     kinds.START: lambda body, title: f"You are on {title}",
     kinds.SUBMISSION: lambda body, title: f"Submitted your work for {title}",
     kinds.REVIEW: lambda body, title: (
-        f"Reviewed a submission for {title}: you {VERDICT_MARK[body['verdict']].split(' ', 1)[1]}"
+        f"Reviewed a submission for {title}: you {_VERDICT_DONE[body['verdict']]}"
     ),
     kinds.BUDDY: lambda body, title: f"Asked to pair as buddies on {title}",
 }

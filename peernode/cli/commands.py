@@ -6,7 +6,7 @@ from typing import Final
 
 import click
 
-from peernode.cli import content, demo, identity, network, repair
+from peernode.cli import challenges, content, demo, identity, network, repair
 from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
 
 COMMANDS: Final[tuple[click.Command, ...]] = (
@@ -27,6 +27,8 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     demo.demo,
     # study circles
     *CIRCLE_COMMANDS,
+    # challenges, peer review and badges
+    *challenges.COMMANDS,
     # when the database is damaged
     repair.repair,
 )
