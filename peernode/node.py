@@ -67,10 +67,10 @@ class Node:
         self._lock = HomeLock(home)
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
-        self.circles = CircleService(self, self._store)
-        """Study circles: their state, meetings, questions and report."""
         self.challenges = ChallengeService(self, self._store)
         """Learning challenges: submissions, peer reviews and badges."""
+        self.circles = CircleService(self, self._store, mentors=self.challenges.mentors)
+        """Study circles: their state, meetings, questions and report."""
 
     # -- lifecycle ----------------------------------------------------------------
 

@@ -185,8 +185,10 @@ class Challenge:
         return next((v for v in self.versions if v.id == version_id), self.current)
 
     def mentors(self) -> tuple[bytes, ...]:
-        """Who can help with it: its author, then those who hold its badge."""
-        return tuple(dict.fromkeys((self.author, *self.holders)))
+        """Who holds its badge: those who earned it, and its author when only holders
+        approve (they hold it from the start)."""
+        first = (self.author,) if self.current.reviewers == "holders" else ()
+        return tuple(dict.fromkeys((*first, *self.holders)))
 
     def to_json(self) -> dict[str, Any]:
         return {

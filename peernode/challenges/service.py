@@ -10,6 +10,7 @@ from peernode.challenges.derive import derive_challenges
 from peernode.challenges.model import Challenge, challenge_body
 from peernode.circles.bodies import compact
 from peernode.circles.derive import derive_state
+from peernode.circles.model import Mentor
 from peernode.errors import BadInput
 from peernode.text import short_id
 from protocol import badges, kinds
@@ -97,6 +98,7 @@ class ChallengeService:
     async def submit(self, ref: str | bytes, text: str = "", files: Sequence[bytes] = ()) -> Event:
         """Submit my work for the challenge's current version; a revision of my last one."""
         challenge = await self.get(ref)
+        await self._member_of(challenge.circle, "submit work")
         mine = [s for s in challenge.submissions if s.author == self._node.public_key]
         refs = {"challenge": challenge.current.id}
         after = 0
@@ -120,8 +122,9 @@ class ChallengeService:
         means every criterion is met, so an approval with one not yet is refused here."""
         work = await self._node.find_event(submission, kinds.SUBMISSION)
         challenge = await self.get(work.refs["challenge"])
-        version = next(v for v in challenge.versions if v.id == work.refs["challenge"])
+        version = challenge.version(work.refs["challenge"])
         self._may_review(work, challenge, approve)
+        await self._member_of(challenge.circle, "review work")
         count = len(version.criteria)
         met = sorted(set(range(count) if meets is None and approve else meets or ()))
         if any(not 0 <= index < count for index in met):
@@ -154,6 +157,14 @@ class ChallengeService:
         body = compact({"with": learner, "message": message})
         refs = {"challenge": challenge.current.id}
         return await self._node.publish(kinds.BUDDY, circle=challenge.circle, body=body, refs=refs)
+
+    async def mentors(self, circle: str) -> list[Mentor]:
+        """Who holds the badge of each challenge of `circle`: they can help with it."""
+        return [
+            Mentor(key, c.current.badge_name, f"{c.current.title} {c.current.question}")
+            for c in await self.in_circle(circle)
+            for key in c.mentors()
+        ]
 
     async def badges(self, holder: bytes | None = None) -> list[badges.Badge]:
         """The badges the events here prove (only `holder`'s if given), oldest first."""

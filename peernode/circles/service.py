@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from peernode.circles.bodies import circle_body, compact, meeting_body
 from peernode.circles.derive import derive_state, summarize
-from peernode.circles.model import CircleState, CircleSummary, Helper
+from peernode.circles.model import CircleState, CircleSummary, Helper, Mentor
 from peernode.circles.queries import suggest_facilitators, who_can_help
 from peernode.circles.report import Report
 from peernode.circles.report import compute as compute_report
@@ -26,9 +26,17 @@ class CircleService:
     """Study circles on one node: `node.circles`. Reads fold the circle's events
     into a CircleState (peernode.circles.derive); writes publish signed events."""
 
-    def __init__(self, node: CircleNode, store: AsyncStore) -> None:
+    def __init__(
+        self,
+        node: CircleNode,
+        store: AsyncStore,
+        *,
+        mentors: Callable[[str], Awaitable[Sequence[Mentor]]] | None = None,
+    ) -> None:
         self._node = node
         self._store = store
+        self._mentors = mentors
+        """Who holds the badges of a circle's challenges (peernode.challenges), if known."""
 
     async def events(self, circle: str, of_kinds: Sequence[str] | None = None) -> list[Event]:
         """Every event of `circle` (only `of_kinds` if given), oldest first."""
@@ -163,7 +171,9 @@ class CircleService:
         self, circle: str, topic: str, *, asker: bytes | None = None
     ) -> list[Helper]:
         """Who can help `asker` (never listed) with `topic`."""
-        return who_can_help(await self.state(circle), topic, self._node.profiles(), asker=asker)
+        mentors = await self._mentors(circle) if self._mentors is not None else ()
+        state = await self.state(circle)
+        return who_can_help(state, topic, self._node.profiles(), asker=asker, mentors=mentors)
 
     async def suggest_facilitators(self, circle: str) -> list[bytes]:
         return suggest_facilitators(await self.state(circle))

@@ -72,14 +72,19 @@ def _criterion(text: str) -> Criterion:
     return Criterion(name.strip(), meets.strip() or name.strip())
 
 
-def _file_id(text: str) -> bytes:
+def _whole(text: str, what: str) -> bytes:
+    """A whole 32-byte id or key given in hex; BadInput says what was expected."""
     try:
         value = bytes.fromhex(text)
     except ValueError:
         value = b""
     if len(value) != 32:
-        raise BadInput(f"{text[:70]!r} is not a file id (64 hex digits, as 'peernode files' shows)")
+        raise BadInput(f"{text[:70]!r} is not {what} (all 64 hex digits of it)")
     return value
+
+
+def _file_id(text: str) -> bytes:
+    return _whole(text, "a file id")
 
 
 @group()
@@ -196,9 +201,7 @@ def challenge_start(home: Home, as_json: bool, challenge_id: str, message: str) 
 @pass_home
 def challenge_buddy(home: Home, as_json: bool, challenge_id: str, learner: str) -> None:
     """Ask a learner on the same challenge (by their key) to be your buddy."""
-    key = _file_id(learner) if len(learner) == 64 else b""
-    if not key:
-        raise BadInput("give your buddy's whole key (64 hex digits, as 'peernode id' shows)")
+    key = _whole(learner, "a learner's key ('peernode id' shows yours)")
     _publish(home, as_json, lambda node: node.challenges.buddy(challenge_id, key))
 
 

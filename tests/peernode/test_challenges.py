@@ -13,6 +13,7 @@ import pytest
 from peernode.challenges.model import Criterion
 from peernode.challenges.portfolio import open_badges, page, verify_file
 from peernode.challenges.text import badge_line, challenge_lines, refused_text
+from peernode.circles.text import helper_line
 from peernode.errors import BadInput
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
@@ -221,3 +222,18 @@ async def test_writing_rules_and_buddies(room: dict[str, Node], tmp_path: Path) 
     assert state.buddies == ((ben.public_key, cat.public_key),)
     assert (state.current.k, len(state.versions)) == (3, 2)
     assert state.submissions[0].needed == 3  # the version it answers decides
+
+
+async def test_holders_are_listed_as_mentors_who_can_help(room: dict[str, Node]) -> None:
+    ana, ben, cat, dan = (room[name] for name in NAMES[:4])
+    challenge = await write_challenge(ana, k=1)
+    await sync_all(room)
+    work = await ben.challenges.submit(challenge, text="mine")
+    await sync_all(room)
+    assert [h.key for h in await dan.circles.who_can_help("sql", "customers")] == []
+    await cat.challenges.review(work.id, approve=True)
+    await sync_all(room)
+    (helper,) = await dan.circles.who_can_help("sql", "customers ordered")
+    assert (helper.key, helper.badges) == (ben.public_key, ("Join explorer",))
+    assert "holds “Join explorer”" in helper_line(helper)
+    assert await ben.circles.who_can_help("sql", "joins", asker=ben.public_key) == []
