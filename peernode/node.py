@@ -69,7 +69,7 @@ class Node:
         self._events_without_key = 0
         self.challenges = ChallengeService(self, self._store)
         """Learning challenges: submissions, peer reviews and badges."""
-        self.circles = CircleService(self, self._store, mentors=self.challenges.mentors)
+        self.circles = CircleService(self, self._store, challenges=self.challenges)
         """Study circles: their state, meetings, questions and report."""
 
     # -- lifecycle ----------------------------------------------------------------

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from peernode.challenges.derive import derive_challenges
+from peernode.challenges.insights import insights
 from peernode.challenges.model import Challenge, challenge_body
+from peernode.challenges.text import glance_rows
 from peernode.circles.bodies import compact
 from peernode.circles.derive import derive_state
 from peernode.circles.model import Mentor
@@ -165,6 +167,12 @@ class ChallengeService:
             for c in await self.in_circle(circle)
             for key in c.mentors()
         ]
+
+    async def glance(self, circle: str) -> list[tuple[str, str]]:
+        """The challenges' headline numbers for the circle's insights report (none when the
+        circle has no challenge: its report stays as it was)."""
+        found = await self.in_circle(circle)
+        return glance_rows(insights(found)) if found else []
 
     async def badges(self, holder: bytes | None = None) -> list[badges.Badge]:
         """The badges the events here prove (only `holder`'s if given), oldest first."""

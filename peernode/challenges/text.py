@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from peernode.challenges.insights import Insights
 from peernode.challenges.model import Challenge, ChallengeVersion, Review, Submission
 from peernode.circles.text import who
-from peernode.text import NameOf, local_time, plural, short_id
+from peernode.text import NameOf, duration_text, local_time, plural, short_id
 from protocol import kinds
 from protocol.badge_proof import ProofRefused, Verified
 from protocol.badges import REFUSALS, Assessment, Badge
@@ -27,6 +28,20 @@ PROMPT_LABELS: Final = (
     ("note", "Note"),
 )
 """The prompts that make feedback specific, as a reviewer and a learner read them."""
+
+
+def glance_rows(found: Insights) -> list[tuple[str, str]]:
+    """The challenges' headline numbers for the insights report, as label and value."""
+    median = found.median_feedback_ms
+    return [
+        ("Challenges", str(found.challenges)),
+        ("Challenges started", str(found.started)),
+        ("Submissions", str(found.submissions)),
+        ("Reviews given", str(found.reviews_given)),
+        ("Submissions that got feedback", str(found.submissions_reviewed)),
+        ("Median time to feedback", "–" if median is None else duration_text(median)),
+        ("Badges earned", str(found.badges)),
+    ]
 
 
 def rule_text(k: int, reviewers: str, badge: str) -> str:

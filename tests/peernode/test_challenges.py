@@ -10,15 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from peernode.challenges.derive import derive_challenges
+from peernode.challenges.insights import insights
 from peernode.challenges.model import Criterion
 from peernode.challenges.portfolio import open_badges, page, verify_file
 from peernode.challenges.text import badge_line, challenge_lines, refused_text
+from peernode.circles.report import glance
 from peernode.circles.text import helper_line
 from peernode.errors import BadInput
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from protocol import kinds
 from protocol.badge_proof import ProofRefused
+from protocol.event import Event, create_event
+from protocol.identity import SigningKey
 
 CRITERIA = [
     Criterion("Correct", "Every query returns the rows asked for."),
@@ -96,6 +101,14 @@ async def test_a_badge_from_four_nodes_appears_on_all_and_verifies_from_its_file
     assert "What works: Clear" in shown
     assert "badge earned" in shown
     assert "Ben (" in badge_line(badge, lambda key: ana.profile_of(key).name)
+
+    numbers = dict(glance(await dan.circles.report("sql")))
+    assert numbers["Challenges started"] == "1"
+    assert numbers["Submissions"] == "1"
+    assert numbers["Reviews given"] == "2"
+    assert numbers["Submissions that got feedback"] == "1"
+    assert numbers["Badges earned"] == "1"
+    assert numbers["Median time to feedback"] != "–"
 
     proof = await ben.challenges.proof(challenge)  # by the challenge: my badge of it
     written = page(work.id, [*proof.events, *proof.profiles])
@@ -237,3 +250,30 @@ async def test_holders_are_listed_as_mentors_who_can_help(room: dict[str, Node])
     assert (helper.key, helper.badges) == (ben.public_key, ("Join explorer",))
     assert "holds “Join explorer”" in helper_line(helper)
     assert await ben.circles.who_can_help("sql", "joins", asker=ben.public_key) == []
+
+
+def test_insights_count_feedback_from_others_only() -> None:
+    ana, ben, cat = (SigningKey.from_seed(bytes([n]) * 32) for n in (1, 2, 3))
+
+    def ev(key: SigningKey, kind: str, body: dict[str, object], at: int, **refs: bytes) -> Event:
+        return create_event(key, kind=kind, circle="sql", body=body, refs=refs, created_at=at)
+
+    rubric = [c.to_json() for c in CRITERIA]
+    on = ev(ana, kinds.CHALLENGE, {"title": "t", "question": "q", "tasks": ["x"],
+            "criteria": rubric, "badge": {"name": "B"}, "reviews": 1}, 0)  # fmt: skip
+    first = ev(ben, kinds.SUBMISSION, {"text": "a"}, 1_000, challenge=on.id)
+    second = ev(cat, kinds.SUBMISSION, {"text": "b"}, 2_000, challenge=on.id)
+    events = [
+        on,
+        ev(ben, kinds.START, {}, 500, challenge=on.id),
+        first,
+        second,
+        ev(ben, kinds.REVIEW, {"verdict": "approve"}, 1_500, submission=first.id),  # self
+        ev(cat, kinds.REVIEW, {"verdict": "revise"}, 4_000, submission=first.id),
+        ev(ben, kinds.REVIEW, {"verdict": "approve"}, 12_000, submission=second.id),
+    ]
+    found = insights(derive_challenges("sql", events))
+    assert (found.started, found.submissions, found.reviews_given) == (1, 2, 2)
+    assert found.submissions_reviewed == 2
+    assert found.median_feedback_ms == (3_000 + 10_000) // 2
+    assert found.badges == 1
