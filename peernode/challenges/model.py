@@ -21,6 +21,8 @@ MAX_CRITERIA: Final = challenge_kinds.MAX_CRITERIA
 MAX_TASKS: Final = challenge_kinds.MAX_TASKS
 DEFAULT_REVIEWS: Final = challenge_kinds.DEFAULT_REVIEWS
 MAX_REVIEWS: Final = challenge_kinds.MAX_REVIEWS
+CHALLENGE_KINDS: Final = challenge_kinds.CHALLENGE_KINDS
+"""The kinds of challenges, submissions, reviews, starts and buddies (what screens follow)."""
 REVIEWER_RULES: Final = ("members", "holders")
 """Who may approve: any circle member (the default), or holders of the badge (mentors)."""
 

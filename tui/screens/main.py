@@ -20,6 +20,7 @@ from peernode.errors import NodeError
 from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.text import plural, relative_time
 from peernode.views import CHANGE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
+from tui.challenges import ChallengeActions
 from tui.circles import CircleActions
 from tui.dialogs.info import InfoDialog
 from tui.feed import ChannelDialog, ChannelList, Composer, FeedPager, FeedView, Page
@@ -30,7 +31,7 @@ from tui.widgets.status import StatusBar
 LIVE_BATCH = 5000
 
 
-class MainScreen(CircleActions, Screen[None]):
+class MainScreen(CircleActions, ChallengeActions, Screen[None]):
     """Everything the learner does day to day."""
 
     AUTO_FOCUS = "#feed"
@@ -48,6 +49,7 @@ class MainScreen(CircleActions, Screen[None]):
         Binding("m", "meeting_mode", "Meeting mode", show=False),
         Binding("q", "circle_questions", "Questions and answers", show=False),
         Binding("i", "circle_report", "Circle insights report", show=False),
+        Binding("l", "circle_challenges", "Learning challenges", show=False),
     ]
 
     class NewEvents(Message):

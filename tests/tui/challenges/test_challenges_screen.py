@@ -1,0 +1,80 @@
+"""The challenges screen of a circle: browse, start, and review with the rubric."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import Checkbox, Select, Static
+
+from peernode.home import Home
+from peernode.node import Node, NodeConfig
+from protocol import kinds
+from tests.support.rendering import plain
+from tests.tui.circles.helpers import CIRCLE, event, fill, open_circle_screen
+from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, install_key, running, store, wait_for
+from tui.challenges import ChallengesScreen, ReviewDialog
+
+CRITERIA = [
+    {"name": "Correct", "meets": "the rows asked for"},
+    {"name": "Explained", "meets": "why"},
+]
+
+
+@pytest.fixture
+def challenge_room(home: Home) -> Home:
+    """Ana's home with the circle of the circle tests, a challenge by Chen, Bo's work."""
+    from tests.tui.circles.helpers import circle_events
+
+    challenge = event(
+        CHEN,
+        kinds.CHALLENGE,
+        {"title": "Joins", "question": "Who never ordered?", "tasks": ["Write joins"],
+         "criteria": CRITERIA, "badge": {"name": "Join explorer"}, "reviews": 1},
+        at=NOW - 20 * MINUTE,
+    )  # fmt: skip
+    work = event(BO, kinds.SUBMISSION, {"text": "SELECT *\nFROM a LEFT JOIN b"},
+                 at=NOW - 10 * MINUTE, challenge=challenge.id)  # fmt: skip
+    install_key(home, ANA)
+    asyncio.run(store(home, [*circle_events(), challenge, work]))
+    return home
+
+
+async def reviews_by_ana(home: Home) -> list[str]:
+    async with Node(home, NodeConfig(watch=False)) as node:
+        (challenge,) = await node.challenges.in_circle(CIRCLE)
+        return [r.verdict for s in challenge.submissions for r in s.reviews]
+
+
+async def test_browse_start_and_review_with_the_rubric(challenge_room: Home) -> None:
+    async with running(challenge_room, size=(120, 40)) as (app, pilot):
+        screen = await open_circle_screen(app, pilot, "l")
+        assert isinstance(screen, ChallengesScreen)
+        await wait_for(pilot, lambda: len(screen.challenges) == 1)
+        detail = plain(screen.query_one("#challenge-detail", Static).content, width=200)
+        assert "“Joins” in #sql-basics, by Chen (" in detail
+        assert "1. Correct: the rows asked for" in detail
+        assert "Submission by Bo (" in detail
+
+        await pilot.press("s")
+        await wait_for(pilot, lambda: ANA.public_key in screen.challenges[0].cohort)
+
+        await pilot.press("r")
+        dialog = await fill(pilot, ReviewDialog, prompt_works="Clear joins")
+        assert isinstance(dialog, ReviewDialog)
+        dialog.query_one("#verdict", Select).value = "approve"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = plain(dialog.query_one("#dialog-error", Static).content)
+        assert "tick them all" in error
+        for index in range(2):
+            dialog.query_one(f"#meets-{index}", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.challenges[0].holders == (BO.public_key,))
+        detail = plain(screen.query_one("#challenge-detail", Static).content, width=200)
+        assert "What works: Clear joins" in detail
+        assert "Holders (they can help): Bo (" in detail
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReviewDialog)  # nothing left to review
+    assert await reviews_by_ana(challenge_room) == ["approve"]

@@ -1,0 +1,7 @@
+"""The learning-challenge screens: a circle's challenges, starting one, and reviewing work."""
+
+from tui.challenges.actions import ChallengeActions
+from tui.challenges.review import NewReview, ReviewDialog
+from tui.challenges.screen import ChallengesScreen
+
+__all__ = ["ChallengeActions", "ChallengesScreen", "NewReview", "ReviewDialog"]
