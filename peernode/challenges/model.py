@@ -186,6 +186,12 @@ class Challenge:
         """The version of this id (the current one if it is not one of them)."""
         return next((v for v in self.versions if v.id == version_id), self.current)
 
+    def suggested_buddies(self) -> tuple[tuple[bytes, bytes], ...]:
+        """Learners on it with no buddy and no badge yet, paired in the order they started."""
+        paired = {key for pair in self.buddies for key in pair}
+        free = [k for k in self.cohort if k not in paired and k not in self.holders]
+        return tuple(zip(free[0::2], free[1::2], strict=False))
+
     def mentors(self) -> tuple[bytes, ...]:
         """Who holds its badge: those who earned it, and its author when only holders
         approve (they hold it from the start)."""

@@ -14,9 +14,11 @@ from peernode.circles.bodies import compact
 from peernode.circles.derive import derive_state
 from peernode.circles.model import Mentor
 from peernode.errors import BadInput
+from peernode.text import name_and_fingerprint as who_is
 from peernode.text import short_id
 from protocol import badges, kinds
 from protocol.event import Event, load_verified
+from protocol.identity import fingerprint
 
 if TYPE_CHECKING:
     from peernode.ports import CircleNode
@@ -151,14 +153,33 @@ class ChallengeService:
                 " you can still ask to revise, with feedback"
             )
 
-    async def buddy(self, ref: str | bytes, learner: bytes, message: str = "") -> Event:
-        """Ask a learner on the same challenge to be my buddy (a pair when they ask me too)."""
+    async def buddy(self, ref: str | bytes, learner: bytes | str, message: str = "") -> Event:
+        """Ask a learner on the same challenge to be my buddy (a pair when they ask me too);
+        `learner` is their key, or the name or fingerprint of someone on the challenge."""
         challenge = await self.get(ref)
+        if isinstance(learner, str):
+            learner = self._one_on(challenge, learner)
         if learner == self._node.public_key:
             raise BadInput("a buddy is someone else on the challenge")
         body = compact({"with": learner, "message": message})
         refs = {"challenge": challenge.current.id}
         return await self._node.publish(kinds.BUDDY, circle=challenge.circle, body=body, refs=refs)
+
+    def _one_on(self, challenge: Challenge, who: str) -> bytes:
+        """The learner on `challenge` whose name or fingerprint is `who`."""
+        wanted = who.strip().lower()
+        found = [
+            key
+            for key in challenge.cohort
+            if self._node.profile_of(key).name.lower() == wanted
+            or fingerprint(key).startswith(wanted)
+        ]
+        if len(found) == 1:
+            return found[0]
+        named = ", ".join(who_is(self._node.profile_of(key).name, key) for key in found)
+        if found:
+            raise BadInput(f"several on it are {who!r} ({named}): give the fingerprint")
+        raise BadInput(f"nobody on this challenge is {who!r}: 'challenge show' lists who is on it")
 
     async def mentors(self, circle: str) -> list[Mentor]:
         """Who holds the badge of each challenge of `circle`: they can help with it."""

@@ -81,6 +81,11 @@ def challenge_lines(challenge: Challenge, name_of: NameOf) -> list[str]:
     lines.append(_people("On it", challenge.cohort, name_of))
     for one, other in challenge.buddies:
         lines.append(f"  Buddies: {who(one, name_of)} and {who(other, name_of)}")
+    for one, other in challenge.suggested_buddies():
+        lines.append(
+            f"  Buddies? {who(one, name_of)} and {who(other, name_of)} could pair up: each"
+            " asks the other (challenge buddy ID NAME)"
+        )
     for submission in challenge.submissions:
         lines += submission_lines(submission, challenge.version(submission.version), name_of)
     lines.append(_people("Holders (they can help)", challenge.holders, name_of))

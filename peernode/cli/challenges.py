@@ -92,60 +92,86 @@ def challenge() -> None:
     """Learning challenges: write, list, show and start them."""
 
 
+def _challenge_options(*, new: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The fields of a challenge as options: required to write one (`new`), else changes."""
+
+    def add(command: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option("--question", required=new, help="The question that frames it."),
+            click.option("--task", "tasks", multiple=True, required=new, help="A task (repeat)."),
+            click.option(
+                "--criterion",
+                "criteria",
+                multiple=True,
+                required=new,
+                metavar="'NAME: WHAT MEETS IT'",
+                help=f"A criterion and what meeting it looks like (2 to {MAX_CRITERIA}).",
+            ),
+            click.option("--badge", required=new, help="The name of the badge it leads to."),
+            click.option("--badge-description", help="What the badge says of its holder."),
+            click.option(
+                "--reviews",
+                "k",
+                type=click.IntRange(1, MAX_REVIEWS),
+                default=DEFAULT_REVIEWS if new else None,
+                show_default=new,
+                help="How many peer approvals the badge needs.",
+            ),
+            click.option(
+                "--reviewers",
+                type=click.Choice(REVIEWER_RULES),
+                default="members" if new else None,
+                show_default=new,
+                help="Who may approve: circle members, or holders of the badge (mentors).",
+            ),
+            click.option("--description", help="More about it."),
+            click.option(
+                "--file", "files", multiple=True, metavar="ID", help="A file id (repeat)."
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return add
+
+
+def _fields(given: dict[str, Any]) -> dict[str, Any]:
+    """The options given, as ChallengeService fields (absent and empty ones left out)."""
+    fields = {name: value for name, value in given.items() if value not in (None, ())}
+    if "criteria" in fields:
+        fields["criteria"] = [_criterion(text) for text in fields["criteria"]]
+    if "files" in fields:
+        fields["files"] = [_file_id(text) for text in fields["files"]]
+    if "tasks" in fields:
+        fields["tasks"] = list(fields["tasks"])
+    return fields
+
+
 @challenge.command("create", json_lines=True)
 @click.argument("circle_slug", metavar="CIRCLE")
 @click.argument("title")
-@click.option("--question", required=True, help="The question that frames the challenge.")
-@click.option("--task", "tasks", multiple=True, required=True, help="A task (repeatable).")
-@click.option(
-    "--criterion",
-    "criteria",
-    multiple=True,
-    required=True,
-    metavar="'NAME: WHAT MEETS IT'",
-    help=f"A criterion of the goal and what meeting it looks like (2 to {MAX_CRITERIA}).",
-)
-@click.option("--badge", required=True, help="The name of the badge it leads to.")
-@click.option("--badge-description", default="", help="What the badge says of its holder.")
-@click.option(
-    "--reviews",
-    type=click.IntRange(1, MAX_REVIEWS),
-    default=DEFAULT_REVIEWS,
-    show_default=True,
-    help="How many peer approvals the badge needs.",
-)
-@click.option(
-    "--reviewers",
-    type=click.Choice(REVIEWER_RULES),
-    default="members",
-    show_default=True,
-    help="Who may approve: circle members, or holders of the badge (mentors).",
-)
-@click.option("--description", default="", help="More about it.")
-@click.option("--file", "files", multiple=True, metavar="ID", help="A file id (repeatable).")
+@_challenge_options(new=True)
 @pass_home
 def challenge_create(
-    home: Home,
-    /,
-    as_json: bool,
-    circle_slug: str,
-    title: str,
-    criteria: tuple[str, ...],
-    files: tuple[str, ...],
-    reviews: int,
-    **fields: Any,
+    home: Home, /, as_json: bool, circle_slug: str, title: str, **given: Any
 ) -> None:
     """Write a challenge in CIRCLE, leading to a badge."""
-    rubric = [_criterion(text) for text in criteria]
-    ids = [_file_id(text) for text in files]
-    fields["tasks"] = list(fields["tasks"])
-    _publish(
-        home,
-        as_json,
-        lambda node: node.challenges.create(
-            circle_slug, title=title, criteria=rubric, files=ids, k=reviews, **fields
-        ),
-    )
+    fields = _fields(given)
+    _publish(home, as_json, lambda node: node.challenges.create(circle_slug, title=title, **fields))
+
+
+@challenge.command("update", json_lines=True)
+@click.argument("challenge_id", metavar="ID")
+@click.option("--title", default=None, help="A new title.")
+@_challenge_options(new=False)
+@pass_home
+def challenge_update(home: Home, /, as_json: bool, challenge_id: str, **given: Any) -> None:
+    """Write a new version of your challenge: what you give replaces what it said."""
+    fields = _fields(given)
+    if not fields:
+        raise click.UsageError("say what to change (--title, --question, --task, ...)")
+    _publish(home, as_json, lambda node: node.challenges.update(challenge_id, **fields))
 
 
 @challenge.command("list", json_lines=True)
@@ -197,12 +223,12 @@ def challenge_start(home: Home, as_json: bool, challenge_id: str, message: str) 
 
 @challenge.command("buddy", json_lines=True)
 @click.argument("challenge_id", metavar="ID")
-@click.argument("learner", metavar="KEY")
+@click.argument("learner", metavar="NAME")
 @pass_home
 def challenge_buddy(home: Home, as_json: bool, challenge_id: str, learner: str) -> None:
-    """Ask a learner on the same challenge (by their key) to be your buddy."""
-    key = _whole(learner, "a learner's key ('peernode id' shows yours)")
-    _publish(home, as_json, lambda node: node.challenges.buddy(challenge_id, key))
+    """Ask a learner on the same challenge (by name, fingerprint or key) to be your buddy."""
+    who: str | bytes = _whole(learner, "a key") if len(learner) == 64 else learner
+    _publish(home, as_json, lambda node: node.challenges.buddy(challenge_id, who))
 
 
 @command(json_lines=True)

@@ -221,7 +221,13 @@ async def test_writing_rules_and_buddies(room: dict[str, Node], tmp_path: Path) 
     await ben.challenges.start(challenge)
     with pytest.raises(BadInput, match="already"):
         await ben.challenges.start(challenge)
-    await ben.challenges.buddy(challenge, cat.public_key)
+    await cat.challenges.start(challenge)
+    await sync_all(room)
+    suggested = (await ben.challenges.get(challenge)).suggested_buddies()
+    assert suggested == ((ben.public_key, cat.public_key),)
+    with pytest.raises(BadInput, match="nobody on this challenge is 'Dan'"):
+        await ben.challenges.buddy(challenge, "Dan")
+    await ben.challenges.buddy(challenge, "cat")  # by name, as a person says it
     await sync_all(room)
     assert (await cat.challenges.get(challenge)).buddies == ()
     await cat.challenges.buddy(challenge, ben.public_key)
@@ -233,6 +239,7 @@ async def test_writing_rules_and_buddies(room: dict[str, Node], tmp_path: Path) 
         await cat.challenges.review(work.id, approve=False, meets=[5])
     state = await ana.challenges.get(challenge)
     assert state.buddies == ((ben.public_key, cat.public_key),)
+    assert state.suggested_buddies() == ()
     assert (state.current.k, len(state.versions)) == (3, 2)
     assert state.submissions[0].needed == 3  # the version it answers decides
 

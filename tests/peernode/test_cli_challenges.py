@@ -88,6 +88,17 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
     assert "One suggestion: Alias the tables" in shown
     assert "✓ meets: Correct" in shown
 
+    fails(invoke_cli("--home", str(cat), "review", work[:12]), "--approve or --revise")
+    fails(invoke_cli("--home", str(ben), "challenge", "update", challenge[:12], "--reviews", "3"),
+          "only its author")  # fmt: skip
+    run(ana, "challenge", "update", challenge[:12], "--reviews", "3", "--task", "Only one task")
+    updated = readable(run(ana, "challenge", "show", challenge[:12]))
+    assert "2 versions" in updated
+    assert "It needs 3 approvals from circle members" in updated
+    assert "1. Only one task" in updated
+    assert "2. Write three joins" not in updated
+    assert "badge earned" in updated  # judged by the version it answered
+
     page = tmp_path / "badge.html"
     run(ben, "badge", "export", challenge[:12], "--output", str(page))
     fails(invoke_cli("--home", str(ben), "badge", "export", work[:12], "--output", str(page)),
