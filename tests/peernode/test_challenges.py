@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -284,3 +285,41 @@ def test_insights_count_feedback_from_others_only() -> None:
     assert found.submissions_reviewed == 2
     assert found.median_feedback_ms == (3_000 + 10_000) // 2
     assert found.badges == 1
+
+
+def test_every_order_of_the_same_events_gives_the_same_challenges() -> None:
+    ana, ben, cat, dan = (SigningKey.from_seed(bytes([n]) * 32) for n in (1, 2, 3, 4))
+
+    def ev(key: SigningKey, kind: str, body: dict[str, object], at: int, **refs: bytes) -> Event:
+        return create_event(key, kind=kind, circle="sql", body=body, refs=refs, created_at=at)
+
+    rubric = [c.to_json() for c in CRITERIA]
+    first = ev(ana, kinds.CHALLENGE, {"title": "t", "question": "q", "tasks": ["x"],
+               "criteria": rubric, "badge": {"name": "B"}, "reviewers": "holders"}, 0)  # fmt: skip
+    second = ev(ana, kinds.CHALLENGE, {**first.body, "reviews": 1}, 1, updates=first.id)
+    work = ev(ben, kinds.SUBMISSION, {"text": "a"}, 2, challenge=second.id)
+    revision = ev(ben, kinds.SUBMISSION, {"text": "b"}, 3, challenge=second.id, previous=work.id)
+    other = ev(dan, kinds.SUBMISSION, {"text": "c"}, 4, challenge=first.id)
+    events = [
+        first,
+        second,
+        work,
+        revision,
+        other,
+        ev(ben, kinds.START, {}, 1, challenge=first.id),
+        ev(ben, kinds.BUDDY, {"with": cat.public_key}, 2, challenge=first.id),
+        ev(cat, kinds.BUDDY, {"with": ben.public_key}, 3, challenge=second.id),
+        ev(ana, kinds.REVIEW, {"verdict": "approve"}, 5, submission=revision.id),
+        ev(ben, kinds.REVIEW, {"verdict": "approve"}, 6, submission=other.id),
+        ev(cat, kinds.REVIEW, {"verdict": "approve"}, 7, submission=other.id),
+        ev(ana, kinds.REVIEW, {"verdict": "approve"}, 8, submission=other.id),
+    ]
+    expected = derive_challenges("sql", events)
+    (challenge,) = expected
+    assert challenge.holders == (ben.public_key, dan.public_key)
+    assert challenge.buddies == ((ben.public_key, cat.public_key),)
+    assert [s.replaced for s in challenge.submissions] == [True, False, False]
+    for seed in range(5):
+        shuffled = events[:]
+        random.Random(seed).shuffle(shuffled)
+        assert derive_challenges("sql", shuffled) == expected

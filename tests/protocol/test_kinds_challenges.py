@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from protocol.badges import REFUSALS, assess_all, earned, proof_events, rules
 from protocol.errors import InvalidEvent, LocalProtocolError
 from protocol.event import Event, create_event, decode_event
 from protocol.identity import SigningKey
+from tests.support.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "docs" / "vectors" / "challenges.json"
@@ -188,18 +187,9 @@ def test_a_proof_with_an_event_twice_is_refused() -> None:
 # -- vectors --------------------------------------------------------------------------------
 
 
-def generator() -> ModuleType:
-    path = ROOT / "scripts" / "make_challenge_vectors.py"
-    spec = importlib.util.spec_from_file_location("make_challenge_vectors", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_vectors_file_is_what_the_generator_makes() -> None:
-    assert VECTORS.read_text() == generator().render(), "run scripts/make_challenge_vectors.py"
+    generated = load_script("make_challenge_vectors").render()
+    assert VECTORS.read_text() == generated, "run scripts/make_challenge_vectors.py"
 
 
 def test_vectors_decode_and_cover_every_kind() -> None:
