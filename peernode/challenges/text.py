@@ -6,7 +6,7 @@ always their name with their fingerprint, times are local, ids short.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from peernode.challenges.insights import Insights
@@ -148,6 +148,19 @@ def badge_line(badge: Badge, name_of: NameOf) -> str:
         f" #{badge.rule.circle} on {local_time(badge.earned_at)}, approved by {approvers}"
         f" (submission {short_id(badge.submission)})"
     )
+
+
+def my_badges_text(badges: Sequence[Badge]) -> str:
+    """My badges, for my profile: what, where, when, and how to carry one."""
+    if not badges:
+        return "No badges yet: a circle's challenges (l) lead to them."
+    lines = [f"Your badges ({len(badges)}):"]
+    lines += [
+        f"✓ “{b.rule.badge_name}” in #{b.rule.circle}, {local_time(b.earned_at)}"
+        f" — peernode badge export {short_id(b.submission)} -o FILE"
+        for b in badges
+    ]
+    return "\n".join(lines)
 
 
 def verified_lines(verified: Verified, name_of: NameOf) -> list[str]:

@@ -12,8 +12,20 @@ from peernode.node import Node, NodeConfig
 from protocol import kinds
 from tests.support.rendering import plain
 from tests.tui.circles.helpers import CIRCLE, event, fill, open_circle_screen
-from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, install_key, running, store, wait_for
+from tests.tui.helpers import (
+    ANA,
+    BO,
+    CHEN,
+    MINUTE,
+    NOW,
+    install_key,
+    main_screen,
+    running,
+    store,
+    wait_for,
+)
 from tui.challenges import ChallengesScreen, ReviewDialog
+from tui.screens.profile import ProfileScreen
 
 CRITERIA = [
     {"name": "Correct", "meets": "the rows asked for"},
@@ -78,3 +90,30 @@ async def test_browse_start_and_review_with_the_rubric(challenge_room: Home) -> 
         await pilot.pause()
         assert not isinstance(app.screen, ReviewDialog)  # nothing left to review
     assert await reviews_by_ana(challenge_room) == ["approve"]
+
+
+async def test_my_badges_are_in_my_profile(home: Home) -> None:
+    from tests.tui.circles.helpers import circle_events
+
+    challenge = event(
+        CHEN,
+        kinds.CHALLENGE,
+        {"title": "Joins", "question": "q", "tasks": ["t"], "criteria": CRITERIA,
+         "badge": {"name": "Join explorer"}, "reviews": 1},
+        at=NOW - 20 * MINUTE,
+    )  # fmt: skip
+    work = event(ANA, kinds.SUBMISSION, {"text": "mine"}, at=NOW - 10 * MINUTE,
+                 challenge=challenge.id)  # fmt: skip
+    approval = event(BO, kinds.REVIEW, {"verdict": "approve"}, at=NOW - 5 * MINUTE,
+                     submission=work.id)  # fmt: skip
+    install_key(home, ANA)
+    await store(home, [*circle_events(), challenge, work, approval])
+    async with running(home, size=(120, 40)) as (app, pilot):
+        await main_screen(app, pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfileScreen))
+        box = app.screen.query_one("#profile-badges", Static)
+        await wait_for(pilot, lambda: "Join explorer" in plain(box.content, width=200))
+        shown = plain(box.content, width=200)
+        assert "Your badges (1):" in shown
+        assert f"peernode badge export {work.id.hex()[:12]}" in shown
