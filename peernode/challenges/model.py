@@ -23,6 +23,7 @@ DEFAULT_REVIEWS: Final = challenge_kinds.DEFAULT_REVIEWS
 MAX_REVIEWS: Final = challenge_kinds.MAX_REVIEWS
 CHALLENGE_KINDS: Final = challenge_kinds.CHALLENGE_KINDS
 """The kinds of challenges, submissions, reviews, starts and buddies (what screens follow)."""
+SUBMISSION_KIND: Final = challenge_kinds.SUBMISSION
 REVIEWER_RULES: Final = ("members", "holders")
 """Who may approve: any circle member (the default), or holders of the badge (mentors)."""
 

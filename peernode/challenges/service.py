@@ -140,6 +140,19 @@ class ChallengeService:
         refs = {"submission": work.id}
         return await self._node.publish_after(kinds.REVIEW, work.circle, body, refs, after)
 
+    async def waiting_for_me(self, submission: bytes) -> Challenge | None:
+        """The challenge of `submission` when it waits for my review: current work by
+        someone else, in a circle I am in, that I may approve and have not reviewed yet."""
+        try:
+            work = await self._node.find_event(submission, kinds.SUBMISSION)
+            challenge = await self.get(work.refs["challenge"])
+            self._may_review(work, challenge, approve=True)
+            await self._member_of(challenge.circle, "review")
+        except BadInput:
+            return None
+        done = await self._node.latest_mine_referring(work.id, "submission")
+        return None if done else challenge
+
     def _may_review(self, work: Event, challenge: Challenge, approve: bool) -> None:
         me = self._node.public_key
         if work.author == me:

@@ -150,6 +150,14 @@ def badge_line(badge: Badge, name_of: NameOf) -> str:
     )
 
 
+def review_wanted_text(titles: Sequence[str], circle: str) -> str:
+    """'Work for “Joins” waits for your review in #sql: press l there.'"""
+    named = ", ".join(dict.fromkeys(f"“{title}”" for title in titles))
+    count = f"{len(titles)} submissions for" if len(titles) > 1 else "Work for"
+    verb = "wait" if len(titles) > 1 else "waits"
+    return f"{count} {named} {verb} for your review in #{circle}: press l there."
+
+
 def my_badges_text(badges: Sequence[Badge]) -> str:
     """My badges, for my profile: what, where, when, and how to carry one."""
     if not badges:

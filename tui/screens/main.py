@@ -245,6 +245,7 @@ class MainScreen(CircleActions, ChallengeActions, Screen[None]):
     # -- messages from the widgets and workers ----------------------------------------------
 
     def on_main_screen_new_events(self, message: MainScreen.NewEvents) -> None:
+        self.notice_review_requests(message.entries)
         here = []
         channels_changed = reload = False
         for entry in message.entries:

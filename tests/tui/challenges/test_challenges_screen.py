@@ -24,8 +24,14 @@ from tests.tui.helpers import (
     store,
     wait_for,
 )
+from tui.app import PeernodeApp
 from tui.challenges import ChallengesScreen, ReviewDialog
 from tui.screens.profile import ProfileScreen
+
+
+def said(app: PeernodeApp, title: str) -> bool:
+    return any(notice.title == title for notice in app._notifications)
+
 
 CRITERIA = [
     {"name": "Correct", "meets": "the rows asked for"},
@@ -117,3 +123,17 @@ async def test_my_badges_are_in_my_profile(home: Home) -> None:
         shown = plain(box.content, width=200)
         assert "Your badges (1):" in shown
         assert f"peernode badge export {work.id.hex()[:12]}" in shown
+
+
+async def test_new_work_that_waits_for_my_review_is_announced(challenge_room: Home) -> None:
+    async with running(challenge_room, size=(120, 40)) as (app, pilot):
+        await main_screen(app, pilot)
+        challenge = (await app.node.challenges.in_circle(CIRCLE))[0]
+        from_chen = event(CHEN, kinds.SUBMISSION, {"text": "mine"}, at=NOW, challenge=challenge.id)
+        mine = event(ANA, kinds.SUBMISSION, {"text": "my own"}, at=NOW, challenge=challenge.id)
+        await app.node.ingest([from_chen.raw, mine.raw])  # as from a peer
+        await wait_for(pilot, lambda: said(app, "Review wanted"))
+        (notice,) = [n for n in app._notifications if n.title == "Review wanted"]
+        assert str(notice.message) == (
+            "Work for “Joins” waits for your review in #sql-basics: press l there."
+        )
