@@ -70,6 +70,7 @@ def _version(event: Event) -> ChallengeVersion:
         criteria=tuple(Criterion(c["name"], c["meets"]) for c in body["criteria"]),
         badge_name=badge["name"],
         badge_description=badge.get("description") or "",
+        badge_image=badge.get("image"),
         k=body.get("reviews") or kinds.challenges.DEFAULT_REVIEWS,
         reviewers=body.get("reviewers") or kinds.challenges.DEFAULT_REVIEWERS,
         description=body.get("description") or "",

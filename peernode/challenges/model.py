@@ -53,6 +53,8 @@ class ChallengeVersion:
     criteria: tuple[Criterion, ...]
     badge_name: str
     badge_description: str = ""
+    badge_image: bytes | None = None
+    """The id of the badge's image file (peernode/file@1), if it has one."""
     k: int = DEFAULT_REVIEWS
     reviewers: str = "members"
     description: str = ""
@@ -69,6 +71,7 @@ class ChallengeVersion:
             "criteria": self.criteria,
             "badge": self.badge_name,
             "badge_description": self.badge_description,
+            "badge_image": self.badge_image,
             "k": self.k,
             "reviewers": self.reviewers,
             "description": self.description,
@@ -87,7 +90,11 @@ class ChallengeVersion:
             "description": self.description,
             "tasks": list(self.tasks),
             "criteria": [criterion.to_json() for criterion in self.criteria],
-            "badge": {"name": self.badge_name, "description": self.badge_description},
+            "badge": {
+                "name": self.badge_name,
+                "description": self.badge_description,
+                "image": self.badge_image.hex() if self.badge_image else None,
+            },
             "reviews": self.k,
             "reviewers": self.reviewers,
             "resources": [link.to_json() for link in self.resources],
@@ -221,6 +228,7 @@ def challenge_body(
     criteria: Sequence[Criterion],
     badge: str,
     badge_description: str = "",
+    badge_image: bytes | None = None,
     k: int = DEFAULT_REVIEWS,
     reviewers: str = "members",
     description: str = "",
@@ -237,7 +245,9 @@ def challenge_body(
             "files": list(files),
             "tasks": list(tasks),
             "criteria": [c.to_json() for c in criteria],
-            "badge": compact({"name": badge, "description": badge_description}),
+            "badge": compact(
+                {"name": badge, "description": badge_description, "image": badge_image}
+            ),
             "reviews": k,
             "reviewers": reviewers,
         }

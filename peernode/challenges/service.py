@@ -89,6 +89,12 @@ class ChallengeService:
             kinds.CHALLENGE, challenge.circle, body, refs, current.created_at
         )
 
+    async def fork(self, ref: str | bytes, circle: str | None = None, **changes: Any) -> Event:
+        """A challenge of my own made from another (in `circle`, else the same circle)."""
+        challenge = await self.get(ref)
+        fields = {**challenge.current.fields(), **changes}
+        return await self.create(circle or challenge.circle, forked_from=challenge.id, **fields)
+
     async def start(self, ref: str | bytes, message: str = "") -> Event:
         """Say I'm on this challenge."""
         challenge = await self.get(ref)

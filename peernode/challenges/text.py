@@ -71,12 +71,18 @@ def challenge_lines(challenge: Challenge, name_of: NameOf) -> list[str]:
     ]
     if current.description:
         lines.append(f"  {current.description}")
-    lines += [f"  Resource: {link.title or link.url} {link.url}" for link in current.resources]
+    lines += [
+        f"  Resource: {link.title + ' ' if link.title else ''}{link.url}"
+        for link in current.resources
+    ]
     lines.append("Tasks:")
     lines += [f"  {n}. {task}" for n, task in enumerate(current.tasks, 1)]
     lines.append("Goal (what meeting each criterion looks like):")
     lines += [f"  {n}. {c.name}: {c.meets}" for n, c in enumerate(current.criteria, 1)]
-    lines.append(f"Badge: “{current.badge_name}”{_after(current.badge_description)}")
+    image = f" (image: file {short_id(current.badge_image)})" if current.badge_image else ""
+    lines.append(f"Badge: “{current.badge_name}”{_after(current.badge_description)}{image}")
+    if challenge.versions[0].forked_from:
+        lines.append(f"  Made from challenge {short_id(challenge.versions[0].forked_from)}.")
     lines.append(f"  It needs {rule_text(current.k, current.reviewers, current.badge_name)}.")
     lines.append(_people("On it", challenge.cohort, name_of))
     for one, other in challenge.buddies:

@@ -34,6 +34,7 @@ from peernode.challenges.text import (
     refused_text,
     verified_lines,
 )
+from peernode.circles.model import ResourceLink
 from peernode.cli.circles.common import names, read
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, group, pass_home
@@ -109,6 +110,10 @@ def _challenge_options(*, new: bool) -> Callable[[Callable[..., Any]], Callable[
             ),
             click.option("--badge", required=new, help="The name of the badge it leads to."),
             click.option("--badge-description", help="What the badge says of its holder."),
+            click.option("--badge-image", metavar="ID", help="The file id of its image."),
+            click.option(
+                "--resource", "resources", multiple=True, metavar="URL", help="An open resource."
+            ),
             click.option(
                 "--reviews",
                 "k",
@@ -145,6 +150,10 @@ def _fields(given: dict[str, Any]) -> dict[str, Any]:
         fields["files"] = [_file_id(text) for text in fields["files"]]
     if "tasks" in fields:
         fields["tasks"] = list(fields["tasks"])
+    if "badge_image" in fields:
+        fields["badge_image"] = _file_id(fields["badge_image"])
+    if "resources" in fields:
+        fields["resources"] = [ResourceLink(url) for url in fields["resources"]]
     return fields
 
 
@@ -172,6 +181,22 @@ def challenge_update(home: Home, /, as_json: bool, challenge_id: str, **given: A
     if not fields:
         raise click.UsageError("say what to change (--title, --question, --task, ...)")
     _publish(home, as_json, lambda node: node.challenges.update(challenge_id, **fields))
+
+
+@challenge.command("fork", json_lines=True)
+@click.argument("challenge_id", metavar="ID")
+@click.option(
+    "--circle", "circle_slug", default=None, help="Where to write it (default: the same)."
+)
+@click.option("--title", default=None, help="A new title.")
+@_challenge_options(new=False)
+@pass_home
+def challenge_fork(
+    home: Home, /, as_json: bool, challenge_id: str, circle_slug: str | None, **given: Any
+) -> None:
+    """Make a challenge of your own from another: its fields, with what you give changed."""
+    fields = _fields(given)
+    _publish(home, as_json, lambda node: node.challenges.fork(challenge_id, circle_slug, **fields))
 
 
 @challenge.command("list", json_lines=True)

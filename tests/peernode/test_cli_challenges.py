@@ -99,6 +99,18 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
     assert "2. Write three joins" not in updated
     assert "badge earned" in updated  # judged by the version it answered
 
+    forked = one(
+        invoke_cli("--home", str(cat), "challenge", "fork", challenge[:12], "--title",
+                   "Joins, my way", "--reviews", "1", "--resource", "https://e.org/joins",
+                   "--badge-image", "cd" * 32, "--json")
+    )  # fmt: skip
+    mine = readable(run(cat, "challenge", "show", forked["id"][:12]))
+    assert "“Joins, my way” in #sql, by Cat (" in mine
+    assert "  Resource: https://e.org/joins\n" in mine
+    assert f"Made from challenge {challenge[:12]}." in mine
+    assert "(image: file cdcdcdcdcdcd)" in mine
+    assert "It needs 1 approval from circle members" in mine
+
     page = tmp_path / "badge.html"
     run(ben, "badge", "export", challenge[:12], "--output", str(page))
     fails(invoke_cli("--home", str(ben), "badge", "export", work[:12], "--output", str(page)),
