@@ -183,20 +183,28 @@ def assess_all(events: Iterable[Event]) -> list[Assessment]:
             reviews.setdefault(event.refs["submission"], []).append(event)
     holders: dict[bytes, set[bytes]] = {rule.challenge: {rule.author} for rule in known.values()}
     settled: dict[bytes, Assessment] = {}
+    latest: dict[bytes, Assessment] = {}
+    pending = submissions  # round 0 assesses all; later rounds only where new holders count
     for depth in range(len(submissions) + 1):
-        latest = {
-            s.id: _assess(s, known[s.refs["challenge"]], reviews.get(s.id, []), replaced, holders)
-            for s in submissions
-            if s.id not in settled
-        }
-        newly = [replace(a, depth=depth) for a in latest.values() if a.earned]
+        for s in pending:
+            rule = known[s.refs["challenge"]]
+            latest[s.id] = _assess(s, rule, reviews.get(s.id, []), replaced, holders)
+        newly = [replace(latest[s.id], depth=depth) for s in pending if latest[s.id].earned]
         settled.update((a.submission, a) for a in newly)
-        grown = False
+        grown = set()
         for assessment in newly:
             have = holders[assessment.rule.challenge]
-            grown = grown or assessment.holder not in have
+            if assessment.holder not in have:
+                grown.add(assessment.rule.challenge)
             have.add(assessment.holder)
-        if not grown:
+        pending = [
+            s
+            for s in submissions
+            if s.id not in settled
+            and known[s.refs["challenge"]].reviewers == "holders"
+            and known[s.refs["challenge"]].challenge in grown
+        ]
+        if not pending:
             break
     return [settled.get(s.id) or latest[s.id] for s in submissions]
 

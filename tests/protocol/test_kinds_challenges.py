@@ -250,3 +250,22 @@ def test_the_spec_lists_the_vectors_and_the_codes() -> None:
         assert f"(`{vector['field']}`)" in spec
     for code in [*CODES, *REFUSALS]:
         assert f"`{code}`" in spec
+
+
+def test_a_holder_by_a_members_version_may_approve_under_a_holders_version() -> None:
+    first = challenge(reviews=1)  # members
+    second = ev(ANA, kinds.CHALLENGE, {**first.body, "reviewers": "holders"}, 2, updates=first)
+    ben_work, dan_work = submit(BEN, first, at=3), submit(DAN, second, at=4)
+    # Dan's approval by Ben comes first in time; Ben holds the badge only by Cat's approval.
+    found = earned(
+        [first, second, ben_work, dan_work, review(BEN, dan_work, 5), review(CAT, ben_work, 6)]
+    )
+    assert {b.holder: b.depth for b in found} == {BEN.public_key: 0, DAN.public_key: 1}
+
+
+def test_many_submissions_are_assessed_in_few_rounds() -> None:
+    on = challenge(reviews=1, reviewers="holders")
+    works = [submit(BEN if n % 2 else CAT, on, at=n + 2) for n in range(200)]
+    reviews = [review(ANA, work, 300 + n) for n, work in enumerate(works)]
+    found = earned([on, *works, *reviews])
+    assert {b.holder for b in found} == {BEN.public_key, CAT.public_key}
