@@ -184,29 +184,42 @@ def assess_all(events: Iterable[Event]) -> list[Assessment]:
     holders: dict[bytes, set[bytes]] = {rule.challenge: {rule.author} for rule in known.values()}
     settled: dict[bytes, Assessment] = {}
     latest: dict[bytes, Assessment] = {}
-    pending = submissions  # round 0 assesses all; later rounds only where new holders count
+    pending = submissions  # round 0 assesses all; later rounds what new holders approved
     for depth in range(len(submissions) + 1):
         for s in pending:
             rule = known[s.refs["challenge"]]
             latest[s.id] = _assess(s, rule, reviews.get(s.id, []), replaced, holders)
         newly = [replace(latest[s.id], depth=depth) for s in pending if latest[s.id].earned]
         settled.update((a.submission, a) for a in newly)
-        grown = set()
+        grown: dict[bytes, set[bytes]] = {}
         for assessment in newly:
             have = holders[assessment.rule.challenge]
             if assessment.holder not in have:
-                grown.add(assessment.rule.challenge)
+                grown.setdefault(assessment.rule.challenge, set()).add(assessment.holder)
             have.add(assessment.holder)
         pending = [
             s
             for s in submissions
-            if s.id not in settled
-            and known[s.refs["challenge"]].reviewers == "holders"
-            and known[s.refs["challenge"]].challenge in grown
+            if s.id not in settled and _approved_by_new(s, known, reviews, grown)
         ]
         if not pending:
             break
     return [settled.get(s.id) or latest[s.id] for s in submissions]
+
+
+def _approved_by_new(
+    submission: Event,
+    known: Mapping[bytes, Rule],
+    reviews: Mapping[bytes, list[Event]],
+    grown: Mapping[bytes, set[bytes]],
+) -> bool:
+    """Whether new holders approved this work, under `holders`: only then can it change."""
+    rule = known[submission.refs["challenge"]]
+    new = grown.get(rule.challenge, set())
+    return rule.reviewers == "holders" and any(
+        r.author in new and r.body.get("verdict") == "approve"
+        for r in reviews.get(submission.id, ())
+    )
 
 
 def _replaced(submissions: list[Event], known: Mapping[bytes, Rule]) -> set[bytes]:
