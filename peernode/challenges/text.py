@@ -61,6 +61,17 @@ def challenge_line(challenge: Challenge, name_of: NameOf) -> str:
     )
 
 
+def who_is_on(challenges: Sequence[Challenge], name_of: NameOf) -> list[str]:
+    """Who is on which of a circle's challenges (the cohorts), for the circle's page."""
+    if not challenges:
+        return []
+    lines = ["Learning challenges (who is on which):"]
+    for challenge in challenges:
+        on = ", ".join(who(key, name_of) for key in challenge.cohort) or "nobody yet"
+        lines.append(f"  “{challenge.current.title}”: {on}")
+    return lines
+
+
 def challenge_lines(challenge: Challenge, name_of: NameOf) -> list[str]:
     """The whole challenge: question, tasks, rubric, badge, cohort, work and holders."""
     current = challenge.current

@@ -83,6 +83,9 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
     listed = readable(run(cat, "challenge", "list", "sql"))
     assert "“Joins” by Ana (" in listed
     assert "1 learner on it" in listed
+    page_of_circle = readable(run(cat, "circle", "show", "sql"))
+    assert "Learning challenges (who is on which):" in page_of_circle
+    assert "  “Joins”: Ben (" in page_of_circle
     shown = readable(run(cat, "challenge", "show", challenge[:12]))
     assert "Suggestion" not in shown
     assert "One suggestion: Alias the tables" in shown
