@@ -3,5 +3,13 @@
 from tui.challenges.actions import ChallengeActions
 from tui.challenges.review import NewReview, ReviewDialog
 from tui.challenges.screen import ChallengesScreen
+from tui.challenges.submit import NewWork, SubmitDialog
 
-__all__ = ["ChallengeActions", "ChallengesScreen", "NewReview", "ReviewDialog"]
+__all__ = [
+    "ChallengeActions",
+    "ChallengesScreen",
+    "NewReview",
+    "NewWork",
+    "ReviewDialog",
+    "SubmitDialog",
+]

@@ -15,6 +15,7 @@ from peernode.challenges.text import challenge_line, challenge_lines
 from peernode.circles.model import CircleState
 from peernode.node import Node
 from tui.challenges.review import NewReview, ReviewDialog
+from tui.challenges.submit import NewWork, SubmitDialog
 from tui.circles.base import CircleBase, Command
 from tui.text import Clock
 
@@ -24,6 +25,7 @@ class ChallengesScreen(CircleBase):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "I'm on it"),
+        Binding("w", "submit", "Submit work"),
         Binding("r", "review", "Review work"),
         Binding("escape", "back", "Back"),
     ]
@@ -97,6 +99,7 @@ class ChallengesScreen(CircleBase):
     def palette_commands(self) -> list[Command]:
         return [
             ("Challenges: I'm on it", "Join the cohort of the selected one", self.action_start),
+            ("Challenges: submit work", "Text and files; again: a revision", self.action_submit),
             ("Challenges: review work", "Peer feedback with the rubric", self.action_review),
         ]
 
@@ -115,6 +118,21 @@ class ChallengesScreen(CircleBase):
                 f"You are on “{challenge.current.title}”.",
                 lambda: self.node.challenges.start(challenge.id),
             )
+
+    def action_submit(self) -> None:
+        challenge = self._selected_or_say()
+        if challenge is None:
+            return
+        revision = any(s.author == self.me for s in challenge.submissions)
+
+        def chosen(work: NewWork | None) -> None:
+            if work is not None:
+                self.publish(
+                    "Work submitted: peers can review it now.",
+                    lambda: self.node.challenges.submit(challenge.id, work.text, work.files),
+                )
+
+        self.app.push_screen(SubmitDialog(challenge.current.title, revision), chosen)
 
     def action_review(self) -> None:
         challenge = self._selected_or_say()

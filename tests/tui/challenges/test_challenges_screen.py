@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import Checkbox, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
@@ -25,7 +25,7 @@ from tests.tui.helpers import (
     wait_for,
 )
 from tui.app import PeernodeApp
-from tui.challenges import ChallengesScreen, ReviewDialog
+from tui.challenges import ChallengesScreen, ReviewDialog, SubmitDialog
 from tui.screens.profile import ProfileScreen
 
 
@@ -136,4 +136,29 @@ async def test_new_work_that_waits_for_my_review_is_announced(challenge_room: Ho
         (notice,) = [n for n in app._notifications if n.title == "Review wanted"]
         assert str(notice.message) == (
             "Work for “Joins” waits for your review in #sql-basics: press l there."
+        )
+
+
+async def test_submit_work_with_files(challenge_room: Home) -> None:
+    async with running(challenge_room, size=(120, 40)) as (app, pilot):
+        screen = await open_circle_screen(app, pilot, "l")
+        assert isinstance(screen, ChallengesScreen)
+        await wait_for(pilot, lambda: len(screen.challenges) == 1)
+        await pilot.press("w")
+        dialog = await fill(pilot, SubmitDialog, files="nothex")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "is not a file id" in plain(dialog.query_one("#dialog-error", Static).content)
+        field = dialog.query_one("#files", Input)
+        field.value = "ab" * 32
+        area = dialog.query_one("#work", TextArea)
+        area.focus()
+        area.insert("# My joins\nSELECT 1")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(screen.challenges[0].submissions) == 2)
+        mine = screen.challenges[0].submissions[-1]
+        assert (mine.author, mine.text, mine.files) == (
+            ANA.public_key,
+            "# My joins\nSELECT 1",
+            (bytes.fromhex("ab" * 32),),
         )
