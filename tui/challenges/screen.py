@@ -13,7 +13,9 @@ from textual.widgets.option_list import Option
 from peernode.challenges.model import CHALLENGE_KINDS, Challenge, Submission
 from peernode.challenges.text import challenge_line, challenge_lines
 from peernode.circles.model import CircleState
+from peernode.circles.text import person
 from peernode.node import Node
+from tui.challenges.buddy import BuddyDialog
 from tui.challenges.review import NewReview, ReviewDialog
 from tui.challenges.submit import NewWork, SubmitDialog
 from tui.circles.base import CircleBase, Command
@@ -26,6 +28,7 @@ class ChallengesScreen(CircleBase):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "I'm on it"),
         Binding("w", "submit", "Submit work"),
+        Binding("b", "buddy", "Ask a buddy"),
         Binding("r", "review", "Review work"),
         Binding("escape", "back", "Back"),
     ]
@@ -101,6 +104,7 @@ class ChallengesScreen(CircleBase):
             ("Challenges: I'm on it", "Join the cohort of the selected one", self.action_start),
             ("Challenges: submit work", "Text and files; again: a revision", self.action_submit),
             ("Challenges: review work", "Peer feedback with the rubric", self.action_review),
+            ("Challenges: ask a buddy", "Pair up with a learner on it", self.action_buddy),
         ]
 
     # -- actions -------------------------------------------------------------------------
@@ -133,6 +137,33 @@ class ChallengesScreen(CircleBase):
                 )
 
         self.app.push_screen(SubmitDialog(challenge.current.title, revision), chosen)
+
+    def action_buddy(self) -> None:
+        challenge = self._selected_or_say()
+        if challenge is None:
+            return
+        others = [key for key in challenge.cohort if key != self.me]
+        if self.me not in challenge.cohort or not others:
+            self.notify("Buddies are two learners on the challenge: start it (s), or wait for one.")
+            return
+        suggested = next(
+            (
+                b if a == self.me else a
+                for a, b in challenge.suggested_buddies()
+                if self.me in (a, b)
+            ),
+            None,
+        )
+        learners = [(person(key, self.name_of), key) for key in others]
+
+        def chosen(key: bytes | None) -> None:
+            if key is not None:
+                self.publish(
+                    f"Asked {self.name_of(key)} to be your buddy.",
+                    lambda: self.node.challenges.buddy(challenge.id, key),
+                )
+
+        self.app.push_screen(BuddyDialog(challenge.current.title, learners, suggested), chosen)
 
     def action_review(self) -> None:
         challenge = self._selected_or_say()

@@ -26,6 +26,7 @@ from tests.tui.helpers import (
 )
 from tui.app import PeernodeApp
 from tui.challenges import ChallengesScreen, ReviewDialog, SubmitDialog
+from tui.challenges.buddy import BuddyDialog
 from tui.screens.profile import ProfileScreen
 
 
@@ -162,3 +163,25 @@ async def test_submit_work_with_files(challenge_room: Home) -> None:
             "# My joins\nSELECT 1",
             (bytes.fromhex("ab" * 32),),
         )
+
+
+async def test_ask_the_suggested_buddy(challenge_room: Home) -> None:
+    async with running(challenge_room, size=(120, 40)) as (app, pilot):
+        screen = await open_circle_screen(app, pilot, "l")
+        assert isinstance(screen, ChallengesScreen)
+        await wait_for(pilot, lambda: len(screen.challenges) == 1)
+        challenge = screen.challenges[0]
+        started = event(BO, kinds.START, {}, at=NOW, challenge=challenge.id)
+        await app.node.ingest([started.raw])
+        await pilot.press("s")
+        await wait_for(pilot, lambda: len(screen.challenges[0].cohort) == 2)
+        assert "Buddies? Bo (" in plain(screen.query_one("#challenge-detail", Static).content)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BuddyDialog))
+        assert app.screen.query_one("#buddy", Select).value == BO.public_key.hex()
+        await pilot.press("ctrl+s")
+        asked = event(BO, kinds.BUDDY, {"with": ANA.public_key}, at=NOW, challenge=challenge.id)
+        await app.node.ingest([asked.raw])
+        await wait_for(pilot, lambda: screen.challenges[0].buddies != ())
+        (pair,) = screen.challenges[0].buddies
+        assert set(pair) == {ANA.public_key, BO.public_key}
