@@ -493,6 +493,11 @@ class Node:
         event = await self._own_event(target)
         if event.kind == kinds.DELETE:
             raise BadInput("a delete cannot be deleted")
+        if event.kind in kinds.CHALLENGE_KINDS:  # signed work and reviews are badges' proofs
+            raise BadInput(
+                "challenges, work and reviews stay, as the proof of badges:"
+                " write a new version, revision or review instead"
+            )
         body = compact({"reason": reason})
         refs = {"target": event.id}
         return await self.publish_after(kinds.DELETE, event.circle, body, refs, event.created_at)

@@ -373,6 +373,11 @@ _INSTEAD: Final = {
     "join": "leave or join again, your latest choice counts",
     "leave": "leave or join again, your latest choice counts",
     "profile": "publish a new profile",
+    "challenge": "write a new version with 'challenge update'",
+    "submission": "submit again, a revision replaces it",
+    "review": "review again, your newest review counts",
+    "start": "it only says you are on the challenge",
+    "buddy": "ask again, or ask someone else",
 }
 """What to do instead of editing an event of a kind that is replaced, not edited."""
 

@@ -62,8 +62,8 @@ class ChallengeService:
             if any(v.id == version.id for v in challenge.versions):
                 return challenge
         raise BadInput(
-            f"challenge version {short_id(version.id)} changes a challenge by someone else"
-            " or one not here yet: open the challenge it forks instead"
+            f"{short_id(version.id)} changes a challenge its author did not write, or one whose"
+            " earlier versions are not here yet: it does not count (fork a challenge to change it)"
         )
 
     async def create(

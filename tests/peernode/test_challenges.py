@@ -323,3 +323,14 @@ def test_every_order_of_the_same_events_gives_the_same_challenges() -> None:
         shuffled = events[:]
         random.Random(seed).shuffle(shuffled)
         assert derive_challenges("sql", shuffled) == expected
+
+
+async def test_challenge_events_are_neither_edited_nor_deleted(room: dict[str, Node]) -> None:
+    ana, ben = room["Ana"], room["Ben"]
+    challenge = await write_challenge(ana)
+    await sync_all(room)
+    work = await ben.challenges.submit(challenge, text="mine")
+    with pytest.raises(BadInput, match="proof of badges"):
+        await ben.delete(work.id)
+    with pytest.raises(BadInput, match="submit again, a revision replaces it"):
+        await ben.edit(work.id, {"text": "changed"})
