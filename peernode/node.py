@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from peernode import lookup
+from peernode.challenges.service import ChallengeService
 from peernode.circles.bodies import compact
 from peernode.circles.derive import NotEditable, apply_edits_and_deletes, edited_body, order
 from peernode.circles.service import CircleService
@@ -68,7 +69,9 @@ class Node:
         self._attached = False
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
-        self.circles = CircleService(self, self._store)
+        self.challenges = ChallengeService(self, self._store)
+        """Learning challenges: submissions, peer reviews and badges."""
+        self.circles = CircleService(self, self._store, challenges=self.challenges)
         """Study circles: their state, meetings, questions and report."""
         self.files = FileService(self, self._store, home.path, self.config.files)
         """Files shared with circles: share, list, fetch from peers, save a copy."""
@@ -577,6 +580,11 @@ class Node:
         event = await self._own_event(target)
         if event.kind == kinds.DELETE:
             raise BadInput("a delete cannot be deleted")
+        if event.kind in kinds.CHALLENGE_KINDS:  # signed work and reviews are badges' proofs
+            raise BadInput(
+                "challenges, work and reviews stay, as the proof of badges:"
+                " write a new version, revision or review instead"
+            )
         body = compact({"reason": reason})
         refs = {"target": event.id}
         return await self.publish_after(kinds.DELETE, event.circle, body, refs, event.created_at)

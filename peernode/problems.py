@@ -32,6 +32,11 @@ _KIND_NOUNS: Final = {
     "question": "a question",
     "answer": "an answer",
     "resolved": "marking a question resolved",
+    "challenge": "a challenge",
+    "start": "starting a challenge",
+    "submission": "a submission",
+    "review": "a review",
+    "buddy": "pairing as buddies",
 }
 """What an event of each kind is, by the short name of the kind ('peernode/x@1' → 'x')."""
 
@@ -47,6 +52,9 @@ _KIND_LABELS: Final = {
     ("circle", "description"): "the circle's description",
     ("profile", "name"): "your display name",
     ("rsvp", "answer"): "your answer",
+    ("challenge", "question"): "the question that frames the challenge",
+    ("challenge", "title"): "the challenge's title",
+    ("review", "question"): "your one question",
 }
 """A field's name where the kind makes it clearer than `_LABELS` does."""
 
@@ -94,10 +102,34 @@ _LABELS: Final = {
     "reason": "the reason",
     "circle": "the circle or channel name",
     "created_at": "the time it was written",
+    "tasks": "the tasks",
+    "criteria": "the criteria",
+    "criteria.name": "a criterion's name",
+    "criteria.meets": "what meeting a criterion looks like",
+    "badge": "the badge",
+    "badge.name": "the badge's name",
+    "badge.description": "the badge's description",
+    "badge.image": "the badge's image",
+    "files": "the files",
+    "reviews": "the number of approvals a badge needs",
+    "reviewers": "who may approve",
+    "verdict": "the verdict",
+    "meets": "the criteria met",
+    "works": "what works",
+    "suggestion": "your one suggestion",
+    "with": "your buddy",
 }
 """A field's name in words, by its path without 'body.' and list positions."""
 
-_ITEMS: Final = {"tags": "tag", "mentions": "person mentioned", "resources": "resource link"}
+_ITEMS: Final = {
+    "tags": "tag",
+    "mentions": "person mentioned",
+    "resources": "resource link",
+    "tasks": "task",
+    "criteria": "criterion",
+    "files": "file",
+    "meets": "criterion met",
+}
 """One item of a list field, for 'tag 3 is too long'."""
 
 _REFS: Final = {
@@ -108,6 +140,9 @@ _REFS: Final = {
     "question": "the question",
     "answer": "the answer that helped",
     "target": "the event it changes",
+    "challenge": "the challenge",
+    "submission": "the submission",
+    "forked_from": "the challenge it forks",
 }
 """What each reference points to."""
 
@@ -231,6 +266,11 @@ _SENTENCES: Final[tuple[tuple[str, str, _Say], ...]] = (
     ),
     (
         "",
+        r"needs at least (?P<m>\d+), got (?P<n>\d+)",
+        lambda m, f, k: f"{_up(f)}: at least {m['m']}, and there are {m['n']}; add some.",
+    ),
+    (
+        "",
         r"needs at least one of (?P<names>.+)",
         lambda m, f, k: f"Write at least one thing: {_names(m['names'])}.",
     ),
@@ -333,6 +373,11 @@ _INSTEAD: Final = {
     "join": "leave or join again, your latest choice counts",
     "leave": "leave or join again, your latest choice counts",
     "profile": "publish a new profile",
+    "challenge": "write a new version with 'challenge update'",
+    "submission": "submit again, a revision replaces it",
+    "review": "review again, your newest review counts",
+    "start": "it only says you are on the challenge",
+    "buddy": "ask again, or ask someone else",
 }
 """What to do instead of editing an event of a kind that is replaced, not edited."""
 

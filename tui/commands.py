@@ -53,6 +53,7 @@ class PeernodeCommands(Provider):
                 ("Focus: feed", "Move to the feed", screen.action_focus_feed),
             ]
             found += screen.circle_commands()
+            found += screen.challenge_commands()
             for channel in screen.channels:
                 found.append(
                     (

@@ -530,6 +530,8 @@ class Helper:
     profile_match: bool
     answers: int
     member: bool
+    badges: tuple[str, ...] = ()
+    """Badges they hold of challenges about the topic: they did it (mentors)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -539,4 +541,15 @@ class Helper:
             "profile_match": self.profile_match,
             "answers": self.answers,
             "member": self.member,
+            "badges": list(self.badges),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Mentor:
+    """Someone who holds a challenge's badge: they can help with what the challenge is about."""
+
+    key: bytes
+    badge: str
+    about: str
+    """The challenge's words (title, question, badge) a topic is searched in."""

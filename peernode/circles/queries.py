@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from peernode.circles.model import CircleState, Helper, words
+from peernode.circles.model import CircleState, Helper, Mentor, words
 from peernode.views import Profile
 
 
@@ -27,9 +27,11 @@ def who_can_help(
     profiles: Sequence[Profile],
     *,
     asker: bytes | None = None,
+    mentors: Sequence[Mentor] = (),
 ) -> list[Helper]:
     """Peers who can help with `topic`: what their profile says they can help with
-    matches it, or they answered questions whose tags match it (`words_match`).
+    matches it, they answered questions whose tags match it, or they hold the badge of
+    a challenge about it (`mentors`; all by `words_match`).
     The person asking for help, `asker`, is never one of them. Members of the
     circle first, then by how much evidence, then by name."""
     if not words(topic):
@@ -41,8 +43,12 @@ def who_can_help(
         if tags_match(question.tags, topic):
             for key in {a.author for a in question.answers if a.author != question.author}:
                 answered[key] = answered.get(key, 0) + 1
+    held: dict[bytes, list[str]] = {}
+    for mentor in mentors:
+        if words_match(topic, [mentor.about]) and mentor.badge not in held.get(mentor.key, []):
+            held.setdefault(mentor.key, []).append(mentor.badge)
     helpers = []
-    for key in (matches | set(answered)) - {asker}:
+    for key in (matches | set(answered) | set(held)) - {asker}:
         profile = known.get(key) or Profile.unnamed(key)
         helpers.append(
             Helper(
@@ -52,11 +58,17 @@ def who_can_help(
                 profile_match=key in matches,
                 answers=answered.get(key, 0),
                 member=state.is_member(key),
+                badges=tuple(held.get(key, ())),
             )
         )
     return sorted(
         helpers,
-        key=lambda h: (not h.member, -(h.answers + h.profile_match), h.name.lower(), h.key),
+        key=lambda h: (
+            not h.member,
+            -(h.answers + h.profile_match + len(h.badges)),
+            h.name.lower(),
+            h.key,
+        ),
     )
 
 

@@ -125,6 +125,8 @@ class Report:
     open_questions: tuple[str, ...]
     resolved: tuple[Resolved, ...] = ()
     timezone: str = ""
+    challenges: tuple[tuple[str, str], ...] = ()
+    """Headline numbers of the circle's learning challenges (peernode.challenges)."""
 
     @property
     def meetings_held(self) -> int:
@@ -142,7 +144,13 @@ class Report:
         return Fraction(self.questions_resolved, self.questions_asked)
 
 
-def compute(state: CircleState, *, now: int, name_of: Callable[[bytes], str]) -> Report:
+def compute(
+    state: CircleState,
+    *,
+    now: int,
+    name_of: Callable[[bytes], str],
+    challenges: Sequence[tuple[str, str]] = (),
+) -> Report:
     held = [meeting for meeting in state.meetings if meeting.held(now)]
     first = set(held[0].attendees) if held else set()
     rows = tuple(
@@ -196,6 +204,7 @@ def compute(state: CircleState, *, now: int, name_of: Callable[[bytes], str]) ->
         open_questions=tuple(q.title for q in open_questions(state)),
         resolved=tuple(_resolved(q, name_of) for q in state.questions if q.resolved_at),
         timezone=timezone_text(now),
+        challenges=tuple(challenges),
     )
 
 
@@ -266,6 +275,7 @@ def glance(report: Report) -> list[tuple[str, str]]:
         ("Questions answered", str(report.questions_answered)),
         ("Questions resolved", resolved),
         ("Median time to first answer", "–" if median is None else duration_text(median)),
+        *report.challenges,
     ]
 
 

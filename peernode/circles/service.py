@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from peernode.circles.bodies import circle_body, compact, meeting_body
 from peernode.circles.derive import derive_state, summarize
-from peernode.circles.model import CircleState, CircleSummary, Helper
+from peernode.circles.model import CircleState, CircleSummary, Helper, Mentor
 from peernode.circles.queries import suggest_facilitators, who_can_help
 from peernode.circles.report import Report
 from peernode.circles.report import compute as compute_report
@@ -22,13 +22,28 @@ if TYPE_CHECKING:
     from peernode.storage.async_store import AsyncStore
 
 
+class ChallengeFacts(Protocol):
+    """What a circle learns of its learning challenges (peernode.challenges, a layer above)."""
+
+    async def mentors(self, circle: str) -> Sequence[Mentor]:
+        """Who holds the badge of each challenge: they can help with what it is about."""
+        ...
+
+    async def glance(self, circle: str) -> Sequence[tuple[str, str]]:
+        """The challenges' headline numbers for the insights report, as label and value."""
+        ...
+
+
 class CircleService:
     """Study circles on one node: `node.circles`. Reads fold the circle's events
     into a CircleState (peernode.circles.derive); writes publish signed events."""
 
-    def __init__(self, node: CircleNode, store: AsyncStore) -> None:
+    def __init__(
+        self, node: CircleNode, store: AsyncStore, *, challenges: ChallengeFacts | None = None
+    ) -> None:
         self._node = node
         self._store = store
+        self._challenges = challenges
 
     async def events(self, circle: str, of_kinds: Sequence[str] | None = None) -> list[Event]:
         """Every event of `circle` (only `of_kinds` if given), oldest first."""
@@ -158,13 +173,18 @@ class CircleService:
         """The insights report of a circle, from the signed events this node holds."""
         state = await self._existing(circle)
         when = now_ms() if now is None else now
-        return compute_report(state, now=when, name_of=lambda key: self._node.profile_of(key).name)
+        extra = await self._challenges.glance(circle) if self._challenges else ()
+        return compute_report(
+            state, now=when, name_of=lambda key: self._node.profile_of(key).name, challenges=extra
+        )
 
     async def who_can_help(
         self, circle: str, topic: str, *, asker: bytes | None = None
     ) -> list[Helper]:
         """Who can help `asker` (never listed) with `topic`."""
-        return who_can_help(await self.state(circle), topic, self._node.profiles(), asker=asker)
+        mentors = await self._challenges.mentors(circle) if self._challenges else ()
+        state = await self.state(circle)
+        return who_can_help(state, topic, self._node.profiles(), asker=asker, mentors=mentors)
 
     async def suggest_facilitators(self, circle: str) -> list[bytes]:
         return suggest_facilitators(await self.state(circle))

@@ -198,6 +198,8 @@ def helper_line(helper: Helper) -> str:
         why.append(f"can help with: {helper.can_help}")
     if helper.answers:
         why.append(f"answered {plural(helper.answers, 'question')} on it")
+    if helper.badges:
+        why.append("holds " + ", ".join(f"“{badge}”" for badge in helper.badges))
     member = "" if helper.member else " (not a member)"
     return f"{name_and_fingerprint(helper.name, helper.key)}{member}  {'; '.join(why)}"
 

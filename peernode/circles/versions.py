@@ -13,12 +13,27 @@ Rules of this file:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
-from peernode.circles.model import CircleVersion
+
+class Versioned(Protocol):
+    """A version in an `updates` chain (a circle's, a challenge's)."""
+
+    @property
+    def id(self) -> bytes: ...
+
+    @property
+    def created_at(self) -> int: ...
+
+    @property
+    def updates(self) -> bytes | None: ...
 
 
-def current_version(versions: Iterable[CircleVersion]) -> CircleVersion | None:
-    """The version whose description the circle shows (None when there is none)."""
+V = TypeVar("V", bound=Versioned)
+
+
+def current_version(versions: Iterable[V]) -> V | None:
+    """The version shown (None when there is none): a circle's description, a challenge's."""
     listed = list(versions)
     ids = {version.id for version in listed}
     superseded = {version.updates for version in listed if version.updates in ids}

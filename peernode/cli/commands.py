@@ -6,7 +6,7 @@ from typing import Final
 
 import click
 
-from peernode.cli import content, demo, files, identity, network, repair
+from peernode.cli import challenges, content, demo, files, identity, network, repair
 from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
 
 COMMANDS: Final[tuple[click.Command, ...]] = (
@@ -28,6 +28,8 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     # study circles
     *CIRCLE_COMMANDS,
     files.file,
+    # challenges, peer review and badges
+    *challenges.COMMANDS,
     # when the database is damaged
     repair.repair,
 )

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from protocol.kinds.challenges import (
+    BUDDY,
+    CHALLENGE,
+    CHALLENGE_KINDS,
+    REVIEW,
+    START,
+    SUBMISSION,
+)
 from protocol.kinds.circles import (
     ANSWER,
     ATTENDANCE,
@@ -45,6 +53,9 @@ CIRCLE_KINDS: Final[frozenset[str]] = frozenset(
 __all__ = [
     "ANSWER",
     "ATTENDANCE",
+    "BUDDY",
+    "CHALLENGE",
+    "CHALLENGE_KINDS",
     "CHECKIN",
     "CIRCLE",
     "CIRCLE_KINDS",
@@ -60,7 +71,10 @@ __all__ = [
     "QUESTION",
     "RESOLVED",
     "RESOURCE",
+    "REVIEW",
     "RSVP",
+    "START",
+    "SUBMISSION",
     "KindSpec",
     "is_known",
     "known_kinds",

@@ -47,14 +47,24 @@ def body_fields(spec: KindSpec) -> list[str]:
     return sorted(set(re.findall(r"[a-z_]+", body)) - {"the", "fields"})
 
 
-GOOD_GUESSES: tuple[Any, ...] = ("ok", 1000, "yes", "https://example.org")
+GOOD_GUESSES: tuple[Any, ...] = (
+    "ok",
+    1000,
+    "yes",
+    "https://example.org",
+    bytes(32),
+    ["ok"],
+    [{"name": "ok", "meets": "ok"}] * 2,
+    {"name": "ok"},
+    "approve",
+)
 """Values tried, in order, for a required field until the kind accepts one."""
 
 
 def minimal_body(spec: KindSpec, refs: dict[str, bytes], circle: str) -> dict[str, Any]:
     """A body the kind accepts, found by filling what its rules say is missing."""
     body: dict[str, Any] = {}
-    for _ in range(20):
+    for _ in range(60):
         try:
             validate(kind=spec.name, circle=circle, refs=refs, body=body)
             return body
@@ -65,7 +75,7 @@ def minimal_body(spec: KindSpec, refs: dict[str, bytes], circle: str) -> dict[st
             if exc.field == "body" and "edit" in exc.reason:
                 body["title"] = "ok"
                 continue
-            name = exc.field.removeprefix("body.")
+            name = exc.field.removeprefix("body.").split("[")[0]
             tried = body.get(name)
             guesses = (
                 GOOD_GUESSES[GOOD_GUESSES.index(tried) + 1 :] if name in body else GOOD_GUESSES

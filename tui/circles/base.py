@@ -35,6 +35,9 @@ Command = tuple[str, str, Callable[[], object]]
 class CircleBase(Screen[None]):
     """A screen about one circle: `state` is its newest state, `show()` draws it."""
 
+    followed_kinds: frozenset[str] = frozenset()
+    """Kinds besides the circle's own whose arrival reloads the screen."""
+
     def __init__(self, node: Node, circle: str, *, clock: Clock) -> None:
         super().__init__()
         self.node = node
@@ -75,7 +78,8 @@ class CircleBase(Screen[None]):
         subscription = self.node.subscribe()
         try:
             async for event in subscription:
-                ours = event.circle == self.circle and event.kind in CIRCLE_KINDS
+                kinds = event.kind in CIRCLE_KINDS or event.kind in self.followed_kinds
+                ours = event.circle == self.circle and kinds
                 if subscription.take_overflow() or ours or event.kind == PROFILE_KIND:
                     self.changed()
         finally:

@@ -22,6 +22,7 @@ from peernode.feed_text import QUESTION_KIND, worth_reading
 from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.text import plural, relative_time
 from peernode.views import CHANGE_KINDS, CIRCLE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
+from tui.challenges import ChallengeActions
 from tui.circles import CircleActions
 from tui.dialogs.info import InfoDialog
 from tui.feed import ChannelDialog, ChannelList, Composer, FeedPager, FeedView, Page
@@ -32,7 +33,7 @@ from tui.widgets.status import StatusBar
 LIVE_BATCH = 5000
 
 
-class MainScreen(CircleActions, Screen[None]):
+class MainScreen(CircleActions, ChallengeActions, Screen[None]):
     """Everything the learner does day to day."""
 
     AUTO_FOCUS = "#feed"
@@ -50,6 +51,7 @@ class MainScreen(CircleActions, Screen[None]):
         Binding("m", "meeting_mode", "Meeting mode", show=False),
         Binding("q", "circle_questions", "Questions and answers", show=False),
         Binding("i", "circle_report", "Circle insights report", show=False),
+        Binding("l", "circle_challenges", "Learning challenges", show=False),
     ]
 
     class NewEvents(Message):
@@ -266,6 +268,7 @@ class MainScreen(CircleActions, Screen[None]):
     # -- messages from the widgets and workers ----------------------------------------------
 
     def on_main_screen_new_events(self, message: MainScreen.NewEvents) -> None:
+        self.notice_review_requests(message.entries)
         here = []
         channels_changed = reload = circle_changed = False
         me = self.node.public_key if self.node.has_identity else None

@@ -11,6 +11,7 @@ from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
+from peernode.challenges.text import my_badges_text
 from peernode.errors import NodeError
 from peernode.node import Node
 from tui.widgets.profile_form import ProfileForm
@@ -37,6 +38,7 @@ class ProfileScreen(Screen[None]):
                 markup=False,
             )
             yield ProfileForm(profile, id="profile-form")
+            yield Static("", id="profile-badges", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
@@ -44,6 +46,16 @@ class ProfileScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
+        if self.node.has_identity:
+            self._load_badges()
+
+    @work(group="profile-badges", exit_on_error=False)
+    async def _load_badges(self) -> None:
+        try:
+            mine = await self.node.challenges.badges(self.node.public_key)
+        except NodeError:
+            return  # the form works without them; the storage problem shows in the status bar
+        self.query_one("#profile-badges", Static).update(my_badges_text(mine))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_save()

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from peernode.challenges.text import who_is_on
 from peernode.circles.model import (
     CADENCES,
     MAX_RHYTHM_MINUTES,
@@ -169,7 +170,10 @@ def circle_show(home: Home, as_json: bool, slug: str) -> None:
         state = await node.circles.state(slug)
         if not state.exists:
             raise BadInput(f"no circle {slug} here (see 'peernode circle list')")
-        return state.to_json() if as_json else circle_lines(state, names(node), now_ms())
+        if as_json:
+            return state.to_json()
+        challenges = await node.challenges.in_circle(slug)
+        return circle_lines(state, names(node), now_ms()) + who_is_on(challenges, names(node))
 
     result = read(home, work)
     if as_json:
