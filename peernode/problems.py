@@ -55,6 +55,11 @@ _KIND_LABELS: Final = {
     ("challenge", "question"): "the question that frames the challenge",
     ("challenge", "title"): "the challenge's title",
     ("review", "question"): "your one question",
+    ("file", "name"): "the file's name",
+    ("file", "mime"): "the file's media type",
+    ("file", "blob"): "the file's content id",
+    ("file", "size"): "the file's size",
+    ("file", "type"): "whether it is a file or a folder",
 }
 """A field's name where the kind makes it clearer than `_LABELS` does."""
 
@@ -296,6 +301,22 @@ _SENTENCES: Final[tuple[tuple[str, str, _Say], ...]] = (
             "A circle or channel name is lowercase letters, digits, '.', '-' or '_',"
             " starting with a letter or digit, like sql-basics."
         ),
+    ),
+    (
+        "mime",
+        r"must be a lower-case media type.*",
+        lambda m, f, k: f"{_up(f)} must be a media type like text/plain or application/pdf.",
+    ),
+    (
+        "blob",
+        r"must be a version \d+ blob id",
+        lambda m, f, k: f"{_up(f)} is from a newer version of peernode: update to fetch it.",
+    ),
+    (
+        "name",
+        r"(?P<why>.+ (?:is not a name|holds .+|ends with a dot or a space|is a reserved device"
+        r" name on Windows|is not valid text)|a name is at most \d+ bytes)",
+        lambda m, f, k: f"{_up(f)} cannot be used on every laptop ({m['why']}): rename it.",
     ),
     (
         "kind",

@@ -57,6 +57,8 @@ GOOD_GUESSES: tuple[Any, ...] = (
     [{"name": "ok", "meets": "ok"}] * 2,
     {"name": "ok"},
     "approve",
+    "file",
+    b"\x01" + bytes(32),  # a version 1 blob id (docs/protocol-files.md)
 )
 """Values tried, in order, for a required field until the kind accepts one."""
 
