@@ -305,7 +305,7 @@ _SENTENCES: Final[tuple[tuple[str, str, _Say], ...]] = (
     (
         "mime",
         r"must be a lower-case media type.*",
-        lambda m, f, k: f"{_up(f)} must be a media type like text/plain or application/pdf.",
+        lambda m, f, k: f"{_up(f)} must look like text/plain or application/pdf.",
     ),
     (
         "blob",
