@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from peernode.api.config import ApiConfig
 from peernode.net.config import NetworkConfig
 
 
@@ -16,6 +17,7 @@ class NodeConfig:
     write_probe_interval: while writes fail, how often a tiny one is tried (on the
     watch's ticks), so recovery is noticed unprompted.
     network: links, discovery and gossip, started by start_network(); None = offline.
+    api: the local API (peernode.api), served while networking runs; None = no API.
     check_storage: check every page of the database at open, so a damaged file is
     reported at start-up (one-shot CLI commands skip it and find damage on use).
     """
@@ -26,3 +28,4 @@ class NodeConfig:
     network: NetworkConfig | None = None
     check_storage: bool = True
     write_probe_interval: float = 5.0
+    api: ApiConfig | None = field(default_factory=ApiConfig)

@@ -31,6 +31,7 @@ from protocol.event import Event, create_event, event_id, load_verified
 from protocol.identity import SigningKey
 
 if TYPE_CHECKING:
+    from peernode.api.server import ApiServer
     from peernode.net.control import ControlServer
     from peernode.net.network import Network
 
@@ -63,6 +64,7 @@ class Node:
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
+        self._api: ApiServer | None = None
         self._lock = HomeLock(home)
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
@@ -126,6 +128,7 @@ class Node:
         if self.config.network is None or self._network is not None:
             return
         # Imported here so offline CLI commands never load aiohttp and zeroconf.
+        from peernode.api.server import ApiServer
         from peernode.net.control import ControlServer, node_handlers
         from peernode.net.network import Network
 
@@ -137,19 +140,30 @@ class Node:
             self._lock.release()
             raise
         self._network = network
+        if self.config.api is not None:
+            self._api = ApiServer(self, self._store, self.home, self.config.api)
+            await self._api.start()
         self._control = ControlServer(self.home, node_handlers(self))
-        await self._control.start(network.port)
+        await self._control.start(network.port, api_port=self._api.port if self._api else None)
 
     async def stop_network(self) -> None:
         try:
             if self._control is not None:
                 await self._control.stop()
                 self._control = None
+            if self._api is not None:
+                api, self._api = self._api, None
+                await api.stop()
             if self._network is not None:
                 network, self._network = self._network, None
                 await network.stop()
         finally:
             self._lock.release()
+
+    @property
+    def api(self) -> ApiServer | None:
+        """The local API while networking runs (its port, its streams' counters)."""
+        return self._api
 
     @property
     def online(self) -> bool:

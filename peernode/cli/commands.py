@@ -6,7 +6,7 @@ from typing import Final
 
 import click
 
-from peernode.cli import content, demo, identity, network, repair
+from peernode.cli import api, content, demo, identity, network, repair
 from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
 
 COMMANDS: Final[tuple[click.Command, ...]] = (
@@ -25,6 +25,8 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     network.connect,
     network.doctor,
     demo.demo,
+    # bots, scripts and web pages
+    api.api,
     # study circles
     *CIRCLE_COMMANDS,
     # when the database is damaged

@@ -1,0 +1,73 @@
+"""The aiohttp application of the API: routes, the guard, and errors as JSON."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from aiohttp import web
+
+from peernode.api.config import ApiConfig
+from peernode.api.errors import JSON, ApiError, error_response
+from peernode.api.guard import Handler, guard
+from peernode.api.openapi import text as openapi_text
+from peernode.api.port import ApiNode
+from peernode.api.routes import Endpoints
+from peernode.api.stream import Streams
+from peernode.api.tokens import TokenBook
+from peernode.errors import BadInput, NodeError, StorageError
+from peernode.storage import AsyncStore
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST: Final = 256 * 1024
+"""The largest request body taken (an event is far smaller)."""
+_HTTP_CODES: Final = {404: "not_found", 405: "bad_method", 413: "too_large"}
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as {"error": {"code", "message"}}, with one plain sentence."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except BadInput as exc:
+        return error_response(400, "bad_request", str(exc))
+    except StorageError as exc:
+        return error_response(503, "storage", str(exc))
+    except NodeError as exc:
+        return error_response(409, "refused", str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        return error_response(exc.status, code, f"{exc.reason.lower()}: see GET /v1/openapi.json")
+
+
+def build_app(
+    node: ApiNode, store: AsyncStore, tokens: TokenBook, config: ApiConfig
+) -> tuple[web.Application, Streams]:
+    """The app serving /v1 for `node`; its Streams, to close them when the node stops."""
+    endpoints = Endpoints(node, store, config)
+    streams = Streams(node, store, config)
+    table = endpoints.routes()
+    scopes: dict[object, str | None] = {route.handler: route.scope for route in table}
+    scopes[streams.handle] = "read"
+
+    def scope_of(request: web.Request) -> str | None:
+        return scopes.get(request.match_info.route.handler)  # none: a 404 or 405
+
+    app = web.Application(
+        client_max_size=MAX_REQUEST, middlewares=[errors, guard(tokens, scope_of)]
+    )
+    for route in table:
+        app.router.add_route(route.method, route.path, route.handler)
+    app.router.add_get("/v1/stream", streams.handle)
+    document = openapi_text().encode()
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.Response(body=document, content_type=JSON)
+
+    app.router.add_get("/v1/openapi.json", openapi)
+    return app, streams
