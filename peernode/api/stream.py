@@ -41,6 +41,13 @@ MAX_CLIENT_MESSAGE = 4096
 """The subscribe message is small; nothing larger is read."""
 
 
+@dataclass(slots=True)
+class Cursor:
+    """The seq a stream has sent everything up to (the one to resume after)."""
+
+    seq: int
+
+
 class FellBehind(Exception):
     """The client did not take a message in time."""
 
@@ -110,42 +117,46 @@ class Streams:
     async def _serve(self, ws: web.WebSocketResponse, wanted: Subscribe) -> None:
         subscription = self._node.subscribe()  # before the first read: nothing slips between
         closed = asyncio.create_task(_until_closed(ws))
-        seq = wanted.after_seq
+        cursor = Cursor(wanted.after_seq)
         store_id = await self._store.store_id()
         try:
             await self._send(ws, StreamHello(store_id, await self._store.max_seq()))
             live = False
             while not closed.done():
-                seq = await self._send_after(ws, wanted, seq)
+                await self._send_after(ws, wanted, cursor)
                 if not live:
                     live = True
-                    await self._send(ws, StreamLive(seq))
+                    await self._send(ws, StreamLive(cursor.seq))
                 await _woken(subscription, closed)
         except FellBehind:
             self.stats.overflows += 1
             with contextlib.suppress(FellBehind, ConnectionError):
-                await self._send(ws, StreamOverflow(seq, store_id))
+                await self._send(ws, StreamOverflow(cursor.seq, store_id))
         except ConnectionError:
             pass  # the client went away
         finally:
             self._node.unsubscribe(subscription)
             closed.cancel()
 
-    async def _send_after(self, ws: web.WebSocketResponse, wanted: Subscribe, seq: int) -> int:
-        """Send every wanted event stored after `seq`; returns the seq sent up to."""
+    async def _send_after(
+        self, ws: web.WebSocketResponse, wanted: Subscribe, cursor: Cursor
+    ) -> None:
+        """Send every wanted event stored after the cursor, moving it as they go."""
         limit = self._config.page_limit
         author = bytes.fromhex(wanted.author) if wanted.author is not None else None
         while True:
             top = await self._store.max_seq()
             rows = await self._store.events_after(
-                seq, limit, upto=top, circle=wanted.circle, kind=wanted.kind, author=author
+                cursor.seq, limit, upto=top, circle=wanted.circle, kind=wanted.kind, author=author
             )
             for row in rows:
-                await self._send(ws, StreamEvent(convert.stored_out(row, self._name_of)))
-                seq = row.seq
+                message = StreamEvent(convert.stored_out(row, self._name_of))
+                cursor.seq = row.seq  # before the send: its frame is out even if it times out
+                await self._send(ws, message)
                 self.stats.sent += 1
             if len(rows) < limit:
-                return max(seq, top)  # every event up to `top` was looked at
+                cursor.seq = max(cursor.seq, top)  # every event up to `top` was looked at
+                return
 
     async def _send(self, ws: web.WebSocketResponse, message: StreamMessage) -> None:
         # The frame is written before the send waits for the socket to drain, so a
