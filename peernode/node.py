@@ -65,6 +65,7 @@ class Node:
         self._network: Network | None = None
         self._control: ControlServer | None = None
         self._api: ApiServer | None = None
+        self._api_port = 0  # kept across restarts of networking: clients keep the URL
         self._lock = HomeLock(home)
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
@@ -142,7 +143,8 @@ class Node:
         self._network = network
         if self.config.api is not None:
             self._api = ApiServer(self, self._store, self.home, self.config.api)
-            await self._api.start()
+            await self._api.start(prefer=self._api_port)
+            self._api_port = self._api.port
         self._control = ControlServer(self.home, node_handlers(self))
         await self._control.start(network.port, api_port=self._api.port if self._api else None)
 

@@ -32,8 +32,15 @@ class ApiServer:
     def stream_stats(self) -> StreamStats:
         return self._streams.stats
 
-    async def start(self) -> None:
-        sockets = [bind_tcp(LOOPBACK[0], self.config.port)]
+    async def start(self, *, prefer: int = 0) -> None:
+        """Listen; on `prefer` if free and no port is configured (the port of the last
+        start, so clients keep their URL when networking restarts)."""
+        try:
+            sockets = [bind_tcp(LOOPBACK[0], self.config.port or prefer)]
+        except OSError:
+            if not prefer:
+                raise
+            sockets = [bind_tcp(LOOPBACK[0], self.config.port)]
         port = sockets[0].getsockname()[1]
         try:
             sockets.append(bind_tcp(LOOPBACK[1], port, v6only=True))
