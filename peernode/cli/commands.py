@@ -25,10 +25,10 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     network.connect,
     network.doctor,
     demo.demo,
-    # bots, scripts and web pages
-    api.api,
     # study circles
     *CIRCLE_COMMANDS,
+    # bots, scripts and web pages
+    api.api,
     # when the database is damaged
     repair.repair,
 )
