@@ -7,12 +7,12 @@ from typing import Final
 
 from aiohttp import web
 
+from peernode.api.circle_routes import every_route
 from peernode.api.config import ApiConfig
 from peernode.api.errors import JSON, ApiError, error_response
 from peernode.api.guard import Handler, guard
 from peernode.api.openapi import text as openapi_text
 from peernode.api.port import ApiNode
-from peernode.api.routes import Endpoints
 from peernode.api.stream import Streams
 from peernode.api.tokens import TokenBook
 from peernode.errors import BadInput, NodeError, StorageError
@@ -49,9 +49,8 @@ def build_app(
     node: ApiNode, store: AsyncStore, tokens: TokenBook, config: ApiConfig
 ) -> tuple[web.Application, Streams]:
     """The app serving /v1 for `node`; its Streams, to close them when the node stops."""
-    endpoints = Endpoints(node, store, config)
     streams = Streams(node, store, config)
-    table = endpoints.routes()
+    table = every_route(node, store, config)
     scopes: dict[object, str | None] = {route.handler: route.scope for route in table}
     scopes[streams.handle] = "read"
 

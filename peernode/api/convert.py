@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from peernode.api.models import EventOut, FeedItem, MeetingOut, Peer
+
+__all__ = ["EventOut", "event_out", "feed_item", "meeting_out", "peer_out", "stored_out"]
 from peernode.circles.model import Meeting
 from peernode.storage import StoredEvent
 from peernode.views import FeedEntry, PeerStatus, to_jsonable

@@ -221,3 +221,63 @@ class ConnectRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     host: str
     port: int
+
+
+class AnswerOut(msgspec.Struct):
+    id: str
+    author: str
+    author_name: str
+    created_at: int
+    text: str
+
+
+class QuestionOut(msgspec.Struct):
+    """A question: status is open, answered (by someone other than the asker) or resolved."""
+
+    id: str
+    author: str
+    author_name: str
+    created_at: int
+    title: str
+    text: str
+    tags: list[str]
+    status: str
+    answers: list[AnswerOut]
+    helped: str | None
+
+
+class QuestionList(msgspec.Struct):
+    questions: list[QuestionOut]
+
+
+class NewQuestion(msgspec.Struct, forbid_unknown_fields=True):
+    """A question to ask the circle."""
+
+    title: str
+    text: str = ""
+    tags: list[str] = msgspec.field(default_factory=list)
+
+
+class NewAnswer(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class Resolve(msgspec.Struct, forbid_unknown_fields=True):
+    """Mark this node's own question resolved; answer: the id of the one that helped."""
+
+    answer: str | None = None
+    note: str = ""
+
+
+class NewMeeting(msgspec.Struct, forbid_unknown_fields=True):
+    """A meeting to schedule (starts_at in ms since the epoch)."""
+
+    starts_at: int
+    duration_minutes: int | None = None
+    place: str = ""
+
+
+class Membership(msgspec.Struct, forbid_unknown_fields=True):
+    """Join or leave a circle, with an optional message."""
+
+    message: str = ""

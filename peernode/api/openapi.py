@@ -12,10 +12,11 @@ from typing import Any, Final, cast
 
 import msgspec
 
+from peernode.api.circle_routes import every_route
 from peernode.api.config import ApiConfig
 from peernode.api.models import API_VERSION, ErrorBody, StreamMessage, Subscribe
 from peernode.api.port import ApiNode
-from peernode.api.routes import Endpoints, Param, Route
+from peernode.api.routes import Param, Route
 from peernode.storage import AsyncStore
 
 REF: Final = "#/components/schemas/{name}"
@@ -38,7 +39,7 @@ _TYPES: Final = {int: "integer", str: "string", bool: "boolean"}
 
 def routes() -> list[Route]:
     """The route table, with handlers that are never called."""
-    return Endpoints(cast(ApiNode, None), cast(AsyncStore, None), ApiConfig()).routes()
+    return every_route(cast(ApiNode, None), cast(AsyncStore, None), ApiConfig())
 
 
 def document() -> dict[str, Any]:

@@ -9,7 +9,6 @@ Rules of this file:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -19,9 +18,7 @@ from aiohttp import web
 
 from peernode.api import convert
 from peernode.api.config import ApiConfig
-from peernode.api.errors import JSON, ApiError, bad_request, not_found
-from peernode.api.guard import TOKEN_KEY
-from peernode.api.limits import MAX_KEY_LENGTH, Bucket, IdempotencyKeys, Remembered
+from peernode.api.errors import JSON, bad_request, not_found
 from peernode.api.models import (
     API_VERSION,
     CircleBrief,
@@ -38,9 +35,11 @@ from peernode.api.models import (
     Status,
 )
 from peernode.api.port import ApiNode
+from peernode.api.publishing import Publisher
 from peernode.clock import ShownKey, now_ms
 from peernode.errors import NodeError
 from peernode.storage import AsyncStore
+from protocol.event import Event
 from protocol.identity import fingerprint
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -79,8 +78,10 @@ class Endpoints:
     node: ApiNode
     store: AsyncStore
     config: ApiConfig
-    _buckets: dict[str, Bucket] = field(default_factory=dict)
-    _keys: dict[str, IdempotencyKeys] = field(default_factory=dict)
+    publisher: Publisher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.publisher = Publisher(self.node, self.store, self.config)
 
     def routes(self) -> list[Route]:
         limit = Param("limit", int, f"at most this many (1 to {self.config.page_limit})")
@@ -224,29 +225,12 @@ class Endpoints:
         return reply(FeedPage([convert.feed_item(entry) for entry in entries], cursor))
 
     async def post_event(self, request: web.Request) -> web.Response:
-        token = request[TOKEN_KEY]
-        body = await request.read()
-        key = request.headers.get("Idempotency-Key")
-        keys = self._keys.setdefault(token.name, IdempotencyKeys(self.config.idempotency_keys))
-        if key is not None:
-            if not 0 < len(key) <= MAX_KEY_LENGTH:
-                raise bad_request(f"an Idempotency-Key is 1 to {MAX_KEY_LENGTH} characters")
-            if (seen := keys.get(key)) is not None:
-                return _replayed(seen, body)
-        self._take_post(token.name)
-        new = decode(body, NewEvent)
-        if not self.node.has_identity:
-            raise ApiError(409, "no_identity", "this node has no identity yet; run 'peernode init'")
-        event = await self.node.publish(
-            new.kind, circle=new.circle, body=new.body, refs=hex_refs(new.refs)
-        )
-        row = await self.store.event_row(event.id)
-        seq = row.seq if row is not None else None
-        out = convert.event_out(event, self._name_of, received_at=now_ms(), seq=seq)
-        encoded = msgspec.json.encode(Published(out))
-        if key is not None:
-            keys.put(key, Remembered(hashlib.sha256(body).digest(), 201, encoded))
-        return web.Response(status=201, body=encoded, content_type=JSON)
+        async def act(body: bytes) -> Event:
+            new = decode(body, NewEvent)
+            refs = hex_refs(new.refs)
+            return await self.node.publish(new.kind, circle=new.circle, body=new.body, refs=refs)
+
+        return await self.publisher.handle(request, act)
 
     async def circles(self, request: web.Request) -> web.Response:
         known = await self.node.circles.known()
@@ -278,16 +262,6 @@ class Endpoints:
 
     def _name_of(self, key: bytes) -> str:
         return self.node.profile_of(key).name
-
-    def _take_post(self, token: str) -> None:
-        bucket = self._buckets.get(token)
-        if bucket is None:
-            bucket = self._buckets[token] = Bucket(self.config.post_rate, self.config.post_burst)
-        wait = bucket.take()
-        if wait > 0:
-            raise ApiError(
-                429, "rate_limited", f"this token posts too fast; try again in {wait:.1f} seconds"
-            )
 
 
 def reply(value: Any, status: int = 200) -> web.Response:
@@ -344,18 +318,3 @@ def cursor_param(text: str | None) -> ShownKey | None:
         return int(shown), int(created), bytes.fromhex(event_id)
     except ValueError:
         raise bad_request("before must be a cursor from an earlier page") from None
-
-
-def _replayed(seen: Remembered, body: bytes) -> web.Response:
-    if seen.request != hashlib.sha256(body).digest():
-        raise ApiError(
-            409,
-            "idempotency_conflict",
-            "this Idempotency-Key was used for another request; use a new key",
-        )
-    return web.Response(
-        status=seen.status,
-        body=seen.response,
-        content_type=JSON,
-        headers={"Idempotent-Replayed": "true"},
-    )
