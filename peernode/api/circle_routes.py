@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from peernode.api.config import ApiConfig
@@ -110,16 +112,17 @@ class CircleEndpoints:
         return await self.publisher.handle(request, act)
 
     async def join(self, request: web.Request) -> web.Response:
-        async def act(body: bytes) -> Event:
-            message = decode(body, Membership).message
-            return await self.node.circles.join(request.match_info["circle"], message)
-
-        return await self.publisher.handle(request, act)
+        return await self._membership(request, self.node.circles.join)
 
     async def leave(self, request: web.Request) -> web.Response:
+        return await self._membership(request, self.node.circles.leave)
+
+    async def _membership(
+        self, request: web.Request, change: Callable[[str, str], Awaitable[Event]]
+    ) -> web.Response:
         async def act(body: bytes) -> Event:
             message = decode(body, Membership).message
-            return await self.node.circles.leave(request.match_info["circle"], message)
+            return await change(request.match_info["circle"], message)
 
         return await self.publisher.handle(request, act)
 
