@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Any, Final
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 
 from peernode.api.circle_routes import every_route
 from peernode.api.config import ApiConfig
-from peernode.api.errors import JSON, ApiError, error_response
+from peernode.api.errors import JSON, ApiError, bad_request, error_response
 from peernode.api.guard import Handler, guard
 from peernode.api.openapi import text as openapi_text
 from peernode.api.port import ApiNode
@@ -42,7 +43,26 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        return error_response(exc.status, code, f"{exc.reason.lower()}: see GET /v1/openapi.json")
+        # Keep what the status needs (Allow on a 405), not the old body's type.
+        kept = {name: value for name, value in exc.headers.items() if name != hdrs.CONTENT_TYPE}
+        message = f"{exc.reason.lower()}: see GET /v1/openapi.json"
+        return error_response(exc.status, code, message, kept)
+
+
+def known_query(allowed: dict[Any, frozenset[str]]) -> Middleware:
+    """Refuse a query parameter the route does not know: a filter ignored would answer
+    something else than what was asked (a newer client on an older node)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        names = allowed.get(request.match_info.route.handler)
+        if names is not None and (unknown := set(request.query) - names):
+            raise bad_request(
+                f"{sorted(unknown)[0]!r} is not a parameter here; see GET /v1/openapi.json"
+            )
+        return await handler(request)
+
+    return middleware
 
 
 def build_app(
@@ -53,12 +73,18 @@ def build_app(
     table = every_route(node, store, config)
     scopes: dict[object, str | None] = {route.handler: route.scope for route in table}
     scopes[streams.handle] = "read"
+    queries = {
+        route.handler: frozenset(p.name for p in route.params if p.where == "query")
+        for route in table
+    }
+    queries[streams.handle] = frozenset()
 
     def scope_of(request: web.Request) -> str | None:
         return scopes.get(request.match_info.route.handler)  # none: a 404 or 405
 
     app = web.Application(
-        client_max_size=MAX_REQUEST, middlewares=[errors, guard(tokens, scope_of)]
+        client_max_size=MAX_REQUEST,
+        middlewares=[errors, guard(tokens, scope_of), known_query(queries)],
     )
     for route in table:
         app.router.add_route(route.method, route.path, route.handler)

@@ -20,13 +20,13 @@ from peernode.api.models import (
 )
 from peernode.api.port import ApiNode
 from peernode.api.publishing import Publisher
-from peernode.api.routes import Endpoints, Param, Route, decode, reply
+from peernode.api.routes import ID, Endpoints, Param, Route, decode, reply
 from peernode.circles.model import Question
 from peernode.storage import AsyncStore
 from protocol.event import Event
 
 CIRCLE = Param("circle", str, "the circle's slug", "path")
-QUESTION = Param("id", str, "the question's id (or 8+ leading hex digits)", "path")
+QUESTION = Param("id", str, "the question's id (or 8+ leading hex digits)", "path", ID)
 
 
 def every_route(node: ApiNode, store: AsyncStore, config: ApiConfig) -> list[Route]:

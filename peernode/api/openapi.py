@@ -25,7 +25,9 @@ ERRORS: Final = {
     "401": "No token, or a token not known here",
     "403": "The token may not do this, or the Host or Origin is not allowed",
     "404": "Nothing of that id or name",
+    "409": "Refused as the node stands (no identity yet, an idempotency key reused)",
     "429": "The token posts too fast",
+    "503": "The store cannot write (disk full, read-only, damaged)",
 }
 STREAM: Final = (
     "A WebSocket. Send one Subscribe message (after_seq and an optional filter); the"
@@ -139,7 +141,7 @@ def _parameter(param: Param) -> dict[str, Any]:
         "in": param.where,
         "required": param.where == "path",
         "description": param.description,
-        "schema": {"type": _TYPES[param.kind]},
+        "schema": {"type": _TYPES[param.kind], **dict(param.rules)},
     }
 
 

@@ -44,6 +44,8 @@ from protocol.identity import fingerprint
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEFAULT_LIMIT: Final = 100
+HEX: Final = (("pattern", "^([0-9a-fA-F]{2})*$"),)
+ID: Final = (("pattern", "^[0-9a-fA-F]{8,64}$"),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ class Param:
     kind: type
     description: str
     where: str = "query"
+    rules: tuple[tuple[str, object], ...] = ()
+    """JSON Schema keywords the value meets (minimum, pattern, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,13 @@ class Endpoints:
         self.publisher = Publisher(self.node, self.store, self.config)
 
     def routes(self) -> list[Route]:
-        limit = Param("limit", int, f"at most this many (1 to {self.config.page_limit})")
+        most = self.config.page_limit
+        limit = Param(
+            "limit",
+            int,
+            f"at most this many (1 to {most})",
+            rules=(("minimum", 1), ("maximum", most)),
+        )
         return [
             Route("GET", "/v1/status", "read", "The node at a glance", self.status, Status),
             Route("GET", "/v1/peers", "read", "Linked and remembered peers", self.peers, PeerList),
@@ -96,10 +106,15 @@ class Endpoints:
                 self.events,
                 EventPage,
                 params=(
-                    Param("after_seq", int, "only events after this seq (0: from the start)"),
+                    Param(
+                        "after_seq",
+                        int,
+                        "only events after this seq (0: from the start)",
+                        rules=(("minimum", 0), ("maximum", 2**63 - 1)),
+                    ),
                     Param("circle", str, "only this channel (a circle's slug)"),
                     Param("kind", str, "only this kind"),
-                    Param("author", str, "only this author's key (hex)"),
+                    Param("author", str, "only this author's key (hex)", rules=HEX),
                     limit,
                 ),
             ),
@@ -111,7 +126,7 @@ class Endpoints:
                 self.event,
                 EventOut,
                 params=(
-                    Param("id", str, "the event id in hex", "path"),
+                    Param("id", str, "the event id in hex (8+ leading digits)", "path", ID),
                     Param("raw", bool, "include the signed bytes (base64)"),
                 ),
             ),
@@ -124,7 +139,12 @@ class Endpoints:
                 FeedPage,
                 params=(
                     Param("channel", str, "the channel (default: every channel)"),
-                    Param("before", str, "the cursor of the page before (from a FeedPage)"),
+                    Param(
+                        "before",
+                        str,
+                        "the cursor of the page before (from a FeedPage)",
+                        rules=(("pattern", r"^[0-9]+\.[0-9]+\.([0-9a-f]{2})+$"),),
+                    ),
                     limit,
                 ),
             ),
@@ -315,6 +335,9 @@ def cursor_param(text: str | None) -> ShownKey | None:
         return None
     try:
         shown, created, event_id = text.split(".")
-        return int(shown), int(created), bytes.fromhex(event_id)
+        key = int(shown), int(created), bytes.fromhex(event_id)
     except ValueError:
-        raise bad_request("before must be a cursor from an earlier page") from None
+        key = (-1, 0, b"")
+    if not all(0 <= number < 2**63 for number in key[:2]):  # SQLite's integers
+        raise bad_request("before must be a cursor from an earlier page")
+    return key
