@@ -24,6 +24,7 @@ class ApiConfig:
     fallen behind: it gets an overflow message and the stream closes.
     subscribe_timeout: how long a new stream waits for its subscribe message.
     idempotency_keys: the idempotency keys remembered per token (the oldest go first).
+    max_streams: the streams open at once (each holds a socket and a subscription).
     """
 
     port: int = 0
@@ -33,6 +34,7 @@ class ApiConfig:
     send_timeout: float = 10.0
     subscribe_timeout: float = 10.0
     idempotency_keys: int = 1000
+    max_streams: int = 64
 
     def __post_init__(self) -> None:
         if self.post_rate > PUSH_RATE * SEND_SHARE or self.post_burst > PUSH_BURST * SEND_SHARE:

@@ -25,6 +25,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 PUBLIC_PATHS: Final = frozenset({"/v1/openapi.json"})
 ALLOWED_HEADERS: Final = "Authorization, Content-Type, Idempotency-Key"
+BEARER_PROTOCOL: Final = "bearer."
+STREAM_PROTOCOL: Final = "peernode.v1"
+"""The subprotocol the stream answers with when a browser offers its token as one."""
 TOKEN_KEY: Final = web.RequestKey("peernode_api_token", Token)
 
 
@@ -63,7 +66,7 @@ def guard(tokens: TokenBook, scope_of: Callable[[web.Request], str | None]) -> M
             )
         request[TOKEN_KEY] = token
         response = await handler(request)
-        if origin is not None:
+        if origin is not None and not response.prepared:  # a stream's headers are long sent
             response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
             response.headers[hdrs.VARY] = hdrs.ORIGIN
         return response
@@ -82,6 +85,8 @@ _DOING: Final = {
 def _authenticate(request: web.Request, tokens: TokenBook) -> Token:
     header = request.headers.get(hdrs.AUTHORIZATION, "")
     scheme, _, secret = header.partition(" ")
+    if not header and (offered := _protocol_token(request)):
+        scheme, secret = "bearer", offered
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(
             401,
@@ -95,6 +100,15 @@ def _authenticate(request: web.Request, tokens: TokenBook) -> Token:
             401, "bad_token", "this token is not known here; see 'peernode api token list'"
         )
     return token
+
+
+def _protocol_token(request: web.Request) -> str:
+    """The token a browser's WebSocket offers as the subprotocol 'bearer.TOKEN' (it cannot
+    send headers), or ''."""
+    for item in request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "").split(","):
+        if item.strip().startswith(BEARER_PROTOCOL):
+            return item.strip()[len(BEARER_PROTOCOL) :]
+    return ""
 
 
 def _preflight(origin: str | None, allowed: frozenset[str]) -> web.Response:

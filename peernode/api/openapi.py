@@ -34,7 +34,8 @@ STREAM: Final = (
     " server answers StreamHello, then a StreamEvent for every matching event stored"
     " after after_seq, in seq order, then StreamLive once the replay is over, then live"
     " StreamEvents with no gap. A client that falls behind gets StreamOverflow with the"
-    " seq to resume after, and the stream closes."
+    " seq to resume after, and the stream closes. A browser, which cannot send headers"
+    " on a WebSocket, offers the subprotocols 'peernode.v1' and 'bearer.TOKEN' instead."
 )
 _TYPES: Final = {int: "integer", str: "string", bool: "boolean"}
 
@@ -131,6 +132,7 @@ def _stream_operation() -> dict[str, Any]:
             "101": {"description": "Switching to the WebSocket"},
             "401": {"description": ERRORS["401"], "content": _json(ErrorBody)},
             "403": {"description": ERRORS["403"], "content": _json(ErrorBody)},
+            "429": {"description": "Too many streams are open", "content": _json(ErrorBody)},
         },
     }
 

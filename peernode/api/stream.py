@@ -21,6 +21,8 @@ from aiohttp import WSMsgType, web
 
 from peernode.api import convert
 from peernode.api.config import ApiConfig
+from peernode.api.errors import ApiError
+from peernode.api.guard import STREAM_PROTOCOL
 from peernode.api.models import (
     ErrorDetail,
     StreamError,
@@ -72,7 +74,13 @@ class Streams:
         self.stats = StreamStats()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(compress=False, max_msg_size=MAX_CLIENT_MESSAGE)
+        if self.stats.open >= self._config.max_streams:
+            raise ApiError(
+                429, "too_many_streams", "too many streams are open; close one and try again"
+            )
+        ws = web.WebSocketResponse(
+            compress=False, max_msg_size=MAX_CLIENT_MESSAGE, protocols=(STREAM_PROTOCOL,)
+        )
         await ws.prepare(request)
         self.stats.sockets.add(ws)
         self.stats.open += 1

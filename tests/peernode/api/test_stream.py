@@ -98,3 +98,42 @@ async def test_a_bad_subscribe_message_is_refused_in_one_sentence(api_node: ApiN
     assert message["type"] == "error"
     assert message["error"]["code"] == "bad_subscribe"
     assert "after_seq" in message["error"]["message"]
+
+
+async def test_a_web_page_offers_its_token_as_a_subprotocol(api_node: ApiNode) -> None:
+    """A browser's WebSocket cannot send headers: the token comes as 'bearer.TOKEN'."""
+    origin = "http://localhost:5173"
+    headers = api_node.token("page", "read", origins=(origin,))
+    secret = headers["Authorization"].removeprefix("Bearer ")
+    protocols = ("peernode.v1", f"bearer.{secret}")
+    url = api_node.base + "/v1/stream"
+    async with api_node.http.ws_connect(url, protocols=protocols, origin=origin) as ws:
+        assert ws.protocol == "peernode.v1"
+        assert (await subscribe(ws))["max_seq"] == 1
+    evil = "http://evil.example"
+    async with api_node.http.get(
+        url, headers={"Origin": evil, "Sec-WebSocket-Protocol": f"bearer.{secret}"}
+    ) as response:
+        assert response.status == 403
+
+
+async def test_streams_at_once_are_bounded(start_api_node: StartNode) -> None:
+    async with start_api_node(config=ApiConfig(max_streams=1)) as api_node:
+        headers = api_node.token("reader", "read")
+        url = api_node.base + "/v1/stream"
+        async with api_node.http.ws_connect(url, headers=headers) as ws:
+            await subscribe(ws)
+            async with api_node.http.get(url, headers=headers) as response:
+                assert response.status == 429
+                assert (await response.json())["error"]["code"] == "too_many_streams"
+
+
+async def test_the_stream_filters_by_author(api_node: ApiNode) -> None:
+    headers = api_node.token("reader", "read")
+    await store_notes(api_node.node, 3)
+    author = api_node.node.public_key.hex()
+    async with api_node.http.ws_connect(api_node.base + "/v1/stream", headers=headers) as ws:
+        await subscribe(ws, author=author, kind="peernode/profile@1")
+        events, live_seq = await read_until_live(ws)
+    assert [event["kind"] for event in events] == ["peernode/profile@1"]
+    assert live_seq == 4
