@@ -170,10 +170,8 @@ class Streams:
         # The frame is written before the send waits for the socket to drain, so a
         # timeout here never cuts a message in two.
         try:
-            await asyncio.wait_for(
-                ws.send_frame(msgspec.json.encode(message), WSMsgType.TEXT),
-                self._config.send_timeout,
-            )
+            async with asyncio.timeout(self._config.send_timeout):  # no task per message
+                await ws.send_frame(msgspec.json.encode(message), WSMsgType.TEXT)
         except TimeoutError:
             raise FellBehind from None
 
