@@ -58,4 +58,5 @@ class ApiServer:
             self._listener = None
 
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        """The base URL, as `peernode api url` prints it (paths start with /v1)."""
+        return f"http://127.0.0.1:{self.port}"
