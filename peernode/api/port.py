@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from peernode.circles.service import CircleService
@@ -47,8 +47,6 @@ class ApiNode(Protocol):
         refs: Mapping[str, bytes] | None = None,
         created_at: int | None = None,
     ) -> Event: ...
-
-    async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]: ...
 
     def subscribe(self) -> Subscription: ...
 
