@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -35,7 +36,7 @@ StartNode = Callable[..., AbstractAsyncContextManager[ApiNode]]
 
 
 @pytest.fixture
-def start_api_node(tmp_path: Home) -> StartNode:
+def start_api_node(tmp_path: Path) -> StartNode:
     """Start a node with networking on loopback only (no mDNS) and the API; named Ada."""
 
     @asynccontextmanager
