@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from peernode.api.config import ApiConfig
 from peernode.files.config import FilesConfig
 from peernode.home import NodeRole
 from peernode.net.config import NetworkConfig
@@ -18,6 +19,7 @@ class NodeConfig:
     write_probe_interval: while writes fail, how often a tiny one is tried (on the
     watch's ticks), so recovery is noticed unprompted.
     network: links, discovery and gossip, started by start_network(); None = offline.
+    api: the local API (peernode.api), served while networking runs; None = no API.
     check_storage: check every page of the database at open, so a damaged file is
     reported at start-up (one-shot CLI commands skip it and find damage on use).
     role: what runs the node once networked ("serve", "room"), written in the home's
@@ -34,3 +36,4 @@ class NodeConfig:
     files: FilesConfig = field(default_factory=FilesConfig)
     """Chunk rules, the download scheduler, serving limits (peernode.files.config)."""
     role: NodeRole | None = None
+    api: ApiConfig | None = field(default_factory=ApiConfig)

@@ -33,6 +33,7 @@ from protocol.event import Event, create_event, event_id, load_verified
 from protocol.identity import SigningKey
 
 if TYPE_CHECKING:
+    from peernode.api.server import ApiServer
     from peernode.net.control import ControlServer
     from peernode.net.network import Network
 
@@ -67,6 +68,8 @@ class Node:
         self._control: ControlServer | None = None
         self._lock = HomeLock(home, role=self.config.role)
         self._attached = False
+        self._api: ApiServer | None = None
+        self._api_port = 0  # kept across restarts of networking: clients keep the URL
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
         self.challenges = ChallengeService(self, self._store)
@@ -134,6 +137,7 @@ class Node:
         if self.config.network is None or self._network is not None or self._attached:
             return
         # Imported here so offline CLI commands never load aiohttp and zeroconf.
+        from peernode.api.server import ApiServer
         from peernode.net.control import ControlServer, node_handlers
         from peernode.net.network import Network
 
@@ -153,12 +157,16 @@ class Node:
         self._network = network
         from peernode.files.control import file_handlers
 
+        if self.config.api is not None:
+            self._api = ApiServer(self, self._store, self.home, self.config.api)
+            await self._api.start(prefer=self._api_port)
+            self._api_port = self._api.port
         handlers = {
             **node_handlers(self, stoppable=self.config.role == "serve"),
             **file_handlers(self.files),
         }
         self._control = ControlServer(self.home, handlers)
-        await self._control.start(network.port)
+        await self._control.start(network.port, api_port=self._api.port if self._api else None)
 
     async def stop_network(self) -> None:
         try:
@@ -166,11 +174,19 @@ class Node:
                 await self._control.stop()
                 self._control = None
             await self.files.detach()
+            if self._api is not None:
+                api, self._api = self._api, None
+                await api.stop()
             if self._network is not None:
                 network, self._network = self._network, None
                 await network.stop()
         finally:
             self._lock.release()
+
+    @property
+    def api(self) -> ApiServer | None:
+        """The local API while networking runs (its port, its streams' counters)."""
+        return self._api
 
     @property
     def online(self) -> bool:

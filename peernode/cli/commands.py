@@ -6,7 +6,7 @@ from typing import Final
 
 import click
 
-from peernode.cli import challenges, content, demo, files, identity, network, repair
+from peernode.cli import api, challenges, content, demo, files, identity, network, repair
 from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
 
 COMMANDS: Final[tuple[click.Command, ...]] = (
@@ -30,6 +30,8 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     files.file,
     # challenges, peer review and badges
     *challenges.COMMANDS,
+    # bots, scripts and web pages
+    api.api,
     # when the database is damaged
     repair.repair,
 )

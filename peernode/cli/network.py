@@ -64,9 +64,10 @@ async def _serve(home: Home, config: NodeConfig) -> None:
         node.ensure_identity()
         await node.start_network()
         status = await node.status()
+        api = f"; local API at {node.api.url()}" if node.api is not None else ""
         click.echo(
             f"peernode serving as {status.name} ({node.my_profile().fingerprint}) on port"
-            f" {status.port}; mDNS {status.discovery}; Ctrl-C to stop",
+            f" {status.port}; mDNS {status.discovery}{api}; Ctrl-C to stop",
             err=True,
         )
         await stop.wait()

@@ -48,13 +48,19 @@ class RuntimeInfo:
     control_port: int
     token: str
     port: int | None
+    api_port: int | None = None
+    """The local API's (peernode.api), on 127.0.0.1 and ::1."""
 
     @classmethod
     def read(cls, home: Home) -> RuntimeInfo | None:
         try:
             data = json.loads(home.runtime_path.read_text())
             info = cls(
-                int(data["pid"]), int(data["control_port"]), str(data["token"]), data["port"]
+                int(data["pid"]),
+                int(data["control_port"]),
+                str(data["token"]),
+                data["port"],
+                data.get("api_port"),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -70,6 +76,7 @@ class RuntimeInfo:
                     "control_port": self.control_port,
                     "token": self.token,
                     "port": self.port,
+                    "api_port": self.api_port,
                 },
                 handle,
             )
@@ -111,13 +118,13 @@ class ControlServer:
         self._listener: Listener | None = None
         self.port = 0
 
-    async def start(self, node_port: int | None) -> None:
+    async def start(self, node_port: int | None, *, api_port: int | None = None) -> None:
         app = web.Application(client_max_size=64 * 1024)
         app.router.add_post("/{command}", self._handle)
         self._listener = Listener(app, bind_tcp("127.0.0.1", 0))
         self.port = self._listener.port
         await self._listener.start()
-        RuntimeInfo(os.getpid(), self.port, self._token, node_port).write(self._home)
+        RuntimeInfo(os.getpid(), self.port, self._token, node_port, api_port).write(self._home)
 
     async def stop(self) -> None:
         info = RuntimeInfo.read(self._home)

@@ -20,12 +20,14 @@ from aiohttp import web
 _STEPS_TO_REACH_AIOHTTP = 2
 
 
-def bind_tcp(host: str, port: int) -> socket.socket:
+def bind_tcp(host: str, port: int, *, v6only: bool = False) -> socket.socket:
     """A listening socket, so the real port is known even when 0 was asked for."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if v6only:  # IPv6 alone: IPv4 has a socket of its own
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((host, port))
         sock.listen(128)
     except OSError:
@@ -36,23 +38,30 @@ def bind_tcp(host: str, port: int) -> socket.socket:
 
 
 class Listener:
-    """Serves `app` on a socket bound at once (its `port` is known before serving)."""
+    """Serves `app` on sockets bound at once (its `port`, the first one's, is known before
+    serving); more sockets serve the same app (the local API on 127.0.0.1 and ::1)."""
 
-    def __init__(self, app: web.Application, sock: socket.socket, **server_options: Any) -> None:
+    def __init__(
+        self, app: web.Application, sock: socket.socket, *more: socket.socket, **server_options: Any
+    ) -> None:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, **server_options)
-        self._sock = sock
+        self._socks = (sock, *more)
         self.port: int = sock.getsockname()[1]
         self._accepting = False
 
     async def start(self) -> None:
         await self._runner.setup()
-        await web.SockSite(self._runner, self._sock).start()
+        for sock in self._socks:
+            await web.SockSite(self._runner, sock).start()
         self._accepting = True
 
     def stop_accepting(self) -> None:
         """New connections wait in the backlog (and are refused when the socket closes)."""
-        if self._accepting and self._sock.fileno() >= 0:
-            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+        if self._accepting:
+            loop = asyncio.get_running_loop()
+            for sock in self._socks:
+                if sock.fileno() >= 0:
+                    loop.remove_reader(sock.fileno())
         self._accepting = False
 
     async def close(self) -> None:

@@ -152,6 +152,32 @@ class AsyncStore:
     async def after_seq(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
         return await self._run(self._open_store().after_seq, seq, limit)
 
+    async def events_after(
+        self,
+        seq: int,
+        limit: int,
+        *,
+        upto: int | None = None,
+        circle: str | None = None,
+        kind: str | None = None,
+        author: bytes | None = None,
+    ) -> list[StoredEvent]:
+        return await self._run(
+            self._open_store().events_after,
+            seq,
+            limit,
+            upto=upto,
+            circle=circle,
+            kind=kind,
+            author=author,
+        )
+
+    async def event_row(self, event_id: bytes) -> StoredEvent | None:
+        return await self._run(self._open_store().event_row, event_id)
+
+    async def store_id(self) -> str:
+        return await self._run(self._open_store().store_id)
+
     async def max_seq(self) -> int:
         return await self._run(self._open_store().max_seq)
 

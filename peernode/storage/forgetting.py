@@ -16,6 +16,7 @@ from typing import Final, Protocol
 
 from peernode.process import alive
 from peernode.storage.schema import Transaction
+from peernode.storage.sequence import renew_store_id
 from protocol.kinds import PROFILE
 
 TEMPORARY_AUTHORS: Final = "temporary_authors"
@@ -63,6 +64,8 @@ def forget_authors(
         db.executemany("DELETE FROM refs WHERE source = ?", drop)
         db.executemany("DELETE FROM events WHERE id = ?", drop)
         db.execute(f"DELETE FROM peers WHERE key IN ({marks})", list(authors))
+        if drop:
+            renew_store_id(db)  # the freed sequence numbers may be given again
     return len(drop)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from peernode.storage.faults import uri
 from peernode.storage.local import local_rules
+from peernode.storage.sequence import STORE_ID
 from protocol.errors import RemoteProtocolError
 from protocol.event import Event, decode_event
 
@@ -89,7 +90,8 @@ def _readable_settings(old: sqlite3.Connection) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     with contextlib.suppress(sqlite3.Error):
         for name, value in old.execute("SELECT name, value FROM settings"):
-            if isinstance(name, str) and isinstance(value, str):
+            # A new file numbers its events anew: it gets a store id of its own.
+            if isinstance(name, str) and isinstance(value, str) and name != STORE_ID:
                 rows.append((name, value))
     return rows
 

@@ -30,6 +30,7 @@ from peernode.storage.local import (
     shared_condition,
 )
 from peernode.storage.schema import Transaction, schema_version
+from peernode.storage.sequence import events_after_sql, store_id
 from protocol.event import Event
 
 
@@ -366,6 +367,33 @@ class Store:
             (seq, limit),
         )
         return [StoredEvent(s, r, raw) for s, r, raw in rows]
+
+    def events_after(
+        self,
+        seq: int,
+        limit: int,
+        *,
+        upto: int | None = None,
+        circle: str | None = None,
+        kind: str | None = None,
+        author: bytes | None = None,
+    ) -> list[StoredEvent]:
+        """As after_seq, up to seq `upto`, only the events of that channel, kind and author
+        (those given)."""
+        sql, params = events_after_sql(upto=upto, circle=circle, kind=kind, author=author)
+        rows = self._db.execute(sql, [seq, *params, limit])
+        return [StoredEvent(s, r, raw) for s, r, raw in rows]
+
+    def event_row(self, event_id: bytes) -> StoredEvent | None:
+        """The event of this id as stored, if held."""
+        row = self._db.execute(
+            "SELECT seq, received_at, raw FROM events WHERE id = ?", (event_id,)
+        ).fetchone()
+        return None if row is None else StoredEvent(*row)
+
+    def store_id(self) -> str:
+        """The id of this numbering of events (see sequence.py)."""
+        return store_id(self._db)
 
     def max_seq(self) -> int:
         (seq,) = self._db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
