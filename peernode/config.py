@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from peernode.admission import AdmissionConfig
 from peernode.net.config import NetworkConfig
 
 
@@ -18,6 +19,7 @@ class NodeConfig:
     network: links, discovery and gossip, started by start_network(); None = offline.
     check_storage: check every page of the database at open, so a damaged file is
     reported at start-up (one-shot CLI commands skip it and find damage on use).
+    admission: what strangers' events this node stores a day (peernode.admission).
     """
 
     verify_workers: int | None = None
@@ -26,3 +28,4 @@ class NodeConfig:
     network: NetworkConfig | None = None
     check_storage: bool = True
     write_probe_interval: float = 5.0
+    admission: AdmissionConfig = field(default_factory=AdmissionConfig)

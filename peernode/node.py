@@ -18,10 +18,18 @@ from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
 from peernode.health import WriteHealth
 from peernode.home import Home, HomeLock
+from peernode.moderation import ModerationList, Policy
 from peernode.ports import IngestResult
 from peernode.problems import explain, not_editable
 from peernode.profiles import ProfileBook, next_version
-from peernode.storage import AsyncStore, ChannelCount, KnownPeer, LocalRules, TemporaryAuthors
+from peernode.storage import (
+    AsyncStore,
+    ChannelCount,
+    KnownPeer,
+    Level,
+    LocalRules,
+    TemporaryAuthors,
+)
 from peernode.stream import EventStream, Subscription
 from peernode.verifier import VerifierPool
 from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
@@ -40,6 +48,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL = "lobby"
 """The channel a note goes to when none is named."""
+MEMBERSHIP_KINDS = frozenset({kinds.CIRCLE, kinds.JOIN, kinds.LEAVE})
+"""Events that change who shares a circle with this node (see peernode.admission)."""
 
 
 class Node:
@@ -60,6 +70,9 @@ class Node:
             on_recovered=self._storage_recovered,
         )
         self._temporary = TemporaryAuthors(self._store)
+        self._policy = Policy(
+            self._store, self.config.admission, self._familiar_authors, self._policy_changed
+        )
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
@@ -80,6 +93,7 @@ class Node:
             else:  # events here without a key: the key was lost, never mint one silently
                 self._events_without_key = await self._store.count()
             await self._profiles.load(self._store)
+            await self._policy.load()
             await self._stream.open()
             self._health.problem = self._store.unwritable
             await self._forget_leftovers()
@@ -115,6 +129,7 @@ class Node:
             await asyncio.sleep(self.config.watch_interval)
             try:
                 await self._stream.catch_up()
+                await self._policy.reload()  # a block or mute from a CLI command
                 await self._health.probe_when_due()
             except StorageError as exc:  # a damaged page: say so, keep watching
                 self._health.failed(exc)
@@ -175,6 +190,29 @@ class Node:
                 )
         keys.discard(self.public_key)
         return keys
+
+    async def _familiar_authors(self) -> set[bytes]:
+        """Whose events are stored without a budget: peers with history, and me."""
+        keys = await self.familiar_keys() if self.has_identity else set()
+        if self.has_identity:
+            keys.add(self.public_key)
+        return keys
+
+    def trust_peer(self, key: bytes) -> None:
+        """The learner named this peer (--peer, connect): its events are stored as a
+        familiar author's (see peernode.admission)."""
+        self._policy.trust(key)
+
+    def is_blocked(self, key: bytes) -> bool:
+        return self._policy.is_blocked(key)
+
+    def hides(self, event: Event) -> bool:
+        """Whether lists shown to the learner leave this event out (muted, blocked, hidden)."""
+        return self._policy.hides(event)
+
+    def _policy_changed(self) -> None:
+        if self._network is not None:
+            self._network.policy_changed()
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         """Best effort: a peer not remembered (disk full, ...) is found again by discovery."""
@@ -326,8 +364,12 @@ class Node:
         """Store events this node signed itself (bulk import); returns the new ones."""
         return await self._store_new(events)
 
-    async def ingest(self, raws: Sequence[bytes]) -> IngestResult:
-        """Take events received from elsewhere: drop known ids first, then verify, then store."""
+    async def ingest(self, raws: Sequence[bytes], sender: bytes | None = None) -> IngestResult:
+        """Take events received from elsewhere: drop known ids first, then verify, then
+        admit (strangers within their budget, see peernode.admission), then store.
+
+        sender: the peer they came from; None for events from no peer (the demo room),
+        of which only blocked authors' are declined."""
         # Exact copies collapse here; a forged copy (same content, other bytes)
         # must not shadow the genuine one, so only stored ids count as known.
         # When the store cannot take them (disk full, read-only, damaged), nothing
@@ -341,14 +383,20 @@ class Node:
             return IngestResult(new=[], duplicates=0, rejected=[])
         fresh = [raw for raw, event_id_ in unique.items() if event_id_ not in known]
         good, bad = await self._pool.verify(fresh)
+        admitted = await self._policy.admit(good, sender)
         before = self._health.problem
         try:
-            new = await self._store_new(good)
+            new = await self._store_new(admitted.store)
         except StorageError as exc:
             if str(exc) != before:
                 log.warning("%s", exc)  # once, not for every batch refused
             new = []
-        return IngestResult(new=new, duplicates=len(raws) - len(fresh), rejected=bad)
+        return IngestResult(
+            new=new,
+            duplicates=len(raws) - len(fresh),
+            rejected=bad,
+            declined=admitted.declined,
+        )
 
     async def _store_new(self, events: Sequence[Event]) -> list[Event]:
         if not events:
@@ -360,6 +408,8 @@ class Node:
             self._health.failed(exc, say=False)  # the caller gets it
             raise
         self._health.ok()
+        if any(event.kind in MEMBERSHIP_KINDS for _, event in rows):
+            self._policy.circles_changed()
         await self._stream.stored(rows, received_at)
         return [event for _, event in rows]
 
@@ -387,6 +437,7 @@ class Node:
             before=before,
             after=after,
             exclude_kinds=(kinds.EDIT, kinds.DELETE),
+            visible=True,
         )
         events = [load_verified(row.raw) for row in rows]
         changes = await self._store.referring_any([event.id for event in events], "target")
@@ -515,6 +566,33 @@ class Node:
         """Publish with created_at after `after`, so it orders after what it replaces."""
         created_at = max(now_ms(), after + 1)
         return await self.publish(kind, circle=circle, body=body, refs=refs, created_at=created_at)
+
+    # -- moderation (the learner's own; nothing is signed or sent) -------------------------
+
+    async def moderate(self, key: bytes, level: Level) -> None:
+        """Mute (hide everywhere) or block (hide, neither store nor forward, no links)."""
+        if self.has_identity and key == self.public_key:
+            raise BadInput("you cannot mute or block yourself")
+        await self._policy.set_level(key, level)
+
+    async def unmoderate(self, key: bytes, level: Level) -> bool:
+        """Undo a mute or a block; False when there was none."""
+        return await self._policy.clear_level(key, level)
+
+    async def hide(self, target: str | bytes) -> Event:
+        """Hide one event from my lists (only here, only for me)."""
+        event = await self.find_event(target)
+        await self._policy.hide(event.id)
+        return event
+
+    async def unhide(self, target: str | bytes) -> bool:
+        """Show a hidden event again; False when it was not hidden."""
+        event_id = (await self.find_event(target)).id
+        return await self._policy.unhide(event_id)
+
+    async def moderation(self) -> ModerationList:
+        """What I muted, blocked and hid, with names, newest first."""
+        return ModerationList.of(self._policy.moderation, self.name_of)
 
     # -- forgetting ---------------------------------------------------------------------
 

@@ -1,0 +1,142 @@
+"""Who this node stores, links with and shows: admission by relationship and the learner's
+own moderation, kept in memory beside the store and the node facade."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from peernode.admission import AdmissionConfig, Admitted, StrangerBudget, sort_batch
+from peernode.clock import now_ms
+from peernode.storage import AsyncStore, Level, Moderation
+from protocol import kinds
+from protocol.event import Event
+
+log = logging.getLogger(__name__)
+
+CONTENT_KINDS = frozenset(
+    {
+        kinds.NOTE,
+        kinds.RESOURCE,
+        kinds.QUESTION,
+        kinds.ANSWER,
+        kinds.CHECKIN,
+        kinds.PLUSDELTA,
+    }
+)
+"""What a muted person wrote that lists leave out; who is in a circle still shows."""
+STRUCTURE_KINDS = frozenset({kinds.CIRCLE, kinds.JOIN, kinds.LEAVE})
+"""Events that say what a circle is and who is in it: never hidden one by one."""
+
+FamiliarKeys = Callable[[], Awaitable[set[bytes]]]
+
+
+class Policy:
+    """Admission, blocks, mutes and hidden events for one node.
+
+    familiar_keys: the node's peers with history (remembered, members of my circles).
+    on_change: called when what the network must act on changed (a block, an unblock,
+    a stranger who became familiar), so it drops links and fetches again.
+    """
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        config: AdmissionConfig,
+        familiar_keys: FamiliarKeys,
+        on_change: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self.budget = StrangerBudget(config)
+        self._familiar_keys = familiar_keys
+        self._on_change = on_change
+        self._familiar: frozenset[bytes] | None = None
+        self._ever_familiar: frozenset[bytes] = frozenset()
+        self._held: set[bytes] = set()
+        self._trusted: set[bytes] = set()
+        self.moderation = Moderation({}, {}, {})
+
+    async def load(self) -> None:
+        self._held = await self._store.held_authors()
+        self.moderation = await self._store.moderation()
+
+    async def reload(self) -> None:
+        """Read the moderation again (another process may have changed it)."""
+        fresh = await self._store.moderation()
+        if fresh != self.moderation:
+            changed = fresh.blocked.keys() != self.moderation.blocked.keys()
+            self.moderation = fresh
+            if changed:
+                self._on_change()
+
+    # -- admission ------------------------------------------------------------------
+
+    async def admit(self, events: Sequence[Event], sender: bytes | None) -> Admitted:
+        """Sort verified events into stored and declined (peernode.admission).
+
+        sender None: not from a peer (the demo room, a test): only blocks apply."""
+        if sender is None:
+            return Admitted(
+                [event for event in events if not self.is_blocked(event.author)],
+                [event for event in events if self.is_blocked(event.author)],
+            )
+        familiar = await self._familiar_set()
+        result = sort_batch(
+            events,
+            sender=sender,
+            familiar=lambda key: key in familiar,
+            blocked=self.is_blocked,
+            budget=self.budget,
+            now_ms=now_ms(),
+        )
+        if result.declined:
+            log.debug("declined %d events from %s", len(result.declined), sender.hex()[:16])
+        return result
+
+    def circles_changed(self) -> None:
+        """Circle membership may have changed: work out who is familiar again at next use."""
+        self._familiar = None
+
+    def trust(self, key: bytes) -> None:
+        """A peer the learner named (--peer, connect): familiar from now on."""
+        if key not in self._trusted:
+            self._trusted.add(key)
+            self._familiar = None
+
+    async def _familiar_set(self) -> frozenset[bytes]:
+        if self._familiar is None:
+            familiar = frozenset(await self._familiar_keys() | self._held | self._trusted)
+            grew = not familiar <= self._ever_familiar
+            self._familiar, self._ever_familiar = familiar, self._ever_familiar | familiar
+            if grew:
+                self._on_change()  # what was declined of them may be fetched now
+        return self._familiar
+
+    # -- moderation -----------------------------------------------------------------
+
+    def is_blocked(self, key: bytes) -> bool:
+        return key in self.moderation.blocked
+
+    def hides(self, event: Event) -> bool:
+        """Whether lists shown to the learner leave this event out."""
+        if event.id in self.moderation.hidden and event.kind not in STRUCTURE_KINDS:
+            return True
+        return event.kind in CONTENT_KINDS and event.author in self.moderation.unseen_people
+
+    async def set_level(self, key: bytes, level: Level) -> None:
+        await self._store.set_moderation(key, level, now_ms())
+        await self.reload()
+
+    async def clear_level(self, key: bytes, level: Level) -> bool:
+        cleared = await self._store.clear_moderation(key, level)
+        await self.reload()
+        return cleared
+
+    async def hide(self, event_id: bytes) -> None:
+        await self._store.hide_event(event_id, now_ms())
+        await self.reload()
+
+    async def unhide(self, event_id: bytes) -> bool:
+        shown = await self._store.unhide_event(event_id)
+        await self.reload()
+        return shown
