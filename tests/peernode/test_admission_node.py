@@ -7,6 +7,7 @@ import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from peernode.admission import AdmissionConfig
 from peernode.home import Home
@@ -108,7 +109,16 @@ def fast(
     peers: Sequence[tuple[str, int]] = (), admission: AdmissionConfig | None = None
 ) -> NodeConfig:
     gossip = GossipConfig(reconcile_interval=0.3, resync_delay=0.1, cascade_delay=0.1)
-    network = NetworkConfig(port=0, host=HOST, mdns=False, peers=tuple(peers), gossip=gossip)
+    network = NetworkConfig(
+        port=0,
+        host=HOST,
+        mdns=False,
+        peers=tuple(peers),
+        gossip=gossip,
+        reconnect_min=0.1,
+        reconnect_max=0.2,
+        manual_interval=0.1,
+    )
     return NodeConfig(
         network=network,
         verify_workers=1,
@@ -178,3 +188,32 @@ async def test_declined_events_are_not_asked_for_again(tmp_path: Path) -> None:
             await eventually(two_more_rounds, "two more reconciliation rounds")
             assert traffic.counts["wanted"] == after["wanted"]
             assert traffic.counts["ingested"] == after["ingested"]
+
+
+async def test_a_blocked_peer_loses_its_link_and_gets_no_new_one(tmp_path: Path) -> None:
+    async with running(tmp_path / "ada", "Ada", fast()) as ada:
+        assert ada._network is not None
+        port = ada._network.port or 0
+        async with running(tmp_path / "ben", "Ben", fast([(HOST, port)])) as ben:
+            ada_network = ada._network
+            accepted = Counter[str]()
+            own_link = ada_network._own_link
+
+            async def counted(link: Any, dialled_port: int | None) -> None:
+                accepted["links"] += 1
+                await own_link(link, dialled_port)
+
+            ada_network._own_link = counted  # type: ignore[method-assign]
+
+            def linked() -> bool:
+                return any(peer.linked for peer in ada_network.peer_statuses())
+
+            await eventually(linked, "Ben linked to Ada")
+            await ada.moderate(ben.public_key, "block")
+            await eventually(lambda: not linked(), "the blocked link dropped")
+            tries = accepted["links"]
+            await ben.post("are you there?")
+
+            await eventually(lambda: accepted["links"] >= tries + 2, "Ben dialling Ada again")
+            assert not linked()
+            assert "are you there?" not in [entry.body.get("text") for entry in await ada.feed()]
