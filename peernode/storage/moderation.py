@@ -11,6 +11,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -84,3 +85,27 @@ def moderation(db: sqlite3.Connection) -> Moderation:
 def held_authors(db: sqlite3.Connection) -> set[bytes]:
     """Authors held before admission by relationship: familiar ever since."""
     return {row[0] for row in db.execute("SELECT author FROM held_authors")}
+
+
+def carry_over(old: sqlite3.Connection, db: sqlite3.Connection) -> None:
+    """Copy what still reads of `old`'s moderation and held authors into `db` (a salvage)."""
+    people: list[tuple[object, ...]] = []
+    hidden: list[tuple[object, ...]] = []
+    held: list[tuple[object, ...]] = []
+    with contextlib.suppress(sqlite3.Error):  # an old or damaged file: keep what reads
+        people = old.execute("SELECT key, level, since FROM moderation").fetchall()
+        hidden = old.execute("SELECT id, since FROM hidden_events").fetchall()
+        held = old.execute("SELECT author FROM held_authors").fetchall()
+    with Transaction(db):
+        db.executemany(
+            "INSERT OR IGNORE INTO moderation (key, level, since) VALUES (?, ?, ?)",
+            [row for row in people if row[1] in ("mute", "block") and isinstance(row[0], bytes)],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO hidden_events (id, since) VALUES (?, ?)",
+            [row for row in hidden if isinstance(row[0], bytes)],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO held_authors (author) VALUES (?)",
+            [row for row in held if isinstance(row[0], bytes)],
+        )

@@ -13,6 +13,7 @@ Rules of this file (and of storage/, the only package that speaks SQL):
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +223,10 @@ class Store:
 
     def held_authors(self) -> set[bytes]:
         return moderation_.held_authors(self._db)
+
+    def carry_moderation(self, old: sqlite3.Connection) -> None:
+        """Keep the moderation and held authors of a damaged database (salvage.py)."""
+        moderation_.carry_over(old, self._db)
 
     def setting(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
