@@ -129,7 +129,8 @@ class Node:
             await asyncio.sleep(self.config.watch_interval)
             try:
                 await self._stream.catch_up()
-                await self._policy.reload()  # a block or mute from a CLI command
+                if await self._policy.reload():  # a block from a CLI command
+                    await self._blocks_changed()
                 await self._health.probe_when_due()
             except StorageError as exc:  # a damaged page: say so, keep watching
                 self._health.failed(exc)
@@ -213,6 +214,13 @@ class Node:
     def _policy_changed(self) -> None:
         if self._network is not None:
             self._network.policy_changed()
+
+    async def _blocks_changed(self) -> None:
+        """Someone was blocked or unblocked: restart networking, so links with the blocked
+        are dropped and the reconciliation index holds exactly what may be offered."""
+        if self.online:
+            await self.stop_network()
+            await self.start_network()
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         """Best effort: a peer not remembered (disk full, ...) is found again by discovery."""
@@ -573,11 +581,15 @@ class Node:
         """Mute (hide everywhere) or block (hide, neither store nor forward, no links)."""
         if self.has_identity and key == self.public_key:
             raise BadInput("you cannot mute or block yourself")
-        await self._policy.set_level(key, level)
+        if await self._policy.set_level(key, level):
+            await self._blocks_changed()
 
     async def unmoderate(self, key: bytes, level: Level) -> bool:
         """Undo a mute or a block; False when there was none."""
-        return await self._policy.clear_level(key, level)
+        cleared, blocks_changed = await self._policy.clear_level(key, level)
+        if blocks_changed:
+            await self._blocks_changed()
+        return cleared
 
     async def hide(self, target: str | bytes) -> Event:
         """Hide one event from my lists (only here, only for me)."""

@@ -35,8 +35,8 @@ class Policy:
     """Admission, blocks, mutes and hidden events for one node.
 
     familiar_keys: the node's peers with history (remembered, members of my circles).
-    on_change: called when what the network must act on changed (a block, an unblock,
-    a stranger who became familiar), so it drops links and fetches again.
+    on_change: called when a stranger became familiar, so the network fetches again
+    what it declined of them.
     """
 
     def __init__(
@@ -60,14 +60,13 @@ class Policy:
         self._held = await self._store.held_authors()
         self.moderation = await self._store.moderation()
 
-    async def reload(self) -> None:
-        """Read the moderation again (another process may have changed it)."""
+    async def reload(self) -> bool:
+        """Read the moderation again (another process may have changed it); True when
+        whom is blocked changed (the network must then rebuild what it offers)."""
         fresh = await self._store.moderation()
-        if fresh != self.moderation:
-            changed = fresh.blocked.keys() != self.moderation.blocked.keys()
-            self.moderation = fresh
-            if changed:
-                self._on_change()
+        changed = fresh.blocked.keys() != self.moderation.blocked.keys()
+        self.moderation = fresh
+        return changed
 
     # -- admission ------------------------------------------------------------------
 
@@ -123,14 +122,15 @@ class Policy:
             return True
         return event.kind in CONTENT_KINDS and event.author in self.moderation.unseen_people
 
-    async def set_level(self, key: bytes, level: Level) -> None:
+    async def set_level(self, key: bytes, level: Level) -> bool:
+        """Mute or block; True when whom is blocked changed."""
         await self._store.set_moderation(key, level, now_ms())
-        await self.reload()
+        return await self.reload()
 
-    async def clear_level(self, key: bytes, level: Level) -> bool:
+    async def clear_level(self, key: bytes, level: Level) -> tuple[bool, bool]:
+        """(whether `key` had that level, whether whom is blocked changed)."""
         cleared = await self._store.clear_moderation(key, level)
-        await self.reload()
-        return cleared
+        return cleared, await self.reload()
 
     async def hide(self, event_id: bytes) -> None:
         await self._store.hide_event(event_id, now_ms())

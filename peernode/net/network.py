@@ -446,14 +446,10 @@ class Network:
         self._flush()
 
     def policy_changed(self) -> None:
-        """A block or unblock, or a stranger who became familiar: drop links with blocked
-        people, and let the engine fetch again what it declined."""
-        if self._engine is None or self._stopping:
-            return
-        self._engine.forget_declined()
-        for key, link in list(self._links.items()):
-            if self._node.is_blocked(key):
-                self._spawn(link.close("blocked by this learner"), "close blocked link")
+        """A stranger became familiar: let the engine fetch again what it declined.
+        (A block or unblock restarts networking instead, see Node.)"""
+        if self._engine is not None and not self._stopping:
+            self._engine.forget_declined()
 
     def storage_recovered(self) -> None:
         """Writes work again: what arrived while they failed was lost, so fetch it now."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from protocol import kinds, wire
 from protocol.event import Event, create_event
 from protocol.gossip import GossipConfig, Send
 from protocol.identity import SigningKey
+from tests.peernode.test_network import free_port
 from tests.support.waiting import eventually
 
 PEER = b"p" * 32
@@ -106,11 +108,13 @@ async def _index_authors(node: Node, events: Sequence[Event]) -> list[tuple[int,
 
 
 def fast(
-    peers: Sequence[tuple[str, int]] = (), admission: AdmissionConfig | None = None
+    peers: Sequence[tuple[str, int]] = (),
+    admission: AdmissionConfig | None = None,
+    port: int = 0,
 ) -> NodeConfig:
     gossip = GossipConfig(reconcile_interval=0.3, resync_delay=0.1, cascade_delay=0.1)
     network = NetworkConfig(
-        port=0,
+        port=port,
         host=HOST,
         mdns=False,
         peers=tuple(peers),
@@ -133,6 +137,11 @@ async def running(path: Path, name: str, config: NodeConfig) -> AsyncIterator[No
         await node.create_identity(name)
         await node.start_network()
         yield node
+
+
+def linked_to_anyone(node: Node) -> bool:
+    network = node._network
+    return network is not None and any(peer.linked for peer in network.peer_statuses())
 
 
 class Traffic:
@@ -191,29 +200,43 @@ async def test_declined_events_are_not_asked_for_again(tmp_path: Path) -> None:
 
 
 async def test_a_blocked_peer_loses_its_link_and_gets_no_new_one(tmp_path: Path) -> None:
-    async with running(tmp_path / "ada", "Ada", fast()) as ada:
-        assert ada._network is not None
-        port = ada._network.port or 0
-        async with running(tmp_path / "ben", "Ben", fast([(HOST, port)])) as ben:
-            ada_network = ada._network
-            accepted = Counter[str]()
-            own_link = ada_network._own_link
+    port = free_port()  # kept when Ada's networking restarts
+    async with (
+        running(tmp_path / "ada", "Ada", fast(port=port)) as ada,
+        running(tmp_path / "ben", "Ben", fast([(HOST, port)])) as ben,
+    ):
+        await eventually(lambda: linked_to_anyone(ada), "Ben linked to Ada")
+        before = ada._network
+        await ada.moderate(ben.public_key, "block")
+        network = ada._network  # networking restarted: the index leaves Ben out
+        assert network is not None
+        assert network is not before
+        assert network.port == port  # same port: Ben dials it again and again
+        accepted = Counter[str]()
+        own_link = network._own_link
 
-            async def counted(link: Any, dialled_port: int | None) -> None:
-                accepted["links"] += 1
-                await own_link(link, dialled_port)
+        async def counted(link: Any, dialled_port: int | None) -> None:
+            accepted["links"] += 1
+            await own_link(link, dialled_port)
 
-            ada_network._own_link = counted  # type: ignore[method-assign]
+        network._own_link = counted  # type: ignore[method-assign]
+        await ben.post("are you there?")
 
-            def linked() -> bool:
-                return any(peer.linked for peer in ada_network.peer_statuses())
+        await eventually(lambda: accepted["links"] >= 2, "Ben dialling Ada again")
+        assert not linked_to_anyone(ada)
+        assert "are you there?" not in [entry.body.get("text") for entry in await ada.feed()]
 
-            await eventually(linked, "Ben linked to Ada")
-            await ada.moderate(ben.public_key, "block")
-            await eventually(lambda: not linked(), "the blocked link dropped")
-            tries = accepted["links"]
-            await ben.post("are you there?")
 
-            await eventually(lambda: accepted["links"] >= tries + 2, "Ben dialling Ada again")
-            assert not linked()
-            assert "are you there?" not in [entry.body.get("text") for entry in await ada.feed()]
+async def test_a_block_from_another_process_reaches_the_running_node(tmp_path: Path) -> None:
+    port = free_port()
+    watching = replace(fast(port=port), watch=True, watch_interval=0.05)
+    async with (
+        running(tmp_path / "ada", "Ada", watching) as ada,
+        running(tmp_path / "ben", "Ben", fast([(HOST, port)])) as ben,
+    ):
+        await eventually(lambda: linked_to_anyone(ada), "Ben linked to Ada")
+        async with Node(Home(tmp_path / "ada"), NodeConfig(watch=False)) as command:
+            await command.moderate(ben.public_key, "block")  # as `peernode block` does
+
+        await eventually(lambda: ada.is_blocked(ben.public_key), "Ada's node noticing")
+        await eventually(lambda: not linked_to_anyone(ada), "the blocked link dropped")
