@@ -70,6 +70,7 @@ class Node:
             on_recovered=self._storage_recovered,
         )
         self._temporary = TemporaryAuthors(self._store)
+        self._remembered_at_open: set[bytes] = set()
         self._policy = Policy(
             self._store, self.config.admission, self._familiar_authors, self._policy_changed
         )
@@ -94,6 +95,7 @@ class Node:
                 self._events_without_key = await self._store.count()
             await self._profiles.load(self._store)
             await self._policy.load()
+            self._remembered_at_open = {peer.key for peer in await self.known_peers()}
             await self._stream.open()
             self._health.problem = self._store.unwritable
             await self._forget_leftovers()
@@ -183,21 +185,27 @@ class Node:
     async def familiar_keys(self) -> set[bytes]:
         """Peers with history: remembered (linked with before) or members of my circles.
         The network keeps link slots for them that strangers cannot take."""
-        keys = {peer.key for peer in await self.known_peers()}
+        keys = {peer.key for peer in await self.known_peers()} | await self._circle_members()
+        keys.discard(self.public_key)
+        return keys
+
+    async def _circle_members(self) -> set[bytes]:
+        """Everyone in the circles I am a member of (me included)."""
+        keys: set[bytes] = set()
         for circle in await self.circles.known():
             if circle.member:
                 keys.update(
                     member.key for member in (await self.circles.state(circle.slug)).members
                 )
-        keys.discard(self.public_key)
         return keys
 
     async def _familiar_authors(self) -> set[bytes]:
-        """Whose events are stored without a budget: peers with history, and me."""
-        keys = await self.familiar_keys() if self.has_identity else set()
-        if self.has_identity:
-            keys.add(self.public_key)
-        return keys
+        """Whose events are stored without a budget: me, the members of my circles, and the
+        peers remembered when this node opened (linked with in an earlier run: a key that
+        links now becomes familiar only at the next start, so fresh keys gain nothing)."""
+        if not self.has_identity:
+            return set()
+        return {self.public_key} | self._remembered_at_open | await self._circle_members()
 
     def trust_peer(self, key: bytes) -> None:
         """The learner named this peer (--peer, connect): its events are stored as a

@@ -73,6 +73,23 @@ async def test_a_circle_members_events_are_all_stored(tmp_path: Path) -> None:
         assert result.declined == []
 
 
+async def test_a_peer_linked_now_is_familiar_only_from_the_next_start(tmp_path: Path) -> None:
+    newcomer = SigningKey.generate()
+    async with Node(Home(tmp_path / "me"), NodeConfig(watch=False)) as node:
+        await node.create_identity("Me")
+        await node.remember_peer(newcomer.public_key, "New", "10.0.0.9", 7420)
+        await node.circles.create("sql", name="SQL basics")  # who is familiar is worked out again
+
+        first = await node.ingest(raws(notes(newcomer, 400)), PEER)
+
+        assert len(first.new) == AdmissionConfig().per_author_events
+    async with Node(Home(tmp_path / "me"), NodeConfig(watch=False)) as node:
+        again = await node.ingest(raws(notes(newcomer, 400)), PEER)
+
+        assert len(again.new) == 400 - AdmissionConfig().per_author_events
+        assert again.declined == []
+
+
 async def test_a_blocked_author_is_declined_and_not_shared(tmp_path: Path) -> None:
     ben = SigningKey.generate()
     async with Node(Home(tmp_path / "me"), NodeConfig(watch=False)) as node:

@@ -6,7 +6,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from peernode.home import Home
-from tests.tui.helpers import BO, feed_texts, main_screen, running, wait_for
+from tests.tui.helpers import BO, NOW, feed_texts, main_screen, note, running, wait_for
 from tui.dialogs.moderation import ModerateDialog, ModerationDialog
 from tui.screens.main import MainScreen
 
@@ -56,3 +56,14 @@ async def test_hide_one_note_for_myself(room: Home) -> None:
 
         await wait_for(pilot, lambda: "Thanks, that works!" not in feed_texts(screen))
         assert "How do I read a file line by line in **Rust**?" in feed_texts(screen)  # Bo's
+
+
+async def test_a_muted_persons_new_notes_stay_out_of_the_live_feed(room: Home) -> None:
+    async with running(room) as (app, pilot):
+        screen = await main_screen(app, pilot)
+        await app.node.moderate(BO.public_key, "mute")
+        await app.node.ingest([note(BO, "muted news", at=NOW).raw])
+        await app.node.post("my own news")
+
+        await wait_for(pilot, lambda: "my own news" in feed_texts(screen))
+        assert "muted news" not in feed_texts(screen)

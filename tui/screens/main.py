@@ -164,7 +164,8 @@ class MainScreen(CircleActions, Screen[None]):
         try:
             async for event in subscription:
                 batch = [event, *subscription.drain(LIVE_BATCH - 1)]
-                entries = [self.node.entry(item) for item in batch]
+                # What the learner muted or hid stays out of the live feed too.
+                entries = [self.node.entry(item) for item in batch if not self.node.hides(item)]
                 self.post_message(self.NewEvents(entries, subscription.take_overflow()))
         finally:
             self.node.unsubscribe(subscription)
