@@ -19,6 +19,7 @@ from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, Sto
 from peernode.health import WriteHealth
 from peernode.home import Home, HomeLock
 from peernode.moderation import ModerationList, Policy
+from peernode.moderation.policy import Familiar
 from peernode.ports import IngestResult
 from peernode.problems import explain, not_editable
 from peernode.profiles import ProfileBook, next_version
@@ -48,8 +49,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL = "lobby"
 """The channel a note goes to when none is named."""
-MEMBERSHIP_KINDS = frozenset({kinds.CIRCLE, kinds.JOIN, kinds.LEAVE})
-"""Events that change who shares a circle with this node (see peernode.admission)."""
 
 
 class Node:
@@ -185,27 +184,32 @@ class Node:
     async def familiar_keys(self) -> set[bytes]:
         """Peers with history: remembered (linked with before) or members of my circles.
         The network keeps link slots for them that strangers cannot take."""
-        keys = {peer.key for peer in await self.known_peers()} | await self._circle_members()
+        _, members = await self._my_circles()
+        keys = {peer.key for peer in await self.known_peers()} | members
         keys.discard(self.public_key)
         return keys
 
-    async def _circle_members(self) -> set[bytes]:
-        """Everyone in the circles I am a member of (me included)."""
+    async def _my_circles(self) -> tuple[set[str], set[bytes]]:
+        """The circles I am a member of, and everyone in them (me included)."""
+        slugs: set[str] = set()
         keys: set[bytes] = set()
         for circle in await self.circles.known():
             if circle.member:
+                slugs.add(circle.slug)
                 keys.update(
                     member.key for member in (await self.circles.state(circle.slug)).members
                 )
-        return keys
+        return slugs, keys
 
-    async def _familiar_authors(self) -> set[bytes]:
+    async def _familiar_authors(self) -> Familiar:
         """Whose events are stored without a budget: me, the members of my circles, and the
         peers remembered when this node opened (linked with in an earlier run: a key that
         links now becomes familiar only at the next start, so fresh keys gain nothing)."""
         if not self.has_identity:
-            return set()
-        return {self.public_key} | self._remembered_at_open | await self._circle_members()
+            return Familiar(frozenset(), frozenset())
+        slugs, members = await self._my_circles()
+        authors = {self.public_key} | self._remembered_at_open | members
+        return Familiar(frozenset(authors), frozenset(slugs))
 
     def trust_peer(self, key: bytes) -> None:
         """The learner named this peer (--peer, connect): its events are stored as a
@@ -424,8 +428,8 @@ class Node:
             self._health.failed(exc, say=False)  # the caller gets it
             raise
         self._health.ok()
-        if any(event.kind in MEMBERSHIP_KINDS for _, event in rows):
-            self._policy.circles_changed()
+        me = self._key.public_key if self._key is not None else None
+        self._policy.stored((event for _, event in rows), me)
         await self._stream.stored(rows, received_at)
         return [event for _, event in rows]
 

@@ -4,7 +4,8 @@ own moderation, kept in memory beside the store and the node facade."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from peernode.admission import AdmissionConfig, Admitted, StrangerBudget, sort_batch
 from peernode.clock import now_ms
@@ -28,13 +29,23 @@ CONTENT_KINDS = frozenset(
 STRUCTURE_KINDS = frozenset({kinds.CIRCLE, kinds.JOIN, kinds.LEAVE})
 """Events that say what a circle is and who is in it: never hidden one by one."""
 
-FamiliarKeys = Callable[[], Awaitable[set[bytes]]]
+
+@dataclass(frozen=True, slots=True)
+class Familiar:
+    """Whose events are stored without a budget, and the circles this node is a member of
+    (a join to one of them makes its author familiar at once)."""
+
+    authors: frozenset[bytes]
+    circles: frozenset[str]
+
+
+WorkOutFamiliar = Callable[[], Awaitable[Familiar]]
 
 
 class Policy:
     """Admission, blocks, mutes and hidden events for one node.
 
-    familiar_keys: the node's peers with history (remembered, members of my circles).
+    familiar: works out who is familiar (me, my circles' members, remembered peers).
     on_change: called when a stranger became familiar, so the network fetches again
     what it declined of them.
     """
@@ -43,14 +54,15 @@ class Policy:
         self,
         store: AsyncStore,
         config: AdmissionConfig,
-        familiar_keys: FamiliarKeys,
+        familiar: WorkOutFamiliar,
         on_change: Callable[[], None],
     ) -> None:
         self._store = store
         self.budget = StrangerBudget(config)
-        self._familiar_keys = familiar_keys
+        self._work_out = familiar
         self._on_change = on_change
-        self._familiar: frozenset[bytes] | None = None
+        self._familiar: Familiar | None = None  # None: to be worked out at next use
+        self._joined: set[bytes] = set()  # joined one of my circles since
         self._ever_familiar: frozenset[bytes] = frozenset()
         self._held: set[bytes] = set()
         self._trusted: set[bytes] = set()
@@ -79,11 +91,11 @@ class Policy:
                 [event for event in events if not self.is_blocked(event.author)],
                 [event for event in events if self.is_blocked(event.author)],
             )
-        familiar = await self._familiar_set()
+        await self._familiar_set()
         result = sort_batch(
             events,
             sender=sender,
-            familiar=lambda key: key in familiar,
+            familiar=self._is_familiar,
             blocked=self.is_blocked,
             budget=self.budget,
             now_ms=now_ms(),
@@ -92,23 +104,46 @@ class Policy:
             log.debug("declined %d events from %s", len(result.declined), sender.hex()[:16])
         return result
 
-    def circles_changed(self) -> None:
-        """Circle membership may have changed: work out who is familiar again at next use."""
-        self._familiar = None
+    def stored(self, events: Iterable[Event], me: bytes | None) -> None:
+        """Keep who is familiar up to date as circle events are stored: a join to one of
+        my circles makes its author familiar at once; my own circle events (I created,
+        joined or left a circle) have everyone worked out again at next use. Others'
+        leaves count from the next start."""
+        for event in events:
+            if event.kind not in STRUCTURE_KINDS:
+                continue
+            if event.author == me:
+                self._familiar = None
+            elif self._joins_my_circle(event) and event.author not in self._joined:
+                self._joined.add(event.author)
+                self._on_change()  # what was declined of them may be fetched now
+
+    def _joins_my_circle(self, event: Event) -> bool:
+        familiar = self._familiar
+        return (
+            event.kind == kinds.JOIN
+            and familiar is not None
+            and event.circle in familiar.circles
+            and event.author not in familiar.authors
+        )
+
+    def _is_familiar(self, key: bytes) -> bool:
+        known = self._familiar is not None and key in self._familiar.authors
+        return known or key in self._joined or key in self._trusted
 
     def trust(self, key: bytes) -> None:
         """A peer the learner named (--peer, connect): familiar from now on."""
-        if key not in self._trusted:
-            self._trusted.add(key)
-            self._familiar = None
+        self._trusted.add(key)
 
-    async def _familiar_set(self) -> frozenset[bytes]:
+    async def _familiar_set(self) -> Familiar:
         if self._familiar is None:
-            familiar = frozenset(await self._familiar_keys() | self._held | self._trusted)
-            grew = not familiar <= self._ever_familiar
-            self._familiar, self._ever_familiar = familiar, self._ever_familiar | familiar
+            worked_out = await self._work_out()
+            familiar = Familiar(worked_out.authors | self._held, worked_out.circles)
+            grew = not familiar.authors <= self._ever_familiar
+            self._familiar, self._joined = familiar, set()
+            self._ever_familiar |= familiar.authors
             if grew:
-                self._on_change()  # what was declined of them may be fetched now
+                self._on_change()
         return self._familiar
 
     # -- moderation -----------------------------------------------------------------
