@@ -19,7 +19,7 @@ from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, Sto
 from peernode.health import WriteHealth
 from peernode.home import Home, HomeLock
 from peernode.moderation import ModerationList, Policy
-from peernode.moderation.policy import Familiar
+from peernode.moderation.policy import STRUCTURE_KINDS, Familiar
 from peernode.ports import IngestResult
 from peernode.problems import explain, not_editable
 from peernode.profiles import ProfileBook, next_version
@@ -606,6 +606,10 @@ class Node:
     async def hide(self, target: str | bytes) -> Event:
         """Hide one event from my lists (only here, only for me)."""
         event = await self.find_event(target)
+        if event.kind in STRUCTURE_KINDS:
+            raise BadInput(
+                "a circle's versions and memberships cannot be hidden; mute the person instead"
+            )
         await self._policy.hide(event.id)
         return event
 

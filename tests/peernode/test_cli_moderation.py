@@ -127,3 +127,6 @@ def test_unknown_people_are_refused_in_one_sentence(tmp_path: Path, invoke_cli: 
 
     fails(invoke_cli("mute", "Zed", "--home", str(room.home)), "'Zed'", "nobody known here")
     fails(invoke_cli("block", "Me", "--home", str(room.home)), "cannot mute or block yourself")
+    entries = map(json.loads, room.cli(invoke_cli, "feed", "--json").splitlines())
+    join_id = next(entry["id"] for entry in entries if entry["kind"] == kinds.JOIN)[:12]
+    fails(invoke_cli("hide", join_id, "--home", str(room.home)), "mute the person instead")
