@@ -9,7 +9,8 @@ Rules of this file:
 - A stranger's profile has its own small allowance per author, still counted
   in the per-peer and total budgets, so names show even after a flood.
 - Only what is admitted is counted, so the counters are bounded by the total
-  budget itself, and they start afresh each day.
+  budget itself, and they start afresh each day. The total is saved by the
+  node (a restart does not give strangers a fresh day); the others are not.
 """
 
 from __future__ import annotations
@@ -107,6 +108,21 @@ class StrangerBudget:
     def spent(self) -> tuple[int, int]:
         """(events, bytes) admitted from strangers today."""
         return self._total.events[_TOTAL], self._total.sizes[_TOTAL]
+
+    def save(self) -> str:
+        """Today's total as text, so a restart does not give strangers a fresh day."""
+        events, size = self.spent()
+        return f"{self._day} {events} {size}"
+
+    def restore(self, saved: str, now_ms: int) -> None:
+        """Take back a total save() wrote, if it is of today (anything else is ignored)."""
+        try:
+            day, events, size = (int(part) for part in saved.split())
+        except ValueError:
+            return
+        self._roll(now_ms // DAY_MS)
+        if day == self._day and events >= 0 and size >= 0:
+            self._total.events[_TOTAL], self._total.sizes[_TOTAL] = events, size
 
     def _roll(self, day: int) -> None:
         if day != self._day:

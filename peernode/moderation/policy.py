@@ -3,12 +3,14 @@ own moderation, kept in memory beside the store and the node facade."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from peernode.admission import AdmissionConfig, Admitted, StrangerBudget, sort_batch
 from peernode.clock import now_ms
+from peernode.errors import StorageError
 from peernode.storage import AsyncStore, Level, Moderation
 from protocol import kinds
 from protocol.event import Event
@@ -41,6 +43,9 @@ class Familiar:
 
 WorkOutFamiliar = Callable[[], Awaitable[Familiar]]
 
+SPENT_SETTING = "admission.strangers_today"
+"""The settings row that keeps what strangers were let store today (StrangerBudget.save)."""
+
 
 class Policy:
     """Admission, blocks, mutes and hidden events for one node.
@@ -71,6 +76,9 @@ class Policy:
     async def load(self) -> None:
         self._held = await self._store.held_authors()
         self.moderation = await self._store.moderation()
+        saved = await self._store.setting(SPENT_SETTING)
+        if saved is not None:
+            self.budget.restore(saved, now_ms())
 
     async def reload(self) -> bool:
         """Read the moderation again (another process may have changed it); True when
@@ -92,6 +100,7 @@ class Policy:
                 [event for event in events if self.is_blocked(event.author)],
             )
         await self._familiar_set()
+        spent = self.budget.spent()
         result = sort_batch(
             events,
             sender=sender,
@@ -102,6 +111,9 @@ class Policy:
         )
         if result.declined:
             log.debug("declined %d events from %s", len(result.declined), sender.hex()[:16])
+        if self.budget.spent() != spent:
+            with contextlib.suppress(StorageError):  # best effort: the store says so itself
+                await self._store.set_setting(SPENT_SETTING, self.budget.save())
         return result
 
     def stored(self, events: Iterable[Event], me: bytes | None) -> None:

@@ -119,3 +119,18 @@ def test_profiles_are_judged_first_in_a_batch() -> None:
 
     assert named in result.store
     assert len(result.store) == 3
+
+
+def test_the_days_total_survives_a_save_and_restore() -> None:
+    config = AdmissionConfig(total_events=10)
+    before = StrangerBudget(config)
+    admitted(before, notes(SigningKey.generate(), 6))
+    after, tomorrow = StrangerBudget(config), StrangerBudget(config)
+
+    after.restore(before.save(), NOON)
+    tomorrow.restore(before.save(), NOON + DAY_MS)
+    after.restore("not a saved total", NOON)  # ignored
+
+    assert after.spent() == before.spent()
+    assert admitted(after, notes(SigningKey.generate(), 10)) == 4
+    assert tomorrow.spent() == (0, 0)

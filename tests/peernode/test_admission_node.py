@@ -59,6 +59,18 @@ async def test_only_a_strangers_quota_is_stored(tmp_path: Path) -> None:
         assert len(again.declined) == 1_000 - quota
 
 
+async def test_a_restart_gives_strangers_no_fresh_day(tmp_path: Path) -> None:
+    config = NodeConfig(watch=False, admission=AdmissionConfig(total_events=400))
+    async with Node(Home(tmp_path / "me"), config) as node:
+        await node.create_identity("Me")
+        first = await node.ingest(raws(notes(SigningKey.generate(), 1_000)), PEER)
+        assert len(first.new) == 300
+    async with Node(Home(tmp_path / "me"), config) as node:
+        second = await node.ingest(raws(notes(SigningKey.generate(), 1_000)), PEER)
+
+        assert len(second.new) == 100  # 400 a day in all, restart or not
+
+
 async def test_a_circle_members_events_are_all_stored(tmp_path: Path) -> None:
     member = SigningKey.generate()
     async with Node(Home(tmp_path / "me"), NodeConfig(watch=False)) as node:
