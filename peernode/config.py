@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peernode.admission import AdmissionConfig
+from peernode.files.config import FilesConfig
+from peernode.home import NodeRole
 from peernode.net.config import NetworkConfig
 
 
@@ -19,6 +21,9 @@ class NodeConfig:
     network: links, discovery and gossip, started by start_network(); None = offline.
     check_storage: check every page of the database at open, so a damaged file is
     reported at start-up (one-shot CLI commands skip it and find damage on use).
+    role: what runs the node once networked ("serve", "room"), written in the home's
+    lock for a second process to name it; only a "serve" node stops when the control
+    API asks (it stops on SIGTERM). None: neither, say a test's or the demo's node.
     admission: what strangers' events this node stores a day (peernode.admission).
     """
 
@@ -28,4 +33,7 @@ class NodeConfig:
     network: NetworkConfig | None = None
     check_storage: bool = True
     write_probe_interval: float = 5.0
+    files: FilesConfig = field(default_factory=FilesConfig)
+    """Chunk rules, the download scheduler, serving limits (peernode.files.config)."""
+    role: NodeRole | None = None
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)

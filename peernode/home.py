@@ -8,20 +8,22 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import platformdirs
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from peernode.clock import now_ms
 from peernode.errors import HomeInUse, IdentityExists, NodeError, NoIdentity
+from peernode.text import local_day, local_time
 from protocol.identity import SigningKey
 
 HOME_ENV: Final = "PEERNODE_HOME"
 KEY_FILE: Final = "identity.key"
 DB_FILE: Final = "peernode.db"
 LOCK_FILE: Final = "node.lock"
-"""Held (flock) by the one networked node of a home; it names that node's pid."""
+"""Held (flock) by the one networked node of a home; it names that node (LockHolder)."""
 DB_COMPANIONS: Final = ("-wal", "-shm")
 """SQLite's files beside the database: they belong to it and move with it."""
 
@@ -190,13 +192,63 @@ def resolve_home(option: str | os.PathLike[str] | None = None) -> Home:
     return Home(Path(platformdirs.user_data_dir("peernode", appauthor=False)))
 
 
+NodeRole = Literal["serve", "room"]
+"""What runs a networked node: `peernode serve`, or the study room (the TUI)."""
+ROLE_WORDS: Final[dict[str, str]] = {"serve": "'peernode serve'", "room": "the study room"}
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """The process holding a home's lock, as it wrote itself down in the lock file.
+    role is "" and since None when it did not say (an older peernode)."""
+
+    pid: int | None
+    role: str = ""
+    since: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> LockHolder:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return cls(None)
+        if isinstance(data, int):  # an older peernode wrote its pid alone
+            return cls(data)
+        if not isinstance(data, dict):
+            return cls(None)
+        pid, role, since = data.get("pid"), data.get("role"), data.get("since")
+        return cls(
+            pid if isinstance(pid, int) else None,
+            role if role in ROLE_WORDS else "",
+            since if isinstance(since, int) else None,
+        )
+
+    def what(self) -> str:
+        """ "'peernode serve'", "the study room" or "another peernode"."""
+        return ROLE_WORDS.get(self.role, "another peernode")
+
+    def details(self, port: int | None = None) -> str:
+        """'pid 4242, since 07:12, port 7420' (what is known of it; the day too when
+        it started before today)."""
+        parts = [f"pid {self.pid}"] if self.pid is not None else []
+        if self.since is not None:
+            when = local_time(self.since)
+            if local_day(self.since) == local_day(now_ms()):
+                when = when.removeprefix(local_day(self.since)).strip()  # today: the time
+            parts.append(f"since {when}")
+        if port is not None:
+            parts.append(f"port {port}")
+        return ", ".join(parts)
+
+
 class HomeLock:
     """One networked node per home: an exclusive flock on `node.lock`, held while
     the node listens. Offline commands never take it (they write to the database
     and the running node notices). The kernel drops it when the process dies."""
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, *, role: NodeRole | None = None) -> None:
         self._home = home
+        self._role = role
         self._fd: int | None = None
 
     @property
@@ -207,22 +259,19 @@ class HomeLock:
         """Take the lock, or raise HomeInUse naming the process that holds it."""
         if self._fd is not None:
             return
-        self._home.ensure()
-        try:
-            fd = os.open(self._home.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise NodeError(f"cannot open {self._home.lock_path}: {exc.strerror}") from exc
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_pid(fd)
+            holder = _read_holder(fd)
             os.close(fd)
-            raise HomeInUse(_in_use_message(self._home, holder)) from None
+            raise HomeInUse(in_use_message(self._home, holder)) from None
         except OSError as exc:
             os.close(fd)
             raise NodeError(f"cannot lock {self._home.lock_path}: {exc.strerror}") from exc
+        me = {"pid": os.getpid(), "role": self._role or "", "since": now_ms()}
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
         self._fd = fd
 
     def release(self) -> None:
@@ -236,29 +285,49 @@ class HomeLock:
         self.acquire()
         self.release()
 
-
-def _read_pid(fd: int) -> int | None:
-    try:
-        return int(os.pread(fd, 32, 0).decode().strip())
-    except (OSError, ValueError):
+    def holder(self) -> LockHolder | None:
+        """Who holds this home's lock now, or None when it is free (not taken here)."""
+        if self._fd is not None:
+            return None
+        fd = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_holder(fd)
+        except OSError as exc:
+            raise NodeError(f"cannot lock {self._home.lock_path}: {exc.strerror}") from exc
+        finally:
+            os.close(fd)  # closing drops the lock if it was taken just to look
         return None
 
-
-def _in_use_message(home: Home, pid: int | None) -> str:
-    details = []
-    if pid is not None:
-        details.append(f"pid {pid}")
-        port = _runtime_port(home, pid)
-        if port is not None:
-            details.append(f"port {port}")
-    named = f" ({', '.join(details)})" if details else ""
-    return (
-        f"another peernode{named} is already running on this home; "
-        "stop it first, or use another --home"
-    )
+    def _open(self) -> int:
+        self._home.ensure()
+        try:
+            return os.open(self._home.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise NodeError(f"cannot open {self._home.lock_path}: {exc.strerror}") from exc
 
 
-def _runtime_port(home: Home, pid: int) -> int | None:
+def _read_holder(fd: int) -> LockHolder:
+    try:
+        return LockHolder.parse(os.pread(fd, 256, 0).decode().strip())
+    except (OSError, UnicodeDecodeError):
+        return LockHolder(None)
+
+
+def in_use_message(home: Home, holder: LockHolder) -> str:
+    """One sentence: who holds the home, and the choices."""
+    port = runtime_port(home, holder.pid) if holder.pid is not None else None
+    details = holder.details(port)
+    named = f"{holder.what()} ({details})" if details else holder.what()
+    if holder.role == "room":
+        choices = "switch to the terminal where it is open, or quit it first"
+    else:
+        choices = "stop it first (Ctrl-C in its terminal)"
+    return f"This home is already in use by {named}: {choices}, or use another --home."
+
+
+def runtime_port(home: Home, pid: int) -> int | None:
     """The port node.json gives for `pid`, if it is that process's."""
     try:
         data = json.loads(home.runtime_path.read_text())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +16,9 @@ from peernode.circles.service import CircleService
 from peernode.clock import ShownKey, now_ms
 from peernode.config import NodeConfig
 from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, StorageError
+from peernode.files.service import FileService
 from peernode.health import WriteHealth
-from peernode.home import Home, HomeLock
+from peernode.home import Home, HomeLock, LockHolder
 from peernode.moderation import ModerationList, Policy
 from peernode.moderation.policy import STRUCTURE_KINDS, Familiar
 from peernode.ports import IngestResult
@@ -33,7 +34,7 @@ from peernode.storage import (
 )
 from peernode.stream import EventStream, Subscription
 from peernode.verifier import VerifierPool
-from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
+from peernode.views import FeedEntry, Finding, NodeStatus, PeerStatus, Profile
 from protocol import kinds
 from protocol.errors import InvalidEvent, LocalProtocolError
 from protocol.event import Event, create_event, event_id, load_verified
@@ -76,11 +77,14 @@ class Node:
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
-        self._lock = HomeLock(home)
+        self._lock = HomeLock(home, role=self.config.role)
+        self._attached = False
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
         self.circles = CircleService(self, self._store)
         """Study circles: their state, meetings, questions and report."""
+        self.files = FileService(self, self._store, home.path, self.config.files)
+        """Files shared with circles: share, list, fetch from peers, save a copy."""
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -120,6 +124,7 @@ class Node:
                 self._watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._watcher
+            await self.files.close()
             self._pool.close()
             await self._store.__aexit__(exc_type, exc, tb)
 
@@ -140,7 +145,7 @@ class Node:
 
     async def start_network(self) -> None:
         """Listen, announce, link and gossip, per config.network (needs an identity)."""
-        if self.config.network is None or self._network is not None:
+        if self.config.network is None or self._network is not None or self._attached:
             return
         # Imported here so offline CLI commands never load aiohttp and zeroconf.
         from peernode.net.control import ControlServer, node_handlers
@@ -149,12 +154,24 @@ class Node:
         self._lock.acquire()  # one networked node per home: the second fails here
         try:
             network = Network(self, self.config.network)
+            self.files.attach(
+                network,
+                self.key,
+                self.config.network.link,
+                info=network.link_info,
+            )
             await network.start()
         except BaseException:
             self._lock.release()
             raise
         self._network = network
-        self._control = ControlServer(self.home, node_handlers(self))
+        from peernode.files.control import file_handlers
+
+        handlers = {
+            **node_handlers(self, stoppable=self.config.role == "serve"),
+            **file_handlers(self.files),
+        }
+        self._control = ControlServer(self.home, handlers)
         await self._control.start(network.port)
 
     async def stop_network(self) -> None:
@@ -162,6 +179,7 @@ class Node:
             if self._control is not None:
                 await self._control.stop()
                 self._control = None
+            await self.files.detach()
             if self._network is not None:
                 network, self._network = self._network, None
                 await network.stop()
@@ -172,11 +190,65 @@ class Node:
     def online(self) -> bool:
         return self._network is not None
 
+    @property
+    def attached(self) -> bool:
+        """This process uses the node another one runs on this home (see attach)."""
+        return self._attached
+
+    async def attach(self) -> NodeStatus:
+        """Use the node another process runs on this home instead of starting one here:
+        status and connect go to it through the control API, while notes are read from
+        and written to the shared database, which that node watches and shares. Ends by
+        itself when that node stops (status then says what this database holds)."""
+        from peernode.net import control
+
+        answer = await control.call(self.home, "status")
+        try:
+            status = NodeStatus.from_json(answer)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NodeError(
+                "the node running on this home answers in a way not understood"
+            ) from exc
+        self._attached = True
+        return status
+
+    def home_holder(self) -> LockHolder | None:
+        """The other process running this home's networked node, or None when none is."""
+        return self._lock.holder()
+
+    async def take_over(self) -> None:
+        """Ask the `peernode serve` running on this home to stop, and wait until it has
+        (then start_network can run here); NodeError when it does not."""
+        from peernode.net import control
+
+        await control.ask_to_stop(self.home)
+
     async def connect(self, host: str, port: int) -> PeerStatus:
         """Link to a peer by address (when mDNS cannot find it) and keep it linked."""
+        if self._attached:
+            from peernode.net import control
+
+            answer = await control.call(self.home, "connect", {"host": host, "port": port})
+            return PeerStatus.from_json(answer)
         if self._network is None:
             raise NodeError("networking is not running")
         return await self._network.connect(host, port)
+
+    async def diagnose(
+        self,
+        found: Callable[[Finding], None],
+        step: Callable[[str], None],
+        *,
+        listen_seconds: float | None = None,
+    ) -> bool:
+        """The network check of `peernode doctor`, run here: each finding and step as it
+        comes; True when a peer is linked or heard (peernode.net.doctor)."""
+        from peernode.net import doctor
+
+        status = await self.status()
+        seen = doctor.NodeSeen.from_status(status) if self.online or self._attached else None
+        seconds = doctor.LISTEN_SECONDS if listen_seconds is None else listen_seconds
+        return await doctor.diagnose(seen, found, step, listen_seconds=seconds)
 
     async def known_peers(self) -> list[KnownPeer]:
         return await self._store.known_peers()
@@ -481,7 +553,16 @@ class Node:
         return await self._store.count()
 
     async def status(self) -> NodeStatus:
-        """The node at a glance: live peers when online, remembered ones otherwise."""
+        """The node at a glance: live peers when online or attached, remembered ones
+        otherwise."""
+        if self._attached:
+            from peernode.net import control
+
+            try:
+                return NodeStatus.from_json(await control.call(self.home, "status"))
+            except (control.NotRunning, KeyError, TypeError, ValueError):
+                log.info("the node this process was attached to stopped")
+                self._attached = False
         profile = self.my_profile() if self.has_identity else None
         live: list[PeerStatus] = self._network.peer_statuses() if self._network else []
         seen = {peer.key for peer in live}
@@ -527,6 +608,12 @@ class Node:
             received_at = self._stream.arrival(event.id)
         when = now_ms() if received_at is None else received_at
         return FeedEntry(event, self.profile_of(event.author).name, when)
+
+    async def in_circle(self, circle: str) -> bool:
+        """Whether I am a member of the study circle `circle`."""
+        if not self.has_identity:
+            return False
+        return (await self.circles.state(circle)).is_member(self.public_key)
 
     # -- the stream of new events -------------------------------------------------
 

@@ -22,6 +22,7 @@ __all__ = [
     "ControlTarget",
     "EventSink",
     "EventSource",
+    "FileNode",
     "GossipNode",
     "Identity",
     "IngestResult",
@@ -167,4 +168,45 @@ class CircleNode(Protocol):
         body: Mapping[str, Any],
         refs: Mapping[str, bytes] | None,
         after: int,
+    ) -> Event: ...
+
+
+class FileNode(Protocol):
+    """What the file service (peernode.files.service) needs of the node."""
+
+    @property
+    def has_identity(self) -> bool: ...
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    @property
+    def attached(self) -> bool:
+        """This process uses the node another one runs on this home (its fetches too)."""
+        ...
+
+    def subscribe(self) -> Subscription: ...
+
+    def unsubscribe(self, subscription: Subscription) -> None: ...
+
+    async def in_circle(self, circle: str) -> bool:
+        """Whether I am a member of `circle` (its files come to me by themselves)."""
+        ...
+
+    async def ingest(self, raws: Sequence[bytes]) -> IngestResult:
+        """Verify and store events from elsewhere (a bundle brought on a USB stick)."""
+        ...
+
+    def name_of(self, key: bytes, *, otherwise: str = "") -> str: ...
+
+    async def find_event(self, ref: str | bytes, kind: str | None = None) -> Event: ...
+
+    async def publish(
+        self,
+        kind: str,
+        *,
+        circle: str,
+        body: Mapping[str, Any],
+        refs: Mapping[str, bytes] | None = None,
+        created_at: int | None = None,
     ) -> Event: ...

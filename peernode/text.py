@@ -5,7 +5,8 @@ Times are shown and typed in the learner's local time zone (the machine's).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -139,3 +140,31 @@ def timezone_text(ms: int) -> str:
     utc = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("", "+0000") else "UTC"
     name = moment.tzname() or ""
     return utc if not name or name == utc or name.startswith(("+", "-")) else f"{name}, {utc}"
+
+
+def names_text(names: Sequence[str]) -> str:
+    """'Ana', 'Ana and Bo', 'Ana, Bo and Chen'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a person reads of one event: a headline, plain detail lines, then a text.
+
+    Every part may be empty: a note is only its `text` (Markdown unless `plain`), a
+    check-in only its headline. The CLI prints the parts as lines; the TUI styles the
+    headline and renders the text as Markdown.
+    """
+
+    headline: str = ""
+    details: tuple[str, ...] = ()
+    text: str = ""
+    plain: bool = False
+    """The text is plain (a note written as plain text), never Markdown."""
+
+    def lines(self) -> list[str]:
+        """Every part as lines, for plain output (the text keeps its blank lines)."""
+        head = [line for line in (self.headline, *self.details) if line]
+        return head + self.text.splitlines()

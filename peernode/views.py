@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from peernode.addresses import parse_address
 from peernode.clock import MARK_TEXT, ClockMark, ShownKey, clock_mark, now_ms, shown_at
+from peernode.home import LockHolder
+from peernode.text import plural
 from protocol import kinds
 from protocol.errors import InvalidEvent
 from protocol.event import Event, check_circle
@@ -23,6 +25,8 @@ __all__ = [
     "NOTE_KIND",
     "PROFILE_KIND",
     "FeedEntry",
+    "Finding",
+    "LockHolder",
     "NodeStatus",
     "PeerStatus",
     "Profile",
@@ -188,6 +192,19 @@ class PeerStatus:
     def fingerprint(self) -> str:
         return fingerprint(self.key)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PeerStatus:
+        """From to_json(); KeyError, TypeError or ValueError when it is not that."""
+        return cls(
+            key=bytes.fromhex(data["key"]),
+            name=str(data["name"]),
+            address=str(data["address"]),
+            linked=bool(data["linked"]),
+            in_sync=bool(data["in_sync"]),
+            last_seen=int(data["last_seen"]),
+            events_exchanged=int(data["events_exchanged"]),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key.hex(),
@@ -235,6 +252,36 @@ class NodeStatus:
     def in_sync(self) -> int:
         return sum(1 for peer in self.peers if peer.linked and peer.in_sync)
 
+    @property
+    def sync_summary(self) -> str:
+        """'in sync with N of M peers', counting the M peers linked now (one remembered
+        but offline cannot be in sync, and would keep it from ever reading all); with
+        none linked, 'no one else here yet' or, when peers are remembered, 'no peer
+        online now'."""
+        if self.linked:
+            return f"in sync with {self.in_sync} of {plural(self.linked, 'peer')}"
+        return "no peer online now" if self.peers else "no one else here yet"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NodeStatus:
+        """From to_json() (what the control API answers); KeyError, TypeError or
+        ValueError when it is not that."""
+        port = data["port"]
+        return cls(
+            key=bytes.fromhex(data["key"]),
+            name=str(data["name"]),
+            port=None if port is None else int(port),
+            events=int(data["events"]),
+            peers=tuple(PeerStatus.from_json(peer) for peer in data["peers"]),
+            discovery=str(data.get("discovery", "off")),
+            network=str(data.get("network", DEFAULT_NETWORK_ID.decode())),
+            spec=str(data.get("spec", SPEC_VERSION)),
+            skipped=tuple(
+                SkippedPeer(str(peer["name"]), str(peer["reason"]))
+                for peer in data.get("skipped", ())
+            ),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key.hex(),
@@ -250,6 +297,16 @@ class NodeStatus:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the network check found: a plain sentence and, for a problem, what to
+    try next (`peernode doctor` prints them, the TUI's network check shows them)."""
+
+    sentence: str
+    next_step: str = ""
+    problem: bool = False
+
+
 # -- what a UI checks or tells apart before it calls the node ----------------------------
 
 NOTE_KIND: Final = kinds.NOTE
@@ -258,8 +315,8 @@ PROFILE_KIND: Final = kinds.PROFILE
 """A learner's profile: the names shown may change."""
 CHANGE_KINDS: Final = frozenset({kinds.EDIT, kinds.DELETE})
 """Edits and deletes: they change an event shown already rather than show as one."""
-CIRCLE_KINDS: Final = kinds.CIRCLE_KINDS
-"""The kinds of a study circle: its state changes when one of them arrives."""
+CIRCLE_KINDS: Final = kinds.CIRCLE_KINDS | {kinds.FILE}
+"""The kinds of a study circle: its state (or its files) change when one of them arrives."""
 
 
 def channel_problem(name: str) -> str | None:

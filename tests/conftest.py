@@ -6,7 +6,8 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,20 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 def home(tmp_path: Path) -> Home:
     """A home directory that does not exist yet (the node creates it)."""
     return Home(tmp_path / "home")
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Local time is UTC (meeting times in screenshots and texts do not depend on the machine)."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,8 +26,9 @@ from peernode.views import now_ms
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
 from tui.dialogs.demo import DemoDialog
-from tui.dialogs.info import DOCTOR, InfoDialog
+from tui.screens.doctor import DoctorScreen
 from tui.screens.help import HelpScreen
+from tui.screens.in_use import HomeInUseScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
 from tui.screens.welcome import WelcomeScreen
@@ -55,6 +57,7 @@ class PeernodeApp(App[None]):
         no_peer_after: float = 5.0,
         status_interval: float = 1.0,
         demo: bool = False,
+        doctor_seconds: float | None = None,
     ) -> None:
         super().__init__()
         self.node = node
@@ -62,10 +65,19 @@ class PeernodeApp(App[None]):
         self.no_peer_after = no_peer_after
         self.status_interval = status_interval
         self.open_demo_at_start = demo
+        self.doctor_seconds = doctor_seconds
+        """How long the network check listens for peers (None: as long as the CLI's)."""
         self.demo_room: DemoRoom | None = None
         """The demo room, once opened: it stops when the app closes."""
 
     def on_mount(self) -> None:
+        holder = self.node.home_holder()
+        if holder is not None:  # one node per home: name the other, offer the choices
+            self.push_screen(HomeInUseScreen(self.node, holder), lambda _free: self._open())
+        else:
+            self._open()
+
+    def _open(self) -> None:
         if self.node.has_profile():
             self._open_main()
         else:
@@ -77,6 +89,13 @@ class PeernodeApp(App[None]):
         return True
 
     def _open_main(self) -> None:
+        if self.node.attached:
+            self.notify(
+                "This room uses the node already running on this home: its links show"
+                " here, and what you write goes out through it.",
+                title="Attached",
+                timeout=8,
+            )
         self._start_network()
         self.push_screen(
             MainScreen(
@@ -107,7 +126,8 @@ class PeernodeApp(App[None]):
             self.push_screen(ProfileScreen(self.node))
 
     def action_doctor(self) -> None:
-        self.push_screen(InfoDialog("No peer in sight?", DOCTOR))
+        if not isinstance(self.screen, DoctorScreen):
+            self.push_screen(DoctorScreen(self.node, listen_seconds=self.doctor_seconds))
 
     def action_open_demo(self) -> None:
         if self.demo_room is not None:
@@ -149,6 +169,13 @@ class PeernodeApp(App[None]):
         """Start the demo room beside the node (with or without networking: it uses none)."""
         if self.demo_room is not None:
             return
+        if self.node.attached:
+            self.notify(
+                "The demo room opens only where this home's node runs: in the other"
+                " terminal, or here after quitting it there.",
+                severity="warning",
+            )
+            return
         self.notify("Opening the demo room…", timeout=3)
         room = self.demo_room = DemoRoom(self.node)
         try:
@@ -188,6 +215,11 @@ class PeernodeApp(App[None]):
         except (NodeError, OSError):
             log.exception("the demo room did not close cleanly")
 
+    def on_main_screen_node_left(self, message: MainScreen.NodeLeft) -> None:
+        """The node this room was attached to stopped: run the home's node here now."""
+        self.notify("The node this room was attached to stopped; it runs here now.", timeout=6)
+        self._start_network()
+
     @work(group="connect", exit_on_error=False)
     async def _connect(self, host: str, port: int) -> None:
         self.notify(f"Connecting to {host}:{port}…", timeout=3, markup=False)
@@ -203,7 +235,7 @@ class PeernodeApp(App[None]):
 async def main(home: Home, config: NodeConfig, *, demo: bool = False) -> None:
     """Run the node and the app together; closing the app stops the node cleanly.
     demo: open the demo room at once (config keeps the node on this laptop)."""
-    async with Node(home, config) as node:
+    async with Node(home, replace(config, role="room")) as node:
         await PeernodeApp(node, demo=demo).run_async()
 
 

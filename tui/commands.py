@@ -28,7 +28,7 @@ class PeernodeCommands(Provider):
                 run("profile"),
             ),
             ("Peers: add a peer by address", "Connect to HOST:PORT", run("add_peer")),
-            ("Peers: check the network", "Why no peer shows up: peernode doctor", run("doctor")),
+            ("Peers: check the network", "What this laptop sees, and what to try", run("doctor")),
             ("Peers: open the demo room", "Try peernode with simulated learners", run("open_demo")),
         ]
         screen = self.screen

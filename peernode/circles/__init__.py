@@ -33,6 +33,7 @@ from peernode.circles.model import (
     SharedResource,
     words,
 )
+from peernode.circles.proposals import MeetingProposal, propose_meeting
 from peernode.circles.queries import suggest_facilitators, tags_match, who_can_help, words_match
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "CircleVersion",
     "Helper",
     "Meeting",
+    "MeetingProposal",
     "Member",
     "NotEditable",
     "PlusDelta",
@@ -61,6 +63,7 @@ __all__ = [
     "edited_body",
     "meeting_body",
     "order",
+    "propose_meeting",
     "suggest_facilitators",
     "summarize",
     "tags_match",

@@ -199,6 +199,11 @@ def edited_body(
     return merged
 
 
+def version_from(event: Event) -> CircleVersion:
+    """The circle version a circle event describes."""
+    return _version(event)
+
+
 def _version(event: Event) -> CircleVersion:
     body = event.body
     rhythm = body.get("rhythm")
@@ -306,6 +311,11 @@ def _meetings(live: Live) -> tuple[Meeting, ...]:
 
 def _display_order(item: CheckIn | PlusDelta | Answer) -> tuple[int, int, bytes]:
     return (item.shown_at, item.created_at, item.id)
+
+
+def meeting_from(event: Event, body: Mapping[str, Any]) -> Meeting:
+    """The meeting `event` schedules (with `body`, its current body), before anyone signed."""
+    return _meeting(event, body)
 
 
 def _meeting(event: Event, body: Mapping[str, Any], **signed: Any) -> Meeting:

@@ -69,8 +69,9 @@ class CircleService:
         return [summarize(state, me) for state in states if state.exists]
 
     async def create(self, slug: str, *, name: str, **fields: Any) -> Event:
-        """Start a circle; fields: topic, description, resources, rhythm, language."""
-        if await self.events(slug, [kinds.CIRCLE]):
+        """Start a circle (again, if its author deleted it); fields: topic, description,
+        resources, rhythm, language."""
+        if (await self.state(slug)).exists:
             raise BadInput(f"circle {slug} exists already; propose a change with an update")
         return await self._node.publish(
             kinds.CIRCLE, circle=slug, body=circle_body(name=name, **fields)

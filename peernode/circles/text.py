@@ -249,6 +249,7 @@ _DONE: Final[dict[str, _Done]] = {
     kinds.JOIN: lambda where, body, ids: f"You joined {where}",
     kinds.LEAVE: lambda where, body, ids: f"You left {where}",
     kinds.RESOURCE: lambda where, body, ids: f"Shared “{body.get('title', '')}” with {where}",
+    kinds.FILE: lambda where, body, ids: f"Shared {body.get('name', '')} with {where}",
     kinds.MEETING: _meeting_done,
     kinds.RSVP: lambda where, body, ids: (
         f"You answered {body.get('answer', '')} for the meeting {ids['meeting']} of {where}"

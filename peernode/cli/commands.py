@@ -6,7 +6,7 @@ from typing import Final
 
 import click
 
-from peernode.cli import content, demo, identity, moderation, network, repair
+from peernode.cli import content, demo, files, identity, moderation, network, repair
 from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
 
 COMMANDS: Final[tuple[click.Command, ...]] = (
@@ -27,6 +27,7 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     demo.demo,
     # study circles
     *CIRCLE_COMMANDS,
+    files.file,
     # what I see and store: mute, block, hide
     *moderation.COMMANDS,
     # when the database is damaged

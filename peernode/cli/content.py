@@ -11,11 +11,12 @@ import click
 from peernode.cli.circles.common import publish
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, pass_home
+from peernode.feed_text import FeedContext, folded, show_entry
 from peernode.home import Home
 from peernode.importer import ImportSummary, import_notes, read_lines
 from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.text import clock_note, local_time, name_and_fingerprint, plural, short_id
-from peernode.views import FeedEntry
+from peernode.views import CIRCLE_KINDS, FeedEntry
 from protocol.event import Event
 
 
@@ -59,34 +60,35 @@ async def _post(node: Node, text: str, channel: str, reply_to: str | None) -> Ev
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the newest N.")
 @pass_home
 def feed(home: Home, as_json: bool, channel: str | None, limit: int | None) -> None:
-    """List events, newest last."""
+    """List events, newest last (RSVPs and attendance show in their meeting)."""
 
-    async def work(node: Node) -> list[FeedEntry]:
-        return await node.feed(channel, limit=limit)
+    async def work(node: Node) -> list[tuple[FeedEntry, str]]:
+        entries = await node.feed(channel, limit=limit)
+        context = await feed_context(node, entries)
+        return [(entry, _render(entry, context)) for entry in entries]
 
-    for entry in run_with_node(home, work):
+    for entry, text in run_with_node(home, work):
         if as_json:
             emit_json(entry.to_json())
-        else:
-            click.echo(_render(entry))
+        elif not folded(entry):
+            click.echo(text)
 
 
-def _render(entry: FeedEntry) -> str:
+async def feed_context(node: Node, entries: list[FeedEntry]) -> FeedContext:
+    """Names, and the state of every circle of `entries` that has circle events in them."""
+    slugs = {entry.event.circle for entry in entries if entry.event.kind in CIRCLE_KINDS}
+    circles = {slug: await node.circles.state(slug) for slug in sorted(slugs)}
+    return FeedContext(node.name_of, circles)
+
+
+def _render(entry: FeedEntry, context: FeedContext) -> str:
     event = entry.event
     when = local_time(entry.shown_at) + clock_note(entry.clock)
     who = name_and_fingerprint(entry.author_name, event.author)
     where = f"#{event.circle}" if event.circle else ""
-    body = entry.body
-    if entry.deleted:
-        text = "[deleted by its author]"
-    elif not entry.known:
-        text = f"[{event.kind}: not understood by this version, kept and forwarded]"
-    elif "text" in body:
-        text = str(body["text"])
-    else:
-        text = f"[{event.kind}] " + ", ".join(f"{k}={v}" for k, v in body.items())
     marks = (" ↳ reply" if "reply_to" in event.refs else "") + (" (edited)" if entry.edited else "")
-    lines = "\n".join("    " + line for line in text.splitlines() or [""])
+    shown = show_entry(entry, context)
+    lines = "\n".join("    " + line for line in shown.lines() or [""])
     return f"{when}  {who}  {where}{marks}  {short_id(event.id)}\n{lines}"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any
 
 import click
 
@@ -13,10 +12,8 @@ from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
 from peernode.net.config import DEFAULT_PORT, LinkConfig, NetworkConfig, parse_address
 from peernode.node import Node, NodeConfig
-from peernode.views import NodeStatus, PeerStatus, SkippedPeer
-from protocol.handshake import DEFAULT_NETWORK_ID
+from peernode.views import NodeStatus
 from protocol.identity import fingerprint
-from protocol.wire import SPEC_VERSION
 
 
 @command()
@@ -55,7 +52,7 @@ def serve(
     addresses = tuple(parse_address(peer) for peer in peers)
     link = LinkConfig(heartbeat=heartbeat)
     network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns, link=link)
-    asyncio.run(_serve(home, NodeConfig(network=network)))
+    asyncio.run(_serve(home, NodeConfig(network=network, role="serve")))
 
 
 async def _serve(home: Home, config: NodeConfig) -> None:
@@ -85,38 +82,12 @@ def _status(home: Home) -> NodeStatus:
         result = asyncio.run(control.call(home, "status"))
     except control.NotRunning:
         return run_with_node(home, _offline_status)
-    return _status_from_json(result)
+    return NodeStatus.from_json(result)
 
 
 async def _offline_status(node: Node) -> NodeStatus:
     node.ensure_identity()
     return await node.status()
-
-
-def _status_from_json(data: dict[str, Any]) -> NodeStatus:
-    peers = tuple(
-        PeerStatus(
-            key=bytes.fromhex(peer["key"]),
-            name=peer["name"],
-            address=peer["address"],
-            linked=peer["linked"],
-            in_sync=peer["in_sync"],
-            last_seen=peer["last_seen"],
-            events_exchanged=peer["events_exchanged"],
-        )
-        for peer in data["peers"]
-    )
-    return NodeStatus(
-        key=bytes.fromhex(data["key"]),
-        name=data["name"],
-        port=data["port"],
-        events=data["events"],
-        peers=peers,
-        discovery=data.get("discovery", "off"),
-        network=data.get("network", DEFAULT_NETWORK_ID.decode()),
-        spec=data.get("spec", SPEC_VERSION),
-        skipped=tuple(SkippedPeer(p["name"], p["reason"]) for p in data.get("skipped", ())),
-    )
 
 
 @command(json_lines=True)
@@ -131,9 +102,7 @@ def status(home: Home, as_json: bool) -> None:
     click.echo(f"{result.name} ({fingerprint(result.key)})  {running}  mDNS {result.discovery}")
     click.echo(f"network: {result.network} (protocol {result.spec})")
     click.echo(f"events stored: {result.events}")
-    click.echo(
-        f"peers: {result.linked} linked, in sync with {result.in_sync} of {result.linked} peers"
-    )
+    click.echo(f"peers: {result.linked} linked, {result.sync_summary}")
 
 
 @command(json_lines=True)

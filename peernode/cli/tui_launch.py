@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from peernode.home import Home, HomeLock
+from peernode.home import Home
 from peernode.net.config import NetworkConfig
 from peernode.node import NodeConfig
 
@@ -15,7 +15,8 @@ DEMO_NETWORK: Final = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
 
 
 def open_tui(home: Home, *, demo: bool = False) -> None:
-    HomeLock(home).check()  # a second TUI or serve on this home fails here, before the UI
+    # A home whose node runs already opens on a screen that names it and offers the
+    # choices (tui.screens.in_use): the room never starts a second node there.
     from tui.app import run
 
     network = DEMO_NETWORK if demo else NetworkConfig()

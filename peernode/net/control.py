@@ -7,9 +7,11 @@ the home can talk to it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -18,13 +20,18 @@ import aiohttp
 from aiohttp import web
 
 from peernode.errors import BadInput, NodeError
-from peernode.home import Home
+from peernode.home import Home, HomeLock
 from peernode.net.listener import Listener, bind_tcp
 from peernode.ports import ControlTarget
 from peernode.process import alive
 
 TOKEN_HEADER: Final = "X-Peernode-Token"
 REQUEST_TIMEOUT: Final = 20.0
+STOP_DELAY: Final = 0.1
+"""Seconds between answering `stop` and stopping: the answer goes out first."""
+STOP_WAIT: Final = 15.0
+"""How long a process taking over a home waits for the node there to let it go."""
+STOP_POLL: Final = 0.1
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -69,8 +76,9 @@ class RuntimeInfo:
         os.replace(temp, home.runtime_path)
 
 
-def node_handlers(node: ControlTarget) -> dict[str, Handler]:
-    """The commands a running node serves: `status`, and `connect` to a host and port."""
+def node_handlers(node: ControlTarget, *, stoppable: bool = False) -> dict[str, Handler]:
+    """The commands a running node serves: `status`, `connect` to a host and port, and
+    (`stoppable`, for `peernode serve`) `stop`, so the room can take its home over."""
 
     async def status(args: dict[str, Any]) -> Any:
         return (await node.status()).to_json()
@@ -81,7 +89,16 @@ def node_handlers(node: ControlTarget) -> dict[str, Handler]:
             raise BadInput("connect needs a host and a port")
         return (await node.connect(host, port)).to_json()
 
-    return {"status": status, "connect": connect}
+    async def stop(args: dict[str, Any]) -> Any:
+        # serve ends cleanly on SIGTERM (goodbyes, lock released): the same way here.
+        loop = asyncio.get_running_loop()
+        loop.call_later(STOP_DELAY, os.kill, os.getpid(), signal.SIGTERM)
+        return {"stopping": os.getpid()}
+
+    handlers: dict[str, Handler] = {"status": status, "connect": connect}
+    if stoppable:
+        handlers["stop"] = stop
+    return handlers
 
 
 class ControlServer:
@@ -147,3 +164,30 @@ async def call(home: Home, command: str, args: dict[str, Any] | None = None) -> 
     if "error" in body:
         raise NodeError(str(body["error"]))
     return body["result"]
+
+
+async def ask_to_stop(home: Home, *, within: float = STOP_WAIT) -> None:
+    """Ask the `peernode serve` running for `home` to stop, and wait until the home's
+    lock is free; NodeError, in one sentence with what to do, when it does not stop."""
+    lock = HomeLock(home)
+    holder = lock.holder()
+    if holder is None:
+        return
+    try:
+        await call(home, "stop")
+    except NotRunning:
+        pass  # stopping already, or not answering: the lock tells which
+    except NodeError as exc:
+        # Only `serve` answers `stop`: a room is quit by the learner in front of it.
+        raise NodeError(
+            f"{holder.what()} cannot be stopped from here: quit it in its terminal"
+        ) from exc
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while lock.holder() is not None:
+        if loop.time() > deadline:
+            raise NodeError(
+                f"{holder.what()} did not stop within {within:g} seconds: stop it with"
+                " Ctrl-C in its terminal, then try again"
+            )
+        await asyncio.sleep(STOP_POLL)

@@ -76,6 +76,7 @@ class Link:
         self._room.set()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
+        self._write_failed = False
         self.close_reason = ""
 
     @property
@@ -101,7 +102,7 @@ class Link:
 
         On a closed link the message is dropped (True: the link is not slow, it is gone).
         """
-        if self._closed:
+        if self._closed or self._write_failed:
             return True
         try:
             self._queue.put_nowait(payload)
@@ -115,7 +116,7 @@ class Link:
         while not self._closed and self._queue.qsize() >= self._bulk_limit:
             self._room.clear()
             await self._room.wait()
-        if self._closed:
+        if self._closed or self._write_failed:
             return False
         self._queue.put_nowait(payload)
         return True
@@ -182,7 +183,9 @@ class Link:
         except (ConnectionError, ProtocolError, RuntimeError) as exc:
             log.debug("%r: write failed: %s", self, exc)
             self.close_reason = self.close_reason or f"write failed: {exc}"
-            self._closed = True
+            # Not `_closed`: what the peer sent before the connection went (a Disconnect
+            # and the addresses of a refusal, often) is still read and handled.
+            self._write_failed = True
             self._room.set()
             await self._ws.close()
 
@@ -241,7 +244,10 @@ class LinkFactory:
         config: LinkConfig,
         info: Callable[[], Mapping[str, InfoValue]],
         on_link: LinkHandler,
+        path: str = PATH,
     ) -> None:
+        """path: the URL path links are made on (the bulk path has its own)."""
+        self._path = path
         self._identity = identity
         self._config = config
         self._info = info
@@ -281,7 +287,7 @@ class LinkFactory:
     # -- inbound ------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get(PATH, self._accept)]
+        return [web.get(self._path, self._accept)]
 
     async def _accept(self, request: web.Request) -> web.StreamResponse:
         host = request.remote or "?"
@@ -331,7 +337,7 @@ class LinkFactory:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._config.connect_timeout)
             )
-        url = f"http://{_bracket(host)}:{port}{PATH}"
+        url = f"http://{_bracket(host)}:{port}{self._path}"
         try:
             async with asyncio.timeout(self._config.connect_timeout):
                 ws = await self._session.ws_connect(

@@ -81,9 +81,14 @@ class Network:
         self._engine: GossipEngine | None = None
         self._index: ItemIndex | None = None
         self._factory: LinkFactory | None = None
+        self._routes: list[web.RouteDef] = []
         self.port: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------
+
+    def add_routes(self, routes: list[web.RouteDef]) -> None:
+        """Serve more paths on the listening port (the files' bulk path); before start()."""
+        self._routes.extend(routes)
 
     async def start(self) -> None:
         node = self._node
@@ -146,6 +151,7 @@ class Network:
         assert self._factory is not None
         app = web.Application()
         app.add_routes(self._factory.routes())
+        app.add_routes(self._routes)
         wanted = DEFAULT_PORT if self._config.port is None else self._config.port
         try:
             sock = bind_tcp(self._config.host, wanted)
@@ -187,6 +193,10 @@ class Network:
         if not self._config.mdns:
             return "off"
         return "on" if self._discovery is not None else "unavailable"
+
+    def link_info(self) -> dict[str, str | int]:
+        """What this node tells a peer in the handshake (the files' bulk path says the same)."""
+        return self._link_info()
 
     def _link_info(self) -> dict[str, str | int]:
         info: dict[str, str | int] = {"name": self._node.my_profile().name, "spec": SPEC_VERSION}
@@ -486,6 +496,14 @@ class Network:
                 self._flush()
 
     # -- status -------------------------------------------------------------------
+
+    def linked_addresses(self) -> list[PeerAddress]:
+        """Where each linked peer listens (the host it linked from, the port it announced)."""
+        return [
+            PeerAddress(key, link.remote_host, link.listen_port)
+            for key, link in self._links.items()
+            if link.listen_port
+        ]
 
     def with_network(self, status: NodeStatus) -> NodeStatus:
         """`status` with this node's network id and the nodes discovery skipped."""

@@ -19,6 +19,7 @@ from protocol.kinds.circles import (
     RSVP,
 )
 from protocol.kinds.core import DELETE, EDIT, NOTE, PROFILE
+from protocol.kinds.files import FILE
 from protocol.kinds.registry import KindSpec, is_known, known_kinds, register, spec_of, validate
 
 CIRCLE_KINDS: Final[frozenset[str]] = frozenset(
@@ -49,6 +50,7 @@ __all__ = [
     "CIRCLE_KINDS",
     "DELETE",
     "EDIT",
+    "FILE",
     "JOIN",
     "LEAVE",
     "MEETING",

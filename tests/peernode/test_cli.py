@@ -188,7 +188,7 @@ def test_help_lists_the_commands_in_order_of_use(invoke_cli: RunCli) -> None:
         "init", "id", "profile", "post", "feed", "import",
         "serve", "status", "peers", "connect", "doctor", "demo",
         "circle", "meeting", "ask", "answer", "resolve", "questions", "helpers", "resource",
-        "edit", "delete", "report",
+        "edit", "delete", "report", "file",
         "mute", "unmute", "block", "unblock", "hide", "unhide", "moderation", "repair",
     ]  # fmt: skip
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -29,17 +26,3 @@ def circle_room(home: Home) -> Home:
     install_key(home, ANA)
     asyncio.run(store(home, circle_events()))
     return home
-
-
-@pytest.fixture
-def utc() -> Iterator[None]:
-    """Local time is UTC (meeting times in screenshots do not depend on the machine)."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()

@@ -8,7 +8,7 @@ from peernode.demo.room import DEMO_CIRCLE
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from protocol import kinds
-from tests.tui.helpers import feed_texts, main_screen, wait_for
+from tests.tui.helpers import feed_texts, main_screen, running, wait_for
 from tests.tui.test_live_peers import live_app
 from tui.circles.page import CirclePage
 from tui.dialogs.demo import DemoDialog
@@ -100,3 +100,18 @@ async def test_peernode_demo_opens_the_room_at_once_and_keeps_the_learners_threa
         mine = [event for event in kept if event.author == node.public_key]
         assert [event.body["text"] for event in mine] == ["Hi all, I'm new here!"]
         assert {event.id for event in kept if event.author in demo_keys} == set(thread)
+
+
+async def test_the_demo_offer_shows_its_buttons_at_80_by_24(home: Home) -> None:
+    """Its text once pushed the buttons below the screen of a small terminal."""
+    async with Node(home, NodeConfig(watch=False)) as node:
+        await node.create_identity("Ana")
+    async with running(home, size=(80, 24)) as (app, pilot):
+        await main_screen(app, pilot)
+        app.push_screen(DemoDialog())
+        await wait_for(pilot, lambda: bool(app.screen.query("#open")))
+        await pilot.pause()
+        for button in ("#open", "#cancel"):
+            region = app.screen.query_one(button).region
+            assert region.height > 0
+            assert region.bottom <= 24, f"{button} is cut off at {region}"

@@ -37,3 +37,6 @@ async def test_an_empty_name_is_refused_with_a_message(home: Home) -> None:
         assert "display name" in str(error.render())
         assert isinstance(app.focused, Input)
         assert not home.has_identity()
+        await type_text(pilot, "D")  # the message goes as soon as a name is typed
+        await wait_for(pilot, lambda: str(error.render()) == "")
+        assert not app.screen.query_one("#welcome-form").has_class("-error")

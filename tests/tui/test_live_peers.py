@@ -68,7 +68,7 @@ async def test_a_real_peer_links_syncs_and_its_notes_appear(home: Home, tmp_path
         screen = await main_screen(app, pilot)
         sync = screen.query_one(SyncIndicator)
         port = await app_port(app, pilot)
-        await wait_for(pilot, lambda: sync.text == "○ in sync with 0 of 0 peers")
+        await wait_for(pilot, lambda: sync.text == "○ no one else here yet")
 
         async with peer_node(tmp_path / "bo", "Bo") as bo:
             await bo.post("Notes from before we met", channel="lobby")
@@ -101,4 +101,4 @@ async def test_a_real_peer_links_syncs_and_its_notes_appear(home: Home, tmp_path
             await until(pilot, bo_has_the_reply)
 
         # Bo quits: remembered, no longer linked, so no longer counted.
-        await wait_for(pilot, lambda: sync.text == "○ in sync with 0 of 0 peers", within=15)
+        await wait_for(pilot, lambda: sync.text == "○ no peer online now", within=15)

@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 from unittest.mock import AsyncMock
 
-import pytest
-from textual.widgets import Input
+from textual.widgets import Footer, Input, Static
+from textual.widgets._toast import Toast
 
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from protocol import kinds
 from protocol.event import decode_event
+from tests.tui.circles.helpers import CIRCLE
 from tests.tui.helpers import (
     ANA,
     BO,
@@ -26,6 +27,8 @@ from tests.tui.helpers import (
     type_text,
     wait_for,
 )
+from tui.app import PeernodeApp
+from tui.circles.report import ReportScreen
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
 from tui.feed.channel_dialog import ChannelDialog
@@ -35,6 +38,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.profile import ProfileScreen
 from tui.widgets.peers import PeerList
+from tui.widgets.status import SyncIndicator
 
 
 async def test_the_feed_shows_the_newest_notes_threaded(room: Home) -> None:
@@ -158,6 +162,15 @@ async def test_opening_a_new_channel_by_name(room: Home) -> None:
         app.screen.query_one(Input).value = "Bad Name"
         await pilot.press("enter")
         assert isinstance(app.screen, ChannelDialog)  # refused, with a reason
+        assert str(app.screen.query_one("#dialog-error", Static).content) == (
+            "Write the name with at most 64 lowercase letters, digits, '.', '-' or '_',"
+            " starting with a letter or digit."
+        )
+        app.screen.query_one(Input).value = ""
+        await pilot.press("enter")
+        assert str(app.screen.query_one("#dialog-error", Static).content) == (
+            "Give the channel a name, e.g. sql-101."
+        )
         app.screen.query_one(Input).value = "algebra"
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.channel == "algebra" and not screen.feed.fetching)
@@ -235,11 +248,45 @@ async def test_command_palette_offers_every_action(room: Home) -> None:
         await wait_for(pilot, lambda: screen.channel == "rust")
 
 
-@pytest.mark.parametrize("key", ["d", "o"])
-async def test_doctor_and_demo_explain_themselves(room: Home, key: str) -> None:
+async def test_the_demo_explains_itself(room: Home) -> None:
+    # 'd' opens the network check: tests/tui/test_doctor.py
     async with running(room) as (app, pilot):
         await main_screen(app, pilot)
-        await pilot.press(key)
+        await pilot.press("o")
         assert app.screen.title_text  # type: ignore[attr-defined]
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_only_a_study_circle_offers_its_report(room: Home) -> None:
+    async with running(room) as (app, pilot):
+        screen = await main_screen(app, pilot)
+        assert screen.channel == "lobby"
+        await pilot.press("i")
+        await wait_for(pilot, lambda: bool(app._notifications))
+        (notice,) = app._notifications
+        assert notice.message.startswith("#lobby has no study circle, so it has no report")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_a_study_circle_opens_its_report(circle_room: Home) -> None:
+    async with running(circle_room) as (app, pilot):
+        screen = await main_screen(app, pilot)
+        screen.switch_channel(CIRCLE)
+        await wait_for(pilot, lambda: screen.channel == CIRCLE)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReportScreen))
+
+
+async def test_a_failure_toast_leaves_the_sync_indicator_in_sight(room: Home) -> None:
+    async with Node(room, NodeConfig(watch=False, verify_workers=1)) as node:
+        app = PeernodeApp(node, clock=lambda: NOW, no_peer_after=0.0)
+        async with app.run_test(size=(100, 30), notifications=True) as pilot:
+            screen = await main_screen(app, pilot)
+            app.notify("Could not link to 10.0.0.9:7420.", severity="error", timeout=30)
+            await wait_for(pilot, lambda: bool(screen.query(Toast)))
+            await pilot.pause()
+            toast = screen.query_one(Toast)
+            assert toast.region.height > 0
+            assert not toast.region.overlaps(screen.query_one(SyncIndicator).region)
+            assert not toast.region.overlaps(screen.query_one(Footer).region)

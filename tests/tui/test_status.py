@@ -1,4 +1,4 @@
-"""The status bar's 'in sync with N of M peers' indicator, fed statuses directly."""
+"""The status bar's sync indicator ('✓ in sync with N of M peers'), fed statuses directly."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def test_in_sync_indicator_counts_peers() -> None:
         bar = app.query_one(StatusBar)
         indicator = app.query_one(SyncIndicator)
         cases = [
-            (status(), "○ in sync with 0 of 0 peers"),
+            (status(), "○ no one else here yet"),
             (
                 status(
                     peer(BO.public_key, linked=True, in_sync=True),
@@ -62,7 +62,7 @@ async def test_in_sync_indicator_counts_peers() -> None:
 
 def test_a_remembered_offline_peer_does_not_hold_back_the_tick() -> None:
     offline = peer(BO.public_key, linked=False, in_sync=True)
-    assert sync_text(status(offline)) == "○ in sync with 0 of 0 peers"
+    assert sync_text(status(offline)) == "○ no peer online now"
     linked = peer(CHEN.public_key, linked=True, in_sync=True)
     assert sync_text(status(linked, offline)) == "✓ in sync with 1 of 1 peer"
     syncing = peer(CHEN.public_key, linked=True, in_sync=False)

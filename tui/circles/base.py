@@ -15,13 +15,13 @@ from typing import Final
 from textual import work
 from textual.screen import Screen
 
+from peernode.circles import propose_meeting
 from peernode.circles.model import CircleState
 from peernode.circles.text import person
 from peernode.errors import NodeError
 from peernode.node import Node
 from peernode.views import CIRCLE_KINDS, PROFILE_KIND
 from tui.circles.ask import AskDialog, NewQuestion
-from tui.circles.proposals import suggested_start
 from tui.circles.schedule import Candidate, NewMeeting, ScheduleDialog
 from tui.text import Clock
 
@@ -143,24 +143,12 @@ class CircleBase(Screen[None]):
     async def _schedule(self) -> None:
         state = self.state
         assert state is not None
-        try:
-            order = await self.node.circles.suggest_facilitators(self.circle)
-        except NodeError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+        candidates = await self.facilitator_candidates()
+        if candidates is None:
             return
-        facilitated = {m.facilitator for m in state.meetings if m.facilitator is not None}
-        candidates = [
-            Candidate(
-                key,
-                person(key, self.name_of),
-                "facilitated least recently" if key in facilitated else "has not facilitated yet",
-            )
-            for key in order
-        ]
         dialog = ScheduleDialog(
             state.title,
-            starts_at=suggested_start(state, self.clock()),
-            duration_minutes=state.rhythm.duration_minutes if state.rhythm else None,
+            proposal=propose_meeting(state, self.clock()),
             candidates=candidates,
         )
 
@@ -179,6 +167,25 @@ class CircleBase(Screen[None]):
                 )
 
         self.app.push_screen(dialog, chosen)
+
+    async def facilitator_candidates(self) -> list[Candidate] | None:
+        """Members in the order they might facilitate, with why; None (said) on an error."""
+        state = self.state
+        assert state is not None
+        try:
+            order = await self.node.circles.suggest_facilitators(self.circle)
+        except NodeError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return None
+        facilitated = {m.facilitator for m in state.meetings if m.facilitator is not None}
+        return [
+            Candidate(
+                key,
+                person(key, self.name_of),
+                "facilitated least recently" if key in facilitated else "has not facilitated yet",
+            )
+            for key in order
+        ]
 
     def action_ask(self) -> None:
         if self.needs_circle():

@@ -63,5 +63,5 @@ class CheckInDialog(FormDialog[CheckInFields]):
             need_help=self.value("#need-help"),
         )
         if not fields.to_fields():
-            raise ValueError("write at least one line")
+            raise ValueError("Write how you are, what you work on today, or where you need help.")
         return fields

@@ -24,16 +24,16 @@ from peernode.node import Node
 from peernode.text import NameOf
 from tui.circles.base import CircleBase, Command
 from tui.circles.checkin import CheckInDialog, CheckInFields
-from tui.circles.plusdelta import PlusDeltaDialog, PlusDeltaFields
+from tui.circles.edits import Change, OwnEdits
+from tui.circles.plusdelta import PLUSDELTA_PROMPT, PlusDeltaDialog, PlusDeltaFields
 from tui.circles.proposals import current_meeting
 from tui.circles.steps import STEPS, StepBar
-from tui.circles.timebox import TimeBox
+from tui.circles.timebox import Countdown, TimeBox, time_boxes_of
 from tui.text import Clock
 
 STEP_IDS: Final = ("step-checkin", "step-coursework", "step-activity", "step-plusdelta")
 
 CHECKIN_PROMPT: Final = "How are you? What are you working on today? Where do you need help?"
-PLUSDELTA_PROMPT: Final = "One thing that went well (+) and one thing to change (Δ)."
 
 
 def present_text(meeting: Meeting, name_of: NameOf, me: bytes | None) -> str:
@@ -80,9 +80,10 @@ def coursework_text(meeting: Meeting, state: CircleState) -> str:
     return "\n".join(lines)
 
 
-class MeetingScreen(CircleBase):
+class MeetingScreen(OwnEdits, CircleBase):
     """`meeting_id` picks the meeting; by default the one in progress, else the next,
-    else the latest. `time_source` drives the activity's time box (tests inject one)."""
+    else the latest. `time_source` drives the activity's time box (tests inject one);
+    the time box itself is kept by the app, so it runs on when meeting mode closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right,n", "next_step", "Next part"),
@@ -95,7 +96,9 @@ class MeetingScreen(CircleBase):
         Binding("h", "here", "I'm here", show=False),
         Binding("t", "timer", "Timer"),
         Binding("r", "reset_timer", "Reset timer", show=False),
+        Binding("f", "big_clock", "Big clock", show=False),
         Binding("p", "plus_delta", "Plus/delta"),
+        Binding("e", "own_changes", "Edit"),
         Binding("s", "schedule", "Schedule", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -136,14 +139,13 @@ class MeetingScreen(CircleBase):
                 with VerticalScroll(id=STEP_IDS[2], classes="meeting-part"):
                     yield Static("", id="activity", markup=False)
                     yield TimeBox(
-                        DEFAULT_ACTIVITY_MINUTES,
-                        time_source=self.time_source,
+                        Countdown(DEFAULT_ACTIVITY_MINUTES, time_source=self.time_source),
                         id="time-box",
                         classes="meeting-box",
                     )
                     yield Static(
-                        "t starts or pauses the time box, r resets it. "
-                        "On a shared screen, run it there for the whole room.",
+                        "t starts or pauses the time box, r resets it, f shows it in big "
+                        "digits. On a shared screen, run it there for the whole room.",
                         classes="meeting-hint",
                         markup=False,
                     )
@@ -169,9 +171,11 @@ class MeetingScreen(CircleBase):
             self.meeting_id = meeting.id if meeting else None
         self.meeting = meeting
         head = self.query_one("#meeting-head", Static)
+        self.refresh_bindings()
         if meeting is None:
-            why = "was withdrawn" if self.meeting_id in state.deleted else "is scheduled yet"
-            head.update(f"{state.title}: no meeting {why}. Press s to schedule one.")
+            cancelled = self.meeting_id in state.deleted
+            why = "this meeting was cancelled" if cancelled else "no meeting is scheduled yet"
+            head.update(f"{state.title}: {why}. Press s to schedule one.")
             for selector in ("#present", "#coursework", "#activity", "#plusdeltas"):
                 self.query_one(selector, Static).update("")
             return
@@ -192,9 +196,10 @@ class MeetingScreen(CircleBase):
         self.query_one("#activity", Static).update(
             f"Activity: {activity.title}" if activity and activity.title else "Activity (15–20 min)"
         )
-        self.time_box.set_minutes(
-            activity.minutes if activity and activity.minutes else DEFAULT_ACTIVITY_MINUTES
-        )
+        minutes = activity.minutes if activity and activity.minutes else DEFAULT_ACTIVITY_MINUTES
+        countdown = time_boxes_of(self.app).of(meeting.id, minutes, self.time_source)
+        countdown.set_minutes(minutes)
+        self.time_box.show(countdown)
         self.query_one("#plusdelta-prompt", Static).update(agenda.plusdelta or PLUSDELTA_PROMPT)
         plusdeltas = self.query_one("#plusdeltas", Static)
         plusdeltas.border_title = f"Plus/delta: {len(meeting.plusdeltas)}"
@@ -205,9 +210,20 @@ class MeetingScreen(CircleBase):
         """The text of the part shown now (what a learner reads on the screen)."""
         part = self.query_one(f"#{STEP_IDS[self.step]}")
         texts = []
-        for static in part.query(Static):
-            texts.append(str(static.content) if not isinstance(static, TimeBox) else static.text)
+        for widget in part.query("Static, TimeBox"):
+            if isinstance(widget, TimeBox):
+                texts.append(widget.text)
+            elif isinstance(widget, Static) and not isinstance(widget.parent, TimeBox):
+                texts.append(str(widget.content))
         return "\n".join(texts)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "own_changes":  # only whoever scheduled the meeting may change it
+            return self.meeting is not None and self.meeting.author == self.me
+        return True
+
+    def changes_offered(self) -> list[Change]:
+        return [change for change in super().changes_offered() if change.target == self.meeting]
 
     def palette_commands(self) -> list[Command]:
         commands: list[Command] = [
@@ -227,9 +243,14 @@ class MeetingScreen(CircleBase):
             ("Meeting: I'm here", "Sign that I attend", self.action_here),
             ("Meeting: start or pause the time box", "The activity countdown", self.action_timer),
             ("Meeting: reset the time box", "Back to the full time", self.action_reset_timer),
+            ("Meeting: big time box", "Big digits, for a projector", self.action_big_clock),
             ("Meeting: plus/delta", "What went well, what to change", self.action_plus_delta),
             ("Meeting: schedule the next meeting", "With a facilitator", self.action_schedule),
         ]
+        if self.check_action("own_changes", ()):
+            commands.append(
+                ("Meeting: change or cancel it", "You scheduled it", self.action_own_changes)
+            )
         return commands
 
     # -- actions -------------------------------------------------------------------------
@@ -254,6 +275,11 @@ class MeetingScreen(CircleBase):
 
     def action_reset_timer(self) -> None:
         self.time_box.reset()
+
+    def action_big_clock(self) -> None:
+        if self.step != 2:
+            self.action_go_step(2)
+        self.time_box.toggle_big()
 
     def _meeting_or_say(self) -> Meeting | None:
         if self.meeting is None:
@@ -300,4 +326,4 @@ class MeetingScreen(CircleBase):
                     lambda: self.node.circles.plus_delta(meeting.id, fields.plus, fields.delta),
                 )
 
-        self.app.push_screen(PlusDeltaDialog(meeting.agenda.plusdelta or PLUSDELTA_PROMPT), chosen)
+        self.app.push_screen(PlusDeltaDialog(meeting.agenda.plusdelta), chosen)

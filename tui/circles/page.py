@@ -2,14 +2,16 @@
 
 From here: meeting mode (m), questions and answers (q), the insights report (i),
 schedule a meeting (s), RSVP to the next one (r), ask (a), join or leave (j),
-start the circle (c).
+start the circle (c), change or delete what you wrote (e), fetch the circle's files (f).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -25,9 +27,13 @@ from peernode.circles.text import (
     rhythm_text,
     when_text,
 )
+from peernode.errors import NodeError
+from peernode.files import Presence, Progress, SharedFile
+from peernode.files.text import resource_line
 from peernode.node import Node
 from peernode.text import NameOf
 from tui.circles.base import CircleBase, Command
+from tui.circles.edits import OwnEdits
 from tui.circles.meeting import MeetingScreen
 from tui.circles.new_circle import NewCircle, NewCircleDialog
 from tui.circles.questions import QuestionsScreen
@@ -48,7 +54,7 @@ def about_text(state: CircleState, me: bytes | None) -> str:
         facts.append(f"language: {state.language}")
     lines = [" · ".join(facts), "", state.description or "(no description yet)", ""]
     if me is not None and state.is_member(me):
-        lines.append("✓ You are a member (j to leave).")
+        lines.append("✓ You are a member (j: leave, e: edit).")
     else:
         lines.append("You are not a member yet: press j to join.")
     return "\n".join(lines)
@@ -63,6 +69,8 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     if meeting.facilitator:
         details.append(f"facilitator {name_of(meeting.facilitator)}")
     lines.append(" · ".join(details))
+    if me is not None and meeting.author == me:
+        lines.append("You scheduled it (e: change or cancel).")
     agenda = meeting.agenda
     if agenda.coursework:
         lines.append(f"Coursework: {agenda.coursework}")
@@ -78,8 +86,19 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     return "\n".join(lines)
 
 
-def resources_text(state: CircleState, name_of: NameOf) -> str:
-    lines = []
+def resources_text(
+    state: CircleState,
+    name_of: NameOf,
+    files: Sequence[SharedFile] = (),
+    progress: Mapping[bytes, Progress] | None = None,
+    holders: Mapping[bytes, int] | None = None,
+) -> str:
+    """Files with how much of each is here (and a download's progress, and for my own
+    how many other laptops have them), then links."""
+    lines = [
+        resource_line(shared, (progress or {}).get(shared.id), (holders or {}).get(shared.id))
+        for shared in files
+    ]
     for link in state.resources:
         lines.append(f"• {link.title or link.url}")
         if link.title:
@@ -109,7 +128,7 @@ def questions_text(state: CircleState, name_of: NameOf) -> str:
     return "\n".join(lines)
 
 
-class CirclePage(CircleBase):
+class CirclePage(OwnEdits, CircleBase):
     """One circle at a glance; everything else about it is a key away."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -121,7 +140,9 @@ class CirclePage(CircleBase):
         Binding("r", "rsvp", "RSVP to the next meeting", show=False),
         Binding("a", "ask", "Ask"),
         Binding("j", "join", "Join / leave", show=False),
+        Binding("e", "own_changes", "Change what you wrote", show=False),
         Binding("c", "start", "Start this circle"),
+        Binding("f", "fetch", "Fetch the circle's files", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -131,6 +152,12 @@ class CirclePage(CircleBase):
         super().__init__(node, circle, clock=clock)
         self.start = start
         """A circle to start (create) as soon as the page opens."""
+        self.files: list[SharedFile] = []
+        """The files shared with the circle, as last loaded."""
+        self.holders: dict[bytes, int] = {}
+        """How many other laptops have each of my files, as last asked (online only)."""
+        self.holders_counted = 0
+        """How many times they were counted (tests wait on it)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="circle-page"):
@@ -154,9 +181,22 @@ class CirclePage(CircleBase):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start":
             return not self.exists  # only offered until the circle exists
-        if action in ("meeting", "questions", "report", "schedule", "rsvp", "ask", "join"):
+        if action in (
+            "meeting",
+            "questions",
+            "report",
+            "schedule",
+            "rsvp",
+            "ask",
+            "join",
+            "own_changes",
+            "fetch",
+        ):
             return self.exists
         return True
+
+    async def prepare(self, state: CircleState) -> None:
+        self.files = await self.node.files.list(self.circle)
 
     def show(self, state: CircleState) -> None:
         about = self.query_one("#circle-about", Static)
@@ -178,8 +218,11 @@ class CirclePage(CircleBase):
             meeting_text(state.next_meeting(self.clock()), self.clock(), self.name_of, me)
         )
         resources = self.query_one("#circle-resources", Static)
-        resources.border_title = f"Resources ({len(state.resources) + len(state.shared_resources)})"
-        resources.update(resources_text(state, self.name_of))
+        count = len(state.resources) + len(state.shared_resources) + len(self.files)
+        resources.border_title = f"Resources ({count})"
+        self._show_resources(state)
+        if self.node.online and any(f.event.author == self.me for f in self.files):
+            self._count_holders()
         members = self.query_one("#circle-members", Static)
         members.border_title = f"Members ({len(state.members)})"
         members.update(members_text(state, self.name_of, me))
@@ -198,10 +241,54 @@ class CirclePage(CircleBase):
             (f"Circle: RSVP to the next meeting of {here}", "Yes, maybe or no", self.action_rsvp),
             (f"Circle: ask {here} a question", "Anyone can answer", self.action_ask),
             (f"Circle: join or leave {here}", "Membership is yours", self.action_join),
+            (
+                f"Circle: change or delete what you wrote in {here}",
+                "Your meetings, your questions, the description",
+                self.action_own_changes,
+            ),
             (f"Circle: start {here} as a study circle", "Describe it", self.action_start),
+            (
+                f"Circle: fetch the files of {here}",
+                "From every laptop that has them",
+                self.action_fetch,
+            ),
         ]
 
+    def _show_resources(self, state: CircleState) -> None:
+        text = resources_text(
+            state, self.name_of, self.files, self.node.files.progress, self.holders
+        )
+        self.query_one("#circle-resources", Static).update(text)
+
+    @work(group="circle-holders", exclusive=True, exit_on_error=False)
+    async def _count_holders(self) -> None:
+        """Ask the linked laptops which have my files: I know when I can leave."""
+        for shared in [f for f in self.files if f.event.author == self.me]:
+            try:
+                self.holders[shared.id] = await self.node.files.holders(shared.id)
+            except NodeError:
+                return
+        if self.state is not None:
+            self._show_resources(self.state)
+        self.holders_counted += 1
+
     # -- actions -----------------------------------------------------------------------
+
+    @work(group="circle-files", exclusive=True, exit_on_error=False)
+    async def action_fetch(self) -> None:
+        """Fetch every file of the circle not yet here, showing progress in Resources."""
+        missing = [shared for shared in self.files if shared.presence is not Presence.HERE]
+        if not missing:
+            self.notify("Every file of this circle is on this laptop.", timeout=3, markup=False)
+            return
+        for shared in missing:
+            try:
+                await self.node.files.get(shared.id, lambda _: self.changed())
+            except NodeError as exc:
+                self.notify(str(exc), title=shared.title, severity="error", markup=False)
+                continue
+            self.notify(f"{shared.title} is on this laptop.", timeout=3, markup=False)
+        self.changed()
 
     def action_meeting(self) -> None:
         if self.needs_circle():
@@ -266,12 +353,5 @@ class CirclePage(CircleBase):
 
 
 async def create_circle(screen: CircleBase, new: NewCircle) -> None:
-    await screen.node.circles.create(
-        new.slug,
-        name=new.name,
-        topic=new.topic,
-        description=new.description,
-        resources=new.resources,
-        rhythm=new.rhythm,
-    )
+    await screen.node.circles.create(new.slug, **new.description_fields())
     screen.changed()

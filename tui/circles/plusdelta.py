@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from tui.dialogs.form import FormDialog, field_row, line_input, note
 
 MAX_CHARS = 300
+PLUSDELTA_PROMPT = "One thing that went well (+) and one thing to change next time (Δ)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,19 +19,18 @@ class PlusDeltaFields:
 
 
 class PlusDeltaDialog(FormDialog[PlusDeltaFields]):
-    """Dismisses with PlusDeltaFields (one of them at least), or None."""
+    """Dismisses with PlusDeltaFields (one of them at least), or None. `prompt`: the
+    agenda's own words for it, shown instead of the usual one (never both)."""
 
     heading = "Plus / delta"
     ok_label = "Share"
 
     def __init__(self, prompt: str = "") -> None:
         super().__init__()
-        self.prompt = prompt
+        self.prompt = prompt or PLUSDELTA_PROMPT
 
     def intro(self) -> ComposeResult:
-        if self.prompt:
-            yield note(self.prompt)
-        yield note("One thing that went well (+), one thing to change next time (Δ).")
+        yield note(self.prompt)
 
     def fields(self) -> ComposeResult:
         yield field_row(
@@ -45,5 +45,5 @@ class PlusDeltaDialog(FormDialog[PlusDeltaFields]):
     def result(self) -> PlusDeltaFields:
         fields = PlusDeltaFields(plus=self.value("#plus"), delta=self.value("#delta"))
         if not (fields.plus or fields.delta):
-            raise ValueError("write a plus, a delta, or both")
+            raise ValueError("Write one thing that went well, one thing to change, or both.")
         return fields

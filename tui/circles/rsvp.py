@@ -66,7 +66,7 @@ class RsvpDialog(FormDialog[str]):
     def result(self) -> str:
         index = self.query_one("#rsvp-answer", OptionList).highlighted
         if index is None:
-            raise ValueError("choose yes, maybe or no")
+            raise ValueError("Choose yes, maybe or no with ↑ and ↓, then press Enter.")
         return CHOICES[index]
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -11,18 +11,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Markdown, Static
 
 DEMO = """\
-Try peernode alone: a few simulated learners, clearly marked **(demo)**, run on
-this laptop in a sample study circle, **#demo-study-circle**. You arrive just
-before their weekly meeting: they RSVP, check in as they arrive, do an activity,
-ask and answer a question, and close with plus/delta. The circle page (**g**),
-meeting mode (**m**) and the report (**i**) fill up within a minute. Write in the
-circle, check in, ask: they answer.
+Try peernode alone: simulated learners, marked **(demo)**, meet in a sample
+circle, **#demo-study-circle**, on this laptop. They RSVP, check in, do an
+activity, ask and answer, and close with plus/delta: the circle page (**g**),
+meeting mode (**m**) and the report (**i**) fill up within a minute. Write,
+check in, ask: they answer.
 
-**Nothing of the demo leaves this laptop**: not their notes, and not what you
-write in #demo-study-circle, even when you are linked with other people.
-
-They leave when you close peernode, and their notes go with them. Only what you
-replied to or checked in at stays, so your own notes keep their context.
+**Nothing of the demo leaves this laptop**, even when you are linked with
+others. When you close peernode they leave; only what you replied to or
+checked in at stays.
 """
 
 

@@ -10,20 +10,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Markdown, Static
 
-DOCTOR = """\
-peernode finds peers with multicast DNS on your local network. If nobody shows up:
-
-- make sure the other laptop runs peernode too, on the **same Wi-Fi or LAN**;
-- guest and campus networks often block discovery between devices;
-- run this in another terminal to check your network and firewall:
-
-```
-peernode doctor
-```
-
-You can always add a peer by its address instead (press **a**).
-"""
-
 
 class InfoDialog(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [

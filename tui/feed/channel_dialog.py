@@ -44,8 +44,13 @@ class ChannelDialog(ModalScreen[str | None]):
 
     def _submit(self) -> None:
         name = self.query_one("#channel-name", Input).value.strip().lstrip("#")
-        problem = channel_problem(name)
-        if problem is not None:
-            self.query_one("#dialog-error", Static).update(f"The name {problem}.")
+        if not name:
+            self.query_one("#dialog-error", Static).update("Give the channel a name, e.g. sql-101.")
+            return
+        if channel_problem(name) is not None:
+            self.query_one("#dialog-error", Static).update(
+                f"Write the name with at most {MAX_SLUG_CHARS} lowercase letters, digits,"
+                " '.', '-' or '_', starting with a letter or digit."
+            )
             return
         self.dismiss(name)

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
+from peernode.feed_text import QUESTION_KIND
 from peernode.views import FeedEntry
 from tui.text import clip
 
@@ -75,10 +76,15 @@ class Composer(Vertical):
         return self.input.text
 
     def start_reply(self, entry: FeedEntry, author: str) -> None:
+        """Reply to a note, or answer a question (what is sent is then an answer)."""
         self.reply_to = entry
-        quote = clip(str(entry.event.body.get("text", "")), 40)
         banner = self.query_one("#reply-banner", Static)
-        banner.update(f"↳ Reply to {author} (Esc cancels): “{quote}”")
+        if entry.event.kind == QUESTION_KIND:
+            title = clip(str(entry.body.get("title", "")), 40)
+            banner.update(f"↳ Answer {author}'s question (Esc cancels): “{title}”")
+        else:
+            quote = clip(str(entry.body.get("text", "")), 40)
+            banner.update(f"↳ Reply to {author} (Esc cancels): “{quote}”")
         self.add_class("-replying")
         self.input.focus()
 

@@ -8,13 +8,11 @@ copies lines, whatever the size of the channel.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Final, Literal
+from collections.abc import Callable
+from typing import ClassVar, Final, Literal
 
 from rich.console import RenderableType
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -25,26 +23,29 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from peernode.circles.model import CircleState
+from peernode.feed_text import (
+    ANSWER_KIND,
+    FeedContext,
+    folded,
+    parent_of,
+    reply_hint,
+    show_entry,
+)
 from peernode.text import relative_time, short_fingerprint
 from peernode.views import MARK_TEXT, NOTE_KIND, FeedEntry
+from tui.feed.entry import renderable
 from tui.feed.pager import key_of
 from tui.feed.window import FeedWindow, Row, thread
 from tui.text import Clock
 
 INDENT: Final = 2
 MAX_DEPTH: Final = 6
-_MARKDOWN_HINT: Final = re.compile(r"[*_`#\[\]<>|~\\!&]|^\s*(?:[-+]|\d+[.)])\s|\n")
-
-
-def summary(kind: str, body: Mapping[str, Any]) -> str:
-    """A known kind without a text: its short name and its plain fields."""
-    name = kind.rpartition("/")[2].partition("@")[0]
-    fields = [
-        f"{field}: {value}"
-        for field, value in body.items()
-        if isinstance(value, str | int | float) and not isinstance(value, bool)
-    ]
-    return f"[{name}] " + ", ".join(fields)
+_ORPHAN: Final = {
+    NOTE_KIND: "reply to an earlier note",
+    ANSWER_KIND: "answer to an earlier question",
+}
+"""What the header says of a row whose parent is not loaded (a resolution: about a question)."""
 
 
 class FeedView(ScrollView, can_focus=True):
@@ -56,6 +57,8 @@ class FeedView(ScrollView, can_focus=True):
         "feed--selected",
         "feed--hint",
         "feed--unknown",
+        "feed--headline",
+        "feed--detail",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "previous", "Previous note", show=False),
@@ -94,6 +97,8 @@ class FeedView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self.name_of = name_of
+        self.circle: CircleState | None = None
+        """The state of the circle of the channel shown (meeting cards, questions' answers)."""
         self.channel = ""
         self.fetching = False
         self.unseen = 0
@@ -160,7 +165,7 @@ class FeedView(ScrollView, can_focus=True):
         newest = self.window.newest
         for entry in entries:
             added = self.window.add_live(entry)
-            if not added and newest is not None and key_of(entry) > newest:
+            if not added and newest is not None and key_of(entry) > newest and not folded(entry):
                 self.unseen += 1  # the newest notes are not loaded: count it below
         self._relayout()
         if following and self.window.at_newest:
@@ -170,6 +175,12 @@ class FeedView(ScrollView, can_focus=True):
 
     def refresh_names(self) -> None:
         self.refresh()
+
+    def show_circle(self, state: CircleState | None) -> None:
+        """The channel's circle changed (or was read): render its events again."""
+        self.circle = state
+        self._bodies.clear()
+        self._relayout()
 
     @property
     def selected_entry(self) -> FeedEntry | None:
@@ -232,8 +243,13 @@ class FeedView(ScrollView, can_focus=True):
 
     def action_reply(self) -> None:
         entry = self.selected_entry
-        if entry is not None and entry.known:
+        if entry is None or not entry.known:
+            return
+        hint = reply_hint(entry)
+        if hint is None:
             self.post_message(self.ReplyRequested(entry))
+        else:
+            self.notify(hint, timeout=4, markup=False)
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y <= 0:
@@ -364,7 +380,7 @@ class FeedView(ScrollView, can_focus=True):
             return cached
         indent = depth * INDENT + 2
         inner = max(width - indent, 10)
-        renderable = self._renderable(row.entry)
+        renderable = self._renderable(row.entry, threaded=depth > 0)
         console = self.app.console
         options = console.options.update(width=inner, min_width=inner)
         lines = console.render_lines(renderable, options, pad=False)
@@ -375,27 +391,16 @@ class FeedView(ScrollView, can_focus=True):
         self._bodies[event.id, depth] = strips
         return strips
 
-    def _renderable(self, entry: FeedEntry) -> RenderableType:
-        event = entry.event
-        if entry.deleted:
-            return Text("(deleted by its author)", style="italic")
-        if not entry.known:
-            return Text(
-                f"[{event.kind}] not understood by this version (kept and passed on)",
-                style=self.get_component_rich_style("feed--unknown", partial=True),
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-        body = entry.body
-        text = body.get("text")
-        if event.kind != NOTE_KIND and not isinstance(text, str):
-            return Text(summary(event.kind, body))
-        text = str(text or "")
-        if entry.edited:
-            text += "\n\n*(edited)*" if _MARKDOWN_HINT.search(text) else "  (edited)"
-        if body.get("format") == "plain" or not _MARKDOWN_HINT.search(text):
-            return Text(text)
-        return Markdown(text, hyperlinks=False)
+    def _renderable(self, entry: FeedEntry, threaded: bool) -> RenderableType:
+        shown = show_entry(entry, self._feed_context(), threaded=threaded)
+        return renderable(
+            entry, shown, lambda name: self.get_component_rich_style(name, partial=True)
+        )
+
+    def _feed_context(self) -> FeedContext:
+        name_of = self.name_of or (lambda key: short_fingerprint(key))
+        circles = {self.circle.slug: self.circle} if self.circle is not None else {}
+        return FeedContext(name_of, circles)
 
     # -- rendering --------------------------------------------------------------------
 
@@ -457,7 +462,7 @@ class FeedView(ScrollView, can_focus=True):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" " * (depth * INDENT))
         text.append("▶ " if selected else "  ", Style(bold=True))
-        if "reply_to" in event.refs:
+        if parent_of(entry) is not None:
             text.append("↳ ", meta)
         text.append(name, self.get_component_rich_style("feed--name", partial=True))
         when = relative_time(entry.shown_at, self.clock())
@@ -465,6 +470,6 @@ class FeedView(ScrollView, can_focus=True):
         if entry.clock is not None:
             text.append(f" · {MARK_TEXT[entry.clock]}", meta)
         if row.orphan:
-            text.append(" · reply to an earlier note", meta)
+            text.append(f" · {_ORPHAN.get(event.kind, 'about an earlier question')}", meta)
         text.truncate(width, overflow="ellipsis")
         return Strip(text.render(self.app.console), text.cell_len)

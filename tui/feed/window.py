@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from peernode.feed_text import folded, parent_of
 from peernode.views import FeedEntry
 from tui.feed.pager import Key, key_of
 
@@ -16,21 +17,22 @@ MAX_WINDOW: Final = 400
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """A note in display order: `depth` levels under its parent, if that is loaded."""
+    """An event in display order: `depth` levels under its parent, if that is loaded."""
 
     entry: FeedEntry
     depth: int
-    orphan: bool  # a reply whose parent is not in the window
+    orphan: bool  # a reply (an answer) whose parent (question) is not in the window
 
 
 def thread(entries: Iterable[FeedEntry]) -> list[Row]:
-    """Replies follow their parent (indented); everything else keeps time order."""
-    entries = list(entries)
+    """Replies, answers and resolutions follow their parent (indented); everything else
+    keeps time order. RSVPs and attendance have no rows: their meeting's card shows them."""
+    entries = [entry for entry in entries if not folded(entry)]
     present = {entry.event.id for entry in entries}
     children: dict[bytes, list[FeedEntry]] = {}
     roots: list[FeedEntry] = []
     for entry in entries:
-        parent = entry.event.refs.get("reply_to")
+        parent = parent_of(entry)
         if parent is not None and parent in present and parent != entry.event.id:
             children.setdefault(parent, []).append(entry)
         else:
@@ -39,7 +41,7 @@ def thread(entries: Iterable[FeedEntry]) -> list[Row]:
     stack = [(root, 0) for root in reversed(roots)]
     while stack:
         entry, depth = stack.pop()
-        orphan = depth == 0 and "reply_to" in entry.event.refs
+        orphan = depth == 0 and parent_of(entry) is not None
         rows.append(Row(entry, depth, orphan))
         for child in reversed(children.get(entry.event.id, [])):
             stack.append((child, depth + 1))

@@ -15,11 +15,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from peernode.circles.model import CircleState
 from peernode.demo import DEMO_LABEL
 from peernode.errors import NodeError
+from peernode.feed_text import QUESTION_KIND, worth_reading
 from peernode.node import DEFAULT_CHANNEL, Node
 from peernode.text import plural, relative_time
-from peernode.views import CHANGE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
+from peernode.views import CHANGE_KINDS, CIRCLE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
 from tui.circles import CircleActions
 from tui.dialogs import moderation
 from tui.dialogs.info import InfoDialog
@@ -61,6 +63,9 @@ class MainScreen(CircleActions, Screen[None]):
             super().__init__()
             self.entries = entries
             self.overflowed = overflowed
+
+    class NodeLeft(Message):
+        """The node of this home that the room was attached to stopped."""
 
     class StatusChanged(Message):
         def __init__(self, status: NodeStatus) -> None:
@@ -137,6 +142,7 @@ class MainScreen(CircleActions, Screen[None]):
         if not self.counts.get(DEFAULT_CHANNEL) and channels:
             self.channel = max(channels, key=lambda count: count.last_at).channel
         self._show_channels()
+        self._show_circle(self.channel, await self.node.circles.state(self.channel))
         self._show_page(self.channel, await self.pager.newest(self.channel), "newest")
         self._show_status(await self.node.status())
         self.ready.set()
@@ -146,11 +152,14 @@ class MainScreen(CircleActions, Screen[None]):
     async def _poll_status(self) -> None:
         while True:
             await asyncio.sleep(self.status_interval)
+            attached = self.node.attached
             try:
                 status = await self.node.status()
             except NodeError as exc:
                 self.notify(f"Cannot read the node's status: {exc}", severity="error", markup=False)
                 continue
+            if attached and not self.node.attached:
+                self.post_message(self.NodeLeft())
             self.post_message(self.StatusChanged(status))
             problem = self.node.storage_problem
             if problem is not None and problem != self._storage_notice:
@@ -187,10 +196,18 @@ class MainScreen(CircleActions, Screen[None]):
             if channel == self.channel:
                 feed.add_newer(page.entries, at_newest=page.at_newest)
 
+    @work(group="circle", exclusive=True)
+    async def _load_circle(self, channel: str) -> None:
+        self._show_circle(channel, await self.node.circles.state(channel))
+
     @work(group="send")
-    async def _send(self, text: str, reply_to: bytes | None) -> None:
+    async def _send(self, text: str, reply_to: FeedEntry | None) -> None:
         try:
-            await self.node.post(text, channel=self.channel, reply_to=reply_to)
+            if reply_to is not None and reply_to.event.kind == QUESTION_KIND:
+                await self.node.circles.answer(reply_to.event.id, text)
+            else:
+                parent = reply_to.event.id if reply_to is not None else None
+                await self.node.post(text, channel=self.channel, reply_to=parent)
         except NodeError as exc:
             self.composer.sending = False
             self.notify(f"Not sent: {exc}", severity="error", timeout=8, markup=False)
@@ -212,6 +229,10 @@ class MainScreen(CircleActions, Screen[None]):
             end="oldest" if end == "oldest" else "newest",
         )
         self._show_title()
+
+    def _show_circle(self, channel: str, state: CircleState) -> None:
+        if channel == self.channel:
+            self.feed.show_circle(state if state.exists else None)
 
     def _show_channels(self) -> None:
         self.query_one(ChannelList).show(self.channels, self.channel, self.unread)
@@ -243,13 +264,16 @@ class MainScreen(CircleActions, Screen[None]):
         self.feed.fetching = True
         self._show_channels()
         self._show_title()
+        self.feed.show_circle(None)
+        self._load_circle(channel)
         self._load(channel, "newest")
 
     # -- messages from the widgets and workers ----------------------------------------------
 
     def on_main_screen_new_events(self, message: MainScreen.NewEvents) -> None:
         here = []
-        channels_changed = reload = False
+        channels_changed = reload = circle_changed = False
+        me = self.node.public_key if self.node.has_identity else None
         for entry in message.entries:
             kind, channel = entry.event.kind, entry.event.circle  # the wire calls it circle
             if kind == PROFILE_KIND:
@@ -260,14 +284,18 @@ class MainScreen(CircleActions, Screen[None]):
             if kind in CHANGE_KINDS:
                 # Not shown as entries: they change one already shown, so reload it.
                 reload |= channel == self.channel
+                circle_changed |= channel == self.channel
                 continue
             channels_changed |= channel not in self.counts
             self.counts[channel] = self.counts.get(channel, 0) + 1
             if channel == self.channel:
                 here.append(entry)
-            else:
+                circle_changed |= kind in CIRCLE_KINDS
+            elif worth_reading(entry, me):
                 self.unread[channel] = self.unread.get(channel, 0) + 1
                 channels_changed = True
+        if circle_changed:  # a meeting's card, a question's answers: read the circle again
+            self._load_circle(self.channel)
         if here:
             self.feed.add_live(here)
             self._show_title()
@@ -309,8 +337,7 @@ class MainScreen(CircleActions, Screen[None]):
         self.composer.start_reply(message.entry, self._name_of(message.entry.event.author))
 
     def on_composer_submitted(self, message: Composer.Submitted) -> None:
-        reply_to = message.reply_to.event.id if message.reply_to is not None else None
-        self._send(message.text, reply_to)
+        self._send(message.text, message.reply_to)
 
     def on_composer_left(self, message: Composer.Left) -> None:
         self.feed.focus()
@@ -356,6 +383,27 @@ class MainScreen(CircleActions, Screen[None]):
                 self._reload()
 
         self.app.push_screen(ModerationDialog(self.node), closed)
+
+    def action_circle_report(self) -> None:
+        """Only a study circle has a report: elsewhere say so, never offer an empty one."""
+        self._open_report(self.channel)
+
+    @work(group="report", exclusive=True, exit_on_error=False)
+    async def _open_report(self, channel: str) -> None:
+        try:
+            state = await self.node.circles.state(channel)
+        except NodeError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if state.exists:
+            super().action_circle_report()
+            return
+        self.notify(
+            f"#{channel} has no study circle, so it has no report to show or export;"
+            " start one from the command palette (Ctrl+P, 'start a study circle').",
+            title="No report here",
+            markup=False,
+        )
 
     def action_open_channel(self) -> None:
         def opened(channel: str | None) -> None:

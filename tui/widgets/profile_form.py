@@ -78,6 +78,11 @@ class ProfileForm(Vertical):
         self.show_error("")
         return fields
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """What was wrong is out of date once the learner types: it goes (Start checks again)."""
+        if self.has_class("-error"):
+            self.show_error("")
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in a field moves to the next one; the last one bubbles up to submit."""
         if event.input.id != "can-help":

@@ -13,20 +13,17 @@ from tui.text import clip
 
 
 def sync_text(status: NodeStatus | None) -> str:
-    """'in sync with N of M peers': of the M peers linked now, N whose last exchange
-    found nothing missing either way. A remembered peer that is offline is not
-    counted: it cannot be in sync, and would keep the indicator from turning ✓."""
+    """The sync indicator: ✓ when every peer linked now is in sync, ⟳ while some are
+    still exchanging, ○ with none linked (NodeStatus.sync_summary says the words)."""
     if status is None:
         return "… checking peers"
-    linked = status.linked
-    in_sync = status.in_sync
-    if linked == 0:
+    if status.linked == 0:
         symbol = "○"
-    elif in_sync == linked:
+    elif status.in_sync == status.linked:
         symbol = "✓"
     else:
         symbol = "⟳"
-    return f"{symbol} in sync with {in_sync} of {plural(linked, 'peer')}"
+    return f"{symbol} {status.sync_summary}"
 
 
 class SyncIndicator(Static):

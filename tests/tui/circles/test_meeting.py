@@ -1,10 +1,13 @@
 """Meeting mode: the four parts, live check-ins from other learners, the activity's
-time box on an injected clock, and check-in and plus/delta from the dialogs."""
+time box on an injected clock (kept while meeting mode is closed, big digits for a
+projector), and check-in and plus/delta from the dialogs."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from textual.widgets import Digits, Static
 
 from peernode.home import Home
 from protocol import kinds
@@ -14,7 +17,7 @@ from tests.tui.helpers import ANA, CHEN, NOW, running, wait_for
 from tests.tui.test_snapshots import HostedApp
 from tui.circles.checkin import CheckInDialog
 from tui.circles.meeting import MeetingScreen
-from tui.circles.plusdelta import PlusDeltaDialog
+from tui.circles.plusdelta import PLUSDELTA_PROMPT, PlusDeltaDialog
 
 
 async def open_meeting(app: Any, pilot: Any) -> MeetingScreen:
@@ -83,7 +86,7 @@ async def test_the_activity_time_box_counts_down(circle_room: Home) -> None:
     async with running(circle_room) as (app, pilot):
         screen = await open_meeting(app, pilot)
         now = [1000.0]
-        screen.time_box.time_source = lambda: now[0]
+        screen.time_box.countdown.time_source = lambda: now[0]
         await pilot.press("3")
         assert "20:00 left of 20 min   ■ not started" in screen.part_text
         await pilot.press("t")
@@ -130,3 +133,47 @@ def test_meeting_mode_snapshot(snap_compare: Any, circle_room: Home, utc: None) 
         await steady_on(pilot, "m")
 
     assert snap_compare(HostedApp(circle_room), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_time_box_runs_on_when_meeting_mode_closes(circle_room: Home) -> None:
+    async with running(circle_room) as (app, pilot):
+        screen = await open_meeting(app, pilot)
+        now = [1000.0]
+        screen.time_box.countdown.time_source = lambda: now[0]
+        await pilot.press("t")  # starts it (and shows the activity)
+        now[0] += 65
+        await wait_for(pilot, lambda: "18:55 left" in screen.part_text)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, MeetingScreen))
+        now[0] += 60  # a minute in the feed
+        again = await open_meeting(app, pilot)
+        assert again is not screen
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "17:55 left of 20 min   ▶ running" in again.part_text)
+        await pilot.press("f")  # big digits, for a projector
+        digits = again.time_box.query_one(Digits)
+        await wait_for(pilot, lambda: digits.display and digits.value == "17:55")
+        await pilot.press("escape")
+        again = await open_meeting(app, pilot)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: again.time_box.query_one(Digits).display)  # kept too
+
+
+async def test_plus_delta_says_its_prompt_once_and_empty_forms_what_to_write(
+    circle_room: Home,
+) -> None:
+    async with running(circle_room) as (app, pilot):
+        await open_meeting(app, pilot)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlusDeltaDialog))
+        dialog = app.screen
+        notes = [str(widget.content) for widget in dialog.query(".dialog-text").results(Static)]
+        assert notes == [PLUSDELTA_PROMPT]
+        await pilot.press("ctrl+s")  # nothing written
+        error = str(dialog.query_one("#dialog-error", Static).content)
+        assert error == "⚠ Write one thing that went well, one thing to change, or both."
+        await pilot.press("escape", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckInDialog))
+        await pilot.press("ctrl+s")  # nothing written
+        error = str(app.screen.query_one("#dialog-error", Static).content)
+        assert error == "⚠ Write how you are, what you work on today, or where you need help."

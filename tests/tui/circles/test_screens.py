@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 
 from peernode.circles.model import ResourceLink
 from peernode.home import Home
@@ -122,7 +122,8 @@ async def test_schedule_shows_the_suggested_facilitator(circle_room: Home) -> No
         facilitator = dialog.query_one("#facilitator", Select)
         assert facilitator.value == app.node.public_key.hex()
         facilitator.value = BO.public_key.hex()
-        await fill(pilot, ScheduleDialog, place="Room 3", work="Chapter 3")
+        for selector, text in (("#place", "Room 3"), ("#work", "Chapter 3")):
+            dialog.query_one(selector, Input).value = text
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: page.state is not None and len(page.state.meetings) == 2)
         assert page.state is not None

@@ -105,10 +105,3 @@ def test_addresses_and_channel_names() -> None:
     assert channel_problem("rust-101") is None
     assert channel_problem("Rust") is not None
     assert channel_problem("") is not None
-
-
-def test_known_kinds_without_text_get_a_one_line_summary() -> None:
-    from tui.feed.view import summary
-
-    body = {"title": "Friday", "at": 1_700_000_000_000, "rsvp": True}
-    assert summary("peernode/meeting@1", body) == "[meeting] title: Friday, at: 1700000000000"

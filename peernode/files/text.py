@@ -1,0 +1,102 @@
+"""What a person reads about files: sizes, presence, progress; for the CLI and the TUI."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from peernode.circles.text import tags_text
+from peernode.files.model import Presence, Progress, SharedFile
+from peernode.text import NameOf, Shown, plural, short_id
+from protocol.event import Event
+
+_UNITS: Final = ("bytes", "KB", "MB", "GB", "TB")
+
+
+def size_text(size: int) -> str:
+    """'512 bytes', '4.2 MB', '700 MB': decimal units, as file managers show them."""
+    value = float(size)
+    for unit in _UNITS:
+        if value < 1000 or unit == _UNITS[-1]:
+            if unit == "bytes":
+                return plural(size, "byte")
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def presence_text(shared: SharedFile) -> str:
+    if shared.presence is Presence.HERE:
+        return "on this laptop"
+    if shared.presence is Presence.PARTIAL:
+        return f"{shared.have_bytes * 100 // max(shared.size, 1)}% here"
+    return "not here yet"
+
+
+def file_line(shared: SharedFile) -> str:
+    """One line of a circle's file list."""
+    kind = "folder" if shared.is_folder else "file"
+    return (
+        f"{short_id(shared.id)}  {shared.title}  ({kind}, {size_text(shared.size)},"
+        f" {presence_text(shared)})  shared by {shared.author_name}"
+    )
+
+
+def progress_text(progress: Progress) -> str:
+    """'12 MB of 700 MB · 25 MB/s · 28 s left · from 3 laptops'."""
+    parts = [f"{size_text(progress.have_bytes)} of {size_text(progress.size)}"]
+    if progress.done:
+        return f"{parts[0]} · done"
+    if progress.rate > 0:
+        parts.append(f"{size_text(int(progress.rate))}/s")
+    if (eta := progress.eta) is not None:
+        parts.append(f"{eta:.0f} s left" if eta < 120 else f"{eta / 60:.0f} min left")
+    if progress.sources:
+        parts.append(f"from {plural(progress.sources, 'laptop')}")
+    return " · ".join(parts)
+
+
+BAR_WIDTH: Final = 20
+
+
+def progress_bar(progress: Progress, width: int = BAR_WIDTH) -> str:
+    """'[########------------] ' and the progress text: one line a terminal redraws."""
+    share = progress.have_bytes / progress.size if progress.size else 1.0
+    filled = min(width, int(share * width)) if not progress.done else width
+    return f"[{'#' * filled}{'-' * (width - filled)}] {progress_text(progress)}"
+
+
+def resource_line(shared: SharedFile, progress: Progress | None, holders: int | None = None) -> str:
+    """A file among a circle's resources: what it is, how much is here, who shared it;
+    `holders`: how many other laptops have it (shown to whoever shared it)."""
+    kind = "folder" if shared.is_folder else "file"
+    if progress is not None and not progress.done and shared.presence is not Presence.HERE:
+        where = progress_text(progress)
+    else:
+        where = presence_text(shared)
+    size = size_text(shared.size)
+    line = f"▤ {shared.title} ({kind}, {size}, {where}) shared by {shared.author_name}"
+    return line if holders is None else f"{line}, {holders_text(holders)}"
+
+
+def holders_text(count: int) -> str:
+    """'on 3 other laptops', 'on no other laptop yet'."""
+    return f"on {plural(count, 'other laptop')}" if count else "on no other laptop yet"
+
+
+def file_shown(event: Event, name_of: NameOf) -> Shown:
+    """A file event in the feed: who shared what, its name, kind and size."""
+    body = event.body
+    kind = "folder" if body.get("type") == "folder" else "file"
+    name = str(body.get("name", ""))
+    title = str(body.get("title") or name)
+    details = [f"{name} · {kind} · {size_text(int(body.get('size', 0)))}"]
+    if tags := body.get("tags"):
+        details.append(tags_text(tags))
+    if licence := body.get("licence"):
+        details.append(f"Licence: {licence}")
+    return Shown(
+        f"{name_of(event.author)} shared the {kind} “{title}”",
+        tuple(details),
+        str(body.get("description") or ""),
+        plain=True,
+    )

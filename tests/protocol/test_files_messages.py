@@ -1,0 +1,124 @@
+"""The bulk path's messages and the requesting side's checks (messages.py, requester.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.codec import pack
+from protocol.errors import DecodeError, RemoteProtocolError
+from protocol.files import ChunkReply, Requester, layout_of, pieces
+from protocol.files.messages import (
+    PIECE_BYTES,
+    Ask,
+    Cancel,
+    GetChunk,
+    GetHashes,
+    Hashes,
+    Have,
+    Holding,
+    Piece,
+    Refusal,
+    Refused,
+    decode,
+    encode,
+)
+
+BLOB = layout_of(b"hello").id
+CHUNK = bytes(range(256)) * 600  # 153,600 bytes: three pieces
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        Ask(1, BLOB),
+        Have(2, Holding.PARTIAL, b"\xf0"),
+        GetHashes(3, BLOB),
+        Hashes(4, 5, 262144, bytes(32)),
+        GetChunk(5, BLOB, 7),
+        Piece(6, 0, b"data"),
+        Cancel(7),
+        Refused(8, Refusal.BUSY),
+    ],
+)
+def test_every_message_round_trips(message: object) -> None:
+    assert decode(encode(message)) == message  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [99, 1],
+        [1, 1],
+        [1, -1, BLOB],
+        [1, 1, BLOB[:-1]],
+        [2, 1, 5, b""],
+        [6, 1, 0, b"x" * (PIECE_BYTES + 1)],
+        [5, 1, BLOB, True],
+        "not a list",
+    ],
+)
+def test_malformed_messages_are_refused(value: object) -> None:
+    with pytest.raises(DecodeError):
+        decode(pack(value))
+
+
+def test_a_piece_always_fits_a_frame() -> None:
+    assert len(encode(Piece(2**32 - 1, 2**40, b"x" * PIECE_BYTES))) <= 65_519
+
+
+def test_a_chunk_arrives_in_pieces_and_is_handed_over_whole() -> None:
+    requester = Requester()
+    request, sent = requester.get_chunk(BLOB, 3, len(CHUNK))
+    assert decode(sent) == GetChunk(request, BLOB, 3)
+    replies = [requester.receive(piece) for piece in pieces(request, CHUNK, PIECE_BYTES)]
+    assert replies[:-1] == [None] * (len(replies) - 1)
+    assert replies[-1] == ChunkReply(request, CHUNK)
+    assert requester.outstanding == 0
+
+
+def test_data_never_asked_for_is_a_protocol_error() -> None:
+    requester = Requester()
+    with pytest.raises(RemoteProtocolError, match="never asked"):
+        requester.receive(encode(Piece(1, 0, b"surprise")))
+    request, _ = requester.get_hashes(BLOB)
+    with pytest.raises(RemoteProtocolError, match="answers a hashes ask"):
+        requester.receive(encode(Piece(request, 0, b"x")))
+
+
+def test_pieces_out_of_order_or_past_the_chunk_are_refused() -> None:
+    requester = Requester()
+    request, _ = requester.get_chunk(BLOB, 0, 10)
+    with pytest.raises(RemoteProtocolError):
+        requester.receive(encode(Piece(request, 4, b"abc")))
+    request, _ = requester.get_chunk(BLOB, 0, 10)
+    assert requester.receive(encode(Piece(request, 0, b"abcdefgh"))) is None
+    with pytest.raises(RemoteProtocolError):
+        requester.receive(encode(Piece(request, 8, b"xyz")))
+
+
+def test_pieces_of_a_cancelled_request_are_dropped_quietly() -> None:
+    requester = Requester()
+    request, _ = requester.get_chunk(BLOB, 0, 10)
+    assert decode(requester.cancel(request) or b"") == Cancel(request)
+    assert requester.receive(encode(Piece(request, 0, b"abc"))) is None
+    assert requester.cancel(request) is None
+
+
+def test_a_server_must_not_send_requests() -> None:
+    with pytest.raises(RemoteProtocolError, match="request"):
+        Requester().receive(encode(Ask(1, BLOB)))
+
+
+def test_have_hashes_and_refusals_answer_their_requests() -> None:
+    requester = Requester()
+    ask, _ = requester.ask(BLOB)
+    hashes, _ = requester.get_hashes(BLOB)
+    chunk, _ = requester.get_chunk(BLOB, 0, 5)
+    assert requester.receive(encode(Have(ask, Holding.FULL, b""))) == Have(ask, Holding.FULL, b"")
+    reply = requester.receive(encode(Hashes(hashes, 5, 1024, bytes(32))))
+    assert isinstance(reply, Hashes)
+    assert requester.receive(encode(Refused(chunk, Refusal.MISSING))) == Refused(
+        chunk, Refusal.MISSING
+    )
+    with pytest.raises(RemoteProtocolError):  # answered already
+        requester.receive(encode(Have(ask, Holding.FULL, b"")))
