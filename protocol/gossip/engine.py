@@ -273,6 +273,9 @@ class GossipEngine:
         """
         for eid in declined:
             self._s.decline(eid)
+            pending = self._s.pending.get(eid)
+            if pending is not None and pending.via is Via.WANT:
+                pending.peer.fetched_declined = True
         self._store(sender, events, now)
 
     def forget_declined(self) -> None:

@@ -116,6 +116,8 @@ class Peer:
     verifying: int = 0
     truncated: bool = False  # the queue overflowed: a new session must find the rest
     fetched_new: bool = False  # the current backlog brought events new to us
+    fetched_declined: bool = False  # the current backlog brought events we declined
+    declined_only: bool = False  # the last backlog brought only declined events
     backlog: bool = False  # something was queued since the last time the queue drained
     finished_in: int = -1  # last responder session that ended (late messages are ignored)
     # reconciliation
