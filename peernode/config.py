@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peernode.api.config import ApiConfig
+from peernode.admission import AdmissionConfig
 from peernode.files.config import FilesConfig
 from peernode.home import NodeRole
 from peernode.net.config import NetworkConfig
@@ -25,6 +26,7 @@ class NodeConfig:
     role: what runs the node once networked ("serve", "room"), written in the home's
     lock for a second process to name it; only a "serve" node stops when the control
     API asks (it stops on SIGTERM). None: neither, say a test's or the demo's node.
+    admission: what strangers' events this node stores a day (peernode.admission).
     """
 
     verify_workers: int | None = None
@@ -37,3 +39,4 @@ class NodeConfig:
     """Chunk rules, the download scheduler, serving limits (peernode.files.config)."""
     role: NodeRole | None = None
     api: ApiConfig | None = field(default_factory=ApiConfig)
+    admission: AdmissionConfig = field(default_factory=AdmissionConfig)

@@ -20,10 +20,19 @@ from peernode.errors import BadInput, IdentityExists, NodeError, NoIdentity, Sto
 from peernode.files.service import FileService
 from peernode.health import WriteHealth
 from peernode.home import Home, HomeLock, LockHolder
+from peernode.moderation import ModerationList, Policy
+from peernode.moderation.policy import STRUCTURE_KINDS, Familiar
 from peernode.ports import IngestResult
 from peernode.problems import explain, not_editable
 from peernode.profiles import ProfileBook, next_version
-from peernode.storage import AsyncStore, ChannelCount, KnownPeer, LocalRules, TemporaryAuthors
+from peernode.storage import (
+    AsyncStore,
+    ChannelCount,
+    KnownPeer,
+    Level,
+    LocalRules,
+    TemporaryAuthors,
+)
 from peernode.stream import EventStream, Subscription
 from peernode.verifier import VerifierPool
 from peernode.views import FeedEntry, Finding, NodeStatus, PeerStatus, Profile
@@ -63,6 +72,10 @@ class Node:
             on_recovered=self._storage_recovered,
         )
         self._temporary = TemporaryAuthors(self._store)
+        self._remembered_at_open: set[bytes] = set()
+        self._policy = Policy(
+            self._store, self.config.admission, self._familiar_authors, self._policy_changed
+        )
         self._watcher: asyncio.Task[None] | None = None
         self._network: Network | None = None
         self._control: ControlServer | None = None
@@ -90,6 +103,8 @@ class Node:
             else:  # events here without a key: the key was lost, never mint one silently
                 self._events_without_key = await self._store.count()
             await self._profiles.load(self._store)
+            await self._policy.load()
+            self._remembered_at_open = {peer.key for peer in await self.known_peers()}
             await self._stream.open()
             self._health.problem = self._store.unwritable
             await self._forget_leftovers()
@@ -126,6 +141,8 @@ class Node:
             await asyncio.sleep(self.config.watch_interval)
             try:
                 await self._stream.catch_up()
+                if await self._policy.reload():  # a block from a CLI command
+                    await self._blocks_changed()
                 await self._health.probe_when_due()
             except StorageError as exc:  # a damaged page: say so, keep watching
                 self._health.failed(exc)
@@ -258,14 +275,55 @@ class Node:
     async def familiar_keys(self) -> set[bytes]:
         """Peers with history: remembered (linked with before) or members of my circles.
         The network keeps link slots for them that strangers cannot take."""
-        keys = {peer.key for peer in await self.known_peers()}
+        _, members = await self._my_circles()
+        keys = {peer.key for peer in await self.known_peers()} | members
+        keys.discard(self.public_key)
+        return keys
+
+    async def _my_circles(self) -> tuple[set[str], set[bytes]]:
+        """The circles I am a member of, and everyone in them (me included)."""
+        slugs: set[str] = set()
+        keys: set[bytes] = set()
         for circle in await self.circles.known():
             if circle.member:
+                slugs.add(circle.slug)
                 keys.update(
                     member.key for member in (await self.circles.state(circle.slug)).members
                 )
-        keys.discard(self.public_key)
-        return keys
+        return slugs, keys
+
+    async def _familiar_authors(self) -> Familiar:
+        """Whose events are stored without a budget: me, the members of my circles, and the
+        peers remembered when this node opened (linked with in an earlier run: a key that
+        links now becomes familiar only at the next start, so fresh keys gain nothing)."""
+        if not self.has_identity:
+            return Familiar(frozenset(), frozenset())
+        slugs, members = await self._my_circles()
+        authors = {self.public_key} | self._remembered_at_open | members
+        return Familiar(frozenset(authors), frozenset(slugs))
+
+    def trust_peer(self, key: bytes) -> None:
+        """The learner named this peer (--peer, connect): its events are stored as a
+        familiar author's (see peernode.admission)."""
+        self._policy.trust(key)
+
+    def is_blocked(self, key: bytes) -> bool:
+        return self._policy.is_blocked(key)
+
+    def hides(self, event: Event) -> bool:
+        """Whether lists shown to the learner leave this event out (muted, blocked, hidden)."""
+        return self._policy.hides(event)
+
+    def _policy_changed(self) -> None:
+        if self._network is not None:
+            self._network.policy_changed()
+
+    async def _blocks_changed(self) -> None:
+        """Someone was blocked or unblocked: restart networking, so links with the blocked
+        are dropped and the reconciliation index holds exactly what may be offered."""
+        if self.online:
+            await self.stop_network()
+            await self.start_network()
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         """Best effort: a peer not remembered (disk full, ...) is found again by discovery."""
@@ -417,8 +475,12 @@ class Node:
         """Store events this node signed itself (bulk import); returns the new ones."""
         return await self._store_new(events)
 
-    async def ingest(self, raws: Sequence[bytes]) -> IngestResult:
-        """Take events received from elsewhere: drop known ids first, then verify, then store."""
+    async def ingest(self, raws: Sequence[bytes], sender: bytes | None = None) -> IngestResult:
+        """Take events received from elsewhere: drop known ids first, then verify, then
+        admit (strangers within their budget, see peernode.admission), then store.
+
+        sender: the peer they came from; None for events from no peer (the demo room),
+        of which only blocked authors' are declined."""
         # Exact copies collapse here; a forged copy (same content, other bytes)
         # must not shadow the genuine one, so only stored ids count as known.
         # When the store cannot take them (disk full, read-only, damaged), nothing
@@ -432,14 +494,20 @@ class Node:
             return IngestResult(new=[], duplicates=0, rejected=[])
         fresh = [raw for raw, event_id_ in unique.items() if event_id_ not in known]
         good, bad = await self._pool.verify(fresh)
+        admitted = await self._policy.admit(good, sender)
         before = self._health.problem
         try:
-            new = await self._store_new(good)
+            new = await self._store_new(admitted.store)
         except StorageError as exc:
             if str(exc) != before:
                 log.warning("%s", exc)  # once, not for every batch refused
             new = []
-        return IngestResult(new=new, duplicates=len(raws) - len(fresh), rejected=bad)
+        return IngestResult(
+            new=new,
+            duplicates=len(raws) - len(fresh),
+            rejected=bad,
+            declined=admitted.declined,
+        )
 
     async def _store_new(self, events: Sequence[Event]) -> list[Event]:
         if not events:
@@ -451,6 +519,8 @@ class Node:
             self._health.failed(exc, say=False)  # the caller gets it
             raise
         self._health.ok()
+        me = self._key.public_key if self._key is not None else None
+        self._policy.stored((event for _, event in rows), me)
         await self._stream.stored(rows, received_at)
         return [event for _, event in rows]
 
@@ -478,6 +548,7 @@ class Node:
             before=before,
             after=after,
             exclude_kinds=(kinds.EDIT, kinds.DELETE),
+            visible=True,
         )
         events = [load_verified(row.raw) for row in rows]
         changes = await self._store.referring_any([event.id for event in events], "target")
@@ -626,6 +697,41 @@ class Node:
         """Publish with created_at after `after`, so it orders after what it replaces."""
         created_at = max(now_ms(), after + 1)
         return await self.publish(kind, circle=circle, body=body, refs=refs, created_at=created_at)
+
+    # -- moderation (the learner's own; nothing is signed or sent) -------------------------
+
+    async def moderate(self, key: bytes, level: Level) -> None:
+        """Mute (hide everywhere) or block (hide, neither store nor forward, no links)."""
+        if self.has_identity and key == self.public_key:
+            raise BadInput("you cannot mute or block yourself")
+        if await self._policy.set_level(key, level):
+            await self._blocks_changed()
+
+    async def unmoderate(self, key: bytes, level: Level) -> bool:
+        """Undo a mute or a block; False when there was none."""
+        cleared, blocks_changed = await self._policy.clear_level(key, level)
+        if blocks_changed:
+            await self._blocks_changed()
+        return cleared
+
+    async def hide(self, target: str | bytes) -> Event:
+        """Hide one event from my lists (only here, only for me)."""
+        event = await self.find_event(target)
+        if event.kind in STRUCTURE_KINDS:
+            raise BadInput(
+                "a circle's versions and memberships cannot be hidden; mute the person instead"
+            )
+        await self._policy.hide(event.id)
+        return event
+
+    async def unhide(self, target: str | bytes) -> bool:
+        """Show a hidden event again; False when it was not hidden."""
+        event_id = (await self.find_event(target)).id
+        return await self._policy.unhide(event_id)
+
+    async def moderation(self) -> ModerationList:
+        """What I muted, blocked and hid, with names, newest first."""
+        return ModerationList.of(self._policy.moderation, self.name_of)
 
     # -- forgetting ---------------------------------------------------------------------
 

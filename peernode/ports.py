@@ -7,7 +7,7 @@ can be driven by a small fake in a test. The Node satisfies them structurally.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from peernode.storage.store import KnownPeer
@@ -32,11 +32,15 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """What became of a batch of received events."""
+    """What became of a batch of received events.
+
+    declined: valid events the node chose not to store (peernode.admission): a
+    stranger over its budget, a blocked author. Never the sender's fault."""
 
     new: list[Event]
     duplicates: int
     rejected: list[Rejected]
+    declined: list[Event] = field(default_factory=list)
 
 
 class Identity(Protocol):
@@ -84,8 +88,9 @@ class EventSource(Protocol):
 class EventSink(Protocol):
     """Where events received from peers go."""
 
-    async def ingest(self, raws: Sequence[bytes]) -> IngestResult:
-        """Verify and store; never raises for a store that cannot write."""
+    async def ingest(self, raws: Sequence[bytes], sender: bytes | None = None) -> IngestResult:
+        """Verify, admit (peernode.admission) and store; never raises for a store that
+        cannot write. sender: the peer they came from, whose budget strangers' events use."""
         ...
 
 
@@ -101,6 +106,14 @@ class PeerBook(Protocol):
         ...
 
     async def add_exchanged(self, counts: dict[bytes, int]) -> None: ...
+
+    def is_blocked(self, key: bytes) -> bool:
+        """The learner blocked this person: never link with them."""
+        ...
+
+    def trust_peer(self, key: bytes) -> None:
+        """The learner named this peer (--peer, connect): not a stranger."""
+        ...
 
 
 class GossipNode(Identity, EventSource, EventSink, PeerBook, Protocol):
@@ -127,6 +140,10 @@ class CircleNode(Protocol):
     def profile_of(self, key: bytes) -> Profile: ...
 
     def profiles(self) -> list[Profile]: ...
+
+    def hides(self, event: Event) -> bool:
+        """Whether lists shown to the learner leave this event out (muted, hidden)."""
+        ...
 
     async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]: ...
 

@@ -67,6 +67,8 @@ class CircleService:
         }
         missing = list(targets - {event.id for event in events} - {b""})
         events += [load_verified(raw) for raw in await self._node.raw_events(missing)]
+        # What the learner muted or hid leaves the lists (membership and versions stay).
+        events = [event for event in events if not self._node.hides(event)]
         return derive_state(circle, events, shown=shown)
 
     async def known(self) -> list[CircleSummary]:

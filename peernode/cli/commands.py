@@ -6,7 +6,17 @@ from typing import Final
 
 import click
 
-from peernode.cli import api, challenges, content, demo, files, identity, network, repair
+from peernode.cli import (
+    api,
+    challenges,
+    content,
+    demo,
+    files,
+    identity,
+    moderation,
+    network,
+    repair,
+)
 from peernode.cli.circles import COMMANDS as CIRCLE_COMMANDS
 
 COMMANDS: Final[tuple[click.Command, ...]] = (
@@ -32,6 +42,8 @@ COMMANDS: Final[tuple[click.Command, ...]] = (
     *challenges.COMMANDS,
     # bots, scripts and web pages
     api.api,
+    # what I see and store: mute, block, hide
+    *moderation.COMMANDS,
     # when the database is damaged
     repair.repair,
 )

@@ -32,7 +32,7 @@ from peernode.net.transfer import Transfers
 from peernode.ports import GossipNode
 from peernode.views import NodeStatus, PeerStatus, SkippedPeer
 from protocol.event import Event
-from protocol.gossip import Close, Dial, GossipEngine, Send, SendStored, Verify
+from protocol.gossip import Action, Close, Dial, GossipEngine, Send, SendStored, Verify
 from protocol.reconcile import ItemIndex
 from protocol.wire import SPEC_VERSION, PeerAddress
 
@@ -215,7 +215,12 @@ class Network:
         return self._engine
 
     def _flush(self) -> None:
-        for action in self.engine.actions():
+        while actions := self.engine.actions():
+            self._run_actions(actions)
+        self._wake.set()
+
+    def _run_actions(self, actions: list[Action]) -> None:
+        for action in actions:
             if isinstance(action, Send):
                 link = self._links.get(action.peer)
                 if link is not None and not link.send_nowait(action.data):
@@ -231,7 +236,6 @@ class Network:
                 self._transfers.verify(action.peer, action.raws)
             elif isinstance(action, SendStored):
                 self._transfers.send_stored(action.peer, action.ids)
-        self._wake.set()
 
     async def _timer_loop(self) -> None:
         while True:
@@ -270,12 +274,12 @@ class Network:
         finally:
             self._node.unsubscribe(subscription)
 
-    def _stored(self, peer: bytes, new: list[Event], rejected: int) -> None:
+    def _stored(self, peer: bytes, new: list[Event], rejected: int, declined: list[bytes]) -> None:
         """Tell the engine what became of a batch it handed out for verification."""
         if self._engine is None:
             return
         now = self._now()
-        self._engine.stored(peer, new, now)
+        self._engine.stored(peer, new, now, declined=declined)
         if rejected:
             self._engine.rejected(peer, rejected, now)
         self._flush()
@@ -304,6 +308,9 @@ class Network:
             return
         if link.key == self._node.public_key:
             await link.close("that address is this node itself")
+            return
+        if self._node.is_blocked(link.key):
+            await link.close("blocked by this learner")
             return
         if not self._admit(link):
             await link.close("already linked to this peer")
@@ -359,6 +366,9 @@ class Network:
         target = (address.host, address.port)
         if address.key in self._links or target in self._dialing:
             return
+        if address.key and self._node.is_blocked(address.key):
+            self.engine.dial_failed(address, self._now())  # never dialled: _flush goes on
+            return
         self._spawn(self._dial(address), f"dial {address.host}:{address.port}")
 
     async def _dial(self, address: PeerAddress) -> Link | None:
@@ -406,6 +416,10 @@ class Network:
             await link.close("that address is this node itself")
             self._own_addresses.add((host, port))
             raise BadInput(f"{host}:{port} is this node itself")
+        if self._node.is_blocked(link.key):
+            await link.close("blocked by this learner")
+            raise BadInput(f"{host}:{port} is someone you blocked; unblock them first")
+        self._node.trust_peer(link.key)  # named by the learner: not a stranger
         if not await self._adopt(link, port):
             raise NodeError("networking is stopping")
         self._manual[(host, port)] = _ManualPeer(host, port, key=link.key)
@@ -429,6 +443,7 @@ class Network:
                     )
                     peer.next_try = self._now() + peer.delay * random.uniform(0.8, 1.2)
                 else:
+                    self._node.trust_peer(link.key)  # named by the learner: not a stranger
                     peer.key, peer.delay = link.key, 0.0
             await asyncio.sleep(self._config.manual_interval)
 
@@ -439,6 +454,12 @@ class Network:
         self._remember_candidate(address)
         self.engine.add_candidates([address], self._now())
         self._flush()
+
+    def policy_changed(self) -> None:
+        """A stranger became familiar: let the engine fetch again what it declined.
+        (A block or unblock restarts networking instead, see Node.)"""
+        if self._engine is not None and not self._stopping:
+            self._engine.forget_declined()
 
     def storage_recovered(self) -> None:
         """Writes work again: what arrived while they failed was lost, so fetch it now."""

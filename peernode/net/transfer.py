@@ -30,8 +30,9 @@ VERIFY_RUNNING: Final = 2
 """Ingests in progress per peer: one is verified while the one before is stored."""
 
 Spawn = Callable[[Coroutine[Any, Any, Any], str], None]
-OnStored = Callable[[bytes, list[Event], int], None]
-"""(peer, the new events of one received batch, how many of it were rejected)."""
+OnStored = Callable[[bytes, list[Event], int, list[bytes]], None]
+"""(peer, the new events of one received batch, how many of it were rejected, the ids of it
+the node declined to store)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -113,7 +114,7 @@ class Transfers:
                         size += len(work.verify[0])
                         group.append(work.verify.popleft())
                     merged = group[0] if len(group) == 1 else [r for b in group for r in b]
-                    running.append((group, asyncio.create_task(self._node.ingest(merged))))
+                    running.append((group, asyncio.create_task(self._node.ingest(merged, peer))))
                 group, task = running.popleft()
                 try:
                     result = await task
@@ -135,14 +136,18 @@ class Transfers:
         """on_stored() once per Verify batch of `group`, in order."""
         new: list[list[Event]] = [[] for _ in group]
         bad = [0] * len(group)
+        declined: list[list[bytes]] = [[] for _ in group]
         if result is not None and len(group) == 1:
             new[0], bad[0] = result.new, len(result.rejected)
+            declined[0] = [event.id for event in result.declined]
         elif result is not None:
             where = {raw: i for i, batch in enumerate(group) for raw in batch}
             for event in result.new:
                 new[where[event.raw]].append(event)
             for rejected in result.rejected:
                 bad[where[rejected.raw]] += 1
+            for event in result.declined:
+                declined[where[event.raw]].append(event.id)
         if result is not None and result.rejected:
             log.info(
                 "%d bad events from %s: %s",
@@ -156,7 +161,7 @@ class Transfers:
             # Before on_stored: what it sets off may bring the same ids again.
             self._arriving.difference_update(event_id(raw) for raw in batch)
             self._exchanged[peer] += len(new[i])
-            self._on_stored(peer, new[i], bad[i])
+            self._on_stored(peer, new[i], bad[i], declined[i])
         self._on_settled()
 
     # -- answering Wants from the store ---------------------------------------------------

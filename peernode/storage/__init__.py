@@ -4,6 +4,7 @@ from peernode.storage.async_store import AsyncStore
 from peernode.storage.faults import DISK_FULL_MESSAGE, check_file
 from peernode.storage.forgetting import TemporaryAuthors
 from peernode.storage.local import LocalRules
+from peernode.storage.moderation import Level, Moderation
 from peernode.storage.salvage import Salvage, salvage_from
 from peernode.storage.schema import MIGRATIONS
 from peernode.storage.store import ChannelCount, KnownPeer, Store, StoredEvent
@@ -14,7 +15,9 @@ __all__ = [
     "AsyncStore",
     "ChannelCount",
     "KnownPeer",
+    "Level",
     "LocalRules",
+    "Moderation",
     "Salvage",
     "Store",
     "StoredEvent",

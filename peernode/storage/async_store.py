@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeVar
 
 from peernode.clock import ShownKey
 from peernode.storage.local import LocalRules
+from peernode.storage.moderation import Level, Moderation
 from peernode.storage.store import ChannelCount, KnownPeer, Store, StoredEvent
 from protocol.event import Event
 
@@ -80,7 +81,25 @@ class AsyncStore:
         store = self._open_store()
         return await self._run(store.forget_authors, authors, keep_referenced_by, profile_kind)
 
+    async def set_moderation(self, key: bytes, level: Level, since: int) -> None:
+        await self._run(self._open_store().set_moderation, key, level, since)
+
+    async def clear_moderation(self, key: bytes, level: Level) -> bool:
+        return await self._run(self._open_store().clear_moderation, key, level)
+
+    async def hide_event(self, event_id: bytes, since: int) -> None:
+        await self._run(self._open_store().hide_event, event_id, since)
+
+    async def unhide_event(self, event_id: bytes) -> bool:
+        return await self._run(self._open_store().unhide_event, event_id)
+
     # -- reads ----------------------------------------------------------------------
+
+    async def moderation(self) -> Moderation:
+        return await self._run(self._open_store().moderation)
+
+    async def held_authors(self) -> set[bytes]:
+        return await self._run(self._open_store().held_authors)
 
     async def setting(self, name: str) -> str | None:
         return await self._run(self._open_store().setting, name)
@@ -118,6 +137,7 @@ class AsyncStore:
         after: ShownKey | None = None,
         kinds: Sequence[str] | None = None,
         exclude_kinds: Sequence[str] | None = None,
+        visible: bool = False,
     ) -> list[StoredEvent]:
         return await self._run(
             self._open_store().feed,
@@ -127,6 +147,7 @@ class AsyncStore:
             after=after,
             kinds=kinds,
             exclude_kinds=exclude_kinds,
+            visible=visible,
         )
 
     async def channel_raw(self, channel: str, kinds: Sequence[str] | None = None) -> list[bytes]:

@@ -9,6 +9,8 @@ Rules of this file:
   events a peer asks for, the ids offered after a post) filter by it: the
   network has no read that could bypass it.
 - A rule is never dropped: an event kept from the demo room stays local.
+- Events of a blocked author (moderation.py) are kept back the same way, for
+  as long as the block lasts.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ import contextlib
 import sqlite3
 from dataclasses import dataclass
 
+from peernode.storage.moderation import BLOCKED_AUTHORS
 from peernode.storage.schema import Transaction
 
 SHARED: str = (
     "circle NOT IN (SELECT channel FROM local_channels)"
     " AND author NOT IN (SELECT author FROM local_authors)"
+    f" AND author NOT IN ({BLOCKED_AUTHORS})"
 )
 """SQL condition on the events table: the event may leave this node."""
 _LOCAL_IDS: str = (
     "SELECT id FROM events WHERE circle IN (SELECT channel FROM local_channels)"
     " UNION SELECT id FROM events WHERE author IN (SELECT author FROM local_authors)"
+    f" UNION SELECT id FROM events WHERE author IN ({BLOCKED_AUTHORS})"
 )
 """The ids of the local events, found through the channel and author indexes."""
 
@@ -69,6 +74,7 @@ def shared_condition(db: sqlite3.Connection) -> str:
     """SHARED when some events are local, else "" (most homes: the reads stay plain)."""
     (any_rule,) = db.execute(
         "SELECT EXISTS (SELECT 1 FROM local_channels) OR EXISTS (SELECT 1 FROM local_authors)"
+        f" OR EXISTS ({BLOCKED_AUTHORS})"
     ).fetchone()
     return SHARED if any_rule else ""
 

@@ -40,7 +40,8 @@ def salvage_from(store: Store, damaged: Path) -> Salvage:
     The damaged file is opened read-only and never written. Every event row
     that reads is verified again with decode_event (damaged bytes fail it) and
     the good ones are stored with their old received_at, in their old order;
-    known peers and settings are kept too, so the node can re-sync the rest.
+    known peers, settings and the learner's moderation are kept too, so the node
+    can re-sync the rest.
     """
     try:
         old = sqlite3.connect(uri(damaged, mode="ro"), uri=True, isolation_level=None)
@@ -68,6 +69,7 @@ def salvage_from(store: Store, damaged: Path) -> Salvage:
         store.keep_peers(peers)
         store.keep_settings(_readable_settings(old))
         store.keep_local(local_rules(old))  # what was local stays local
+        store.carry_moderation(old)  # so do mutes, blocks and who was familiar
     finally:
         old.close()
     return Salvage(read, stored, invalid, reader.unreadable, len(peers), reader.complete)

@@ -65,6 +65,19 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE TABLE local_channels (channel TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TABLE local_authors (author BLOB PRIMARY KEY) WITHOUT ROWID;
     """,
+    # The learner's own moderation (muted or blocked people, events hidden for
+    # oneself) and the authors held before admission by relationship, who stay
+    # familiar (see moderation.py and peernode/admission.py).
+    """
+    CREATE TABLE moderation (
+        key   BLOB PRIMARY KEY,
+        level TEXT NOT NULL CHECK (level IN ('mute', 'block')),
+        since INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE hidden_events (id BLOB PRIMARY KEY, since INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE held_authors (author BLOB PRIMARY KEY) WITHOUT ROWID;
+    INSERT INTO held_authors (author) SELECT DISTINCT author FROM events;
+    """,
 )
 
 

@@ -13,12 +13,14 @@ Rules of this file (and of storage/, the only package that speaks SQL):
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from peernode.clock import ShownKey, shown_at
+from peernode.storage import moderation as moderation_
 from peernode.storage.connection import open_database
 from peernode.storage.faults import map_errors_of_public_methods
 from peernode.storage.forgetting import forget_authors
@@ -29,6 +31,7 @@ from peernode.storage.local import (
     local_rules,
     shared_condition,
 )
+from peernode.storage.moderation import MODERATED, NOT_HIDDEN, Level, Moderation
 from peernode.storage.schema import Transaction, schema_version
 from peernode.storage.sequence import events_after_sql, store_id
 from protocol.event import Event
@@ -202,6 +205,30 @@ class Store:
     def local_rules(self) -> LocalRules:
         return local_rules(self._db)
 
+    # -- moderation (moderation.py) -----------------------------------------------------
+
+    def set_moderation(self, key: bytes, level: Level, since: int) -> None:
+        moderation_.set_level(self._db, key, level, since)
+
+    def clear_moderation(self, key: bytes, level: Level) -> bool:
+        return moderation_.clear_level(self._db, key, level)
+
+    def hide_event(self, event_id: bytes, since: int) -> None:
+        moderation_.hide(self._db, event_id, since)
+
+    def unhide_event(self, event_id: bytes) -> bool:
+        return moderation_.unhide(self._db, event_id)
+
+    def moderation(self) -> Moderation:
+        return moderation_.moderation(self._db)
+
+    def held_authors(self) -> set[bytes]:
+        return moderation_.held_authors(self._db)
+
+    def carry_moderation(self, old: sqlite3.Connection) -> None:
+        """Keep the moderation and held authors of a damaged database (salvage.py)."""
+        moderation_.carry_over(old, self._db)
+
     def setting(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
         return None if row is None else str(row[0])
@@ -268,13 +295,15 @@ class Store:
         after: ShownKey | None = None,
         kinds: Sequence[str] | None = None,
         exclude_kinds: Sequence[str] | None = None,
+        visible: bool = False,
     ) -> list[StoredEvent]:
         """Events ordered by (shown_at, created_at, id), newest last.
 
         With `limit`, the newest `limit` events before the key `before`, or with
         `after`, the oldest `limit` after it: how a long feed is paged.
+        visible: leave out muted and blocked people's events and hidden ones.
         """
-        where: list[str] = []
+        where: list[str] = [MODERATED, NOT_HIDDEN] if visible else []
         params: list[object] = []
         if channel is not None:
             where.append("circle = ?")

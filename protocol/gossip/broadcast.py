@@ -127,7 +127,7 @@ class Broadcast:
         if peer.announces_falsely:
             return  # reconciliation finds whatever it really has
         for event_id in ids:
-            if event_id in s.index:
+            if event_id in s.index or event_id in s.declined:
                 continue
             missing = self._missing.get(event_id)
             if missing is not None:

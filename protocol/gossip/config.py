@@ -57,6 +57,14 @@ LIAR_STRIKES: Final = 32
 """Grafts a peer left unanswered, beyond those it answered, after which its IHaves are
 ignored for the rest of the link (reconciliation still finds whatever it really has)."""
 GRAFT_TRIES: Final = 4
+MAX_DECLINED: Final = 65_536
+"""Ids the node chose not to store (a stranger over its budget, a blocked author), kept so
+they are neither fetched nor verified again; the oldest are forgotten first (fetched once
+more, and declined again)."""
+DECLINED_PROBE: Final = 256
+"""Ids wanted from a peer per session once a whole backlog from it was declined (strangers'
+events only): a trickle that finds out whether it has anything else, instead of fetching
+and verifying again everything the declined set had to forget."""
 MAX_PUSH_VERIFYING: Final = 8192
 """Unrequested events from one peer awaiting verification; more are dropped unverified."""
 VERIFY_TIMEOUT: Final = 60.0

@@ -212,7 +212,8 @@ class GossipEngine:
                 throttled += 1
                 continue  # unasked and over the limit: dropped unverified
             if s.known(eid):
-                duplicate = duplicate or not (wanted or grafted)
+                # Declined by us, not redundant: the sender may well store its author.
+                duplicate = duplicate or not (wanted or grafted or eid in s.declined)
                 continue
             if wanted:
                 peer.verifying += 1
@@ -254,13 +255,33 @@ class GossipEngine:
         """Events new to this node that came from no peer (posted here, or by a CLI process)."""
         self._store(None, events, now)
 
-    def stored(self, sender: bytes | None, events: Sequence[Event], now: float) -> None:
+    def stored(
+        self,
+        sender: bytes | None,
+        events: Sequence[Event],
+        now: float,
+        *,
+        declined: Sequence[bytes] = (),
+    ) -> None:
         """Events verified and stored after a Verify action (`sender`: the peer they came from).
 
         Call it once per Verify action, even with no event, then rejected() if some failed:
         ids of the batch not reported here are forgotten (so they may be fetched again).
+        declined: ids of the batch that were valid but that the node chose not to store
+        (local policy, never the sender's fault): remembered as held, so no reconciliation
+        asks for them again, and never offered or forwarded.
         """
+        for eid in declined:
+            self._s.decline(eid)
+            pending = self._s.pending.get(eid)
+            if pending is not None and pending.via is Via.WANT:
+                pending.peer.fetched_declined = True
         self._store(sender, events, now)
+
+    def forget_declined(self) -> None:
+        """The node's policy changed (a stranger became familiar, an unblock): what it
+        declined may be fetched again."""
+        self._s.declined.clear()
 
     def _store(self, sender: bytes | None, events: Sequence[Event], now: float) -> None:
         s = self._s

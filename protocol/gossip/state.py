@@ -116,6 +116,8 @@ class Peer:
     verifying: int = 0
     truncated: bool = False  # the queue overflowed: a new session must find the rest
     fetched_new: bool = False  # the current backlog brought events new to us
+    fetched_declined: bool = False  # the current backlog brought events we declined
+    declined_only: bool = False  # the last backlog brought only declined events
     backlog: bool = False  # something was queued since the last time the queue drained
     finished_in: int = -1  # last responder session that ended (late messages are ignored)
     # reconciliation
@@ -161,6 +163,7 @@ class Shared:
     __slots__ = (
         "_actions",
         "config",
+        "declined",
         "familiar",
         "index",
         "name",
@@ -192,11 +195,19 @@ class Shared:
         self.search_allowance = TokenBucket(c.SEARCH_TOTAL_RATE, c.SEARCH_TOTAL_BURST)
         self.peers: dict[bytes, Peer] = {}
         self.pending: dict[bytes, Pending] = {}
+        # ids the node chose not to store, oldest first (config.MAX_DECLINED)
+        self.declined: dict[bytes, None] = {}
         self._actions: list[Action] = []
 
     def known(self, event_id: bytes) -> bool:
-        """Stored, or received and being verified: never fetch or verify it again."""
-        return event_id in self.index or event_id in self.pending
+        """Stored, being verified, or declined: never fetch or verify it again."""
+        return event_id in self.index or event_id in self.pending or event_id in self.declined
+
+    def decline(self, event_id: bytes) -> None:
+        """The node chose not to store this event: treat it as held, never serve it."""
+        self.declined[event_id] = None
+        if len(self.declined) > c.MAX_DECLINED:
+            del self.declined[next(iter(self.declined))]
 
     def emit(self, action: Action) -> None:
         self._actions.append(action)

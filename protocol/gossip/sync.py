@@ -161,10 +161,11 @@ class Sync:
         """Queue ids the peer holds and we lack, then send Wants as the window allows."""
         s = self._s
         added = False
+        limit = c.DECLINED_PROBE if peer.declined_only else c.MAX_QUEUED
         for event_id in ids:
             if s.known(event_id) or event_id in peer.queued or event_id in peer.asked:
                 continue
-            if len(peer.queue) >= c.MAX_QUEUED:
+            if len(peer.queue) >= limit:
                 peer.truncated = True
                 break
             peer.queue.append(event_id)
@@ -229,6 +230,8 @@ class Sync:
         if not peer.backlog or not peer.idle or not peer.active:
             return
         peer.backlog = False
+        peer.declined_only = peer.fetched_declined and not peer.fetched_new
+        peer.fetched_declined = False
         if peer.fetched_new:
             # We caught up from this peer; our other peers may lack the same events.
             peer.fetched_new = False

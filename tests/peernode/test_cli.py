@@ -189,7 +189,7 @@ def test_help_lists_the_commands_in_order_of_use(invoke_cli: RunCli) -> None:
         "serve", "status", "peers", "connect", "doctor", "demo",
         "circle", "meeting", "ask", "answer", "resolve", "questions", "helpers", "resource",
         "edit", "delete", "report", "file", "challenge", "submit", "review", "badges", "badge",
-        "api", "repair",
+        "api", "mute", "unmute", "block", "unblock", "hide", "unhide", "moderation", "repair",
     ]  # fmt: skip
 
 

@@ -307,7 +307,7 @@ class MemoryNode:
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.remove(subscription)
 
-    async def ingest(self, raws: Sequence[bytes]) -> IngestResult:
+    async def ingest(self, raws: Sequence[bytes], sender: bytes | None = None) -> IngestResult:
         fresh = [raw for raw in dict.fromkeys(raws) if event_id(raw) not in self.events]
         good, bad = verify_batch(fresh)
         return IngestResult(new=self._hold(good), duplicates=len(raws) - len(fresh), rejected=bad)
@@ -317,6 +317,12 @@ class MemoryNode:
 
     async def familiar_keys(self) -> set[bytes]:
         return set()
+
+    def is_blocked(self, key: bytes) -> bool:
+        return False
+
+    def trust_peer(self, key: bytes) -> None:
+        pass
 
     async def remember_peer(self, key: bytes, name: str, host: str, port: int) -> None:
         self.peers.append((key, name, host, port))

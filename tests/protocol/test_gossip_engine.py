@@ -320,3 +320,50 @@ def test_after_the_store_refused_events_every_linked_peer_is_reconciled_soon() -
     actions = engine.actions()
     for peer in (1, 2):
         assert any(isinstance(m, wire.Reconcile) for m in sent(actions, key(peer))), peer
+
+
+def test_declined_events_are_not_fetched_again_nor_held_against_the_sender() -> None:
+    engine = make(0)
+    linked(engine, 1, 2)
+    declined = [note(200 + n) for n in range(c.MAX_REJECTED + 2)]
+    engine.receive(key(1), wire.encode(wire.Events([e.raw for e in declined])), 1.0)
+    engine.actions()
+    engine.stored(key(1), [], 1.1, declined=[e.id for e in declined])
+    assert not [a for a in engine.actions() if isinstance(a, Close)]  # not invalid: no penalty
+    ids = [e.id for e in declined]
+
+    engine.receive(key(2), wire.encode(wire.Offer(ids)), 2.0)
+    engine.receive(key(2), wire.encode(wire.IHave(ids)), 2.0)
+    engine.receive(key(2), wire.encode(wire.Events([declined[0].raw])), 2.0)
+    actions = engine.actions()
+    assert not [m for m in sent(actions, key(2)) if isinstance(m, wire.Want | wire.Prune)]
+    assert not [a for a in actions if isinstance(a, Verify)]
+    engine.handle_timer(10.0)  # no Graft for the announced ids either
+    assert not [m for m in sent(engine.actions()) if isinstance(m, wire.Graft)]
+    engine.receive(key(2), wire.encode(wire.Want(ids)), 11.0)  # never served: not held
+    assert not sent(engine.actions(), key(2))
+
+    engine.forget_declined()  # policy changed: they may be fetched now
+    engine.receive(key(2), wire.encode(wire.Offer(ids)), 12.0)
+    assert [m for m in sent(engine.actions(), key(2)) if isinstance(m, wire.Want)]
+
+
+def wanted(actions: Sequence[object], peer: bytes) -> list[bytes]:
+    return [i for m in sent(actions, peer) if isinstance(m, wire.Want) for i in m.ids]
+
+
+def test_a_peer_whose_backlog_was_all_declined_is_fetched_from_in_a_trickle() -> None:
+    engine = make(0)
+    linked(engine, 1)
+    first = [note(300 + n) for n in range(10)]
+    engine.receive(key(1), wire.encode(wire.Offer([e.id for e in first])), 1.0)
+    assert len(wanted(engine.actions(), key(1))) == 10
+    engine.receive(key(1), wire.encode(wire.Events([e.raw for e in first])), 1.1)
+    engine.actions()
+    engine.stored(key(1), [], 1.2, declined=[e.id for e in first])  # strangers' only
+    engine.actions()
+
+    more = [bytes([n // 256, n % 256]) * 16 for n in range(1_000)]
+    engine.receive(key(1), wire.encode(wire.Offer(more)), 2.0)
+
+    assert len(wanted(engine.actions(), key(1))) == c.DECLINED_PROBE

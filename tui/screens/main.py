@@ -24,7 +24,9 @@ from peernode.text import plural, relative_time
 from peernode.views import CHANGE_KINDS, CIRCLE_KINDS, PROFILE_KIND, FeedEntry, NodeStatus
 from tui.challenges import ChallengeActions
 from tui.circles import CircleActions
+from tui.dialogs import moderation
 from tui.dialogs.info import InfoDialog
+from tui.dialogs.moderation import Choice, ModerateDialog, ModerationDialog
 from tui.feed import ChannelDialog, ChannelList, Composer, FeedPager, FeedView, Page
 from tui.text import Clock
 from tui.widgets.peers import PeerList, peer_state
@@ -52,6 +54,8 @@ class MainScreen(CircleActions, ChallengeActions, Screen[None]):
         Binding("q", "circle_questions", "Questions and answers", show=False),
         Binding("i", "circle_report", "Circle insights report", show=False),
         Binding("l", "circle_challenges", "Learning challenges", show=False),
+        Binding("x", "moderate", "Mute, block or hide", show=False),
+        Binding("X", "moderation", "Muted and hidden", show=False),
     ]
 
     class NewEvents(Message):
@@ -171,7 +175,8 @@ class MainScreen(CircleActions, ChallengeActions, Screen[None]):
         try:
             async for event in subscription:
                 batch = [event, *subscription.drain(LIVE_BATCH - 1)]
-                entries = [self.node.entry(item) for item in batch]
+                # What the learner muted or hid stays out of the live feed too.
+                entries = [self.node.entry(item) for item in batch if not self.node.hides(item)]
                 self.post_message(self.NewEvents(entries, subscription.take_overflow()))
         finally:
             self.node.unsubscribe(subscription)
@@ -356,6 +361,31 @@ class MainScreen(CircleActions, ChallengeActions, Screen[None]):
         self.app.push_screen(InfoDialog(peer.name or profile.name, body))
 
     # -- actions ------------------------------------------------------------------------
+
+    def action_moderate(self) -> None:
+        entry = self.feed.selected_entry
+        if entry is None:
+            self.notify("Select a note first.", severity="warning")
+            return
+        mine = self.node.has_identity and entry.event.author == self.node.public_key
+
+        def chosen(choice: Choice | None) -> None:
+            if choice is not None:
+                self._moderate(entry, choice)
+
+        self.app.push_screen(ModerateDialog(entry, mine=mine), chosen)
+
+    @work
+    async def _moderate(self, entry: FeedEntry, choice: Choice) -> None:
+        self.notify(await moderation.apply(self.node, entry, choice))
+        self._reload()
+
+    def action_moderation(self) -> None:
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self._reload()
+
+        self.app.push_screen(ModerationDialog(self.node), closed)
 
     def action_circle_report(self) -> None:
         """Only a study circle has a report: elsewhere say so, never offer an empty one."""

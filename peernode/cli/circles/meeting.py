@@ -20,12 +20,11 @@ from peernode.circles.text import meeting_line
 from peernode.cli.circles.common import names, publish, read
 from peernode.cli.options import emit_json, group, pass_home
 from peernode.clock import now_ms
-from peernode.errors import BadInput
 from peernode.home import Home
 from peernode.node import Node
+from peernode.people import resolve_person
 from peernode.text import parse_local_time
 from protocol.event import Event
-from protocol.identity import fingerprint
 
 
 @group()
@@ -44,25 +43,10 @@ def parse_time(text: str, param: str = "--at") -> int:
 def _resolve_person(node: Node, state: CircleState, text: str) -> bytes:
     """'me', a fingerprint (or its start), a key in hex (whole or ≥ 8 leading digits),
     or a unique display name."""
-    wanted = text.strip().lower()
-    if wanted == "me":
+    if text.strip().lower() == "me":
         return node.public_key
     people = {member.key for member in state.members} | {p.key for p in node.profiles()}
-    by_key = [
-        key
-        for key in people
-        if (len(wanted) >= 8 and key.hex().startswith(wanted))
-        or (len(wanted) >= 4 and fingerprint(key).startswith(wanted))
-    ]
-    if len(by_key) == 1:
-        return by_key[0]
-    if len(wanted) == 64 and not wanted.strip("0123456789abcdef"):
-        return bytes.fromhex(wanted)
-    by_name = [key for key in people if node.profile_of(key).name.lower() == wanted]
-    if len(by_name) == 1:
-        return by_name[0]
-    problem = "matches several people" if by_key or by_name else "is nobody known here"
-    raise BadInput(f"facilitator {text!r} {problem} (use 'me', a name or a fingerprint)")
+    return resolve_person(text, people, lambda key: node.profile_of(key).name, what="facilitator")
 
 
 @meeting.command("schedule", json_lines=True)
