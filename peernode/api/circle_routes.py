@@ -9,6 +9,7 @@ from aiohttp import web
 from peernode.api.challenge_routes import ChallengeEndpoints
 from peernode.api.config import ApiConfig
 from peernode.api.file_routes import FileEndpoints
+from peernode.api.idempotency import KeyBook
 from peernode.api.models import (
     AnswerOut,
     Membership,
@@ -31,9 +32,9 @@ CIRCLE = Param("circle", str, "the circle's slug", "path")
 QUESTION = Param("id", str, "the question's id (or 8+ leading hex digits)", "path", ID)
 
 
-def every_route(node: ApiNode, store: AsyncStore, config: ApiConfig) -> list[Route]:
+def every_route(node: ApiNode, store: AsyncStore, config: ApiConfig, keys: KeyBook) -> list[Route]:
     """The whole /v1 table: the node's endpoints, then the circle's, files' and challenges'."""
-    endpoints = Endpoints(node, store, config)
+    endpoints = Endpoints(node, store, config, keys)
     publisher = endpoints.publisher
     return [
         *endpoints.routes(),

@@ -14,6 +14,7 @@ import msgspec
 
 from peernode.api.circle_routes import every_route
 from peernode.api.config import ApiConfig
+from peernode.api.idempotency import KeyBook
 from peernode.api.models import API_VERSION, ErrorBody, StreamMessage, Subscribe
 from peernode.api.port import ApiNode
 from peernode.api.routes import Param, Route
@@ -42,7 +43,9 @@ _TYPES: Final = {int: "integer", str: "string", bool: "boolean"}
 
 def routes() -> list[Route]:
     """The route table, with handlers that are never called."""
-    return every_route(cast(ApiNode, None), cast(AsyncStore, None), ApiConfig())
+    return every_route(
+        cast(ApiNode, None), cast(AsyncStore, None), ApiConfig(), cast(KeyBook, None)
+    )
 
 
 def document() -> dict[str, Any]:

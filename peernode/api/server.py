@@ -6,6 +6,7 @@ import logging
 
 from peernode.api.app import build_app
 from peernode.api.config import LOOPBACK, ApiConfig
+from peernode.api.idempotency import KEYS_FILE, KeyBook
 from peernode.api.port import ApiNode
 from peernode.api.stream import StreamStats
 from peernode.api.tokens import TokenBook
@@ -24,7 +25,13 @@ class ApiServer:
     ) -> None:
         self.config = config or ApiConfig()
         self.tokens = TokenBook(home)
-        self._app, self._streams = build_app(node, store, self.tokens, self.config)
+        hours = self.config.idempotency_hours
+        self._keys = KeyBook(
+            home.path / KEYS_FILE,
+            per_token=self.config.idempotency_keys,
+            keep_ms=int(hours * 3_600_000),
+        )
+        self._app, self._streams = build_app(node, store, self.tokens, self.config, self._keys)
         self._listener: Listener | None = None
         self.port = 0
 
@@ -56,6 +63,7 @@ class ApiServer:
             await self._streams.close_all()
             await self._listener.close()
             self._listener = None
+        self._keys.close()
 
     def url(self) -> str:
         """The base URL, as `peernode api url` prints it (paths start with /v1)."""
