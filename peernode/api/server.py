@@ -9,7 +9,9 @@ from peernode.api.config import LOOPBACK, ApiConfig
 from peernode.api.idempotency import KEYS_FILE, KeyBook
 from peernode.api.port import ApiNode
 from peernode.api.stream import StreamStats
+from peernode.api.text import port_taken
 from peernode.api.tokens import TokenBook
+from peernode.errors import NodeError
 from peernode.home import Home
 from peernode.net.listener import Listener, bind_tcp
 from peernode.storage import AsyncStore
@@ -44,10 +46,12 @@ class ApiServer:
         start, so clients keep their URL when networking restarts)."""
         try:
             sockets = [bind_tcp(LOOPBACK[0], self.config.port or prefer)]
-        except OSError:
+        except OSError as exc:
+            if self.config.port:
+                raise NodeError(port_taken(self.config.port)) from exc
             if not prefer:
                 raise
-            sockets = [bind_tcp(LOOPBACK[0], self.config.port)]
+            sockets = [bind_tcp(LOOPBACK[0], 0)]
         port = sockets[0].getsockname()[1]
         try:
             sockets.append(bind_tcp(LOOPBACK[1], port, v6only=True))
