@@ -97,6 +97,9 @@ async def test_sharing_by_path_needs_admin_and_is_refused_to_web_pages(
     relative = {"path": "secret.txt"}
     answer = await call(api_node, "POST", "/v1/circles/sql/files", admin, relative, 400)
     assert "absolute" in answer["error"]["message"]
+    nowhere = {"path": str(tmp_path / "nowhere.txt")}
+    answer = await call(api_node, "POST", "/v1/circles/sql/files", admin, nowhere, 400)
+    assert answer["error"]["code"] == "bad_request"
     assert await api_node.node.files.list("sql") == []
     missing = await call(api_node, "GET", "/v1/files/00112233aabb", admin, status=404)
     assert missing["error"]["code"] == "not_found"
