@@ -12,6 +12,7 @@ from peernode.api.circle_routes import every_route
 from peernode.api.config import ApiConfig
 from peernode.api.errors import JSON, ApiError, bad_request, error_response
 from peernode.api.guard import Handler, guard
+from peernode.api.idempotency import KeyBook
 from peernode.api.openapi import text as openapi_text
 from peernode.api.port import ApiNode
 from peernode.api.stream import Streams
@@ -66,11 +67,11 @@ def known_query(allowed: dict[Any, frozenset[str]]) -> Middleware:
 
 
 def build_app(
-    node: ApiNode, store: AsyncStore, tokens: TokenBook, config: ApiConfig
+    node: ApiNode, store: AsyncStore, tokens: TokenBook, config: ApiConfig, keys: KeyBook
 ) -> tuple[web.Application, Streams]:
     """The app serving /v1 for `node`; its Streams, to close them when the node stops."""
     streams = Streams(node, store, config)
-    table = every_route(node, store, config)
+    table = every_route(node, store, config, keys)
     scopes: dict[object, str | None] = {route.handler: route.scope for route in table}
     scopes[streams.handle] = "read"
     queries = {

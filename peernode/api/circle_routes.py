@@ -6,7 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from peernode.api.challenge_routes import ChallengeEndpoints
 from peernode.api.config import ApiConfig
+from peernode.api.file_routes import FileEndpoints
+from peernode.api.idempotency import KeyBook
 from peernode.api.models import (
     AnswerOut,
     Membership,
@@ -29,10 +32,16 @@ CIRCLE = Param("circle", str, "the circle's slug", "path")
 QUESTION = Param("id", str, "the question's id (or 8+ leading hex digits)", "path", ID)
 
 
-def every_route(node: ApiNode, store: AsyncStore, config: ApiConfig) -> list[Route]:
-    """The whole /v1 table: the node's endpoints, then the circle's."""
-    endpoints = Endpoints(node, store, config)
-    return endpoints.routes() + CircleEndpoints(node, endpoints.publisher).routes()
+def every_route(node: ApiNode, store: AsyncStore, config: ApiConfig, keys: KeyBook) -> list[Route]:
+    """The whole /v1 table: the node's endpoints, then the circle's, files' and challenges'."""
+    endpoints = Endpoints(node, store, config, keys)
+    publisher = endpoints.publisher
+    return [
+        *endpoints.routes(),
+        *CircleEndpoints(node, publisher).routes(),
+        *FileEndpoints(node, publisher).routes(),
+        *ChallengeEndpoints(node, publisher).routes(),
+    ]
 
 
 class CircleEndpoints:

@@ -24,6 +24,7 @@ class ApiConfig:
     fallen behind: it gets an overflow message and the stream closes.
     subscribe_timeout: how long a new stream waits for its subscribe message.
     idempotency_keys: the idempotency keys remembered per token (the oldest go first).
+    idempotency_hours: how long a key is remembered (also across restarts of the node).
     max_streams: the streams open at once (each holds a socket and a subscription).
     """
 
@@ -34,6 +35,7 @@ class ApiConfig:
     send_timeout: float = 10.0
     subscribe_timeout: float = 10.0
     idempotency_keys: int = 1000
+    idempotency_hours: float = 24.0
     max_streams: int = 64
 
     def __post_init__(self) -> None:

@@ -1,9 +1,8 @@
-"""Per-token limits of the API: a rate of posts, and the idempotency keys remembered."""
+"""Per-token limits of the API: a rate of posts, and what an idempotency key remembers."""
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -43,21 +42,3 @@ class Remembered:
     request: bytes
     status: int
     response: bytes
-
-
-class IdempotencyKeys:
-    """The last `size` idempotency keys of one token and their answers (in memory:
-    a node restarted forgets them, and a retry after that posts again)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._answers: OrderedDict[str, Remembered] = OrderedDict()
-
-    def get(self, key: str) -> Remembered | None:
-        return self._answers.get(key)
-
-    def put(self, key: str, answer: Remembered) -> None:
-        self._answers[key] = answer
-        self._answers.move_to_end(key)
-        while len(self._answers) > self._size:
-            self._answers.popitem(last=False)

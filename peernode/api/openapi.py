@@ -14,7 +14,8 @@ import msgspec
 
 from peernode.api.circle_routes import every_route
 from peernode.api.config import ApiConfig
-from peernode.api.models import API_VERSION, ErrorBody, StreamMessage, Subscribe
+from peernode.api.idempotency import KeyBook
+from peernode.api.models import API_VERSION, ErrorBody, Published, StreamMessage, Subscribe
 from peernode.api.port import ApiNode
 from peernode.api.routes import Param, Route
 from peernode.storage import AsyncStore
@@ -37,12 +38,20 @@ STREAM: Final = (
     " seq to resume after, and the stream closes. A browser, which cannot send headers"
     " on a WebSocket, offers the subprotocols 'peernode.v1' and 'bearer.TOKEN' instead."
 )
+_DEFAULTS: Final = ApiConfig()
+KEY_TEXT: Final = (
+    f"the same key, path and body again (within the token's last"
+    f" {_DEFAULTS.idempotency_keys:,} keys of {_DEFAULTS.idempotency_hours:g} hours, also"
+    " after a restart): the first answer, nothing posted twice"
+)
 _TYPES: Final = {int: "integer", str: "string", bool: "boolean"}
 
 
 def routes() -> list[Route]:
     """The route table, with handlers that are never called."""
-    return every_route(cast(ApiNode, None), cast(AsyncStore, None), ApiConfig())
+    return every_route(
+        cast(ApiNode, None), cast(AsyncStore, None), ApiConfig(), cast(KeyBook, None)
+    )
 
 
 def document() -> dict[str, Any]:
@@ -109,6 +118,7 @@ def _operation(route: Route) -> dict[str, Any]:
         operation["parameters"] = [_parameter(param) for param in route.params]
     if route.request is not None:
         operation["requestBody"] = {"required": True, "content": _json(route.request)}
+    if route.response is Published:  # a write through the Publisher, which keeps keys
         operation["parameters"] = [
             *operation.get("parameters", []),
             {
@@ -116,7 +126,7 @@ def _operation(route: Route) -> dict[str, Any]:
                 "in": "header",
                 "required": False,
                 "schema": {"type": "string", "maxLength": 200},
-                "description": "the same key and body within the last keys: the first answer",
+                "description": KEY_TEXT,
             },
         ]
     return operation

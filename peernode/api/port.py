@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from peernode.challenges.service import ChallengeService
 from peernode.circles.service import CircleService
 from peernode.clock import ShownKey
+from peernode.files.service import FileService
 from peernode.stream import Subscription
 from peernode.views import FeedEntry, NodeStatus, PeerStatus, Profile
 from protocol.event import Event
@@ -20,6 +22,12 @@ class ApiNode(Protocol):
 
     @property
     def circles(self) -> CircleService: ...
+
+    @property
+    def files(self) -> FileService: ...
+
+    @property
+    def challenges(self) -> ChallengeService: ...
 
     def profile_of(self, key: bytes) -> Profile: ...
 

@@ -1,7 +1,8 @@
 """Publishing through the API: one path for every write, with its rate and idempotency keys.
 
 Rules of this file:
-- A token's writes run one at a time, so two tries with one Idempotency-Key post once.
+- A token's writes run one at a time, so two tries with one Idempotency-Key post once;
+  keys and answers are kept in the home (peernode.api.idempotency): also across restarts.
 - A remembered key is answered before the rate is counted: a retry costs nothing.
 - The key is bound to the method, path and body it was first used with; reusing it for
   another request is a 409, never a silent replay of the wrong answer.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -20,12 +22,16 @@ from peernode.api import convert
 from peernode.api.config import ApiConfig
 from peernode.api.errors import JSON, ApiError, bad_request
 from peernode.api.guard import TOKEN_KEY
-from peernode.api.limits import MAX_KEY_LENGTH, Bucket, IdempotencyKeys, Remembered
+from peernode.api.idempotency import KeyBook
+from peernode.api.limits import MAX_KEY_LENGTH, Bucket, Remembered
 from peernode.api.models import Published
 from peernode.api.port import ApiNode
 from peernode.clock import now_ms
+from peernode.errors import StorageError
 from peernode.storage import AsyncStore
 from protocol.event import Event
+
+log = logging.getLogger(__name__)
 
 Act = Callable[[bytes], Awaitable[Event]]
 """Publishes from the request body; returns the event signed."""
@@ -34,24 +40,24 @@ Act = Callable[[bytes], Awaitable[Event]]
 class Publisher:
     """Carries out writes for the handlers: rate, idempotency, the answer."""
 
-    def __init__(self, node: ApiNode, store: AsyncStore, config: ApiConfig) -> None:
+    def __init__(self, node: ApiNode, store: AsyncStore, config: ApiConfig, keys: KeyBook) -> None:
         self._node = node
         self._store = store
         self._config = config
+        self._keys = keys
         self._buckets: dict[str, Bucket] = {}
-        self._keys: dict[str, IdempotencyKeys] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def handle(self, request: web.Request, act: Act) -> web.Response:
-        token = request[TOKEN_KEY].name
+        token = request[TOKEN_KEY].digest
+        keys = self._keys
         body = await request.read()
         key = request.headers.get("Idempotency-Key")
         if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
             raise bad_request(f"an Idempotency-Key is 1 to {MAX_KEY_LENGTH} characters")
         fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).digest()
-        keys = self._keys.setdefault(token, IdempotencyKeys(self._config.idempotency_keys))
         async with self._locks.setdefault(token, asyncio.Lock()):
-            if key is not None and (seen := keys.get(key)) is not None:
+            if key is not None and (seen := await asyncio.to_thread(keys.get, token, key)):
                 return _replayed(seen, fingerprint)
             self._take(token)
             if not self._node.has_identity:
@@ -61,8 +67,16 @@ class Publisher:
             event = await act(body)
             encoded = msgspec.json.encode(Published(await self._out(event)))
             if key is not None:
-                keys.put(key, Remembered(fingerprint, 201, encoded))
+                await self._remember(token, key, Remembered(fingerprint, 201, encoded))
         return web.Response(status=201, body=encoded, content_type=JSON)
+
+    async def _remember(self, token: str, key: str, answer: Remembered) -> None:
+        """Keep the answer; if the home cannot take it now, the event is posted all the
+        same (the key is then not kept: a retry would post again)."""
+        try:
+            await asyncio.to_thread(self._keys.put, token, key, answer)
+        except StorageError as exc:
+            log.warning("an idempotency key was not kept: %s", exc)
 
     async def _out(self, event: Event) -> convert.EventOut:
         row = await self._store.event_row(event.id)

@@ -19,6 +19,7 @@ from aiohttp import web
 from peernode.api import convert
 from peernode.api.config import ApiConfig
 from peernode.api.errors import JSON, bad_request, not_found
+from peernode.api.idempotency import KeyBook
 from peernode.api.models import (
     API_VERSION,
     CircleBrief,
@@ -82,10 +83,11 @@ class Endpoints:
     node: ApiNode
     store: AsyncStore
     config: ApiConfig
+    keys: KeyBook
     publisher: Publisher = field(init=False)
 
     def __post_init__(self) -> None:
-        self.publisher = Publisher(self.node, self.store, self.config)
+        self.publisher = Publisher(self.node, self.store, self.config, self.keys)
 
     def routes(self) -> list[Route]:
         most = self.config.page_limit

@@ -6,9 +6,12 @@ import logging
 
 from peernode.api.app import build_app
 from peernode.api.config import LOOPBACK, ApiConfig
+from peernode.api.idempotency import KEYS_FILE, KeyBook
 from peernode.api.port import ApiNode
 from peernode.api.stream import StreamStats
+from peernode.api.text import port_taken
 from peernode.api.tokens import TokenBook
+from peernode.errors import NodeError
 from peernode.home import Home
 from peernode.net.listener import Listener, bind_tcp
 from peernode.storage import AsyncStore
@@ -24,7 +27,13 @@ class ApiServer:
     ) -> None:
         self.config = config or ApiConfig()
         self.tokens = TokenBook(home)
-        self._app, self._streams = build_app(node, store, self.tokens, self.config)
+        hours = self.config.idempotency_hours
+        self._keys = KeyBook(
+            home.path / KEYS_FILE,
+            per_token=self.config.idempotency_keys,
+            keep_ms=int(hours * 3_600_000),
+        )
+        self._app, self._streams = build_app(node, store, self.tokens, self.config, self._keys)
         self._listener: Listener | None = None
         self.port = 0
 
@@ -37,10 +46,12 @@ class ApiServer:
         start, so clients keep their URL when networking restarts)."""
         try:
             sockets = [bind_tcp(LOOPBACK[0], self.config.port or prefer)]
-        except OSError:
+        except OSError as exc:
+            if self.config.port:
+                raise NodeError(port_taken(self.config.port)) from exc
             if not prefer:
                 raise
-            sockets = [bind_tcp(LOOPBACK[0], self.config.port)]
+            sockets = [bind_tcp(LOOPBACK[0], 0)]
         port = sockets[0].getsockname()[1]
         try:
             sockets.append(bind_tcp(LOOPBACK[1], port, v6only=True))
@@ -56,6 +67,7 @@ class ApiServer:
             await self._streams.close_all()
             await self._listener.close()
             self._listener = None
+        self._keys.close()
 
     def url(self) -> str:
         """The base URL, as `peernode api url` prints it (paths start with /v1)."""

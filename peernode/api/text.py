@@ -28,3 +28,10 @@ def no_api(home: str) -> str:
     return (
         f"no node with its API is running for {home}; start one with 'peernode serve' or 'peernode'"
     )
+
+
+def port_taken(port: int) -> str:
+    return (
+        f"port {port} of 127.0.0.1 is taken, so the local API cannot listen there;"
+        " choose another --api-port, or leave it out for any free one"
+    )

@@ -7,6 +7,7 @@ import signal
 
 import click
 
+from peernode.api import ApiConfig
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, pass_home
 from peernode.home import Home
@@ -40,6 +41,14 @@ from protocol.identity import fingerprint
     help="How often a quiet link is checked: a peer that vanished (asleep, cable out)"
     " is noticed within about 1.5 times this.",
 )
+@click.option(
+    "--api-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port of the local API on 127.0.0.1 and ::1 (default: any free one;"
+    " 'peernode api url' says which).",
+)
+@click.option("--no-api", is_flag=True, help="Do not serve the local API for bots and scripts.")
 @pass_home
 def serve(
     home: Home,
@@ -47,12 +56,17 @@ def serve(
     peers: tuple[str, ...],
     no_mdns: bool,
     heartbeat: float,
+    api_port: int | None,
+    no_api: bool,
 ) -> None:
     """Run the node without the UI until Ctrl-C (or SIGTERM); one per home."""
+    if no_api and api_port is not None:
+        raise click.UsageError("--api-port and --no-api do not go together: choose one")
     addresses = tuple(parse_address(peer) for peer in peers)
     link = LinkConfig(heartbeat=heartbeat)
     network = NetworkConfig(port=port, peers=addresses, mdns=not no_mdns, link=link)
-    asyncio.run(_serve(home, NodeConfig(network=network, role="serve")))
+    api = None if no_api else ApiConfig(port=api_port or 0)
+    asyncio.run(_serve(home, NodeConfig(network=network, role="serve", api=api)))
 
 
 async def _serve(home: Home, config: NodeConfig) -> None:

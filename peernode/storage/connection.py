@@ -27,6 +27,7 @@ from peernode.storage.faults import (
     uri,
 )
 from peernode.storage.schema import MIGRATIONS, migrate, schema_version
+from peernode.storage.sequence import ensure_store_id
 
 BUSY_TIMEOUT_MS: Final = 10_000
 
@@ -78,6 +79,7 @@ def _open(path: Path) -> sqlite3.Connection:
     db = _connect(path)
     try:
         _configure(db, path)
+        ensure_store_id(db)  # now, so a store that turns read-only can still say it
     except BaseException:
         db.close()
         raise

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 from peernode.storage import Store, salvage_from
+from peernode.storage.sequence import store_id
 from protocol import kinds
 from tests.peernode.test_store import ANA, BEN, note, profile
 
@@ -34,3 +36,13 @@ def test_the_store_id_lasts_until_numbers_may_be_reused(tmp_path: Path) -> None:
             assert repaired.store_id() != first  # a new file numbers anew
         store.forget_authors([BEN.public_key], None, kinds.PROFILE)
         assert store.store_id() != first  # the freed numbers may come again
+
+
+def test_the_store_id_of_a_new_store_reads_without_a_write(tmp_path: Path) -> None:
+    with closing(Store(tmp_path / "a.db")):  # made, and never asked for its id
+        pass
+    read_only = sqlite3.connect(f"file:{tmp_path / 'a.db'}?mode=ro", uri=True)
+    with closing(read_only):
+        seen = store_id(read_only)  # a write here would fail: the home may be read-only
+    with closing(Store(tmp_path / "a.db")) as store:
+        assert store.store_id() == seen

@@ -37,14 +37,16 @@ StartNode = Callable[..., AbstractAsyncContextManager[ApiNode]]
 
 @pytest.fixture
 def start_api_node(tmp_path: Path) -> StartNode:
-    """Start a node with networking on loopback only (no mDNS) and the API; named Ada."""
+    """Start a node with networking on loopback only (no mDNS) and the API; named Ada.
+    Started again with the same name, it runs on the same home."""
 
     @asynccontextmanager
     async def start(name: str = "ada", config: ApiConfig = TEST_API) -> AsyncIterator[ApiNode]:
         network = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
         node_config = NodeConfig(network=network, api=config, watch_interval=0.05)
         async with Node(Home(tmp_path / name), node_config) as node:
-            await node.create_identity(name.capitalize())
+            if not node.has_identity:  # started again on the same home
+                await node.create_identity(name.capitalize())
             await node.start_network()
             assert node.api is not None
             async with aiohttp.ClientSession() as http:

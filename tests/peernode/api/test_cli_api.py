@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 
 from peernode.api import TokenBook
 from peernode.home import Home
+from peernode.net.control import RuntimeInfo
 from tests.conftest import RunCli
 from tests.peernode.api.conftest import ApiNode
+from tests.support.nodes import free_port
+from tests.support.waiting import wait_for
+
+Result = subprocess.CompletedProcess[str]
 
 
 def test_token_add_list_remove(invoke_cli: RunCli, home: Home) -> None:
@@ -50,3 +64,67 @@ def test_url_without_a_running_node_says_what_to_do(invoke_cli: RunCli, home: Ho
 async def test_url_of_the_running_node(invoke_cli: RunCli, api_node: ApiNode) -> None:
     result = invoke_cli("api", "url", "--home", str(api_node.node.home.path))
     assert result.stdout.strip() == api_node.base
+
+
+def _serve_until(home: Path, ready: Callable[[], bool], invoke_cli: RunCli, *args: str) -> Result:
+    """`peernode serve ARGS` in this process until `ready()` holds, then SIGTERM, as a
+    service manager stops it (a thread waits; the command's loop takes the signal)."""
+    seen: list[bool] = []
+
+    def stop_when_ready() -> None:
+        try:
+            wait_for(ready, "the node to serve", 30)
+            seen.append(True)
+        finally:  # also when it never got ready: the command must end
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    watcher = threading.Thread(target=stop_when_ready)
+    watcher.start()
+    try:
+        result = invoke_cli("--home", str(home), "serve", "--port", "0", "--no-mdns", *args)
+    finally:
+        watcher.join(timeout=30)
+    assert seen, result.stderr
+    return result
+
+
+def test_serve_with_an_api_port_and_with_no_api(invoke_cli: RunCli, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert invoke_cli("--home", str(home), "init", "--name", "Ada").returncode == 0
+    port = free_port()
+
+    def answers() -> bool:
+        url = f"http://127.0.0.1:{port}/v1/openapi.json"
+        with contextlib.suppress(OSError), urllib.request.urlopen(url) as response:
+            return bool(response.status == 200)
+        return False
+
+    served = _serve_until(home, answers, invoke_cli, "--api-port", str(port))
+    assert served.returncode == 0, served.stderr
+    assert f"local API at http://127.0.0.1:{port}" in served.stderr
+
+    def no_api() -> bool:
+        info = RuntimeInfo.read(Home(home))
+        return info is not None and info.port is not None and info.api_port is None
+
+    quiet = _serve_until(home, no_api, invoke_cli, "--no-api")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "local API" not in quiet.stderr
+    both = invoke_cli("--home", str(home), "serve", "--no-api", "--api-port", str(port))
+    assert both.returncode != 0
+    assert "do not go together" in both.stderr
+
+
+def test_serve_on_a_taken_api_port_says_what_to_do(invoke_cli: RunCli, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert invoke_cli("--home", str(home), "init", "--name", "Ada").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke_cli(
+            "--home", str(home), "serve", "--port", "0", "--no-mdns", "--api-port", str(port)
+        )
+    assert result.returncode != 0
+    assert f"port {port} of 127.0.0.1 is taken" in result.stderr
+    assert RuntimeInfo.read(Home(home)) is None
