@@ -39,6 +39,7 @@ from peernode.cli.circles.common import names, read
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, group, pass_home
 from peernode.errors import BadInput
+from peernode.files.text import attachments_text
 from peernode.home import Home
 from peernode.node import Node
 from protocol.badge_proof import ProofRefused
@@ -228,7 +229,10 @@ def challenge_show(home: Home, as_json: bool, challenge_id: str) -> None:
 
     async def work(node: Node) -> Any:
         found = await node.challenges.get(challenge_id)
-        return found.to_json() if as_json else challenge_lines(found, names(node))
+        files = await node.files.known(found.file_ids())
+        if as_json:
+            return {**found.to_json(), "shared_files": [f.to_json() for f in files.values()]}
+        return challenge_lines(found, names(node), attachments_text(files))
 
     shown = read(home, work)
     if as_json:
@@ -259,12 +263,23 @@ def challenge_buddy(home: Home, as_json: bool, challenge_id: str, learner: str) 
 @command(json_lines=True)
 @click.argument("challenge_id", metavar="CHALLENGE")
 @click.option("--text", default="", help="Your work, in Markdown.")
-@click.option("--file", "files", multiple=True, metavar="ID", help="A file id (repeatable).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    metavar="PATH|ID",
+    help="A file or folder to share with the circle, or the id of one shared (repeatable).",
+)
 @pass_home
 def submit(home: Home, as_json: bool, challenge_id: str, text: str, files: tuple[str, ...]) -> None:
-    """Submit your work for a challenge (again: a revision of your last submission)."""
-    ids = [_file_id(file) for file in files]
-    _publish(home, as_json, lambda node: node.challenges.submit(challenge_id, text, ids))
+    """Submit your work for a challenge (again: a revision of your last submission); the
+    files given by path are shared with the challenge's circle."""
+
+    async def work(node: Node) -> Event:
+        given = [await node.challenges.file_ref(file) for file in files]
+        return await node.challenges.submit(challenge_id, text, given)
+
+    _publish(home, as_json, work)
 
 
 @command(json_lines=True)
