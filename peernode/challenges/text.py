@@ -61,15 +61,36 @@ def challenge_line(challenge: Challenge, name_of: NameOf) -> str:
     )
 
 
+WHO_IS_ON_HEADING: Final = "Learning challenges (who is on which)"
+
+
 def who_is_on(challenges: Sequence[Challenge], name_of: NameOf) -> list[str]:
     """Who is on which of a circle's challenges (the cohorts), for the circle's page."""
     if not challenges:
         return []
-    lines = ["Learning challenges (who is on which):"]
+    return [f"{WHO_IS_ON_HEADING}:", *(f"  {line}" for line in cohort_lines(challenges, name_of))]
+
+
+def cohort_lines(challenges: Sequence[Challenge], name_of: NameOf) -> list[str]:
+    """'“Joins”: Ben (…), Cat (…)': each challenge with who is on it."""
+    return [
+        f"“{c.current.title}”: {', '.join(who(key, name_of) for key in c.cohort) or 'nobody yet'}"
+        for c in challenges
+    ]
+
+
+def challenge_of_each(challenges: Sequence[Challenge]) -> dict[bytes, str]:
+    """'on the challenge “Joins”' for each learner on one (no badge for it yet), for the
+    check-ins of a meeting."""
+    titles: dict[bytes, list[str]] = {}
     for challenge in challenges:
-        on = ", ".join(who(key, name_of) for key in challenge.cohort) or "nobody yet"
-        lines.append(f"  “{challenge.current.title}”: {on}")
-    return lines
+        for key in challenge.cohort:
+            if key not in challenge.holders:
+                titles.setdefault(key, []).append(f"“{challenge.current.title}”")
+    return {
+        key: f"on the challenge{'s' if len(named) > 1 else ''} {', '.join(named)}"
+        for key, named in titles.items()
+    }
 
 
 FilesShown = Mapping[bytes, str]
