@@ -62,6 +62,8 @@ def challenge_line(challenge: Challenge, name_of: NameOf) -> str:
 
 
 WHO_IS_ON_HEADING: Final = "Learning challenges (who is on which)"
+WHO_IS_ON_TITLE: Final = "Who is on which challenge"
+"""The same, short enough for the title of a box on the circle's page."""
 
 
 def who_is_on(challenges: Sequence[Challenge], name_of: NameOf) -> list[str]:

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from peernode.challenges.model import CHALLENGE_KINDS, Challenge
-from peernode.challenges.text import WHO_IS_ON_HEADING, cohort_lines
+from peernode.challenges.text import WHO_IS_ON_TITLE, cohort_lines
 from peernode.circles.model import CircleState, Meeting
 from peernode.circles.text import (
     activity_text,
@@ -239,7 +239,7 @@ class CirclePage(OwnEdits, CircleBase):
         questions.update(questions_text(state, self.name_of))
         cohorts = self.query_one("#circle-challenges", Static)
         cohorts.display = bool(self.challenges)
-        cohorts.border_title = WHO_IS_ON_HEADING
+        cohorts.border_title = WHO_IS_ON_TITLE
         cohorts.update("\n".join(cohort_lines(self.challenges, self.name_of)))
         self.refresh_bindings()
 

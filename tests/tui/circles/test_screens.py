@@ -57,7 +57,7 @@ async def test_the_circle_page_shows_the_circle(circle_room: Home) -> None:
         await app.node.ingest([e.raw for e in on_a_challenge(BO)])
         await wait_for(pilot, lambda: page.query_one("#circle-challenges").display)
         cohorts = text_of(page, "#circle-challenges")
-        assert "Learning challenges (who is on which)" in cohorts
+        assert "Who is on which challenge" in cohorts
         assert "“Joins”: Bo (" in cohorts
         # every screen of the circle is one key away
         for key, kind in (("m", MeetingScreen), ("q", QuestionsScreen), ("i", ReportScreen)):
