@@ -83,6 +83,8 @@ class ChallengeService:
         """Write a new challenge in a circle I am a member of; fields: those of
         `challenge_body` (title, question, tasks, criteria, badge, k, reviewers, ...)."""
         await self._member_of(circle, "write a challenge")
+        if "files" in fields:
+            fields["files"] = await self._shared(circle, fields["files"])
         refs = {"forked_from": forked_from} if forked_from else None
         return await self._node.publish(
             kinds.CHALLENGE, circle=circle, body=challenge_body(**fields), refs=refs
@@ -94,6 +96,8 @@ class ChallengeService:
         if challenge.author != self._node.public_key:
             raise BadInput("only its author changes a challenge: fork it to make one of yours")
         current = challenge.current
+        if "files" in changes:
+            changes["files"] = await self._shared(challenge.circle, changes["files"])
         body = challenge_body(**{**current.fields(), **changes})
         refs = {"updates": current.id}
         return await self._node.publish_after(
@@ -123,10 +127,7 @@ class ChallengeService:
         `files`: ids of shared files, or paths, shared with the challenge's circle first."""
         challenge = await self.get(ref)
         await self._member_of(challenge.circle, "submit work")
-        files = [
-            (await self._files.share(file, challenge.circle)).id if isinstance(file, Path) else file
-            for file in files
-        ]
+        files = await self._shared(challenge.circle, files)
         mine = [s for s in challenge.submissions if s.author == self._node.public_key]
         refs = {"challenge": challenge.current.id}
         after = 0
@@ -135,6 +136,13 @@ class ChallengeService:
             after = mine[-1].created_at
         body = compact({"text": text, "files": list(files)})
         return await self._node.publish_after(kinds.SUBMISSION, challenge.circle, body, refs, after)
+
+    async def _shared(self, circle: str, files: Sequence[bytes | Path]) -> list[bytes]:
+        """File ids, the paths among `files` shared with `circle` first."""
+        return [
+            (await self._files.share(file, circle)).id if isinstance(file, Path) else file
+            for file in files
+        ]
 
     async def file_ref(self, given: str) -> bytes | Path:
         """What the learner gave for a file of their work: a path on this laptop, or the

@@ -116,9 +116,10 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
     forked = one(
         invoke_cli("--home", str(cat), "challenge", "fork", challenge[:12], "--title",
                    "Joins, my way", "--reviews", "1", "--resource", "https://e.org/joins",
-                   "--badge-image", "cd" * 32, "--json")
+                   "--badge-image", "cd" * 32, "--file", str(joins), "--json")
     )  # fmt: skip
     mine = readable(run(cat, "challenge", "show", forked["id"][:12]))
+    assert "  File: joins.sql (40 bytes, on this laptop, id" in mine
     assert "“Joins, my way” in #sql, by Cat (" in mine
     assert "  Resource: https://e.org/joins\n" in mine
     assert f"Made from challenge {challenge[:12]}." in mine
