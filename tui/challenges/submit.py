@@ -42,7 +42,8 @@ class SubmitDialog(WritingDialog[NewWork]):
 
     def intro(self) -> ComposeResult:
         again = " It replaces your last submission: reviews start again." if self.revision else ""
-        yield note(f"For “{self.title}”: peers review it against the goal.{again}")
+        pick = " Space ticks a file the circle shares." if self.shared else ""
+        yield note(f"For “{self.title}”: peers review it against the goal.{again}{pick}")
 
     def fields(self) -> ComposeResult:
         yield multi_line_row(
@@ -52,7 +53,7 @@ class SubmitDialog(WritingDialog[NewWork]):
         yield field_row(
             "Files",
             line_input(
-                placeholder="optional: paths on this laptop or file ids, separated by commas",
+                placeholder="optional: paths or file ids, comma-separated",
                 id="files",
             ),
         )
