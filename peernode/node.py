@@ -85,12 +85,12 @@ class Node:
         self._api_port = 0  # kept across restarts of networking: clients keep the URL
         self._last_signed_at = 0  # created_at of the last event signed here
         self._events_without_key = 0
-        self.challenges = ChallengeService(self, self._store)
-        """Learning challenges: submissions, peer reviews and badges."""
-        self.circles = CircleService(self, self._store, challenges=self.challenges)
-        """Study circles: their state, meetings, questions and report."""
         self.files = FileService(self, self._store, home.path, self.config.files)
         """Files shared with circles: share, list, fetch from peers, save a copy."""
+        self.challenges = ChallengeService(self, self._store, self.files)
+        """Learning challenges: submissions (with shared files), peer reviews and badges."""
+        self.circles = CircleService(self, self._store, challenges=self.challenges)
+        """Study circles: their state, meetings, questions and report."""
 
     # -- lifecycle ----------------------------------------------------------------
 

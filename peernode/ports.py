@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from peernode.storage.store import KnownPeer
@@ -210,3 +211,18 @@ class FileNode(Protocol):
         refs: Mapping[str, bytes] | None = None,
         created_at: int | None = None,
     ) -> Event: ...
+
+
+class SharedFileRef(Protocol):
+    """A file shared with a circle, as challenges name it (peernode.files.SharedFile)."""
+
+    @property
+    def id(self) -> bytes: ...
+
+
+class FileShelf(Protocol):
+    """What the challenge service needs of the file service: share a file, find one."""
+
+    async def share(self, path: Path, circle: str) -> SharedFileRef: ...
+
+    async def find(self, ref: str | bytes) -> SharedFileRef: ...

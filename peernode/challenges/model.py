@@ -194,6 +194,11 @@ class Challenge:
         """The version of this id (the current one if it is not one of them)."""
         return next((v for v in self.versions if v.id == version_id), self.current)
 
+    def file_ids(self) -> tuple[bytes, ...]:
+        """The shared files it and the work for it name, each once."""
+        named = [*self.current.files, *(f for s in self.submissions for f in s.files)]
+        return tuple(dict.fromkeys(named))
+
     def suggested_buddies(self) -> tuple[tuple[bytes, bytes], ...]:
         """Learners on it with no buddy and no badge yet, paired in the order they started."""
         paired = {key for pair in self.buddies for key in pair}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from peernode.challenges.derive import derive_challenges
@@ -21,11 +24,18 @@ from protocol.event import Event, load_verified
 from protocol.identity import fingerprint
 
 if TYPE_CHECKING:
-    from peernode.ports import CircleNode
+    from peernode.ports import CircleNode, FileShelf
     from peernode.storage.async_store import AsyncStore
 
 _KINDS = sorted(kinds.CHALLENGE_KINDS)
 _MEMBERSHIP = [kinds.CIRCLE, kinds.JOIN, kinds.LEAVE]
+_WHOLE_ID_DIGITS = 64
+
+
+def _existing(given: str) -> Path | None:
+    """The file or folder at `given` on this laptop, if there is one."""
+    path = Path(given).expanduser()
+    return path if path.exists() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +51,10 @@ class ChallengeService:
     """Learning challenges on one node: `node.challenges`. Reads fold a circle's challenge
     events (peernode.challenges.derive, protocol.badges); writes publish signed events."""
 
-    def __init__(self, node: CircleNode, store: AsyncStore) -> None:
+    def __init__(self, node: CircleNode, store: AsyncStore, files: FileShelf) -> None:
         self._node = node
         self._store = store
+        self._files = files
 
     async def events(self, circle: str | None = None) -> list[Event]:
         """Every challenge event of `circle` (of every circle if None)."""
@@ -72,6 +83,8 @@ class ChallengeService:
         """Write a new challenge in a circle I am a member of; fields: those of
         `challenge_body` (title, question, tasks, criteria, badge, k, reviewers, ...)."""
         await self._member_of(circle, "write a challenge")
+        if "files" in fields:
+            fields["files"] = await self._shared(circle, fields["files"])
         refs = {"forked_from": forked_from} if forked_from else None
         return await self._node.publish(
             kinds.CHALLENGE, circle=circle, body=challenge_body(**fields), refs=refs
@@ -83,6 +96,8 @@ class ChallengeService:
         if challenge.author != self._node.public_key:
             raise BadInput("only its author changes a challenge: fork it to make one of yours")
         current = challenge.current
+        if "files" in changes:
+            changes["files"] = await self._shared(challenge.circle, changes["files"])
         body = challenge_body(**{**current.fields(), **changes})
         refs = {"updates": current.id}
         return await self._node.publish_after(
@@ -105,10 +120,14 @@ class ChallengeService:
         body = compact({"message": message})
         return await self._node.publish(kinds.START, circle=challenge.circle, body=body, refs=refs)
 
-    async def submit(self, ref: str | bytes, text: str = "", files: Sequence[bytes] = ()) -> Event:
-        """Submit my work for the challenge's current version; a revision of my last one."""
+    async def submit(
+        self, ref: str | bytes, text: str = "", files: Sequence[bytes | Path] = ()
+    ) -> Event:
+        """Submit my work for the challenge's current version; a revision of my last one.
+        `files`: ids of shared files, or paths, shared with the challenge's circle first."""
         challenge = await self.get(ref)
         await self._member_of(challenge.circle, "submit work")
+        files = await self._shared(challenge.circle, files)
         mine = [s for s in challenge.submissions if s.author == self._node.public_key]
         refs = {"challenge": challenge.current.id}
         after = 0
@@ -117,6 +136,30 @@ class ChallengeService:
             after = mine[-1].created_at
         body = compact({"text": text, "files": list(files)})
         return await self._node.publish_after(kinds.SUBMISSION, challenge.circle, body, refs, after)
+
+    async def _shared(self, circle: str, files: Sequence[bytes | Path]) -> list[bytes]:
+        """File ids, the paths among `files` shared with `circle` first."""
+        return [
+            (await self._files.share(file, circle)).id if isinstance(file, Path) else file
+            for file in files
+        ]
+
+    async def file_ref(self, given: str) -> bytes | Path:
+        """What the learner gave for a file of their work: a path on this laptop, or the
+        id of a file shared here (≥ 8 hex digits; a whole id even if its event is not here)."""
+        path = await asyncio.to_thread(_existing, given)
+        if path is not None:
+            return path
+        try:
+            return (await self._files.find(given)).id
+        except BadInput:
+            if len(given) == _WHOLE_ID_DIGITS:
+                with contextlib.suppress(ValueError):
+                    return bytes.fromhex(given)
+        raise BadInput(
+            f"there is no file {given[:70]!r} on this laptop, nor a shared file of that id:"
+            " give a path, or an id that 'peernode file list' shows"
+        )
 
     async def review(
         self,

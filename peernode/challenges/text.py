@@ -61,19 +61,61 @@ def challenge_line(challenge: Challenge, name_of: NameOf) -> str:
     )
 
 
+WHO_IS_ON_HEADING: Final = "Learning challenges (who is on which)"
+WHO_IS_ON_TITLE: Final = "Who is on which challenge"
+"""The same, short enough for the title of a box on the circle's page."""
+
+
 def who_is_on(challenges: Sequence[Challenge], name_of: NameOf) -> list[str]:
     """Who is on which of a circle's challenges (the cohorts), for the circle's page."""
     if not challenges:
         return []
-    lines = ["Learning challenges (who is on which):"]
+    return [f"{WHO_IS_ON_HEADING}:", *(f"  {line}" for line in cohort_lines(challenges, name_of))]
+
+
+def cohort_lines(challenges: Sequence[Challenge], name_of: NameOf) -> list[str]:
+    """'“Joins”: Ben (…), Cat (…)': each challenge with who is on it."""
+    return [
+        f"“{c.current.title}”: {', '.join(who(key, name_of) for key in c.cohort) or 'nobody yet'}"
+        for c in challenges
+    ]
+
+
+def challenge_of_each(challenges: Sequence[Challenge]) -> dict[bytes, str]:
+    """'on the challenge “Joins”' for each learner on one (no badge for it yet), for the
+    check-ins of a meeting."""
+    titles: dict[bytes, list[str]] = {}
     for challenge in challenges:
-        on = ", ".join(who(key, name_of) for key in challenge.cohort) or "nobody yet"
-        lines.append(f"  “{challenge.current.title}”: {on}")
-    return lines
+        for key in challenge.cohort:
+            if key not in challenge.holders:
+                titles.setdefault(key, []).append(f"“{challenge.current.title}”")
+    return {
+        key: f"on the challenge{'s' if len(named) > 1 else ''} {', '.join(named)}"
+        for key, named in titles.items()
+    }
 
 
-def challenge_lines(challenge: Challenge, name_of: NameOf) -> list[str]:
-    """The whole challenge: question, tasks, rubric, badge, cohort, work and holders."""
+FilesShown = Mapping[bytes, str]
+"""The shared files here, each as `peernode.files.text.attachment_text` writes it."""
+
+
+def files_lines(ids: Sequence[bytes], shown: FilesShown) -> list[str]:
+    """One line a file a challenge or a submission names: its name, size, whether here."""
+    return [
+        f"  File: {shown[file]}" if file in shown else f"  File {short_id(file)}: {_NOT_SHARED}"
+        for file in ids
+    ]
+
+
+_NOT_SHARED: Final = "not known here yet (its sharing has not arrived)"
+
+
+def challenge_lines(
+    challenge: Challenge, name_of: NameOf, files: FilesShown | None = None
+) -> list[str]:
+    """The whole challenge: question, tasks, rubric, badge, cohort, work and holders;
+    `files`: how to name the shared files it and its work refer to."""
+    shown = files or {}
     current = challenge.current
     lines = [
         f"“{current.title}” in #{challenge.circle}, by {who(challenge.author, name_of)}"
@@ -86,6 +128,7 @@ def challenge_lines(challenge: Challenge, name_of: NameOf) -> list[str]:
         f"  Resource: {link.title + ' ' if link.title else ''}{link.url}"
         for link in current.resources
     ]
+    lines += files_lines(current.files, shown)
     lines.append("Tasks:")
     lines += [f"  {n}. {task}" for n, task in enumerate(current.tasks, 1)]
     lines.append("Goal (what meeting each criterion looks like):")
@@ -104,7 +147,8 @@ def challenge_lines(challenge: Challenge, name_of: NameOf) -> list[str]:
             " asks the other (challenge buddy ID NAME)"
         )
     for submission in challenge.submissions:
-        lines += submission_lines(submission, challenge.version(submission.version), name_of)
+        version = challenge.version(submission.version)
+        lines += submission_lines(submission, version, name_of, shown)
     lines.append(_people("Holders (they can help)", challenge.holders, name_of))
     return lines
 
@@ -118,7 +162,10 @@ def _people(label: str, keys: tuple[bytes, ...], name_of: NameOf) -> str:
 
 
 def submission_lines(
-    submission: Submission, version: ChallengeVersion, name_of: NameOf
+    submission: Submission,
+    version: ChallengeVersion,
+    name_of: NameOf,
+    files: FilesShown | None = None,
 ) -> list[str]:
     """A submission, its state, and its reviews with their feedback."""
     state = (
@@ -129,12 +176,13 @@ def submission_lines(
         else f"{submission.approvals} of {submission.needed} approvals"
     )
     revision = " (a revision)" if submission.previous else ""
-    files = f", {plural(len(submission.files), 'file')}" if submission.files else ""
+    count = f", {plural(len(submission.files), 'file')}" if submission.files else ""
     lines = [
         f"Submission{revision} by {who(submission.author, name_of)},"
-        f" {local_time(submission.created_at)}{files} — {state} (id {short_id(submission.id)})"
+        f" {local_time(submission.created_at)}{count} — {state} (id {short_id(submission.id)})"
     ]
     lines += [f"  | {line}" for line in submission.text.splitlines()[:20]]
+    lines += files_lines(submission.files, files or {})
     for review in submission.reviews:
         lines += review_lines(review, version, name_of)
     return lines

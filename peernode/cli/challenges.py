@@ -39,6 +39,7 @@ from peernode.cli.circles.common import names, read
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import command, emit_json, group, pass_home
 from peernode.errors import BadInput
+from peernode.files.text import attachments_text
 from peernode.home import Home
 from peernode.node import Node
 from protocol.badge_proof import ProofRefused
@@ -88,6 +89,13 @@ def _file_id(text: str) -> bytes:
     return _whole(text, "a file id")
 
 
+async def _files(node: Node, fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with the files given (paths or ids) read as `node.challenges.file_ref` does."""
+    if "files" in fields:
+        fields = {**fields, "files": [await node.challenges.file_ref(f) for f in fields["files"]]}
+    return fields
+
+
 @group()
 def challenge() -> None:
     """Learning challenges: write, list, show and start them."""
@@ -131,7 +139,11 @@ def _challenge_options(*, new: bool) -> Callable[[Callable[..., Any]], Callable[
             ),
             click.option("--description", help="More about it."),
             click.option(
-                "--file", "files", multiple=True, metavar="ID", help="A file id (repeat)."
+                "--file",
+                "files",
+                multiple=True,
+                metavar="PATH|ID",
+                help="A file to share with the circle, or the id of one shared (repeat).",
             ),
         ]
         for option in reversed(options):
@@ -146,8 +158,6 @@ def _fields(given: dict[str, Any]) -> dict[str, Any]:
     fields = {name: value for name, value in given.items() if value not in (None, ())}
     if "criteria" in fields:
         fields["criteria"] = [_criterion(text) for text in fields["criteria"]]
-    if "files" in fields:
-        fields["files"] = [_file_id(text) for text in fields["files"]]
     if "tasks" in fields:
         fields["tasks"] = list(fields["tasks"])
     if "badge_image" in fields:
@@ -167,7 +177,13 @@ def challenge_create(
 ) -> None:
     """Write a challenge in CIRCLE, leading to a badge."""
     fields = _fields(given)
-    _publish(home, as_json, lambda node: node.challenges.create(circle_slug, title=title, **fields))
+
+    async def work(node: Node) -> Event:
+        return await node.challenges.create(
+            circle_slug, title=title, **(await _files(node, fields))
+        )
+
+    _publish(home, as_json, work)
 
 
 @challenge.command("update", json_lines=True)
@@ -180,7 +196,11 @@ def challenge_update(home: Home, /, as_json: bool, challenge_id: str, **given: A
     fields = _fields(given)
     if not fields:
         raise click.UsageError("say what to change (--title, --question, --task, ...)")
-    _publish(home, as_json, lambda node: node.challenges.update(challenge_id, **fields))
+
+    async def work(node: Node) -> Event:
+        return await node.challenges.update(challenge_id, **(await _files(node, fields)))
+
+    _publish(home, as_json, work)
 
 
 @challenge.command("fork", json_lines=True)
@@ -196,7 +216,11 @@ def challenge_fork(
 ) -> None:
     """Make a challenge of your own from another: its fields, with what you give changed."""
     fields = _fields(given)
-    _publish(home, as_json, lambda node: node.challenges.fork(challenge_id, circle_slug, **fields))
+
+    async def work(node: Node) -> Event:
+        return await node.challenges.fork(challenge_id, circle_slug, **(await _files(node, fields)))
+
+    _publish(home, as_json, work)
 
 
 @challenge.command("list", json_lines=True)
@@ -228,7 +252,10 @@ def challenge_show(home: Home, as_json: bool, challenge_id: str) -> None:
 
     async def work(node: Node) -> Any:
         found = await node.challenges.get(challenge_id)
-        return found.to_json() if as_json else challenge_lines(found, names(node))
+        files = await node.files.known(found.file_ids())
+        if as_json:
+            return {**found.to_json(), "shared_files": [f.to_json() for f in files.values()]}
+        return challenge_lines(found, names(node), attachments_text(files))
 
     shown = read(home, work)
     if as_json:
@@ -259,12 +286,23 @@ def challenge_buddy(home: Home, as_json: bool, challenge_id: str, learner: str) 
 @command(json_lines=True)
 @click.argument("challenge_id", metavar="CHALLENGE")
 @click.option("--text", default="", help="Your work, in Markdown.")
-@click.option("--file", "files", multiple=True, metavar="ID", help="A file id (repeatable).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    metavar="PATH|ID",
+    help="A file or folder to share with the circle, or the id of one shared (repeatable).",
+)
 @pass_home
 def submit(home: Home, as_json: bool, challenge_id: str, text: str, files: tuple[str, ...]) -> None:
-    """Submit your work for a challenge (again: a revision of your last submission)."""
-    ids = [_file_id(file) for file in files]
-    _publish(home, as_json, lambda node: node.challenges.submit(challenge_id, text, ids))
+    """Submit your work for a challenge (again: a revision of your last submission); the
+    files given by path are shared with the challenge's circle."""
+
+    async def work(node: Node) -> Event:
+        given = [await node.challenges.file_ref(file) for file in files]
+        return await node.challenges.submit(challenge_id, text, given)
+
+    _publish(home, as_json, work)
 
 
 @command(json_lines=True)

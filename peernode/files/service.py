@@ -182,6 +182,14 @@ class FileService:
         """A shared file by its event id (or ≥ 8 leading hex digits of it)."""
         return await self._library.find(ref)
 
+    async def known(self, ids: Sequence[bytes]) -> dict[bytes, SharedFile]:
+        """The files of `ids` whose sharing events are here (work names them by id)."""
+        found = {}
+        for file in ids:
+            with contextlib.suppress(BadInput):
+                found[file] = await self.find(file)
+        return found
+
     async def find_soon(self, ref: str | bytes) -> SharedFile:
         """`find`, waiting for the file's event to arrive (a node just started)."""
         return await self._library.find_soon(ref)

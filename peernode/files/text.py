@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from peernode.circles.text import tags_text
@@ -39,6 +40,20 @@ def file_line(shared: SharedFile) -> str:
         f"{short_id(shared.id)}  {shared.title}  ({kind}, {size_text(shared.size)},"
         f" {presence_text(shared)})  shared by {shared.author_name}"
     )
+
+
+def attachment_text(shared: SharedFile) -> str:
+    """'joins.sql (2.1 KB, on this laptop, id 0a1b2c3d4e5f)': a file some work refers to."""
+    kind = "folder, " if shared.is_folder else ""
+    return (
+        f"{shared.name} ({kind}{size_text(shared.size)}, {presence_text(shared)},"
+        f" id {short_id(shared.id)})"
+    )
+
+
+def attachments_text(files: Mapping[bytes, SharedFile]) -> dict[bytes, str]:
+    """`attachment_text` of each file, by id (for a challenge's page)."""
+    return {file: attachment_text(shared) for file, shared in files.items()}
 
 
 def progress_text(progress: Progress) -> str:

@@ -61,10 +61,19 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
     challenge = created["id"]
     sync_homes(*homes)
     assert "You are on “Joins”" in run(ben, "challenge", "start", challenge[:12])
+    fails(invoke_cli("--home", str(ben), "submit", challenge[:12], "--file", "nowhere.sql"),
+          "no file 'nowhere.sql' on this laptop", "peernode file list")  # fmt: skip
+    joins = tmp_path / "joins.sql"
+    joins.write_text("SELECT * FROM a LEFT JOIN b USING (id);\n")
     work = one(
         invoke_cli("--home", str(ben), "submit", challenge[:12], "--text", "# Joins",
-                   "--file", "ab" * 32, "--json")
+                   "--file", str(joins), "--file", "ab" * 32, "--json")
     )["id"]  # fmt: skip
+    shared = one(invoke_cli("--home", str(ben), "file", "list", "sql", "--json"))
+    assert shared["name"] == "joins.sql"
+    assert "  File: joins.sql (40 bytes, on this laptop, id" in readable(
+        run(ben, "challenge", "show", challenge[:12])
+    )
     fails(invoke_cli("--home", str(ben), "review", work[:12], "--approve"), "your own work")
     sync_homes(*homes)
     said = run(cat, "review", work[:12], "--approve", "--works", "Neat", "--question", "Why?")
@@ -87,6 +96,8 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
     assert "Learning challenges (who is on which):" in page_of_circle
     assert "  “Joins”: Ben (" in page_of_circle
     shown = readable(run(cat, "challenge", "show", challenge[:12]))
+    assert "  File: joins.sql (40 bytes, not here yet, id" in shown
+    assert "  File abababababab: not known here yet" in shown
     assert "Suggestion" not in shown
     assert "One suggestion: Alias the tables" in shown
     assert "✓ meets: Correct" in shown
@@ -105,9 +116,10 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
     forked = one(
         invoke_cli("--home", str(cat), "challenge", "fork", challenge[:12], "--title",
                    "Joins, my way", "--reviews", "1", "--resource", "https://e.org/joins",
-                   "--badge-image", "cd" * 32, "--json")
+                   "--badge-image", "cd" * 32, "--file", str(joins), "--json")
     )  # fmt: skip
     mine = readable(run(cat, "challenge", "show", forked["id"][:12]))
+    assert "  File: joins.sql (40 bytes, on this laptop, id" in mine
     assert "“Joins, my way” in #sql, by Cat (" in mine
     assert "  Resource: https://e.org/joins\n" in mine
     assert f"Made from challenge {challenge[:12]}." in mine
@@ -133,6 +145,10 @@ def test_a_badge_from_the_command_line(tmp_path: Path, invoke_cli: RunCli, run_c
         assert "Cat (" in result.stdout
         assert "Dan (" in result.stdout
     assert not nowhere.exists()
+
+    revised = one(invoke_cli("--home", str(ben), "submit", challenge[:12],
+                             "--file", shared["id"][:10], "--json"))  # fmt: skip
+    assert revised["body"]["files"] == [shared["id"]]
 
 
 def test_a_forged_or_foreign_file_fails_verification(tmp_path: Path, invoke_cli: RunCli) -> None:

@@ -14,6 +14,8 @@ from peernode.challenges.model import CHALLENGE_KINDS, Challenge, Submission
 from peernode.challenges.text import challenge_line, challenge_lines
 from peernode.circles.model import CircleState
 from peernode.circles.text import person
+from peernode.files import SharedFile
+from peernode.files.text import attachments_text
 from peernode.node import Node
 from tui.challenges.buddy import BuddyDialog
 from tui.challenges.review import NewReview, ReviewDialog
@@ -42,6 +44,9 @@ class ChallengesScreen(CircleBase):
     def __init__(self, node: Node, circle: str, *, clock: Clock) -> None:
         super().__init__(node, circle, clock=clock)
         self.challenges: list[Challenge] = []
+        self.shared: list[SharedFile] = []
+        """The files shared with the circle (to pick for my work)."""
+        self.files_shown: dict[bytes, str] = {}
 
     followed_kinds = CHALLENGE_KINDS
 
@@ -70,6 +75,9 @@ class ChallengesScreen(CircleBase):
 
     async def prepare(self, state: CircleState) -> None:
         self.challenges = await self.node.challenges.in_circle(self.circle)
+        self.shared = await self.node.files.list(self.circle)
+        named = [file for c in self.challenges for file in c.file_ids()]
+        self.files_shown = attachments_text(await self.node.files.known(named))
 
     def show(self, state: CircleState) -> None:
         previous = self.selected
@@ -93,7 +101,7 @@ class ChallengesScreen(CircleBase):
                 "--criterion … --criterion … --badge …"
             )
             return
-        detail.update("\n".join(challenge_lines(challenge, self.name_of)))
+        detail.update("\n".join(challenge_lines(challenge, self.name_of, self.files_shown)))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
@@ -129,14 +137,16 @@ class ChallengesScreen(CircleBase):
             return
         revision = any(s.author == self.me for s in challenge.submissions)
 
+        async def submit(work: NewWork) -> None:
+            typed = [await self.node.challenges.file_ref(given) for given in work.typed]
+            await self.node.challenges.submit(challenge.id, work.text, [*work.files, *typed])
+
         def chosen(work: NewWork | None) -> None:
             if work is not None:
-                self.publish(
-                    "Work submitted: peers can review it now.",
-                    lambda: self.node.challenges.submit(challenge.id, work.text, work.files),
-                )
+                self.publish("Work submitted: peers can review it now.", lambda: submit(work))
 
-        self.app.push_screen(SubmitDialog(challenge.current.title, revision), chosen)
+        dialog = SubmitDialog(challenge.current.title, revision, self.shared)
+        self.app.push_screen(dialog, chosen)
 
     def action_buddy(self) -> None:
         challenge = self._selected_or_say()

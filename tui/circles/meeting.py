@@ -9,7 +9,7 @@ the CLI), signed as themselves, and every screen shows them within a moment.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import ClassVar, Final
 
@@ -18,6 +18,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Footer, Static
 
+from peernode.challenges.model import CHALLENGE_KINDS
+from peernode.challenges.text import challenge_of_each
 from peernode.circles.model import DEFAULT_ACTIVITY_MINUTES, CircleState, Meeting
 from peernode.circles.text import person, when_text
 from peernode.node import Node
@@ -36,15 +38,20 @@ STEP_IDS: Final = ("step-checkin", "step-coursework", "step-activity", "step-plu
 CHECKIN_PROMPT: Final = "How are you? What are you working on today? Where do you need help?"
 
 
-def present_text(meeting: Meeting, name_of: NameOf, me: bytes | None) -> str:
+def present_text(
+    meeting: Meeting, name_of: NameOf, me: bytes | None, on: Mapping[bytes, str] | None = None
+) -> str:
     """Everyone who attended (signed they are here or checked in), with their
-    check-in; then those who said they would come and have not shown up yet."""
+    check-in and the challenge they are on (`on`); then those who said they would come
+    and have not shown up yet."""
     checkins = {checkin.author: checkin for checkin in meeting.checkins}
     here = meeting.attendees
     lines = []
     for key in here:
         checkin = checkins.get(key)
         lines.append(f"✓ {person(key, name_of, me)}")
+        if on and key in on:
+            lines.append(f"    {on[key]}")
         if checkin is None:
             lines.append("    here, not checked in yet")
             continue
@@ -117,6 +124,14 @@ class MeetingScreen(OwnEdits, CircleBase):
         self.time_source = time_source
         self.step = 0
         self.meeting: Meeting | None = None
+        self.on_challenges: dict[bytes, str] = {}
+        """The challenge each learner is on, as their check-in shows it."""
+
+    followed_kinds = CHALLENGE_KINDS
+
+    async def prepare(self, state: CircleState) -> None:
+        found = await self.node.challenges.in_circle(self.circle)
+        self.on_challenges = challenge_of_each(found)
 
     @property
     def step_bar(self) -> StepBar:
@@ -189,7 +204,7 @@ class MeetingScreen(OwnEdits, CircleBase):
         here = len(meeting.attendees)
         present = self.query_one("#present", Static)
         present.border_title = f"Here: {here} · checked in: {len(meeting.checkins)}"
-        present.update(present_text(meeting, self.name_of, self.me))
+        present.update(present_text(meeting, self.name_of, self.me, self.on_challenges))
         self.query_one("#coursework", Static).update(coursework_text(meeting, state))
         self.query_one("#coursework").border_title = "Coursework"
         activity = agenda.activity

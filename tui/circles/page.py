@@ -17,6 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
+from peernode.challenges.model import CHALLENGE_KINDS, Challenge
+from peernode.challenges.text import WHO_IS_ON_TITLE, cohort_lines
 from peernode.circles.model import CircleState, Meeting
 from peernode.circles.text import (
     activity_text,
@@ -152,6 +154,8 @@ class CirclePage(OwnEdits, CircleBase):
         super().__init__(node, circle, clock=clock)
         self.start = start
         """A circle to start (create) as soon as the page opens."""
+        self.challenges: list[Challenge] = []
+        """The circle's learning challenges (who is on which), as last loaded."""
         self.files: list[SharedFile] = []
         """The files shared with the circle, as last loaded."""
         self.holders: dict[bytes, int] = {}
@@ -168,6 +172,7 @@ class CirclePage(OwnEdits, CircleBase):
             with VerticalScroll(id="circle-right"):
                 yield Static("", id="circle-members", classes="circle-box", markup=False)
                 yield Static("", id="circle-questions", classes="circle-box", markup=False)
+                yield Static("", id="circle-challenges", classes="circle-box", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -195,8 +200,11 @@ class CirclePage(OwnEdits, CircleBase):
             return self.exists
         return True
 
+    followed_kinds = CHALLENGE_KINDS
+
     async def prepare(self, state: CircleState) -> None:
         self.files = await self.node.files.list(self.circle)
+        self.challenges = await self.node.challenges.in_circle(self.circle)
 
     def show(self, state: CircleState) -> None:
         about = self.query_one("#circle-about", Static)
@@ -229,6 +237,10 @@ class CirclePage(OwnEdits, CircleBase):
         questions = self.query_one("#circle-questions", Static)
         questions.border_title = open_questions_heading(state)
         questions.update(questions_text(state, self.name_of))
+        cohorts = self.query_one("#circle-challenges", Static)
+        cohorts.display = bool(self.challenges)
+        cohorts.border_title = WHO_IS_ON_TITLE
+        cohorts.update("\n".join(cohort_lines(self.challenges, self.name_of)))
         self.refresh_bindings()
 
     def palette_commands(self) -> list[Command]:

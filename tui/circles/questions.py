@@ -45,6 +45,7 @@ def merged(known: Helper | None, helper: Helper) -> Helper:
         known,
         profile_match=known.profile_match or helper.profile_match,
         answers=max(known.answers, helper.answers),
+        badges=tuple(dict.fromkeys((*known.badges, *helper.badges))),
     )
 
 

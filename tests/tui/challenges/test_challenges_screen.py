@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Select, SelectionList, Static, TextArea
 
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
@@ -140,29 +141,46 @@ async def test_new_work_that_waits_for_my_review_is_announced(challenge_room: Ho
         )
 
 
-async def test_submit_work_with_files(challenge_room: Home) -> None:
+async def test_submit_work_with_a_path_and_a_file_the_circle_shares(
+    challenge_room: Home, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes on joins\n")
+    joins = tmp_path / "my joins.sql"
+    joins.write_text("SELECT 1;\n")
+    async with Node(challenge_room, NodeConfig(watch=False)) as node:
+        shared = await node.files.share(notes, CIRCLE)
     async with running(challenge_room, size=(120, 40)) as (app, pilot):
         screen = await open_circle_screen(app, pilot, "l")
         assert isinstance(screen, ChallengesScreen)
         await wait_for(pilot, lambda: len(screen.challenges) == 1)
         await pilot.press("w")
-        dialog = await fill(pilot, SubmitDialog, files="nothex")
+        await fill(pilot, SubmitDialog, files="nowhere.sql")
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "is not a file id" in plain(dialog.query_one("#dialog-error", Static).content)
-        field = dialog.query_one("#files", Input)
-        field.value = "ab" * 32
+        await wait_for(pilot, lambda: said(app, "Not shared"))
+        (refused,) = [n for n in app._notifications if n.title == "Not shared"]
+        assert "no file 'nowhere.sql' on this laptop" in str(refused.message)
+
+        await pilot.press("w")
+        dialog = await fill(pilot, SubmitDialog, files=f"{joins}, {'ab' * 32}")
+        picker = dialog.query_one("#shared", SelectionList)
+        choice = plain(picker.get_option_at_index(0).prompt)
+        assert "notes.md (17 bytes, on this laptop, id" in choice
+        picker.select(shared.id.hex())
         area = dialog.query_one("#work", TextArea)
         area.focus()
-        area.insert("# My joins\nSELECT 1")
+        area.insert("# My joins")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(screen.challenges[0].submissions) == 2)
         mine = screen.challenges[0].submissions[-1]
-        assert (mine.author, mine.text, mine.files) == (
-            ANA.public_key,
-            "# My joins\nSELECT 1",
-            (bytes.fromhex("ab" * 32),),
-        )
+        (added,) = [f for f in await app.node.files.list(CIRCLE) if f.name == "my joins.sql"]
+        assert (mine.author, mine.text) == (ANA.public_key, "# My joins")
+        assert mine.files == (shared.id, added.id, bytes.fromhex("ab" * 32))
+        await wait_for(pilot, lambda: added.id in screen.files_shown)
+        detail = plain(screen.query_one("#challenge-detail", Static).content, width=200)
+        assert "  File: notes.md (17 bytes, on this laptop, id" in detail
+        assert "  File: my joins.sql (10 bytes, on this laptop, id" in detail
+        assert "  File abababababab: not known here yet" in detail
 
 
 async def test_ask_the_suggested_buddy(challenge_room: Home) -> None:

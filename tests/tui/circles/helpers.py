@@ -152,3 +152,12 @@ async def steady_on(pilot: Pilot[None], key: str) -> None:
         assert isinstance(widget, Input)
         widget.cursor_blink = False
     await pilot.pause()
+
+
+def on_a_challenge(learner: SigningKey) -> list[Event]:
+    """Ana's challenge “Joins”, and `learner` saying they are on it."""
+    criteria = [{"name": "Correct", "meets": "the rows"}, {"name": "Clear", "meets": "why"}]
+    body = {"title": "Joins", "question": "Who never ordered?", "tasks": ["Write joins"],
+            "criteria": criteria, "badge": {"name": "Join explorer"}}  # fmt: skip
+    challenge = event(ANA, kinds.CHALLENGE, body, at=NOW - 2 * MINUTE)
+    return [challenge, event(learner, kinds.START, {}, at=NOW - MINUTE, challenge=challenge.id)]

@@ -12,7 +12,14 @@ from textual.widgets import Digits, Static
 from peernode.home import Home
 from protocol import kinds
 from protocol.event import create_event
-from tests.tui.circles.helpers import CIRCLE, fill, meeting_id, open_circle_screen, steady_on
+from tests.tui.circles.helpers import (
+    CIRCLE,
+    fill,
+    meeting_id,
+    on_a_challenge,
+    open_circle_screen,
+    steady_on,
+)
 from tests.tui.helpers import ANA, CHEN, NOW, running, wait_for
 from tests.tui.test_snapshots import HostedApp
 from tui.circles.checkin import CheckInDialog
@@ -80,6 +87,10 @@ async def test_check_ins_of_others_appear_live(circle_room: Home) -> None:
         await wait_for(pilot, lambda: "Chen · wyxi-m75c" in screen.part_text)
         assert "needs help with: GROUP BY" in screen.part_text
         assert "Here: 2 · checked in: 2" in str(screen.query_one("#present").border_title)
+        assert "on the challenge" not in screen.part_text
+        await app.node.ingest([e.raw for e in on_a_challenge(CHEN)])
+        await wait_for(pilot, lambda: "on the challenge “Joins”" in screen.part_text)
+        assert "✓ Chen · wyxi-m75c\n    on the challenge “Joins”\n" in screen.part_text
 
 
 async def test_the_activity_time_box_counts_down(circle_room: Home) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.widgets import Select, Static, TextArea
 
+from peernode.circles.model import Helper
 from peernode.home import Home
 from protocol import kinds
 from protocol.event import create_event
@@ -17,7 +18,7 @@ from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, running, store, type_t
 from tests.tui.test_snapshots import HostedApp
 from tui.circles.ask import AnswerDialog, AskDialog, ResolveDialog, TopicDialog
 from tui.circles.qa_view import LearnerMarkdown
-from tui.circles.questions import QuestionsScreen
+from tui.circles.questions import QuestionsScreen, merged
 
 CODE_QUESTION = "Why does GROUP BY drop my rows?"
 CODE_DETAILS = (
@@ -274,3 +275,12 @@ def test_questions_snapshot(snap_compare: Any, circle_room: Home, utc: None) -> 
         await pilot.pause()
 
     assert snap_compare(HostedApp(circle_room), terminal_size=(100, 32), run_before=run_before)
+
+
+def test_a_helper_found_through_several_tags_keeps_every_reason() -> None:
+    joins = Helper(BO.public_key, "Bo", "", False, 1, True, badges=("Join explorer",))
+    indexes = Helper(BO.public_key, "Bo", "indexes", True, 3, True, badges=("Index keeper",))
+    again = Helper(BO.public_key, "Bo", "", False, 0, True, badges=("Join explorer",))
+    found = merged(merged(merged(None, joins), indexes), again)
+    assert (found.profile_match, found.answers) == (True, 3)
+    assert found.badges == ("Join explorer", "Index keeper")

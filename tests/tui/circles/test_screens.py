@@ -11,7 +11,7 @@ from textual.widgets import Input, Select, Static
 
 from peernode.circles.model import ResourceLink
 from peernode.home import Home
-from tests.tui.circles.helpers import CIRCLE, fill, open_circle_screen, steady_on
+from tests.tui.circles.helpers import CIRCLE, fill, on_a_challenge, open_circle_screen, steady_on
 from tests.tui.helpers import BO, main_screen, running, wait_for
 from tests.tui.test_snapshots import HostedApp
 from tui.circles.export import ExportDialog
@@ -53,6 +53,12 @@ async def test_the_circle_page_shows_the_circle(circle_room: Home) -> None:
         assert "Open questions (2)" in questions
         assert "LEFT or RIGHT join? #joins" in questions
         assert "What is an index?" in questions
+        assert not page.query_one("#circle-challenges").display  # no challenge yet
+        await app.node.ingest([e.raw for e in on_a_challenge(BO)])
+        await wait_for(pilot, lambda: page.query_one("#circle-challenges").display)
+        cohorts = text_of(page, "#circle-challenges")
+        assert "Who is on which challenge" in cohorts
+        assert "“Joins”: Bo (" in cohorts
         # every screen of the circle is one key away
         for key, kind in (("m", MeetingScreen), ("q", QuestionsScreen), ("i", ReportScreen)):
             await pilot.press(key)
