@@ -8,11 +8,12 @@ from typing import Any
 from peernode.circles.bodies import compact
 from peernode.circles.derive import NotEditable, apply_edits_and_deletes, edited_body, order
 from peernode.circles.service import CircleService
-from peernode.clock import ShownKey
+from peernode.clock import ShownKey, now_ms
 from peernode.errors import BadInput
 from peernode.ports import CircleNode
 from peernode.problems import explain, not_editable
 from peernode.storage import AsyncStore
+from peernode.stream import EventStream
 from peernode.views import FeedEntry
 from protocol import kinds
 from protocol.errors import InvalidEvent
@@ -24,9 +25,12 @@ __all__ = ["Feed"]
 class Feed:
     """Reading a channel with edits and deletes applied, and writing them."""
 
-    def __init__(self, node: CircleNode, store: AsyncStore, circles: CircleService) -> None:
+    def __init__(
+        self, node: CircleNode, store: AsyncStore, stream: EventStream, circles: CircleService
+    ) -> None:
         self._node = node
         self._store = store
+        self._stream = stream
         self._circles = circles
 
     async def entries(
@@ -67,6 +71,17 @@ class Feed:
             )
             for event, row in zip(events, rows, strict=True)
         ]
+
+    def entry(self, event: Event, received_at: int | None = None) -> FeedEntry:
+        """A FeedEntry for an event from the subscription (or one just published).
+
+        received_at defaults to the arrival the node recorded when it announced the
+        event, so the entry sorts exactly where the stored one does; else now.
+        """
+        if received_at is None:
+            received_at = self._stream.arrival(event.id)
+        when = now_ms() if received_at is None else received_at
+        return FeedEntry(event, self._node.profile_of(event.author).name, when)
 
     async def edit(self, target: str | bytes, changes: Mapping[str, Any]) -> Event:
         """Publish new values for fields of my event (None removes an optional field)."""

@@ -11,8 +11,8 @@ from peernode.errors import NodeError
 from peernode.files.service import FileService
 from peernode.home import Home, HomeLock
 from peernode.ports import ControlTarget, GossipNode
-from peernode.storage import AsyncStore
-from peernode.views import NodeStatus, PeerStatus
+from peernode.storage import AsyncStore, KnownPeer
+from peernode.views import NodeStatus, PeerStatus, Profile
 
 if TYPE_CHECKING:
     from peernode.api.server import ApiServer
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from peernode.net.network import Network
 
 __all__ = ["NetworkedNode", "Networking"]
+
+
+class NameOf(Protocol):
+    def __call__(self, key: bytes, *, otherwise: str = "") -> str: ...
 
 
 class NetworkedNode(GossipNode, ControlTarget, ApiNode, Protocol):
@@ -131,17 +135,22 @@ class Networking:
             self.network.storage_recovered()
 
     def status(
-        self, key: bytes, name: str, events: int, remembered: Sequence[PeerStatus]
+        self, me: Profile | None, events: int, known: Sequence[KnownPeer], name_of: NameOf
     ) -> NodeStatus:
         """The node at a glance: the live peers, then the remembered ones not linked now."""
         live: list[PeerStatus] = self.network.peer_statuses() if self.network else []
         seen = {peer.key for peer in live}
+        remembered = [
+            PeerStatus.remembered(peer, name_of(peer.key, otherwise=peer.name))
+            for peer in known
+            if peer.key not in seen
+        ]
         status = NodeStatus(
-            key=key,
-            name=name,
+            key=me.key if me is not None else b"",
+            name=me.name if me is not None else "",
             port=self.network.port if self.network else None,
             events=events,
-            peers=(*live, *(peer for peer in remembered if peer.key not in seen)),
+            peers=(*live, *remembered),
             discovery=self.network.discovery_state if self.network else "off",
         )
         return status if self.network is None else self.network.with_network(status)

@@ -99,7 +99,7 @@ class Node:
         self._intake = Intake(
             self._store, self._pool, self._policy, self._health, self._stream, self._keys.me
         )
-        self._feed = Feed(self, self._store, self.circles)
+        self._feed = Feed(self, self._store, self._stream, self.circles)
         self._forgetting = Forgetting(
             self._store, self._stream, self._profiles, self._health, self._networking
         )
@@ -388,17 +388,9 @@ class Node:
         attached = await self._attachment.status()
         if attached is not None:
             return attached
-        profile = self.my_profile() if self.has_identity else None
-        remembered = [
-            PeerStatus.remembered(known, self.name_of(known.key, otherwise=known.name))
-            for known in await self.known_peers()
-        ]
-        return self._networking.status(
-            key=self.public_key if self.has_identity else b"",
-            name=profile.name if profile else "",
-            events=await self.event_count(),
-            remembered=remembered,
-        )
+        me = self.my_profile() if self.has_identity else None
+        known = await self.known_peers()
+        return self._networking.status(me, await self.event_count(), known, self.name_of)
 
     async def raw_events(self, ids: Sequence[bytes]) -> list[bytes]:
         return await self._store.raw_by_ids(ids)
@@ -416,15 +408,8 @@ class Node:
         return await self._store.shared_ids(ids)
 
     def entry(self, event: Event, received_at: int | None = None) -> FeedEntry:
-        """A FeedEntry for an event from the subscription (or one just published).
-
-        received_at defaults to the arrival the node recorded when it announced the
-        event, so the entry sorts exactly where the stored one does; else now.
-        """
-        if received_at is None:
-            received_at = self._stream.arrival(event.id)
-        when = now_ms() if received_at is None else received_at
-        return FeedEntry(event, self.profile_of(event.author).name, when)
+        """A FeedEntry for an event from the subscription (or one just published)."""
+        return self._feed.entry(event, received_at)
 
     async def in_circle(self, circle: str) -> bool:
         """Whether I am a member of the study circle `circle`."""
