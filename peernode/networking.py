@@ -23,9 +23,12 @@ __all__ = ["NetworkedNode", "Networking"]
 
 
 class NameOf(Protocol):
+    """A learner's name for a key (Node.name_of)."""
+
     def __call__(self, key: bytes, *, otherwise: str = "") -> str: ...
 
 
+# Here rather than in ports.py: ports.py is below net/, which may not reach the API's port.
 class NetworkedNode(GossipNode, ControlTarget, ApiNode, Protocol):
     """What networking needs of the node: what gossip, control and the API use."""
 
