@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from protocol.wire import PeerAddress
@@ -42,11 +42,15 @@ class Verify:
 
 @dataclass(frozen=True, slots=True)
 class SendStored:
-    """Load these events from the store and send them as
-    wire.events_frames(raws, config.max_frame_bytes)."""
+    """Answer a request: send `raws` (events the engine holds in memory) and the events
+    with these `ids` loaded from the store, as wire.events_frames(..., config.max_frame_bytes).
+
+    Answers are bulk: the shell sends them after pushes and gossip messages, as the link
+    takes them (never dropping or closing the link for their sake)."""
 
     peer: bytes
     ids: list[bytes]
+    raws: list[bytes] = field(default_factory=list)
 
 
 Action: TypeAlias = Send | Dial | Close | Verify | SendStored
