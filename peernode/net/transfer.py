@@ -30,8 +30,9 @@ writes in turn, so one peer's large events never hold another's answer (or the s
 what arrives) for longer than one such read."""
 MAX_STORED_QUEUED: Final = 16_384
 """Events a peer may have waiting to be sent; more are dropped (it asks again)."""
-MAX_HELD_QUEUED: Final = 16 << 20
-"""Bytes of events held in memory (recent ones) a peer may have waiting to be sent."""
+MAX_HELD_QUEUED: Final = 64 << 20
+"""Bytes of events held in memory a peer may have waiting to be sent: one Want of the
+largest events. They are the engine's cache of recent events, shared, not copies."""
 VERIFY_MERGE: Final = 512
 """Most received events handed to the node in one ingest (several Verify actions merged)."""
 VERIFY_RUNNING: Final = 2
