@@ -2,7 +2,7 @@
 
 Run on a shaped loopback (a 50 Mbit/s Wi-Fi-like uplink), in a namespace of its own:
 
-    unshare -rn sh -c 'ip link set lo up &&
+    unshare -rn sh -c 'ip link set lo mtu 1500 up &&
       tc qdisc add dev lo root tbf rate 50mbit burst 64kb latency 100ms &&
       PYTHONPATH=. .venv/bin/python bench/fairsend.py'
 
@@ -21,21 +21,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from peernode.home import Home  # noqa: E402
-from peernode.net.config import NetworkConfig  # noqa: E402
-from peernode.node import Node, NodeConfig  # noqa: E402
-from protocol import wire  # noqa: E402
-from protocol.event import Event, create_event, event_id  # noqa: E402
-from protocol.handshake import Payload  # noqa: E402
-from protocol.identity import SigningKey  # noqa: E402
-from tests.support.hostile import HostilePeer, note_text_for  # noqa: E402
+from peernode.home import Home
+from peernode.net.config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from protocol import wire
+from protocol.event import Event, create_event, event_id
+from protocol.handshake import Payload
+from protocol.identity import SigningKey
+from tests.support.hostile import Closed, HostilePeer, note_text_for
+from tests.support.waiting import eventually
 
 HOST = "127.0.0.1"
 
@@ -77,8 +76,6 @@ class Downloader:
         self.done_at = 0.0
 
     async def run(self) -> None:
-        from tests.support.hostile import Closed
-
         await self._ask()
         try:
             while len(self.got) < len(self.ids):
@@ -100,6 +97,13 @@ class Downloader:
             batch = self.ids[self.asked : self.asked + min(wire.MAX_IDS, self.window // 2)]
             await self.peer.send(wire.encode(wire.Want(batch)))
             self.asked += len(batch)
+
+
+def in_sync(node: Node) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return all(peer.in_sync for peer in (await node.status()).peers)
+
+    return check
 
 
 async def arrivals(node: Node, seen: dict[bytes, float]) -> None:
@@ -129,13 +133,17 @@ async def main(args: argparse.Namespace) -> None:
         v = await started(Path(tmp) / "v", "Victim", events)
         a = await started(Path(tmp) / "a", "Honest", [] if args.a_behind else events)
         try:
-            assert v._network is not None and v._network.port is not None
+            assert v._network is not None
+            assert v._network.port is not None
             await a.connect(HOST, v._network.port)
-            while not args.a_behind and not all(p.in_sync for p in (await a.status()).peers):
-                await asyncio.sleep(0.1)
+            if not args.a_behind:
+                await eventually(in_sync(a), "A in sync with V", within=120)
             seen_a: dict[bytes, float] = {}
             seen_v: dict[bytes, float] = {}
-            watchers = [asyncio.create_task(arrivals(a, seen_a)), asyncio.create_task(arrivals(v, seen_v))]
+            watchers = [
+                asyncio.create_task(arrivals(a, seen_a)),
+                asyncio.create_task(arrivals(v, seen_v)),
+            ]
             peer = await HostilePeer.link(v._network.port)
             await peer.until_accepted(10)
             b = Downloader(peer, [e.id for e in events], args.window)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peernode.api.config import ApiConfig
 from peernode.admission import AdmissionConfig
+from peernode.api.config import ApiConfig
 from peernode.files.config import FilesConfig
 from peernode.home import NodeRole
 from peernode.net.config import NetworkConfig

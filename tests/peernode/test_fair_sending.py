@@ -55,7 +55,8 @@ async def test_an_honest_peer_asking_for_600_recent_large_events_gets_them_all(
     512 frames, and the peer that asked was closed as too slow."""
     async with node_on_loopback(tmp_path / "ada") as node:
         network = node._network
-        assert network is not None and network.port is not None
+        assert network is not None
+        assert network.port is not None
         lines = [
             NoteLine(n, "lobby", note_text_for(LARGE, n)[:-4] + f"{n:04}", None) for n in range(600)
         ]

@@ -1,6 +1,8 @@
-"""The send policy of one link: urgent frames ahead of bulk ones, bulk never starved, both bounded."""
+"""The send policy of a link: urgent frames ahead of bulk ones, bulk never starved, both bounded."""
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 
@@ -39,7 +41,7 @@ def test_an_urgent_frame_waits_behind_at_most_one_bulk_frame() -> None:
         queue.put_urgent(frame(f"u{n}"))
     order = tags(queue)
     urgent_at = [i for i, tag in enumerate(order) if tag.startswith("u")]
-    gaps = [b - a - 1 for a, b in zip(urgent_at, urgent_at[1:], strict=False)]
+    gaps = [b - a - 1 for a, b in itertools.pairwise(urgent_at)]
     assert max(gaps) == 1  # between two urgent frames, one bulk frame at most
     assert order[:3] == ["u0", "u1", "b0"]
 
@@ -76,7 +78,8 @@ def test_the_bulk_queue_is_bounded_in_bytes() -> None:
     assert not queue.bulk_room()
     assert queue.bulk_bytes == 2 * FRAME
     queue.pop()
-    assert queue.bulk_room() and queue.bulk_bytes == FRAME
+    assert queue.bulk_room()
+    assert queue.bulk_bytes == FRAME
 
 
 def test_limits_must_be_positive() -> None:
