@@ -42,11 +42,12 @@ class Verify:
 
 @dataclass(frozen=True, slots=True)
 class SendStored:
-    """Answer a request: send `raws` (events the engine holds in memory) and the events
-    with these `ids` loaded from the store, as wire.events_frames(..., config.max_frame_bytes).
+    """Send `raws` (events the engine holds in memory) and the events with these `ids`
+    loaded from the store, as wire.events_frames(..., config.max_frame_bytes).
 
-    Answers are bulk: the shell sends them after pushes and gossip messages, as the link
-    takes them (never dropping or closing the link for their sake)."""
+    Bulk: answers to Want and Graft, and pushes of more than URGENT_PUSH_FRAMES frames.
+    The shell sends them after other messages, as the link takes them (never dropping
+    them or closing the link for their sake)."""
 
     peer: bytes
     ids: list[bytes]

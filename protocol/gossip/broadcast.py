@@ -68,7 +68,10 @@ class Broadcast:
             if count:
                 if count not in frames:
                     frames[count] = wire.events_frames(raws[:count], self._s.config.max_frame_bytes)
-                self._s.send_frames(peer, frames[count])
+                if len(frames[count]) > c.URGENT_PUSH_FRAMES:
+                    self._s.emit(SendStored(peer.key, [], raws[:count]))
+                else:
+                    self._s.send_frames(peer, frames[count])
                 peer.events_sent += count
         return behind
 

@@ -31,6 +31,12 @@ async def node_on_loopback(home: Path) -> AsyncIterator[Node]:
         yield node
 
 
+def large_notes(count: int) -> list[NoteLine]:
+    return [
+        NoteLine(n, "lobby", note_text_for(LARGE, n)[:-4] + f"{n:04}", None) for n in range(count)
+    ]
+
+
 async def received_events(peer: HostilePeer, count: int, within: float) -> set[bytes]:
     """Read until `count` distinct events came (raises Closed if the node closes first)."""
     got: set[bytes] = set()
@@ -57,10 +63,7 @@ async def test_an_honest_peer_asking_for_600_recent_large_events_gets_them_all(
         network = node._network
         assert network is not None
         assert network.port is not None
-        lines = [
-            NoteLine(n, "lobby", note_text_for(LARGE, n)[:-4] + f"{n:04}", None) for n in range(600)
-        ]
-        await import_notes(node, lines)
+        await import_notes(node, large_notes(600))
         ids = [entry.event.id for entry in await node.feed("lobby", limit=600)]
         assert len(ids) == 600
 
@@ -74,6 +77,23 @@ async def test_an_honest_peer_asking_for_600_recent_large_events_gets_them_all(
             await peer.send(wire.encode(wire.Want(ids)))
             got = await received_events(peer, 600, within=30)
             assert got >= set(ids)
+            assert any(p.linked for p in (await node.status()).peers)
+        finally:
+            await peer.ws.close()
+
+
+async def test_a_linked_peer_gets_an_import_of_600_large_notes_pushed(tmp_path: Path) -> None:
+    """Pushed as 600 urgent frames, they filled the link's queue and closed the peer."""
+    async with node_on_loopback(tmp_path / "ada") as node:
+        network = node._network
+        assert network is not None
+        assert network.port is not None
+        peer = await HostilePeer.link(network.port)
+        try:
+            await peer.until_accepted(CLOSE_WITHIN)
+            await import_notes(node, large_notes(600))
+            ids = {entry.event.id for entry in await node.feed("lobby", limit=600)}
+            assert await received_events(peer, 600, within=30) >= ids
             assert any(p.linked for p in (await node.status()).peers)
         finally:
             await peer.ws.close()

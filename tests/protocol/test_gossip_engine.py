@@ -197,6 +197,30 @@ def test_an_answer_of_many_large_cached_events_is_one_bulk_action() -> None:
     assert actions == [SendStored(key(1), [], [e.raw for e in big])]
 
 
+def test_a_push_of_many_large_events_goes_the_bulk_way() -> None:
+    """An import of 600 large notes pushed as 600 urgent frames filled the link's queue of
+    512 and closed the peer as too slow; a push of a few goes as before."""
+    signer = SigningKey.from_seed(bytes([98]) * 32)
+    big = [
+        create_event(
+            signer,
+            kind="peernode/note@1",
+            circle="lobby",
+            body={"text": "x" * 32_700 + str(n)},
+            created_at=n,
+        )
+        for n in range(600)
+    ]
+    engine = make(0)
+    linked(engine, 1)
+    engine.publish(big[:2], 1.0)
+    assert sent(engine.actions(), key(1)) == [wire.Events([e.raw]) for e in big[:2]]
+    engine.publish(big[2:], 2.0)
+    actions = engine.actions()
+    assert sent(actions, key(1)) == []
+    assert actions == [SendStored(key(1), [], [e.raw for e in big[2:]])]
+
+
 def test_want_for_uncached_events_goes_to_the_store() -> None:
     old = [note(i) for i in range(3)]
     index = ItemIndex((e.created_at, e.id) for e in old)
