@@ -16,6 +16,13 @@ class LinkConfig:
     handshake_timeout: a connection that has not proven its key by then is dropped.
     connect_timeout: how long a dial may take to reach the peer's socket.
     heartbeat: seconds between WebSocket pings; a peer silent for longer is gone.
+    send_queue_frames: urgent frames (gossip, pushes) a link queues; a peer that lets
+    more wait is too slow and its link is closed.
+    bulk_queue_bytes: bytes of bulk frames (answers to requests) a link queues before
+    the one serving them waits.
+    bulk_after_bytes: urgent bytes written in a row after which one bulk frame goes.
+    unsent_bytes: unsent bytes the kernel may hold for a link (TCP_NOTSENT_LOWAT; 0 is
+    the kernel's default, megabytes).
     """
 
     network_id: bytes = DEFAULT_NETWORK_ID
@@ -24,6 +31,9 @@ class LinkConfig:
     heartbeat: float = 15.0
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     send_queue_frames: int = 512
+    bulk_queue_bytes: int = 1 << 20
+    bulk_after_bytes: int = 256 << 10
+    unsent_bytes: int = 128 << 10
     max_handshakes_per_host: int = 4
 
 

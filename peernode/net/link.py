@@ -5,7 +5,10 @@ Rules of this file:
 - Every wait has a timeout; any protocol failure closes that one connection.
 - The secure channel owns the handshake deadline: this module arms a timer for it
   (get_timer) and lets the channel fail itself when it falls (check_timeout).
-- Frames are sent in order by one writer task per link, through a bounded queue.
+- Frames are sent by one writer task per link, from two bounded queues (SendQueue):
+  urgent ones (gossip, fresh pushes) ahead of bulk answers, with a share kept for bulk.
+- The kernel keeps little unsent data (TCP_NOTSENT_LOWAT), so an urgent frame is not
+  stuck behind megabytes of bulk already handed to the socket.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from peernode.net.config import LinkConfig
+from peernode.net.sendqueue import SendQueue
 from protocol.errors import ProtocolError
 from protocol.handshake import (
     MAX_HANDSHAKE_MESSAGE,
@@ -63,16 +67,21 @@ class Link:
     ) -> None:
         self._ws = ws
         _reset_on_close(ws)
+        _limit_unsent(ws, config.unsent_bytes)
+        self._transport = _transport_of(ws)
         self._channel = channel
         self.key: bytes = established.remote_identity
         self.info: Mapping[str, InfoValue] = established.remote_info
         self.outbound = outbound
         self.remote_host = remote_host
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(config.send_queue_frames)
-        # Bulk sends (send()) wait while the queue holds this many frames, so the rest of
-        # the queue stays free for gossip messages queued with send_nowait().
-        self._bulk_limit = max(1, config.send_queue_frames // 2)
-        self._room = asyncio.Event()
+        self._queue = SendQueue(
+            urgent_frames=config.send_queue_frames,
+            bulk_bytes=config.bulk_queue_bytes,
+            bulk_after_bytes=config.bulk_after_bytes,
+        )
+        self._ready = asyncio.Event()  # something was queued (or the link is closing)
+        self._draining = False  # closing: the writer ends once the queues are empty
+        self._room = asyncio.Event()  # the bulk queue has room
         self._room.set()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
@@ -98,27 +107,27 @@ class Link:
         return self._closed
 
     def send_nowait(self, payload: bytes) -> bool:
-        """Queue a message; False when the queue is full (the peer is too slow).
+        """Queue an urgent message; False when the urgent queue is full (the peer is too slow).
 
         On a closed link the message is dropped (True: the link is not slow, it is gone).
         """
         if self._closed or self._write_failed:
             return True
-        try:
-            self._queue.put_nowait(payload)
-        except asyncio.QueueFull:
+        if not self._queue.put_urgent(payload):
             return False
+        self._ready.set()
         return True
 
     async def send(self, payload: bytes) -> bool:
-        """Queue a message, waiting while half the queue is taken: backpressure for bulk
-        transfers that leaves room for gossip. False (and dropped) once the link is closed."""
-        while not self._closed and self._queue.qsize() >= self._bulk_limit:
+        """Queue a bulk message, waiting while the bulk queue is full: backpressure for
+        answers, which go after urgent messages. False (and dropped) once the link closed."""
+        while not (self._closed or self._write_failed) and not self._queue.bulk_room():
             self._room.clear()
             await self._room.wait()
         if self._closed or self._write_failed:
             return False
-        self._queue.put_nowait(payload)
+        self._queue.put_bulk(payload)
+        self._ready.set()
         return True
 
     async def run(self, on_payload: Callable[[bytes], None]) -> None:
@@ -162,8 +171,8 @@ class Link:
         if writer is not None and writer is not asyncio.current_task() and not writer.done():
             # What is queued (a Disconnect, the addresses of a refusal) goes out first,
             # for a short while: a peer that stopped reading does not hold the close up.
-            with contextlib.suppress(asyncio.QueueFull):
-                self._queue.put_nowait(None)
+            self._draining = True
+            self._ready.set()
             try:
                 await asyncio.wait({writer}, timeout=FLUSH_ON_CLOSE)
             finally:
@@ -173,11 +182,23 @@ class Link:
         self._channel.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._ws.close(), 2.0)
+        transport = self._transport
+        if transport is not None and transport.get_write_buffer_size():
+            # aiohttp closed the transport, which waits to send what it holds: forever,
+            # for a peer that stopped reading (the kernel takes little, see _limit_unsent).
+            transport.abort()
 
     async def _write_loop(self) -> None:
         try:
-            while (payload := await self._queue.get()) is not None:
-                if self._queue.qsize() < self._bulk_limit:
+            while True:
+                payload = self._queue.pop()
+                if payload is None:
+                    if self._draining:
+                        return
+                    self._ready.clear()
+                    await self._ready.wait()
+                    continue
+                if self._queue.bulk_room():
                     self._room.set()
                 await self._ws.send_bytes(self._channel.send(payload))
         except (ConnectionError, ProtocolError, RuntimeError) as exc:
@@ -377,6 +398,31 @@ def _reset_on_close(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse)
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def _transport_of(
+    ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+) -> asyncio.WriteTransport | None:
+    """The connection's transport, which aiohttp does not expose (None if it changed)."""
+    if isinstance(ws, web.WebSocketResponse):
+        transport = getattr(getattr(ws, "_writer", None), "transport", None)
+    else:
+        connection = getattr(getattr(ws, "_response", None), "connection", None)
+        transport = getattr(connection, "transport", None)
+    return transport if isinstance(transport, asyncio.WriteTransport) else None
+
+
+def _limit_unsent(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse, limit: int) -> None:
+    """Keep at most about `limit` unsent bytes in the kernel (0: the kernel's default).
+
+    Without it the kernel takes megabytes of bulk frames on a slow link, and an urgent
+    frame written after them waits seconds; with it the frames wait in our queues, where
+    urgent ones go first."""
+    sock = ws.get_extra_info("socket")
+    lowat = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+    if sock is not None and limit > 0 and lowat is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, lowat, limit)
 
 
 async def _abort(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> None:

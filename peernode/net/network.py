@@ -235,7 +235,7 @@ class Network:
             elif isinstance(action, Verify):
                 self._transfers.verify(action.peer, action.raws)
             elif isinstance(action, SendStored):
-                self._transfers.send_stored(action.peer, action.ids)
+                self._transfers.send_stored(action.peer, action.ids, action.raws)
 
     async def _timer_loop(self) -> None:
         while True:

@@ -21,9 +21,18 @@ from protocol.event import Event, event_id
 log = logging.getLogger(__name__)
 
 STORED_CHUNK: Final = 500
-"""Events read from the store at a time to answer a peer's Want."""
+"""Most events read from the store at a time to answer a peer's Want."""
+FIRST_CHUNK: Final = 32
+"""Events read at first for a peer, before their sizes are known."""
+CHUNK_BYTES: Final = 1 << 20
+"""About how many bytes one read for a peer brings: the store's one thread serves reads and
+writes in turn, so one peer's large events never hold another's answer (or the storing of
+what arrives) for longer than one such read."""
 MAX_STORED_QUEUED: Final = 16_384
-"""Ids a peer may have waiting to be sent from the store; more are dropped (it asks again)."""
+"""Events a peer may have waiting to be sent; more are dropped (it asks again)."""
+MAX_HELD_QUEUED: Final = 64 << 20
+"""Bytes of events held in memory a peer may have waiting to be sent: one Want of the
+largest events. They are the engine's cache of recent events, shared, not copies."""
 VERIFY_MERGE: Final = 512
 """Most received events handed to the node in one ingest (several Verify actions merged)."""
 VERIFY_RUNNING: Final = 2
@@ -45,9 +54,11 @@ class _PeerWork:
 
     verify: deque[list[bytes]] = field(default_factory=deque)
     verifying: bool = False
-    stored: deque[list[bytes]] = field(default_factory=deque)
-    stored_ids: int = 0
+    stored: deque[tuple[list[bytes], list[bytes]]] = field(default_factory=deque)
+    stored_ids: int = 0  # events waiting, held or to load
+    held_bytes: int = 0  # bytes of the held ones
     sending: bool = False
+    chunk: int = FIRST_CHUNK  # ids to read next, about CHUNK_BYTES of events
 
 
 class Transfers:
@@ -166,18 +177,21 @@ class Transfers:
 
     # -- answering Wants from the store ---------------------------------------------------
 
-    def send_stored(self, peer: bytes, ids: list[bytes]) -> None:
-        """Queue ids the peer wants sent from the store (dropped when too many wait)."""
+    def send_stored(self, peer: bytes, ids: list[bytes], raws: list[bytes] | None = None) -> None:
+        """Queue an answer: events held (`raws`) and ids to load from the store (dropped
+        when too many wait)."""
+        raws = raws or []
         work = self._peer_work(peer)
-        if work.stored_ids + len(ids) > MAX_STORED_QUEUED:
+        held = sum(map(len, raws))
+        count = len(ids) + len(raws)
+        if work.stored_ids + count > MAX_STORED_QUEUED or work.held_bytes + held > MAX_HELD_QUEUED:
             log.info(
-                "dropping a request of %d events from %s: too many queued",
-                len(ids),
-                peer.hex()[:16],
+                "dropping a request of %d events from %s: too many queued", count, peer.hex()[:16]
             )
             return
-        work.stored.append(ids)
-        work.stored_ids += len(ids)
+        work.stored.append((ids, raws))
+        work.stored_ids += count
+        work.held_bytes += held
         if not work.sending:
             work.sending = True
             self._spawn(self._send_stored_loop(peer, work), "send stored events")
@@ -185,26 +199,41 @@ class Transfers:
     async def _send_stored_loop(self, peer: bytes, work: _PeerWork) -> None:
         try:
             while work.stored:
-                ids = work.stored.popleft()
-                work.stored_ids -= len(ids)
-                if not await self._send_stored(peer, ids):
+                ids, raws = work.stored.popleft()
+                work.stored_ids -= len(ids) + len(raws)
+                work.held_bytes -= sum(map(len, raws))
+                if not await self._send_answer(peer, work, ids, raws):
                     work.stored.clear()
-                    work.stored_ids = 0
+                    work.stored_ids = work.held_bytes = 0
         finally:
             work.sending = False
             self._forget_work(peer, work)
 
-    async def _send_stored(self, peer: bytes, ids: list[bytes]) -> bool:
-        """Stream these events in chunks, waiting for room on the link; False if it closed."""
-        for start in range(0, len(ids), STORED_CHUNK):
-            raws = await self._node.shared_events(ids[start : start + STORED_CHUNK])
-            link = self._links.get(peer)
-            if link is None:
+    async def _send_answer(
+        self, peer: bytes, work: _PeerWork, ids: list[bytes], raws: list[bytes]
+    ) -> bool:
+        """Send the held events, then the others read from the store about CHUNK_BYTES at
+        a time, each waiting for room on the link; False if it closed."""
+        if raws and not await self._send_events(peer, raws):
+            return False
+        start = 0
+        while start < len(ids):
+            count = work.chunk
+            loaded = await self._node.shared_events(ids[start : start + count])
+            start += count
+            work.chunk = next_chunk(count, sum(map(len, loaded)))
+            if not await self._send_events(peer, loaded):
                 return False
-            for frame in wire.events_frames(raws, self._max_frame_bytes):
-                if not await link.send(frame):
-                    return False
-            self._exchanged[peer] += len(raws)
+        return True
+
+    async def _send_events(self, peer: bytes, raws: list[bytes]) -> bool:
+        link = self._links.get(peer)
+        if link is None:
+            return False
+        for frame in wire.events_frames(raws, self._max_frame_bytes):
+            if not await link.send(frame):
+                return False
+        self._exchanged[peer] += len(raws)
         return True
 
     # -- per-peer bookkeeping -------------------------------------------------------------
@@ -219,3 +248,11 @@ class Transfers:
         idle = not (work.verifying or work.verify or work.sending or work.stored)
         if idle and self._work.get(peer) is work:
             del self._work[peer]
+
+
+def next_chunk(count: int, loaded_bytes: int) -> int:
+    """How many ids to read next, after `count` ids brought `loaded_bytes`: about
+    CHUNK_BYTES of events, between FIRST_CHUNK and STORED_CHUNK."""
+    if loaded_bytes <= 0:
+        return STORED_CHUNK  # none of them held (any more): reading ids is cheap
+    return max(FIRST_CHUNK, min(STORED_CHUNK, count * CHUNK_BYTES // loaded_bytes))

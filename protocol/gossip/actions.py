@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from protocol.wire import PeerAddress
@@ -42,11 +42,16 @@ class Verify:
 
 @dataclass(frozen=True, slots=True)
 class SendStored:
-    """Load these events from the store and send them as
-    wire.events_frames(raws, config.max_frame_bytes)."""
+    """Send `raws` (events the engine holds in memory) and the events with these `ids`
+    loaded from the store, as wire.events_frames(..., config.max_frame_bytes).
+
+    Bulk: answers to Want and Graft, and pushes of more than URGENT_PUSH_FRAMES frames.
+    The shell sends them after other messages, as the link takes them (never dropping
+    them or closing the link for their sake)."""
 
     peer: bytes
     ids: list[bytes]
+    raws: list[bytes] = field(default_factory=list)
 
 
 Action: TypeAlias = Send | Dial | Close | Verify | SendStored

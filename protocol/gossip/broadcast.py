@@ -68,12 +68,15 @@ class Broadcast:
             if count:
                 if count not in frames:
                     frames[count] = wire.events_frames(raws[:count], self._s.config.max_frame_bytes)
-                self._s.send_frames(peer, frames[count])
+                if len(frames[count]) > c.URGENT_PUSH_FRAMES:
+                    self._s.emit(SendStored(peer.key, [], raws[:count]))
+                else:
+                    self._s.send_frames(peer, frames[count])
                 peer.events_sent += count
         return behind
 
     def serve(self, peer: Peer, ids: Sequence[bytes]) -> None:
-        """Send the events with these ids that we hold: cached ones directly, others via store.
+        """Send the events with these ids that we hold (cached raws and ids for the store).
         An event already sent SERVE_REPEATS times on this link is not sent again."""
         index = self._s.index
         raws: list[bytes] = []
@@ -88,10 +91,10 @@ class Broadcast:
                 raws.append(raw)
             else:
                 stored.append(event_id)
-        if raws:
-            self._s.send_frames(peer, wire.events_frames(raws, self._s.config.max_frame_bytes))
-        if stored and peer.open:
-            self._s.emit(SendStored(peer.key, stored))
+        # Cached ones too go the bulk way: straight into the link's queue, an answer of
+        # hundreds of large events would overflow it and close the link as "too slow".
+        if (raws or stored) and peer.open:
+            self._s.emit(SendStored(peer.key, stored, raws))
         peer.events_sent += len(raws) + len(stored)
 
     # -- tree maintenance ----------------------------------------------------------------

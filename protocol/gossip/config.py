@@ -90,6 +90,10 @@ penalized as a flooder."""
 SEND_SHARE: Final = 0.8
 """We push to a peer at most this share of PUSH_RATE and PUSH_BURST (room for clock and
 delivery jitter); what does not fit goes by reconciliation, started soon."""
+URGENT_PUSH_FRAMES: Final = 64
+"""A push needing more frames than this (an import of large events) goes the bulk way,
+behind fresh events and paced by the link, instead of filling the link's urgent queue
+(512 frames) and closing it as too slow."""
 MESSAGE_RATE: Final = 1000.0
 """Messages of any type per second a peer may send us, sustained (catch-up at full speed
 takes a few dozen); more closes the link."""

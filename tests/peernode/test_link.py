@@ -77,3 +77,44 @@ async def test_an_inbound_connection_that_never_shakes_hands_is_closed_at_the_de
             assert loop.time() - started >= DEADLINE * 0.9  # not before the deadline
     finally:
         await listener.close()
+
+
+async def test_an_urgent_message_overtakes_bulk_ones_queued_before_it() -> None:
+    """A fresh push is not stuck behind an answer of many large events on the same link;
+    the answer still arrives whole and in order."""
+    received: list[bytes] = []
+    all_in = asyncio.Event()
+
+    def on_payload(data: bytes) -> None:
+        received.append(data)
+        if len(received) == 33:
+            all_in.set()
+
+    async def on_link(link: Link) -> None:
+        await link.run(on_payload)
+
+    server = LinkFactory(SigningKey.generate(), config=CONFIG, info=dict, on_link=on_link)
+    app = web.Application()
+    app.add_routes(server.routes())
+    listener = await _serve(app)
+    client = LinkFactory(SigningKey.generate(), config=CONFIG, info=dict, on_link=_never_linked)
+    link = await client.dial(HOST, listener.port)
+    reading = asyncio.create_task(link.run(lambda data: None))
+    try:
+        bulk = [b"bulk%02d" % n + bytes(60_000) for n in range(32)]
+        for frame in bulk[:16]:
+            assert await link.send(frame)
+        await asyncio.sleep(0.01)  # the writer is busy with them
+        for frame in bulk[16:]:
+            assert await link.send(frame)  # waits for room: the bulk queue holds ~1 MB
+        assert link.send_nowait(b"urgent")
+        await asyncio.wait_for(all_in.wait(), 10)
+        assert [r for r in received if not r.startswith(b"bulk")] == [b"urgent"]
+        assert received.index(b"urgent") < 32 - 8  # ahead of what was queued with it
+        assert [r for r in received if r.startswith(b"bulk")] == bulk
+    finally:
+        await link.close("done")
+        await reading
+        await client.close()
+        await server.close()
+        await listener.close()

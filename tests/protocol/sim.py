@@ -238,7 +238,7 @@ class Swarm:
             elif isinstance(action, Verify):
                 self.at(self.now + self.net.verify_delay, self._verify, idx, action)
             elif isinstance(action, SendStored):
-                raws = [node.store[i] for i in action.ids if i in node.store]
+                raws = action.raws + [node.store[i] for i in action.ids if i in node.store]
                 for frame in wire.events_frames(raws, self.config.max_frame_bytes):
                     self._send(idx, action.peer, frame)
         count = len(node.links)

@@ -62,6 +62,11 @@ def sent(actions: Sequence[object], peer: bytes | None = None) -> list[wire.Mess
     ]
 
 
+def answered(actions: Sequence[object], peer: bytes) -> list[bytes]:
+    """The raw events answered from memory to `peer` (answers go the bulk way)."""
+    return [raw for a in actions if isinstance(a, SendStored) and a.peer == peer for raw in a.raws]
+
+
 def linked(engine: GossipEngine, *peers: int) -> None:
     """Accept inbound links from these peers (they ask with Neighbor)."""
     for i in peers:
@@ -165,7 +170,55 @@ def test_publish_pushes_to_eager_peers_and_serves_want() -> None:
     engine.publish([event], 1.0)
     assert sent(engine.actions(), key(1)) == [wire.Events([event.raw])]
     engine.receive(key(1), wire.encode(wire.Want([event.id, bytes(32)])), 2.0)
-    assert sent(engine.actions(), key(1)) == [wire.Events([event.raw])]
+    assert engine.actions() == [SendStored(key(1), [], [event.raw])]
+
+
+def test_an_answer_of_many_large_cached_events_is_one_bulk_action() -> None:
+    """Served straight into the link's queue, 600 large events filled it and closed the
+    link of an honest peer that asked for them as too slow."""
+    signer = SigningKey.from_seed(bytes([99]) * 32)
+    big = [
+        create_event(
+            signer,
+            kind="peernode/note@1",
+            circle="lobby",
+            body={"text": "x" * 30_000 + str(n)},
+            created_at=n,
+        )
+        for n in range(600)
+    ]
+    engine = make(0)
+    linked(engine, 1)
+    engine.publish(big, 1.0)
+    engine.actions()
+    engine.receive(key(1), wire.encode(wire.Want([e.id for e in big])), 2.0)
+    actions = engine.actions()
+    assert sent(actions, key(1)) == []
+    assert actions == [SendStored(key(1), [], [e.raw for e in big])]
+
+
+def test_a_push_of_many_large_events_goes_the_bulk_way() -> None:
+    """An import of 600 large notes pushed as 600 urgent frames filled the link's queue of
+    512 and closed the peer as too slow; a push of a few goes as before."""
+    signer = SigningKey.from_seed(bytes([98]) * 32)
+    big = [
+        create_event(
+            signer,
+            kind="peernode/note@1",
+            circle="lobby",
+            body={"text": "x" * 32_700 + str(n)},
+            created_at=n,
+        )
+        for n in range(600)
+    ]
+    engine = make(0)
+    linked(engine, 1)
+    engine.publish(big[:2], 1.0)
+    assert sent(engine.actions(), key(1)) == [wire.Events([e.raw]) for e in big[:2]]
+    engine.publish(big[2:], 2.0)
+    actions = engine.actions()
+    assert sent(actions, key(1)) == []
+    assert actions == [SendStored(key(1), [], [e.raw for e in big[2:]])]
 
 
 def test_want_for_uncached_events_goes_to_the_store() -> None:

@@ -1,0 +1,190 @@
+"""Fair sending: one peer downloads a large backlog while another exchanges fresh notes.
+
+Run on a shaped loopback (a 50 Mbit/s Wi-Fi-like uplink), in a namespace of its own:
+
+    unshare -rn sh -c 'ip link set lo mtu 1500 up &&
+      tc qdisc add dev lo root tbf rate 50mbit burst 64kb latency 100ms &&
+      PYTHONPATH=. .venv/bin/python bench/fairsend.py'
+
+Three parties in this process: the victim V and an honest node A, linked and in sync,
+both holding a backlog of large notes (--backlog of about 32 KB, by a third author, not
+in V's cache of recent events: read from the store); and a peer B that completes the
+handshake and asks V for the whole backlog, keeping --window ids outstanding as a
+catching-up node does (with --a-behind, A lacks the backlog and fetches it from V as
+well, on the same link as V's fresh notes). While B downloads, V and A each post a small note every
+--every seconds. Prints the time from post to arrival of V's notes at A and of A's at V
+(p50/max), and B's download. Figures only, no pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from peernode.home import Home
+from peernode.net.config import NetworkConfig
+from peernode.node import Node, NodeConfig
+from protocol import wire
+from protocol.event import Event, create_event, event_id
+from protocol.handshake import Payload
+from protocol.identity import SigningKey
+from tests.support.hostile import Closed, HostilePeer, note_text_for
+from tests.support.waiting import eventually
+
+HOST = "127.0.0.1"
+
+
+def backlog(count: int) -> list[Event]:
+    carol = SigningKey.generate()
+    start = int(time.time() * 1000) - 86_400_000
+    return [
+        create_event(
+            carol,
+            kind="peernode/note@1",
+            circle="lobby",
+            body={"text": note_text_for(32_880, start + n)[:-6] + f"{n:06}"},
+            created_at=start + n,
+        )
+        for n in range(count)
+    ]
+
+
+async def started(home: Path, name: str, events: list[Event]) -> Node:
+    network = NetworkConfig(port=0, host=HOST, mdns=False)
+    node = Node(Home(home), NodeConfig(network=network, verify_workers=1, watch=False))
+    await node.__aenter__()
+    await node.create_identity(name)
+    await node.store_signed(events)  # before the network: not in its cache of recent events
+    await node.start_network()
+    return node
+
+
+class Downloader:
+    """Peer B: asks V for `ids`, `window` outstanding at a time, and reads everything."""
+
+    def __init__(self, peer: HostilePeer, ids: list[bytes], window: int) -> None:
+        self.peer, self.ids, self.window = peer, ids, window
+        self.got: set[bytes] = set()
+        self.bytes = 0
+        self.asked = 0
+        self.closed = ""
+        self.done_at = 0.0
+
+    async def run(self) -> None:
+        await self._ask()
+        try:
+            while len(self.got) < len(self.ids):
+                payload = (await self.peer.ws.receive()).payload
+                self.bytes += len(payload)
+                for event in self.peer.channel.receive(payload):
+                    if isinstance(event, Payload):
+                        message = wire.decode(event.data)
+                        if isinstance(message, wire.Events):
+                            self.got.update(event_id(raw) for raw in message.raws)
+                if self.asked - len(self.got) <= self.window // 2:
+                    await self._ask()
+        except Closed as closed:
+            self.closed = f"closed by V (code {closed.code})"
+        self.done_at = time.monotonic()
+
+    async def _ask(self) -> None:
+        while self.asked < len(self.ids) and self.asked - len(self.got) < self.window:
+            batch = self.ids[self.asked : self.asked + min(wire.MAX_IDS, self.window // 2)]
+            await self.peer.send(wire.encode(wire.Want(batch)))
+            self.asked += len(batch)
+
+
+def in_sync(node: Node) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return all(peer.in_sync for peer in (await node.status()).peers)
+
+    return check
+
+
+async def arrivals(node: Node, seen: dict[bytes, float]) -> None:
+    subscription = node.subscribe()
+    try:
+        while True:
+            event = await subscription.queue.get()
+            seen.setdefault(event.id, time.monotonic())
+    finally:
+        node.unsubscribe(subscription)
+
+
+def figures(name: str, posted: dict[bytes, float], seen: dict[bytes, float]) -> str:
+    delays = sorted(seen[i] - t for i, t in posted.items() if i in seen)
+    lost = len(posted) - len(delays)
+    if not delays:
+        return f"{name}: none of {len(posted)} arrived"
+    return (
+        f"{name}: p50 {statistics.median(delays) * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms"
+        f" ({len(delays)} notes{f', {lost} never arrived' if lost else ''})"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    events = backlog(args.backlog)
+    with tempfile.TemporaryDirectory() as tmp:
+        v = await started(Path(tmp) / "v", "Victim", events)
+        a = await started(Path(tmp) / "a", "Honest", [] if args.a_behind else events)
+        try:
+            assert v._network is not None
+            assert v._network.port is not None
+            await a.connect(HOST, v._network.port)
+            if not args.a_behind:
+                await eventually(in_sync(a), "A in sync with V", within=120)
+            seen_a: dict[bytes, float] = {}
+            seen_v: dict[bytes, float] = {}
+            watchers = [
+                asyncio.create_task(arrivals(a, seen_a)),
+                asyncio.create_task(arrivals(v, seen_v)),
+            ]
+            peer = await HostilePeer.link(v._network.port)
+            await peer.until_accepted(10)
+            b = Downloader(peer, [e.id for e in events], args.window)
+            start = time.monotonic()
+            download = asyncio.create_task(b.run())
+            from_v: dict[bytes, float] = {}
+            from_a: dict[bytes, float] = {}
+            for n in range(args.notes):
+                await asyncio.sleep(args.every)
+                from_v[(await v.post(f"victim note {n}", channel="lobby")).id] = time.monotonic()
+                from_a[(await a.post(f"honest note {n}", channel="lobby")).id] = time.monotonic()
+                if download.done():
+                    print(f"(B finished after {n + 1} of {args.notes} notes)")
+                    break
+            await asyncio.sleep(args.settle)
+            await asyncio.wait({download}, timeout=args.settle * 10)
+            took = (b.done_at or time.monotonic()) - start
+            print(f"backlog: {len(events)} notes, {len(events) * 32_880 / 1e6:.1f} MB")
+            print(
+                f"B downloaded {len(b.got)} notes, {b.bytes / 1e6:.1f} MB in {took:.1f} s"
+                f" ({b.bytes * 8 / took / 1e6:.1f} Mbit/s){'; ' + b.closed if b.closed else ''}"
+            )
+            print(figures("V's notes at A", from_v, seen_a))
+            print(figures("A's notes at V", from_a, seen_v))
+            download.cancel()
+            for task in watchers:
+                task.cancel()
+            await peer.ws.close()
+        finally:
+            await a.__aexit__(None, None, None)
+            await v.__aexit__(None, None, None)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backlog", type=int, default=1500)
+    parser.add_argument("--window", type=int, default=1000)
+    parser.add_argument("--notes", type=int, default=30)
+    parser.add_argument("--every", type=float, default=0.25)
+    parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument(
+        "--a-behind", action="store_true", help="A lacks the backlog and catches up from V too"
+    )
+    asyncio.run(main(parser.parse_args()))
