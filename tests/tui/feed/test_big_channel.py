@@ -81,7 +81,11 @@ async def test_a_channel_of_100k_notes_scrolls_to_both_ends(big_home: Home) -> N
         # scrolling up past the loaded notes loads the page before them
         feed.scroll_home(animate=False, immediate=True)
         await pilot.press("up")
-        await wait_for(pilot, lambda: len(feed.window.entries) > PAGE and not feed.fetching)
+        # Generous waits: a page takes well under a second, but a loaded CI machine has
+        # stretched one past 10 s.
+        await wait_for(
+            pilot, lambda: len(feed.window.entries) > PAGE and not feed.fetching, within=30
+        )
 
         await pilot.press("home")  # to the very first note
         await wait_for(pilot, lambda: feed.window.at_oldest and not feed.fetching, within=30)
@@ -93,7 +97,9 @@ async def test_a_channel_of_100k_notes_scrolls_to_both_ends(big_home: Home) -> N
             feed.scroll_end(animate=False, immediate=True)
             before = feed.window.newest
             await pilot.press("pagedown")
-            await wait_for(pilot, lambda b=before: feed.window.newest != b and not feed.fetching)
+            await wait_for(
+                pilot, lambda b=before: feed.window.newest != b and not feed.fetching, within=30
+            )
         assert len(feed.window.entries) <= MAX_WINDOW
 
         await pilot.press("end")  # back to the newest
