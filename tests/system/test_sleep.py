@@ -405,9 +405,11 @@ def check_half_open(ada: PrefixedServe, ben: PrefixedServe, woke: float) -> None
     assert ben.watcher is not None
     after = [(t, s) for t, s in ben.watcher.samples if t >= woke and s is not None]
     assert after, "no status from Ben after waking"
-    first_at, first = after[0]
+    _, first = after[0]
     assert ada.key in linked_of(first), "Ben did not wake up with the half-open link"
-    assert ben.key not in linked_of(ada_status_before(ada, first_at)), "Ada was linked too"
+    # Ada's view as the relay woke: by Ben's first status she may have linked again already
+    # (her redial replaces the half-open link), which is the behaviour under test.
+    assert ben.key not in linked_of(ada_status_before(ada, woke)), "Ada was linked too"
 
 
 def ada_status_before(ada: PrefixedServe, moment: float) -> dict[str, Any] | None:
