@@ -214,8 +214,8 @@ class CirclePage(OwnEdits, CircleBase):
         if not state.exists:
             about.border_title = f"#{self.circle}"
             about.update(
-                f"#{self.circle} is not a study circle yet: it has notes, but no description, "
-                "members or meetings.\n\nPress c to start it as a study circle."
+                f"#{self.circle} is a channel for notes, not a study circle yet: it has no"
+                " description, members or meetings.\n\nPress c to start it as a study circle."
             )
             self.refresh_bindings()
             return
