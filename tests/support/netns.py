@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import os
 import re
 import shutil
@@ -40,7 +41,7 @@ from typing import Any, Final, Self
 
 import pytest
 
-__all__ = ["Lan", "netns_unavailable_reason", "requires_netns"]
+__all__ = ["Lan", "netns_unavailable_reason", "requires_netns", "stop_process"]
 
 SUBNET_PREFIX: Final = "10.77"
 """Host addresses are 10.77.<subnet>.<i+1>/24; they only exist inside the namespaces."""
@@ -225,7 +226,7 @@ class Lan:
         """Stop the processes started here and delete every namespace. Safe to repeat."""
         procs, self._procs = self._procs, []
         for proc in procs:
-            _stop(proc)
+            stop_process(proc)
         created, self._created = self._created, []
         for name in reversed(created):
             _delete_netns(name)
@@ -239,6 +240,23 @@ class Lan:
     def heal(self, host: str) -> None:
         """Plug a host back in."""
         _ip("-n", self.switch, "link", "set", self.port(host), "up")
+
+    def limit_rate(self, host: str, mbit: int) -> None:
+        """Shape a host's cable to `mbit` each way (tc tbf): its eth0 sends that fast at
+        most, and its switch port delivers to it that fast at most."""
+        tbf = ["tbf", "rate", f"{mbit}mbit", "burst", "256kb", "latency", "50ms"]
+        for ns, device in ((self.netns(host), HOST_INTERFACE), (self.switch, self.port(host))):
+            subprocess.run(
+                ["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", device, "root", *tbf],
+                check=True,
+                capture_output=True,
+                timeout=_COMMAND_TIMEOUT,
+            )
+
+    def sent_bytes(self, host: str) -> int:
+        """Bytes the host has sent on its eth0 so far (frames, headers included)."""
+        out = _ip("-n", self.netns(host), "-s", "-j", "link", "show", HOST_INTERFACE).stdout
+        return int(json.loads(out)[0]["stats64"]["tx"]["bytes"])
 
     # --- running things inside a host --------------------------------------------------------
 
@@ -267,7 +285,8 @@ class Lan:
         return subprocess.run(self.command(host, argv), check=check, timeout=timeout, **kwargs)
 
 
-def _stop(proc: subprocess.Popen[Any], grace: float = 3.0) -> None:
+def stop_process(proc: subprocess.Popen[Any], grace: float = 3.0) -> None:
+    """SIGTERM, SIGKILL after `grace` s if it still runs; its pipes closed."""
     if proc.poll() is None:
         proc.terminate()
         try:
