@@ -34,12 +34,18 @@ def presence_text(shared: SharedFile) -> str:
 
 
 def file_line(shared: SharedFile) -> str:
-    """One line of a circle's file list."""
+    """One line of a circle's file list: id, title (and name), kind, size, presence."""
     kind = "folder" if shared.is_folder else "file"
+    named = shared.title if shared.title == shared.name else f"{shared.title} · {shared.name}"
     return (
-        f"{short_id(shared.id)}  {shared.title}  ({kind}, {size_text(shared.size)},"
+        f"{short_id(shared.id)}  {named}  ({kind}, {size_text(shared.size)},"
         f" {presence_text(shared)})  shared by {shared.author_name}"
     )
+
+
+def shared_text(shared: SharedFile) -> str:
+    """'shared week1.pdf (1.5 MB) with #sql-basics': what sharing a file says."""
+    return f"shared {shared.name} ({size_text(shared.size)}) with #{shared.circle}"
 
 
 def attachment_text(shared: SharedFile) -> str:
@@ -96,6 +102,15 @@ def resource_line(shared: SharedFile, progress: Progress | None, holders: int | 
 def holders_text(count: int) -> str:
     """'on 3 other laptops', 'on no other laptop yet'."""
     return f"on {plural(count, 'other laptop')}" if count else "on no other laptop yet"
+
+
+def available_text(count: int | None) -> str:
+    """What whoever shared a file reads to know when they can leave."""
+    if count is None:
+        return "Shared by you. How many laptops have it shows once you are linked to the room."
+    if count == 0:
+        return "Shared by you, on no other laptop yet: stay until someone has fetched it."
+    return f"Shared by you, available on {plural(count, 'other laptop')}."
 
 
 def file_shown(event: Event, name_of: NameOf) -> Shown:
