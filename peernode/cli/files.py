@@ -45,8 +45,9 @@ def file_share(
     licence: str,
     tags: tuple[str, ...],
 ) -> None:
-    """Share the file or folder at PATH with a circle: 'file add SLUG PATH', said the
-    older way (kept for scripts)."""
+    """The older spelling of 'file add': share PATH with the circle --circle SLUG.
+
+    Kept for scripts; 'peernode file add SLUG PATH...' takes several paths at once."""
 
     async def work(node: Node) -> SharedFile:
         node.ensure_identity()

@@ -99,6 +99,7 @@ class FileCard(Vertical):
         elif not self.fetching:
             self.fetching = True
             self._show()
+            self._status("Looking for the laptops that have it…")
             self._fetch()
 
     def action_save(self) -> None:

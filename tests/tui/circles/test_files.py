@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from textual.screen import Screen
 from textual.widgets import Button, ProgressBar, Static
 
 from peernode.files import FilesConfig
@@ -29,6 +30,12 @@ def box(page: CirclePage, selector: str) -> str:
     return f"{found.border_title}\n{content}"
 
 
+def card_ready(page: Screen[object]) -> bool:
+    """A file card is composed and shown (its buttons can be pressed)."""
+    buttons = page.query(".file-card Button").results(Button)
+    return any(button.display for button in buttons)
+
+
 def card_text(card: FileCard) -> str:
     lines = card.query(".file-title, .file-details, .file-status").results(Static)
     statics = [line for line in lines if line.display]
@@ -49,7 +56,7 @@ async def test_a_shared_file_shows_as_a_card_beside_the_links(
         assert isinstance(page, CirclePage)
         assert not page.query_one("#circle-files").display  # no files: no box
         await app.node.files.share(slides, CIRCLE, title="Week 1 slides")
-        await wait_for(pilot, lambda: bool(page.query(FileCard)))
+        await wait_for(pilot, lambda: card_ready(page))
         await pilot.pause()
         card = page.query_one(FileCard)
         assert card_text(card).splitlines() == [
@@ -93,7 +100,7 @@ async def test_get_shows_a_progress_bar_until_the_file_is_here(
                 page = await open_circle_screen(app, pilot, "g")
                 assert isinstance(page, CirclePage)
                 await bo.files.share(tmp_path / "lecture.mp4", CIRCLE, title="Lecture 1")
-                await wait_for(pilot, lambda: bool(page.query(FileCard)))
+                await wait_for(pilot, lambda: card_ready(page))
                 await pilot.pause()
                 card = page.query_one(FileCard)
                 assert "lecture.mp4 · file · 164 KB · not here yet" in card_text(card)

@@ -19,6 +19,7 @@ from protocol import kinds
 from protocol.event import Event
 from protocol.files.blob import BLOB_ID_BYTES, BLOB_VERSION
 from tests.tui.circles.helpers import CIRCLE, event, open_circle_screen, steady_on
+from tests.tui.circles.test_files import card_ready
 from tests.tui.helpers import BO, MINUTE, NOW, main_screen, running, store, wait_for
 from tests.tui.test_snapshots import HostedApp
 from tui.app import PeernodeApp
@@ -38,7 +39,7 @@ async def my_card(app: PeernodeApp, pilot: object, slides: Path) -> FileCard:
     page = await open_circle_screen(app, pilot, "g")  # type: ignore[arg-type]
     assert isinstance(page, CirclePage)
     await app.node.files.share(slides, CIRCLE, title="Week 1 slides")
-    await wait_for(pilot, lambda: bool(page.query(FileCard)))  # type: ignore[arg-type]
+    await wait_for(pilot, lambda: card_ready(page))  # type: ignore[arg-type]
     return page.query_one(FileCard)
 
 
@@ -181,7 +182,7 @@ def test_a_card_with_a_download_under_way_snapshot(
     async def run_before(pilot: Any) -> None:
         await steady_on(pilot, "g")
         page = pilot.app.screen
-        await wait_for(pilot, lambda: bool(page.query(FileCard)))
+        await wait_for(pilot, lambda: card_ready(page))
         card = page.query_one(FileCard)
         card.fetching = True  # as while Get runs: the bar, and what it says
         card.show_progress(Progress(LECTURE_BLOB, 600, 1500, 3000.0, 2))
