@@ -43,6 +43,9 @@ from tui.files import desk_of, fetch_all, sync_cards
 from tui.text import Clock
 
 SHOWN_QUESTIONS = 20
+HOLDERS_EVERY = 15.0
+"""Seconds between two counts of the laptops that have my files (nothing announces a
+fetch done elsewhere, so the page asks again while it is open)."""
 
 
 def about_text(state: CircleState, me: bytes | None) -> str:
@@ -170,6 +173,7 @@ class CirclePage(OwnEdits, CircleBase):
         self.query_one("#circle-about").border_title = f"#{self.circle}"
         self.query_one("#circle-next").border_title = "Next meeting"
         self.query_one("#circle-left").focus()
+        self.set_interval(HOLDERS_EVERY, self._recount_holders)
         if self.start is not None:
             self._start(self.start)
 
@@ -220,8 +224,7 @@ class CirclePage(OwnEdits, CircleBase):
         resources.border_title = f"Resources ({count})"
         resources.update(resources_text(state, self.name_of))
         self._show_files()
-        if self.node.online and any(f.event.author == self.me for f in self.files):
-            self._count_holders()
+        self._recount_holders()
         members = self.query_one("#circle-members", Static)
         members.border_title = f"Members ({len(state.members)})"
         members.update(members_text(state, self.name_of, me))
@@ -264,6 +267,10 @@ class CirclePage(OwnEdits, CircleBase):
         box.display = bool(self.files)
         desk = desk_of(self.app)
         sync_cards(box, self.node, self.files, desk, me=self.me, holders=self.holders)
+
+    def _recount_holders(self) -> None:
+        if self.node.online and any(f.event.author == self.me for f in self.files):
+            self._count_holders()
 
     @work(group="circle-holders", exclusive=True, exit_on_error=False)
     async def _count_holders(self) -> None:
