@@ -7,6 +7,7 @@ sentence; the screen that holds it gives it fresh data with `update_file`.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from textual import work
@@ -88,7 +89,7 @@ class FileCard(Vertical):
         if event.button.name == "get":
             self.get()
         elif event.button.name == "save":
-            self.action_save()
+            self.save()
         elif event.button.name == "open":
             self.open()
 
@@ -102,7 +103,7 @@ class FileCard(Vertical):
             self._status("Looking for the laptops that have it…")
             self._fetch()
 
-    def action_save(self) -> None:
+    def save(self) -> None:
         if not self.shared.complete:
             self._say(not_here_text(self.shared), error=True)
             return
@@ -119,11 +120,13 @@ class FileCard(Vertical):
 
     @work(group="file-get", exit_on_error=False)
     async def _fetch(self) -> None:
+        shared = self.shared
         try:
-            shared = await self.node.files.get(self.shared.id, self.show_progress)
+            shared = await self.node.files.get(shared.id, self.show_progress)
         except NodeError as exc:
             self._say(str(exc), error=True)
-            shared = await self.node.files.find(self.shared.id)
+            with contextlib.suppress(NodeError):  # how much came before it failed
+                shared = await self.node.files.find(shared.id)
         finally:
             self.fetching = False
         if shared.complete:
@@ -176,7 +179,6 @@ class FileCard(Vertical):
         bar.display = self.fetching or shared.presence is Presence.PARTIAL
         if not self.fetching:
             bar.update(total=max(shared.size, 1), progress=shared.have_bytes)
-        if not self.fetching:
             self._status(available_text(self.holders) if self.mine else "")
         self.query_one(".file-get", Button).display = not here
         self.query_one(".file-get", Button).disabled = self.fetching

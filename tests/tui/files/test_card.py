@@ -190,3 +190,18 @@ def test_a_card_with_a_download_under_way_snapshot(
         await pilot.pause()
 
     assert snap_compare(HostedApp(circle_room), terminal_size=(100, 32), run_before=run_before)
+
+
+async def test_a_get_that_cannot_start_says_why_and_can_be_tried_again(circle_room: Home) -> None:
+    await store(circle_room, [lecture_event()])
+    async with running(circle_room, size=(100, 40)) as (app, pilot):  # offline: no laptop to ask
+        page = await open_circle_screen(app, pilot, "g")
+        await wait_for(pilot, lambda: card_ready(page))
+        card = page.query_one(FileCard)
+        get = card.query_one(".file-get", Button)
+        get.press()
+        await wait_for(pilot, lambda: bool(notices(app)))
+        assert notices(app) == ["networking is not running; start 'peernode serve' or 'peernode'"]
+        await wait_for(pilot, lambda: not get.disabled)
+        assert not card.fetching
+        assert [str(b.label) for b in card.query(Button) if b.display] == ["Get"]
