@@ -55,7 +55,7 @@ def file_add(
         failed = 0
         for path in wanted:
             try:
-                shared = await _add_one(node, path, circle_slug, details, as_json)
+                shared = await add_one(node, path, circle_slug, details, as_json)
             except BadInput as exc:
                 click.echo(f"peernode: {exc}", err=True)
                 failed += 1
@@ -73,10 +73,11 @@ def file_add(
         )
 
 
-async def _add_one(
+async def add_one(
     node: Node, path: Path, circle: str, details: dict[str, Any], as_json: bool
 ) -> SharedFile:
-    """One path checked, then copied in with a progress bar, then shared (BadInput: why not)."""
+    """One path checked, then copied in with a progress bar, then shared (BadInput: why
+    not); `details`: title, description, licence, tags."""
     max_size = node.config.files.rules.max_size
     problem = await asyncio.to_thread(problem_of, path, max_size)
     if problem is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from peernode.cli.file_add import echo_shared, file_add
+from peernode.cli.file_add import add_one, echo_shared, file_add
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import emit_json, group, pass_home
 from peernode.cli.progress import Shown
@@ -28,7 +28,7 @@ file.add_command(file_add)
 
 
 @file.command("share", json_lines=True)
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--circle", "circle_slug", required=True, metavar="SLUG", help="The circle.")
 @click.option("--title", default="", help="What it is (default: its name).")
 @click.option("--description", default="", help="Why it is useful.")
@@ -48,12 +48,11 @@ def file_share(
     """The older spelling of 'file add': share PATH with the circle --circle SLUG.
 
     Kept for scripts; 'peernode file add SLUG PATH...' takes several paths at once."""
+    details = {"title": title, "description": description, "licence": licence, "tags": tags}
 
     async def work(node: Node) -> SharedFile:
         node.ensure_identity()
-        return await node.files.share(
-            path, circle_slug, title=title, description=description, licence=licence, tags=tags
-        )
+        return await add_one(node, path, circle_slug, details, as_json)
 
     echo_shared(run_with_node(home, work), as_json)
 
