@@ -21,6 +21,7 @@ from protocol.wire import SPEC_VERSION
 __all__ = [
     "CHANGE_KINDS",
     "CIRCLE_KINDS",
+    "FILE_KIND",
     "MARK_TEXT",
     "NOTE_KIND",
     "PROFILE_KIND",
@@ -313,6 +314,8 @@ NOTE_KIND: Final = kinds.NOTE
 """A note: the feed shows its text."""
 PROFILE_KIND: Final = kinds.PROFILE
 """A learner's profile: the names shown may change."""
+FILE_KIND: Final = kinds.FILE
+"""A shared file: the feed opens its card (Get, Save, Open)."""
 CHANGE_KINDS: Final = frozenset({kinds.EDIT, kinds.DELETE})
 """Edits and deletes: they change an event shown already rather than show as one."""
 CIRCLE_KINDS: Final = kinds.CIRCLE_KINDS | {kinds.FILE}

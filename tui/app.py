@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -26,6 +27,7 @@ from peernode.views import now_ms
 from tui.commands import PeernodeCommands
 from tui.dialogs.add_peer import AddPeerDialog
 from tui.dialogs.demo import DemoDialog
+from tui.files import FileDesk
 from tui.screens.doctor import DoctorScreen
 from tui.screens.help import HelpScreen
 from tui.screens.in_use import HomeInUseScreen
@@ -58,6 +60,7 @@ class PeernodeApp(App[None]):
         status_interval: float = 1.0,
         demo: bool = False,
         doctor_seconds: float | None = None,
+        file_desk: FileDesk | None = None,
     ) -> None:
         super().__init__()
         self.node = node
@@ -67,6 +70,8 @@ class PeernodeApp(App[None]):
         self.open_demo_at_start = demo
         self.doctor_seconds = doctor_seconds
         """How long the network check listens for peers (None: as long as the CLI's)."""
+        self.file_desk = file_desk or FileDesk.from_env(os.environ)
+        """Where copies of shared files are saved, and what opens them."""
         self.demo_room: DemoRoom | None = None
         """The demo room, once opened: it stops when the app closes."""
 
@@ -236,7 +241,8 @@ async def main(home: Home, config: NodeConfig, *, demo: bool = False) -> None:
     """Run the node and the app together; closing the app stops the node cleanly.
     demo: open the demo room at once (config keeps the node on this laptop)."""
     async with Node(home, replace(config, role="room")) as node:
-        await PeernodeApp(node, demo=demo).run_async()
+        desk = FileDesk.from_env(os.environ)
+        await PeernodeApp(node, demo=demo, file_desk=desk).run_async()
 
 
 def run(home: Home, config: NodeConfig, *, demo: bool = False) -> None:

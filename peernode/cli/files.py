@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import time
 from pathlib import Path
-from typing import Final
 
 import click
 
+from peernode.cli.file_add import add_one, echo_shared, file_add
 from peernode.cli.offline import run_with_node
 from peernode.cli.options import emit_json, group, pass_home
+from peernode.cli.progress import Shown
 from peernode.errors import NodeError
 from peernode.files import Progress, SharedFile
-from peernode.files.text import (
-    file_line,
-    holders_text,
-    progress_bar,
-    progress_text,
-    size_text,
-)
+from peernode.files.text import file_line, holders_text, presence_text
 from peernode.home import Home
 from peernode.node import Node, NodeConfig
 from peernode.text import plural
 
-SHOW_EVERY: Final = 0.5
-"""Seconds between two progress lines."""
-
 
 @group()
 def file() -> None:
-    """Files and folders shared with a circle: share, list, get, save, pin, export."""
+    """Files and folders shared with a circle: add, list, get, save, pin, export."""
+
+
+file.add_command(file_add)
 
 
 @file.command("share", json_lines=True)
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--circle", "circle_slug", required=True, metavar="SLUG", help="The circle.")
 @click.option("--title", default="", help="What it is (default: its name).")
 @click.option("--description", default="", help="Why it is useful.")
@@ -52,59 +45,63 @@ def file_share(
     licence: str,
     tags: tuple[str, ...],
 ) -> None:
-    """Share the file or folder at PATH with a circle (a copy is kept; symlinks are skipped)."""
+    """The older spelling of 'file add': share PATH with the circle --circle SLUG.
+
+    Kept for scripts; 'peernode file add SLUG PATH...' takes several paths at once."""
+    details = {"title": title, "description": description, "licence": licence, "tags": tags}
 
     async def work(node: Node) -> SharedFile:
         node.ensure_identity()
-        return await node.files.share(
-            path, circle_slug, title=title, description=description, licence=licence, tags=tags
-        )
+        return await add_one(node, path, circle_slug, details, as_json)
 
-    shared = run_with_node(home, work)
-    if as_json:
-        emit_json(shared.to_json())
-    else:
-        click.echo(f"shared {shared.name} ({size_text(shared.size)}) with {circle_slug}")
-        click.echo(file_line(shared))
+    echo_shared(run_with_node(home, work), as_json)
 
 
 @file.command("list", json_lines=True)
 @click.argument("circle_slug", metavar="[CIRCLE]", required=False)
-@click.option(
-    "--peers", "count_peers", is_flag=True, help="Also ask how many linked laptops have each."
-)
+@click.option("--peers", "count_peers", is_flag=True, hidden=True)  # the default now
 @pass_home
 def file_list(home: Home, as_json: bool, circle_slug: str | None, count_peers: bool) -> None:
-    """The files shared with CIRCLE (or with every circle), oldest first.
-
-    With --peers, the running node asks the laptops linked to it which have each file
+    """The files shared with CIRCLE (or with every circle), oldest first: id, title and
+    name, size, how much is here, and how many laptops linked to the running node have it
     (so whoever shared it knows when they can leave)."""
 
     async def work(node: Node) -> list[SharedFile]:
         return await node.files.list(circle_slug)
 
     files = run_with_node(home, work)
-    holders = asyncio.run(_holders(home, files)) if count_peers else {}
+    holders = asyncio.run(_holders(home, files)) if files else None
     for shared in files:
+        count = None if holders is None else holders[shared.id]
         if as_json:
-            emit_json({**shared.to_json(), **({"peers": holders[shared.id]} if holders else {})})
-        elif holders:
-            click.echo(f"{file_line(shared)}  {holders_text(holders[shared.id])}")
+            emit_json({**shared.to_json(), "peers": count})
+        elif count is not None:
+            click.echo(f"{file_line(shared)}  {holders_text(count)}")
         else:
             click.echo(file_line(shared))
     if not files and not as_json:
-        click.echo("no files shared here yet (see 'peernode file share')", err=True)
+        click.echo("no files shared here yet (see 'peernode file add')", err=True)
+    elif holders is None and not as_json:
+        click.echo(
+            "how many laptops have each file shows while peernode runs"
+            " ('peernode serve' or the study room)",
+            err=True,
+        )
 
 
-async def _holders(home: Home, files: list[SharedFile]) -> dict[bytes, int]:
-    """How many linked laptops hold each file, asked of the running node."""
+async def _holders(home: Home, files: list[SharedFile]) -> dict[bytes, int] | None:
+    """How many linked laptops hold each file, asked of the running node (None: none runs)."""
     from peernode.net import control
 
-    counts = {}
-    for shared in files:
+    async def count(shared: SharedFile) -> int:
         answer = await control.call(home, "file_holders", {"id": shared.id.hex()})
-        counts[shared.id] = int(answer["holders"])
-    return counts
+        return int(answer["holders"])
+
+    try:
+        counts = await asyncio.gather(*map(count, files))
+    except NodeError:  # no node runs, or it is not networked
+        return None
+    return {shared.id: number for shared, number in zip(files, counts, strict=True)}
 
 
 @file.command("get", json_lines=True)
@@ -133,10 +130,15 @@ def file_get(
 
     The running node for this home fetches it, if one runs; otherwise this command
     links to the room itself until the file is here. Exits 0 only when it is all here."""
-    shown = _Shown(as_json)
+    shown = Shown(as_json)
     shared = asyncio.run(_through_running_node(home, ref, shown, in_order))
     if shared is None:
         shared = _by_itself(home, ref, peers, shown, in_order, mdns=not no_mdns)
+    if not shared.complete:  # exit 0 means all here and verified, nothing less
+        raise NodeError(
+            f"{shared.name} is not all here yet ({presence_text(shared)}):"
+            " run the same command again to fetch the rest"
+        )
     shown.show(Progress(shared.blob, shared.size, shared.size, 0.0, 0, True), last=True)
     if destination is not None:
         saved = run_with_node(home, lambda node: node.files.save(ref, destination))
@@ -144,7 +146,7 @@ def file_get(
 
 
 async def _through_running_node(
-    home: Home, ref: str, shown: _Shown, in_order: bool
+    home: Home, ref: str, shown: Shown, in_order: bool
 ) -> SharedFile | None:
     """Fetched by the node running on this home; None when none runs."""
     from peernode.net import control
@@ -158,7 +160,7 @@ async def _through_running_node(
 
 
 def _by_itself(
-    home: Home, ref: str, peers: tuple[str, ...], shown: _Shown, in_order: bool, *, mdns: bool
+    home: Home, ref: str, peers: tuple[str, ...], shown: Shown, in_order: bool, *, mdns: bool
 ) -> SharedFile:
     """Fetched by a node this command runs, linked to the room until the file is here."""
     from peernode.net.config import NetworkConfig, parse_address
@@ -174,36 +176,6 @@ def _by_itself(
             return await node.files.get(ref, shown.show, in_order=in_order)
 
     return asyncio.run(work())
-
-
-class _Shown:
-    """Progress on stderr, a line every SHOW_EVERY seconds (JSON lines on stdout with --json)."""
-
-    def __init__(self, as_json: bool) -> None:
-        self._as_json = as_json
-        self._last = 0.0
-        self._terminal = not as_json and sys.stderr.isatty()
-
-    def show(self, progress: Progress, *, last: bool = False) -> None:
-        now = time.monotonic()
-        if not last and now - self._last < SHOW_EVERY:
-            return
-        self._last = now
-        if self._as_json:
-            emit_json(
-                {
-                    "have_bytes": progress.have_bytes,
-                    "size": progress.size,
-                    "rate": progress.rate,
-                    "sources": progress.sources,
-                    "done": progress.done,
-                }
-            )
-        elif self._terminal:  # one line, redrawn in place
-            end = "\n" if last else ""
-            click.echo(f"\r{progress_bar(progress)}\x1b[K{end}", nl=False, err=True)
-        else:
-            click.echo(progress_text(progress), err=True)
 
 
 @file.command("save")

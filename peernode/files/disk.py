@@ -15,6 +15,7 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, BinaryIO, Final
 
@@ -25,6 +26,9 @@ from protocol.files.blob import ChunkRules
 
 BLOCK: Final = 1024 * 1024
 _NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+
+OnCopied = Callable[[int], None]
+"""Told how many more bytes were copied in (from the copying thread): a progress bar."""
 
 
 class BlobDir:
@@ -48,7 +52,9 @@ class BlobDir:
         self.path(blob).unlink(missing_ok=True)
         self.partial_path(blob).unlink(missing_ok=True)
 
-    def import_file(self, source: Path, rules: ChunkRules) -> Layout:
+    def import_file(
+        self, source: Path, rules: ChunkRules, on_copied: OnCopied | None = None
+    ) -> Layout:
         """Copy a regular file in, hashing it on the way; returns its layout."""
         try:
             fd = os.open(source, os.O_RDONLY | _NOFOLLOW)
@@ -65,7 +71,7 @@ class BlobDir:
             incoming = self.root / "incoming" / f"{secrets.token_hex(8)}.tmp"
             incoming.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._copy_in(reader, incoming, hasher, source)
+                self._copy_in(reader, incoming, hasher, source, on_copied)
                 layout = hasher.layout()
                 self._place(incoming, layout.id)
             finally:
@@ -107,7 +113,14 @@ class BlobDir:
         finally:
             incoming.unlink(missing_ok=True)
 
-    def _copy_in(self, reader: BinaryIO, target: Path, hasher: Hasher, source: Path) -> None:
+    def _copy_in(
+        self,
+        reader: BinaryIO,
+        target: Path,
+        hasher: Hasher,
+        source: Path,
+        on_copied: OnCopied | None,
+    ) -> None:
         buffer = bytearray(BLOCK)
         with open(target, "wb") as writer:
             while count := reader.readinto(buffer):  # type: ignore[attr-defined]
@@ -116,6 +129,8 @@ class BlobDir:
                 except LocalProtocolError:
                     raise BadInput(f"{source} grew while it was being shared; try again") from None
                 writer.write(memoryview(buffer)[:count])
+                if on_copied is not None:
+                    on_copied(count)
             writer.flush()
             os.fdatasync(writer.fileno())
 

@@ -11,13 +11,17 @@ from pathlib import Path
 
 from peernode.errors import BadInput
 from peernode.files.catalog import Catalog
-from peernode.files.disk import BlobDir, copy_out, make_dir
+from peernode.files.disk import BlobDir, OnCopied, copy_out, make_dir
 from protocol.errors import LocalProtocolError
 from protocol.files import BadPath, ChunkRules, Entry, Manifest, check_path
 
 
 def import_folder(
-    root: Path, disk: BlobDir, catalog: Catalog, rules: ChunkRules
+    root: Path,
+    disk: BlobDir,
+    catalog: Catalog,
+    rules: ChunkRules,
+    on_copied: OnCopied | None = None,
 ) -> tuple[bytes, int]:
     """Every regular file under `root` (symlinks skipped) copied in, then the manifest;
     returns the manifest's blob id and the files' total size."""
@@ -33,7 +37,7 @@ def import_folder(
                 check_path(relative)
             except BadPath as exc:
                 raise BadInput(f"{relative!r} cannot be shared: {exc}; rename it") from None
-            layout = disk.import_file(source, rules)
+            layout = disk.import_file(source, rules, on_copied)
             catalog.add(layout, complete=True, mine=True)
             entries.append(Entry(relative, layout.size, layout.id))
     try:

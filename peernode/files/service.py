@@ -17,7 +17,7 @@ from peernode.errors import BadInput, NodeError
 from peernode.files.bundle import read_bundle, write_bundle
 from peernode.files.catalog import BlobRecord
 from peernode.files.config import FilesConfig
-from peernode.files.disk import BlobDir, copy_out, name_and_kind, save_target
+from peernode.files.disk import BlobDir, OnCopied, copy_out, name_and_kind, save_target
 from peernode.files.folders import import_folder, save_folder
 from peernode.files.keeping import NoRoom, check_room, collect
 from peernode.files.library import Library
@@ -142,17 +142,21 @@ class FileService:
         description: str = "",
         licence: str = "",
         tags: Sequence[str] = (),
+        on_copied: OnCopied | None = None,
     ) -> SharedFile:
-        """Copy a file or folder into the store and publish its file event."""
+        """Copy a file or folder into the store and publish its file event;
+        `on_copied` hears of each block hashed and copied (from the copying thread)."""
         catalog = await self._library.catalog()
         name, kind = await asyncio.to_thread(name_and_kind, path)
         if kind == "folder":
             blob, size = await asyncio.to_thread(
-                import_folder, path, self._disk, catalog, self._config.rules
+                import_folder, path, self._disk, catalog, self._config.rules, on_copied
             )
             mime = None
         else:
-            layout = await asyncio.to_thread(self._disk.import_file, path, self._config.rules)
+            layout = await asyncio.to_thread(
+                self._disk.import_file, path, self._config.rules, on_copied
+            )
             await asyncio.to_thread(catalog.add, layout, complete=True, mine=True)
             blob, size = layout.id, layout.size
             mime = mimetypes.guess_type(name)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Final
 
 from peernode.circles.text import tags_text
@@ -34,12 +35,18 @@ def presence_text(shared: SharedFile) -> str:
 
 
 def file_line(shared: SharedFile) -> str:
-    """One line of a circle's file list."""
+    """One line of a circle's file list: id, title (and name), kind, size, presence."""
     kind = "folder" if shared.is_folder else "file"
+    named = shared.title if shared.title == shared.name else f"{shared.title} · {shared.name}"
     return (
-        f"{short_id(shared.id)}  {shared.title}  ({kind}, {size_text(shared.size)},"
+        f"{short_id(shared.id)}  {named}  ({kind}, {size_text(shared.size)},"
         f" {presence_text(shared)})  shared by {shared.author_name}"
     )
+
+
+def shared_text(shared: SharedFile) -> str:
+    """'shared week1.pdf (1.5 MB) with #sql-basics': what sharing a file says."""
+    return f"shared {shared.name} ({size_text(shared.size)}) with #{shared.circle}"
 
 
 def attachment_text(shared: SharedFile) -> str:
@@ -80,22 +87,18 @@ def progress_bar(progress: Progress, width: int = BAR_WIDTH) -> str:
     return f"[{'#' * filled}{'-' * (width - filled)}] {progress_text(progress)}"
 
 
-def resource_line(shared: SharedFile, progress: Progress | None, holders: int | None = None) -> str:
-    """A file among a circle's resources: what it is, how much is here, who shared it;
-    `holders`: how many other laptops have it (shown to whoever shared it)."""
-    kind = "folder" if shared.is_folder else "file"
-    if progress is not None and not progress.done and shared.presence is not Presence.HERE:
-        where = progress_text(progress)
-    else:
-        where = presence_text(shared)
-    size = size_text(shared.size)
-    line = f"▤ {shared.title} ({kind}, {size}, {where}) shared by {shared.author_name}"
-    return line if holders is None else f"{line}, {holders_text(holders)}"
-
-
 def holders_text(count: int) -> str:
     """'on 3 other laptops', 'on no other laptop yet'."""
     return f"on {plural(count, 'other laptop')}" if count else "on no other laptop yet"
+
+
+def available_text(count: int | None) -> str:
+    """What whoever shared a file reads to know when they can leave."""
+    if count is None:
+        return "Shared by you. How many laptops have it shows once you are linked to the room."
+    if count == 0:
+        return "Shared by you, on no other laptop yet: stay until someone has fetched it."
+    return f"Shared by you, available on {plural(count, 'other laptop')}."
 
 
 def file_shown(event: Event, name_of: NameOf) -> Shown:
@@ -114,4 +117,35 @@ def file_shown(event: Event, name_of: NameOf) -> Shown:
         tuple(details),
         str(body.get("description") or ""),
         plain=True,
+    )
+
+
+def card_details(shared: SharedFile) -> str:
+    """A file card's second line: 'week1.pdf · file · 1.5 MB · on this laptop'."""
+    kind = "folder" if shared.is_folder else "file"
+    return f"{shared.name} · {kind} · {size_text(shared.size)} · {presence_text(shared)}"
+
+
+def not_here_text(shared: SharedFile) -> str:
+    return f"{shared.name} is not on this laptop yet: get it first."
+
+
+def saved_text(path: Path) -> str:
+    return f"Saved a copy as {path}."
+
+
+def opened_text(path: Path) -> str:
+    return f"Opened {path.name} (a copy saved in {path.parent})."
+
+
+def no_opener_text(path: Path) -> str:
+    return (
+        f"No program to open files was found here: the copy is saved as {path};"
+        " open it from your file manager."
+    )
+
+
+def opener_failed_text(command: str, path: Path) -> str:
+    return (
+        f"{command} could not open it: the copy is saved as {path}; open it from your file manager."
     )

@@ -121,7 +121,7 @@ async def test_whoever_shared_a_file_sees_how_many_laptops_have_it(
             await ben.files.get(shared.id)
             assert await ada.files.holders(shared.id) == 1
             listed = await asyncio.to_thread(
-                invoke_cli, "--home", str(tmp_path / "ada"), "file", "list", "--peers"
+                invoke_cli, "--home", str(tmp_path / "ada"), "file", "list"
             )
     assert listed.returncode == 0, listed.stderr
     assert "shared by Ada  on 1 other laptop" in listed.stdout

@@ -7,14 +7,13 @@ start the circle (c), change or delete what you wrote (e), fetch the circle's fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from peernode.challenges.model import CHALLENGE_KINDS, Challenge
@@ -30,8 +29,7 @@ from peernode.circles.text import (
     when_text,
 )
 from peernode.errors import NodeError
-from peernode.files import Presence, Progress, SharedFile
-from peernode.files.text import resource_line
+from peernode.files import SharedFile
 from peernode.node import Node
 from peernode.text import NameOf
 from tui.circles.base import CircleBase, Command
@@ -41,9 +39,13 @@ from tui.circles.new_circle import NewCircle, NewCircleDialog
 from tui.circles.questions import QuestionsScreen
 from tui.circles.report import ReportScreen
 from tui.circles.rsvp import RsvpDialog
+from tui.files import desk_of, fetch_all, sync_cards
 from tui.text import Clock
 
 SHOWN_QUESTIONS = 20
+HOLDERS_EVERY = 15.0
+"""Seconds between two counts of the laptops that have my files (nothing announces a
+fetch done elsewhere, so the page asks again while it is open)."""
 
 
 def about_text(state: CircleState, me: bytes | None) -> str:
@@ -88,19 +90,9 @@ def meeting_text(meeting: Meeting | None, now: int, name_of: NameOf, me: bytes |
     return "\n".join(lines)
 
 
-def resources_text(
-    state: CircleState,
-    name_of: NameOf,
-    files: Sequence[SharedFile] = (),
-    progress: Mapping[bytes, Progress] | None = None,
-    holders: Mapping[bytes, int] | None = None,
-) -> str:
-    """Files with how much of each is here (and a download's progress, and for my own
-    how many other laptops have them), then links."""
-    lines = [
-        resource_line(shared, (progress or {}).get(shared.id), (holders or {}).get(shared.id))
-        for shared in files
-    ]
+def resources_text(state: CircleState, name_of: NameOf) -> str:
+    """The circle's links (its files are cards of their own, under Files)."""
+    lines = []
     for link in state.resources:
         lines.append(f"• {link.title or link.url}")
         if link.title:
@@ -169,6 +161,7 @@ class CirclePage(OwnEdits, CircleBase):
                 yield Static("Loading…", id="circle-about", classes="circle-box", markup=False)
                 yield Static("", id="circle-next", classes="circle-box", markup=False)
                 yield Static("", id="circle-resources", classes="circle-box", markup=False)
+                yield Vertical(id="circle-files", classes="circle-box")
             with VerticalScroll(id="circle-right"):
                 yield Static("", id="circle-members", classes="circle-box", markup=False)
                 yield Static("", id="circle-questions", classes="circle-box", markup=False)
@@ -180,6 +173,7 @@ class CirclePage(OwnEdits, CircleBase):
         self.query_one("#circle-about").border_title = f"#{self.circle}"
         self.query_one("#circle-next").border_title = "Next meeting"
         self.query_one("#circle-left").focus()
+        self.set_interval(HOLDERS_EVERY, self._recount_holders)
         if self.start is not None:
             self._start(self.start)
 
@@ -208,7 +202,7 @@ class CirclePage(OwnEdits, CircleBase):
 
     def show(self, state: CircleState) -> None:
         about = self.query_one("#circle-about", Static)
-        boxes = ["#circle-next", "#circle-resources", "#circle-right"]
+        boxes = ["#circle-next", "#circle-resources", "#circle-files", "#circle-right"]
         for selector in boxes:
             self.query_one(selector).display = state.exists
         if not state.exists:
@@ -226,11 +220,11 @@ class CirclePage(OwnEdits, CircleBase):
             meeting_text(state.next_meeting(self.clock()), self.clock(), self.name_of, me)
         )
         resources = self.query_one("#circle-resources", Static)
-        count = len(state.resources) + len(state.shared_resources) + len(self.files)
+        count = len(state.resources) + len(state.shared_resources)
         resources.border_title = f"Resources ({count})"
-        self._show_resources(state)
-        if self.node.online and any(f.event.author == self.me for f in self.files):
-            self._count_holders()
+        resources.update(resources_text(state, self.name_of))
+        self._show_files()
+        self._recount_holders()
         members = self.query_one("#circle-members", Static)
         members.border_title = f"Members ({len(state.members)})"
         members.update(members_text(state, self.name_of, me))
@@ -266,11 +260,17 @@ class CirclePage(OwnEdits, CircleBase):
             ),
         ]
 
-    def _show_resources(self, state: CircleState) -> None:
-        text = resources_text(
-            state, self.name_of, self.files, self.node.files.progress, self.holders
-        )
-        self.query_one("#circle-resources", Static).update(text)
+    def _show_files(self) -> None:
+        """A card per file (Get, Save, Open, a bar while it arrives); hidden with none."""
+        box = self.query_one("#circle-files", Vertical)
+        box.border_title = f"Files ({len(self.files)})"
+        box.display = bool(self.files)
+        desk = desk_of(self.app)
+        sync_cards(box, self.node, self.files, desk, me=self.me, holders=self.holders)
+
+    def _recount_holders(self) -> None:
+        if self.node.online and any(f.event.author == self.me for f in self.files):
+            self._count_holders()
 
     @work(group="circle-holders", exclusive=True, exit_on_error=False)
     async def _count_holders(self) -> None:
@@ -280,27 +280,15 @@ class CirclePage(OwnEdits, CircleBase):
                 self.holders[shared.id] = await self.node.files.holders(shared.id)
             except NodeError:
                 return
-        if self.state is not None:
-            self._show_resources(self.state)
+        self._show_files()
         self.holders_counted += 1
 
     # -- actions -----------------------------------------------------------------------
 
-    @work(group="circle-files", exclusive=True, exit_on_error=False)
-    async def action_fetch(self) -> None:
-        """Fetch every file of the circle not yet here, showing progress in Resources."""
-        missing = [shared for shared in self.files if shared.presence is not Presence.HERE]
-        if not missing:
+    def action_fetch(self) -> None:
+        """Fetch every file of the circle not yet here, each card showing its progress."""
+        if not fetch_all(self.query_one("#circle-files", Vertical)):
             self.notify("Every file of this circle is on this laptop.", timeout=3, markup=False)
-            return
-        for shared in missing:
-            try:
-                await self.node.files.get(shared.id, lambda _: self.changed())
-            except NodeError as exc:
-                self.notify(str(exc), title=shared.title, severity="error", markup=False)
-                continue
-            self.notify(f"{shared.title} is on this laptop.", timeout=3, markup=False)
-        self.changed()
 
     def action_meeting(self) -> None:
         if self.needs_circle():

@@ -33,7 +33,7 @@ from peernode.feed_text import (
     show_entry,
 )
 from peernode.text import relative_time, short_fingerprint
-from peernode.views import MARK_TEXT, NOTE_KIND, FeedEntry
+from peernode.views import FILE_KIND, MARK_TEXT, NOTE_KIND, FeedEntry
 from tui.feed.entry import renderable
 from tui.feed.pager import key_of
 from tui.feed.window import FeedWindow, Row, thread
@@ -83,6 +83,13 @@ class FeedView(ScrollView, can_focus=True):
         """End: show the latest notes of the channel."""
 
     class ReplyRequested(Message):
+        def __init__(self, entry: FeedEntry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    class FileRequested(Message):
+        """Enter on a shared file: open its card (Get, Save, Open)."""
+
         def __init__(self, entry: FeedEntry) -> None:
             super().__init__()
             self.entry = entry
@@ -244,6 +251,9 @@ class FeedView(ScrollView, can_focus=True):
     def action_reply(self) -> None:
         entry = self.selected_entry
         if entry is None or not entry.known:
+            return
+        if entry.event.kind == FILE_KIND and not entry.deleted:
+            self.post_message(self.FileRequested(entry))
             return
         hint = reply_hint(entry)
         if hint is None:

@@ -28,6 +28,7 @@ from tui.dialogs import moderation
 from tui.dialogs.info import InfoDialog
 from tui.dialogs.moderation import Choice, ModerateDialog, ModerationDialog
 from tui.feed import ChannelDialog, ChannelList, Composer, FeedPager, FeedView, Page
+from tui.files import FileDialog, desk_of
 from tui.text import Clock
 from tui.widgets.peers import PeerList, peer_state
 from tui.widgets.status import StatusBar
@@ -335,6 +336,10 @@ class MainScreen(CircleActions, ChallengeActions, Screen[None]):
 
     def on_feed_view_jump_newest(self, message: FeedView.JumpNewest) -> None:
         self._load(self.channel, "newest")
+
+    def on_feed_view_file_requested(self, message: FeedView.FileRequested) -> None:
+        file = message.entry.event.id
+        self.app.push_screen(FileDialog(self.node, file, desk_of(self.app)))
 
     def on_feed_view_reply_requested(self, message: FeedView.ReplyRequested) -> None:
         self.composer.start_reply(message.entry, self._name_of(message.entry.event.author))
