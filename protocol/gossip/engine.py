@@ -108,6 +108,15 @@ class GossipEngine:
             self._forget(old, now)
         self._membership.link_up(key, now, outbound, address)
 
+    def link_backlog(self, key: bytes, age: float, now: float) -> None:
+        """How long frames have waited on the link to `key` with none written (0: nothing
+        waits), as the shell measures it; call it every second or so for every link. A link
+        that does not read gives its slot to one that wants it, and past
+        config.stall_limit it is closed."""
+        peer = self._s.peers.get(key)
+        if peer is not None and peer.open:
+            self._membership.slots.backlog(peer, max(0.0, age), now)
+
     def set_listen_port(self, port: int | None) -> None:
         """Where this node accepts links, sent in every later Hello (nil if it does not)."""
         if port is not None and not 1 <= port <= 65535:
@@ -197,6 +206,7 @@ class GossipEngine:
         seen: set[bytes] = set()
         duplicate = answered = False
         throttled = 0
+        self._membership.slots.review(peer, now)  # its push bucket grows after probation
         for raw in raws:
             eid = event_id(raw)
             peer.events_received += 1
@@ -298,6 +308,7 @@ class GossipEngine:
             self._broadcast.remember(event.id, event.raw)
             if pending is not None:
                 pending.peer.events_new += 1
+                pending.peer.useful_at = now
             if pending is not None and pending.via is Via.WANT:
                 pending.peer.fetched_new = True
                 fetched[id(pending.peer)] = pending.peer
