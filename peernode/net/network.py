@@ -120,6 +120,7 @@ class Network:
         self._spawn(self._publish_loop(), "publish local events")
         self._spawn(self._manual_loop(), "manual peers")
         self._spawn(self._counter_loop(), "peer counters")
+        self._spawn(self._backlog_loop(), "link backlogs")
         self._spawn(self._candidate_loop(), "re-offer known peers")
         self._flush()
         _freeze_startup_objects()
@@ -533,6 +534,16 @@ class Network:
             last_seen=now_ms() if link else 0,
             events_exchanged=(view.events_received + view.events_sent) if view else 0,
         )
+
+    async def _backlog_loop(self) -> None:
+        """Tell the engine how long each link's frames have waited unwritten: it takes the
+        slot of a link that does not read, and closes one that does not for long."""
+        while True:
+            await asyncio.sleep(self._config.backlog_interval)
+            now = self._now()
+            for key, link in list(self._links.items()):
+                self.engine.link_backlog(key, link.backlog_age(now), now)
+            self._flush()
 
     async def _counter_loop(self) -> None:
         while True:
