@@ -84,10 +84,11 @@ class Link:
         self._room = asyncio.Event()  # the bulk queue has room
         self._room.set()
         self._writer: asyncio.Task[None] | None = None
-        # Since when frames have waited with none written (None: nothing waits): a peer
-        # that does not read loses its slot (protocol/gossip/slots.py).
-        self._waiting_since: float | None = None
-        self._buffered = 0  # the transport's unsent bytes at the last backlog_age()
+        # What the kernel took since the last sending() sample: bytes handed to the
+        # transport since, and what the transport held then (a peer that does not read
+        # loses its slot, protocol/gossip/slots.py).
+        self._written = 0
+        self._buffered = 0
         self._closed = False
         self._write_failed = False
         self.close_reason = ""
@@ -119,7 +120,7 @@ class Link:
             return True
         if not self._queue.put_urgent(payload):
             return False
-        self._queued()
+        self._ready.set()
         return True
 
     async def send(self, payload: bytes) -> bool:
@@ -131,31 +132,16 @@ class Link:
         if self._closed or self._write_failed:
             return False
         self._queue.put_bulk(payload)
-        self._queued()
+        self._ready.set()
         return True
 
-    def _queued(self) -> None:
-        if self._waiting_since is None:
-            self._waiting_since = asyncio.get_running_loop().time()
-        self._ready.set()
-
-    def _wrote(self) -> None:
-        """A frame was written: what still waits has waited since now."""
-        self._waiting_since = asyncio.get_running_loop().time() if len(self._queue) else None
-
-    def backlog_age(self, now: float) -> float:
-        """Seconds bytes have waited to go out (in our queues or the transport's buffer)
-        with none taken by the kernel; 0 when nothing waits. Called every second or so
-        with the loop's clock: a buffer smaller than at the last call is progress."""
+    def sending(self) -> tuple[bool, int]:
+        """A sample of the outgoing side: whether bytes wait to go out (in our queues or
+        the transport's buffer), and how many the kernel took since the last sample."""
         buffered = self._transport.get_write_buffer_size() if self._transport is not None else 0
-        if buffered < self._buffered:
-            self._waiting_since = now
-        self._buffered = buffered
-        if not buffered and not len(self._queue):
-            self._waiting_since = None
-        elif self._waiting_since is None:
-            self._waiting_since = now
-        return 0.0 if self._waiting_since is None else max(0.0, now - self._waiting_since)
+        taken = max(0, self._buffered + self._written - buffered)
+        self._buffered, self._written = buffered, 0
+        return bool(buffered or len(self._queue)), taken
 
     async def run(self, on_payload: Callable[[bytes], None]) -> None:
         """Read until the link closes; `on_payload` gets each decrypted message."""
@@ -227,8 +213,9 @@ class Link:
                     continue
                 if self._queue.bulk_room():
                     self._room.set()
-                await self._ws.send_bytes(self._channel.send(payload))
-                self._wrote()
+                data = self._channel.send(payload)
+                self._written += len(data)
+                await self._ws.send_bytes(data)
         except (ConnectionError, ProtocolError, RuntimeError) as exc:
             log.debug("%r: write failed: %s", self, exc)
             self.close_reason = self.close_reason or f"write failed: {exc}"

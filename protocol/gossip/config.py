@@ -154,8 +154,9 @@ class GossipConfig:
     # do; a key new this run may not take the last fresh_headroom slots (at most
     # max_links - target_links of them), and for its first `probation` seconds it may push
     # only probation_push_burst events at once. A link that brought no new event for
-    # idle_window, or whose frames have waited stall_grace with none written, gives its slot
-    # to a link that wants one; a link with nothing written for stall_limit is closed.
+    # idle_window, or whose bytes waited stall_grace while it took less than
+    # stall_progress_bytes, gives its slot to a link that wants one; past stall_limit it is
+    # closed.
     stranger_links: int = 5
     fresh_headroom: int = 2
     probation: float = 60.0
@@ -163,6 +164,7 @@ class GossipConfig:
     idle_window: float = 120.0
     stall_grace: float = 5.0
     stall_limit: float = 30.0
+    stall_progress_bytes: int = 16_384
     link_timeout: float = LINK_TIMEOUT
     dial_timeout: float = DIAL_TIMEOUT
     maintain_retry: float = MAINTAIN_RETRY
@@ -186,8 +188,10 @@ class GossipConfig:
             )
         if not 1 <= self.probation_push_burst <= PUSH_BURST:
             raise LocalProtocolError(f"probation_push_burst must be in 1..{PUSH_BURST}")
-        if not 0 < self.stall_grace <= self.stall_limit:
-            raise LocalProtocolError("need 0 < stall_grace <= stall_limit")
+        if not 0 < self.stall_grace <= self.stall_limit or self.stall_progress_bytes < 1:
+            raise LocalProtocolError(
+                "need 0 < stall_grace <= stall_limit, stall_progress_bytes >= 1"
+            )
         if self.passive_view < 1 or self.event_cache < 0:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:

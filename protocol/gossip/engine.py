@@ -108,14 +108,14 @@ class GossipEngine:
             self._forget(old, now)
         self._membership.link_up(key, now, outbound, address)
 
-    def link_backlog(self, key: bytes, age: float, now: float) -> None:
-        """How long frames have waited on the link to `key` with none written (0: nothing
-        waits), as the shell measures it; call it every second or so for every link. A link
-        that does not read gives its slot to one that wants it, and past
-        config.stall_limit it is closed."""
+    def link_sending(self, key: bytes, waiting: bool, drained: int, now: float) -> None:
+        """A sample of the link to `key`, as the shell measures it every second or so:
+        whether bytes wait to go out, and how many the kernel took since the last sample.
+        A link whose bytes wait while it drains less than config.stall_progress_bytes does
+        not read: it gives its slot to one that wants it, and is closed after stall_limit."""
         peer = self._s.peers.get(key)
         if peer is not None and peer.open:
-            self._membership.slots.backlog(peer, max(0.0, age), now)
+            self._membership.slots.sending(peer, waiting, max(0, drained), now)
 
     def set_listen_port(self, port: int | None) -> None:
         """Where this node accepts links, sent in every later Hello (nil if it does not)."""
@@ -426,4 +426,5 @@ def _view(peer: Peer) -> PeerView:
         eager=peer.eager,
         wants_outstanding=peer.in_flight,
         wants_queued=len(peer.queue),
+        stalled_since=peer.stalled_since,
     )

@@ -7,11 +7,12 @@ Rules of this file:
   anyone's slot, and for their first `probation` seconds they may push only a small burst.
 - Strangers' inbound links hold at most stranger_links slots, fewer while familiar peers
   are away (reserved_links): what they leave is for peers we know and for our own dials.
-- A link that comes up at full takes the slot of a link that does not read (frames waited
-  stall_grace with none written), then of a stranger that brought nothing new for
-  idle_window; a familiar peer's link also that of the stranger that brought the fewest
-  new events. A link with nothing written for stall_limit is closed even when no slot is
-  wanted. The shell measures how long frames have waited (GossipEngine.link_backlog).
+- A link that comes up at full takes the slot of a link that does not read (bytes waited
+  stall_grace while it took less than stall_progress_bytes), then of a stranger that
+  brought nothing new for idle_window; a familiar peer's link also that of the stranger
+  that brought the fewest new events. A link that has not read for stall_limit is closed
+  even when no slot is wanted. The shell samples each link (GossipEngine.link_sending):
+  whether bytes wait, and how many the kernel took.
 - A penalty of a stranger's key also bars its host, for fresh keys, as long: minting a
   key does not escape it. Loopback is exempt (several nodes on one machine are the
   owner's own).
@@ -90,12 +91,20 @@ class Slots:
             if len(self._seen) > c.MAX_SEEN:
                 del self._seen[next(iter(self._seen))]
 
-    def backlog(self, peer: Peer, age: float, now: float) -> None:
-        """Frames have waited `age` seconds on `peer`'s link with none written (0: none
-        waits); past stall_limit the link is closed."""
-        peer.stalled_since = now - age if age > 0 else None
-        if age > self._s.config.stall_limit:
-            self._s.close(peer, f"it does not read: nothing written to it for {age:.0f} s")
+    def sending(self, peer: Peer, waiting: bool, drained: int, now: float) -> None:
+        """Bytes wait on `peer`'s link (or not), and the kernel took `drained` since the
+        last sample: it reads while it takes stall_progress_bytes in a while; a link that
+        has not for stall_limit is closed."""
+        config = self._s.config
+        if not waiting:
+            peer.stalled_since, peer.stall_drained = None, 0
+            return
+        peer.stall_drained += drained
+        if peer.stalled_since is None or peer.stall_drained >= config.stall_progress_bytes:
+            peer.stalled_since, peer.stall_drained = now, 0
+        stalled = now - peer.stalled_since
+        if stalled > config.stall_limit:
+            self._s.close(peer, f"it does not read: its queue barely moved for {stalled:.0f} s")
 
     # -- placing a new link --------------------------------------------------------------
 

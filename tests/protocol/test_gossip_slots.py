@@ -53,16 +53,24 @@ def closed(engine: GossipEngine) -> dict[bytes, str]:
 # -- links that do not read ----------------------------------------------------------------
 
 
+def stall(engine: GossipEngine, i: int, since: float, now: float, drained: int = 0) -> None:
+    """Bytes wait on peer i's link from `since` to `now`, and `drained` of them are taken."""
+    engine.link_sending(key(i), True, 0, since)
+    engine.link_sending(key(i), True, drained, now)
+
+
 def test_a_link_that_does_not_read_gives_its_slot_to_a_link_that_wants_one() -> None:
     engine = roomy()
     seen(engine, 30)
     full(engine, range(1, 9))
-    engine.link_backlog(key(3), 3.0, 110.0)  # frames waiting 3 s: not yet past the grace
+    stall(engine, 3, 107.0, 110.0)  # bytes waiting 3 s: not yet past the grace
     inbound(engine, 30, 110.0)
     assert closed(engine) == {key(30): "link limit reached"}
     engine.link_down(key(30), 110.0)
-    engine.link_backlog(key(3), 6.0, 113.0)  # past stall_grace (5 s)
-    engine.link_backlog(key(4), 0.0, 113.0)  # it drained: nothing waits
+    engine.link_sending(key(3), True, 1000, 113.0)  # a trickle is not reading: 6 s now
+    stall(engine, 4, 107.0, 113.0, drained=1 << 20)  # bytes wait, and it takes them
+    stall(engine, 5, 107.0, 113.0)
+    engine.link_sending(key(5), False, 0, 113.0)  # it read them all in the end
     inbound(engine, 30, 113.0)
     assert closed(engine) == {key(3): "it does not read: its slot went to a new link"}
     assert key(30) in linked_keys(engine)
@@ -72,18 +80,18 @@ def test_a_link_that_does_not_read_for_long_is_closed_even_with_slots_free() -> 
     engine = make(0)
     inbound(engine, 1, 0.0)
     engine.actions()
-    engine.link_backlog(key(1), 29.0, 29.0)
+    stall(engine, 1, 0.0, 29.0)
     assert not closes(engine.actions())
-    engine.link_backlog(key(1), 31.0, 31.0)
-    assert closed(engine) == {key(1): "it does not read: nothing written to it for 31 s"}
+    engine.link_sending(key(1), True, 0, 31.0)
+    assert closed(engine) == {key(1): "it does not read: its queue barely moved for 31 s"}
 
 
 def test_a_familiar_peer_takes_the_slot_of_a_link_that_does_not_read_first() -> None:
     engine = roomy()
     engine.set_familiar([key(20), key(5)], 0.0)
     full(engine, range(1, 9))
-    engine.link_backlog(key(5), 10.0, 110.0)  # familiar, and not reading
-    engine.link_backlog(key(6), 7.0, 110.0)  # a stranger, not reading for less long
+    stall(engine, 5, 100.0, 110.0)  # familiar, and not reading
+    stall(engine, 6, 103.0, 110.0)  # a stranger, not reading for less long
     inbound(engine, 20, 110.0)
     assert closed(engine) == {key(6): "it does not read: its slot went to a new link"}
 
@@ -147,7 +155,7 @@ def test_a_fresh_key_waits_behind_known_ones_for_the_last_free_slots() -> None:
 def test_a_fresh_key_never_takes_anyones_slot() -> None:
     engine = roomy()
     full(engine, range(1, 9))
-    engine.link_backlog(key(1), 10.0, 110.0)
+    stall(engine, 1, 100.0, 110.0)
     inbound(engine, 40, 110.0)  # fresh, and a link that does not read is there
     assert closed(engine) == {key(40): "new peers wait while few slots are free"}
 
@@ -210,6 +218,8 @@ def test_strangers_hold_at_most_their_share_even_when_every_familiar_peer_is_lin
 
 
 def test_slot_settings_are_checked() -> None:
+    with pytest.raises(LocalProtocolError, match="stall_progress_bytes"):
+        GossipConfig(stall_progress_bytes=0)
     with pytest.raises(LocalProtocolError, match="stall_grace"):
         GossipConfig(stall_grace=10.0, stall_limit=5.0)
     with pytest.raises(LocalProtocolError, match="probation_push_burst"):
