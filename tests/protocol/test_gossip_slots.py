@@ -192,6 +192,23 @@ def test_a_penalty_bars_the_host_for_fresh_keys_but_not_for_known_ones() -> None
     assert not closes(engine.actions())
 
 
+def test_a_key_past_probation_is_known_until_it_misbehaves() -> None:
+    engine = make(0, stranger_links=8)
+    inbound(engine, 30, 0.0)
+    useful(engine, 30, PROBATION + 1)  # still linked when its probation ended: seen
+    for i in range(1, 6):
+        inbound(engine, i, 100.0)
+    engine.link_down(key(30), 100.0)
+    inbound(engine, 6, 100.0)
+    inbound(engine, 30, 100.0)  # the 7th link: a known key may take it
+    assert not closes(engine.actions())
+    engine.receive(key(30), b"\xc1", 101.0)  # then it breaks the protocol
+    engine.link_down(key(30), 101.0)
+    engine.actions()
+    inbound(engine, 30, 102.0 + c.PENALTY)  # penalty over, but its standing is gone
+    assert closed(engine) == {key(30): "new peers wait while few slots are free"}
+
+
 def test_a_penalty_on_loopback_bars_no_other_key() -> None:
     engine = make(0)
     inbound(engine, 1, 100.0, host="127.0.0.1")
