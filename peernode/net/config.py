@@ -48,6 +48,8 @@ class NetworkConfig:
     candidate_interval: how often, while below the target number of links, known
     peers are offered again (and mDNS catches up with changed interfaces).
     counter_interval: how often the events exchanged per peer are saved.
+    sending_interval: how often the engine learns, for each link, whether bytes wait to
+    go out and how many the kernel took (a link that does not read loses its slot).
     mdns_resolve_timeout: how long to wait for a found service's records.
     gossip: the engine's own (its intervals and timeouts: GossipConfig).
     """
@@ -63,6 +65,7 @@ class NetworkConfig:
     manual_interval: float = 0.5
     candidate_interval: float = 5.0
     counter_interval: float = 10.0
+    sending_interval: float = 1.0
     mdns_resolve_timeout: float = 3.0
 
 

@@ -84,6 +84,11 @@ class Link:
         self._room = asyncio.Event()  # the bulk queue has room
         self._room.set()
         self._writer: asyncio.Task[None] | None = None
+        # What the kernel took since the last sending() sample: bytes handed to the
+        # transport since, and what the transport held then (a peer that does not read
+        # loses its slot, protocol/gossip/slots.py).
+        self._written = 0
+        self._buffered = 0
         self._closed = False
         self._write_failed = False
         self.close_reason = ""
@@ -129,6 +134,14 @@ class Link:
         self._queue.put_bulk(payload)
         self._ready.set()
         return True
+
+    def sending(self) -> tuple[bool, int]:
+        """A sample of the outgoing side: whether bytes wait to go out (in our queues or
+        the transport's buffer), and how many the kernel took since the last sample."""
+        buffered = self._transport.get_write_buffer_size() if self._transport is not None else 0
+        taken = max(0, self._buffered + self._written - buffered)
+        self._buffered, self._written = buffered, 0
+        return bool(buffered or len(self._queue)), taken
 
     async def run(self, on_payload: Callable[[bytes], None]) -> None:
         """Read until the link closes; `on_payload` gets each decrypted message."""
@@ -200,7 +213,9 @@ class Link:
                     continue
                 if self._queue.bulk_room():
                     self._room.set()
-                await self._ws.send_bytes(self._channel.send(payload))
+                data = self._channel.send(payload)
+                self._written += len(data)
+                await self._ws.send_bytes(data)
         except (ConnectionError, ProtocolError, RuntimeError) as exc:
             log.debug("%r: write failed: %s", self, exc)
             self.close_reason = self.close_reason or f"write failed: {exc}"

@@ -120,6 +120,7 @@ class Network:
         self._spawn(self._publish_loop(), "publish local events")
         self._spawn(self._manual_loop(), "manual peers")
         self._spawn(self._counter_loop(), "peer counters")
+        self._spawn(self._sending_loop(), "links sending")
         self._spawn(self._candidate_loop(), "re-offer known peers")
         self._flush()
         _freeze_startup_objects()
@@ -533,6 +534,17 @@ class Network:
             last_seen=now_ms() if link else 0,
             events_exchanged=(view.events_received + view.events_sent) if view else 0,
         )
+
+    async def _sending_loop(self) -> None:
+        """Tell the engine, for each link, whether bytes wait and how many the kernel took:
+        a link that does not read gives its slot to one that wants it, and is closed."""
+        while True:
+            await asyncio.sleep(self._config.sending_interval)
+            now = self._now()
+            for key, link in list(self._links.items()):
+                waiting, drained = link.sending()
+                self.engine.link_sending(key, waiting, drained, now)
+            self._flush()
 
     async def _counter_loop(self) -> None:
         while True:

@@ -73,3 +73,4 @@ class PeerView:
     eager: bool  # Plumtree: we push full events to it
     wants_outstanding: int  # ids requested and not yet stored
     wants_queued: int  # ids waiting for room in the want window
+    stalled_since: float | None = None  # bytes have waited since, little taken (not reading?)

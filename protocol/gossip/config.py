@@ -36,6 +36,9 @@ PENALTY: Final = 300.0
 """A peer closed for a protocol fault or invalid events is neither dialed nor accepted for this
 long (seconds)."""
 MAX_PENALTIES: Final = 1024
+"""Keys kept away, and hosts barred for fresh keys (slots.py), at once; oldest forgotten."""
+MAX_SEEN: Final = 4096
+"""Keys remembered as past their probation in this run (slots.py); oldest forgotten."""
 
 SESSION_TIMEOUT: Final = 30.0
 """A reconciliation session with no message for this long is dropped."""
@@ -146,6 +149,22 @@ class GossipConfig:
     # Slots strangers' inbound links may not take while peers we know are not linked (see
     # Membership.link_up): an attacker holding every slot cannot keep a known peer out.
     reserved_links: int = 3
+    # Slots that cannot be taken (see protocol/gossip/slots.py and docs/security.md):
+    # strangers' inbound links hold at most stranger_links slots whatever the familiar peers
+    # do; a key new this run may not take the last fresh_headroom slots (at most
+    # max_links - target_links of them), and for its first `probation` seconds it may push
+    # only probation_push_burst events at once. A link that brought no new event for
+    # idle_window, or whose bytes waited stall_grace while it took less than
+    # stall_progress_bytes, gives its slot to a link that wants one; past stall_limit it is
+    # closed.
+    stranger_links: int = 5
+    fresh_headroom: int = 2
+    probation: float = 60.0
+    probation_push_burst: int = 100
+    idle_window: float = 120.0
+    stall_grace: float = 5.0
+    stall_limit: float = 30.0
+    stall_progress_bytes: int = 16_384
     link_timeout: float = LINK_TIMEOUT
     dial_timeout: float = DIAL_TIMEOUT
     maintain_retry: float = MAINTAIN_RETRY
@@ -163,8 +182,16 @@ class GossipConfig:
             raise LocalProtocolError("need 1 <= target_links <= max_links")
         if self.max_links_per_host < 1:
             raise LocalProtocolError("max_links_per_host must be >= 1")
-        if self.reserved_links < 0:
-            raise LocalProtocolError("reserved_links must be >= 0")
+        if self.reserved_links < 0 or self.fresh_headroom < 0 or self.stranger_links < 1:
+            raise LocalProtocolError(
+                "need reserved_links >= 0, fresh_headroom >= 0 and stranger_links >= 1"
+            )
+        if not 1 <= self.probation_push_burst <= PUSH_BURST:
+            raise LocalProtocolError(f"probation_push_burst must be in 1..{PUSH_BURST}")
+        if not 0 < self.stall_grace <= self.stall_limit or self.stall_progress_bytes < 1:
+            raise LocalProtocolError(
+                "need 0 < stall_grace <= stall_limit, stall_progress_bytes >= 1"
+            )
         if self.passive_view < 1 or self.event_cache < 0:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:
@@ -186,8 +213,11 @@ class GossipConfig:
             self.resync_delay,
             self.cascade_delay,
             self.verify_timeout,
+            self.idle_window,
         )
         if min(intervals) <= 0:
             raise LocalProtocolError("intervals and timeouts must be positive")
-        if min(self.penalty, self.prune_repeat, self.reconcile_push_window) < 0:
-            raise LocalProtocolError("penalty, prune_repeat and the push window must be >= 0")
+        if min(self.penalty, self.prune_repeat, self.reconcile_push_window, self.probation) < 0:
+            raise LocalProtocolError(
+                "penalty, prune_repeat, the push window and probation must be >= 0"
+            )

@@ -108,6 +108,15 @@ class GossipEngine:
             self._forget(old, now)
         self._membership.link_up(key, now, outbound, address)
 
+    def link_sending(self, key: bytes, waiting: bool, drained: int, now: float) -> None:
+        """A sample of the link to `key`, as the shell measures it every second or so:
+        whether bytes wait to go out, and how many the kernel took since the last sample.
+        A link whose bytes wait while it drains less than config.stall_progress_bytes does
+        not read: it gives its slot to one that wants it, and is closed after stall_limit."""
+        peer = self._s.peers.get(key)
+        if peer is not None and peer.open:
+            self._membership.slots.sending(peer, waiting, max(0, drained), now)
+
     def set_listen_port(self, port: int | None) -> None:
         """Where this node accepts links, sent in every later Hello (nil if it does not)."""
         if port is not None and not 1 <= port <= 65535:
@@ -197,6 +206,7 @@ class GossipEngine:
         seen: set[bytes] = set()
         duplicate = answered = False
         throttled = 0
+        self._membership.slots.review(peer, now)  # its push bucket grows after probation
         for raw in raws:
             eid = event_id(raw)
             peer.events_received += 1
@@ -298,6 +308,7 @@ class GossipEngine:
             self._broadcast.remember(event.id, event.raw)
             if pending is not None:
                 pending.peer.events_new += 1
+                pending.peer.useful_at = now
             if pending is not None and pending.via is Via.WANT:
                 pending.peer.fetched_new = True
                 fetched[id(pending.peer)] = pending.peer
@@ -415,4 +426,5 @@ def _view(peer: Peer) -> PeerView:
         eager=peer.eager,
         wants_outstanding=peer.in_flight,
         wants_queued=len(peer.queue),
+        stalled_since=peer.stalled_since,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TypeAlias
@@ -12,6 +11,7 @@ from protocol.errors import RemoteProtocolError
 from protocol.gossip import config as c
 from protocol.gossip.actions import Dial
 from protocol.gossip.budget import TokenBucket
+from protocol.gossip.slots import Evict, Slots, is_loopback
 from protocol.gossip.state import LinkState, Peer, Shared
 from protocol.gossip.timers import Timer, TimerKind
 
@@ -21,16 +21,6 @@ Ident: TypeAlias = bytes | tuple[str, int]
 
 def ident(address: wire.PeerAddress) -> Ident:
     return address.key if address.key else (address.host, address.port)
-
-
-def is_loopback(host: str) -> bool:
-    """This machine: several nodes here are the owner's own, not a Sybil attack."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Membership:
@@ -60,6 +50,7 @@ class Membership:
         self._probes: set[bytes] = set()  # keys dialed by rotation
         self._penalties: dict[bytes, float] = {}  # misbehaving key -> refused until
         self._dial_allowance = TokenBucket(c.DIAL_RATE, c.DIAL_BURST)
+        self.slots = Slots(shared)
         self._joined = False
         self._maintain: Timer | None = None
         self.kick(now)
@@ -101,18 +92,14 @@ class Membership:
         if key == s.self_key:
             s.close(peer, "link to ourselves")
             return None
-        if full and (key not in s.familiar or not self._evict_stranger()):
-            self._refuse(peer, "link limit reached")
-            return None
-        if not outbound and key not in s.familiar and self._strangers_in() > self._stranger_room():
-            self._refuse(peer, "the remaining links are kept for peers we know")
-            return None
-        if self._penalties.get(key, now) > now:
+        host = None if address is None else address.host
+        if self._penalties.get(key, now) > now or self.slots.barred(key, host, now):
             self._drop(peer, "misbehaved recently")
             return None
-        host = None if address is None else address.host
         if host is not None and self._host_counts().get(host, 0) >= s.config.max_links_per_host:
             self._drop(peer, f"{s.config.max_links_per_host} links from {host} already")
+            return None
+        if not self._place(peer, full, now):
             return None
         self._passive.pop(key, None)
         if address is not None:
@@ -127,33 +114,19 @@ class Membership:
         peer.link_timer = s.timers.schedule(now + s.config.link_timeout, TimerKind.LINK, peer)
         return peer
 
-    def _strangers_in(self) -> int:
-        """Open inbound links of peers that are not familiar (the new one included)."""
-        s = self._s
-        return sum(
-            1 for p in s.peers.values() if p.open and not p.outbound and p.key not in s.familiar
-        )
-
-    def _stranger_room(self) -> int:
-        """Inbound links strangers may hold: all but the slots kept for familiar peers who
-        are not linked (none kept when every familiar peer is linked, or none is known)."""
-        s = self._s
-        away = sum(1 for key in s.familiar if key not in s.peers or not s.peers[key].open)
-        return s.config.max_links - min(s.config.reserved_links, away, s.config.max_links - 1)
-
-    def _evict_stranger(self) -> bool:
-        """Close the stranger's link that brought the fewest new events (the newest of
-        those), to make room for a familiar peer; False if every link is familiar."""
-        s = self._s
-        strangers = [p for p in s.peers.values() if p.open and p.key not in s.familiar]
-        if not strangers:
+    def _place(self, peer: Peer, full: bool, now: float) -> bool:
+        """Give `peer` a slot (another link may give way, see Slots.place), or refuse it."""
+        placed = self.slots.place(peer, full, now)
+        if isinstance(placed, str):
+            self._refuse(peer, placed)
             return False
-        victim = min(strangers, key=lambda p: (p.events_new, -p.since))
-        self._drop(victim, "its slot went to a peer we know")
+        if isinstance(placed, Evict):
+            self._drop(placed.peer, placed.reason)
         return True
 
     def penalize(self, key: bytes, now: float) -> None:
         """Keep away from a peer that broke the protocol or sent invalid events."""
+        self.slots.penalized(key, now)
         self._penalties.pop(key, None)
         self._penalties[key] = now + self._s.config.penalty
         if len(self._penalties) > c.MAX_PENALTIES:
@@ -173,6 +146,7 @@ class Membership:
     def link_down(self, peer: Peer, now: float) -> None:
         self._s.timers.cancel(peer.link_timer)
         self._probes.discard(peer.key)
+        self.slots.review(peer, now)
         if peer.address is not None and peer.key != self._s.self_key:
             self._add_passive(peer.address)
         self.kick(now)

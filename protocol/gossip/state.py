@@ -84,6 +84,12 @@ class Peer:
     events_received: int = 0
     events_sent: int = 0
     events_new: int = 0  # events it sent that we did not have: how useful the link is
+    useful_at: float = 0.0  # when it last sent us an event we did not have (or linked)
+    # slots (see slots.py): its key is new this run and on probation until then; since when
+    # bytes have waited on its link with little taken (the shell samples it), and how much
+    probation_until: float = float("-inf")
+    stalled_since: float | None = None
+    stall_drained: int = 0
     rejected: int = 0
     pushes_verifying: int = 0
     # flood limits (see config): what it may push to us unasked, how many over that we

@@ -85,7 +85,7 @@ def test_link_to_self_is_closed() -> None:
 
 
 def test_never_more_links_than_max_links() -> None:
-    engine = make(0, max_links=3, target_links=2)
+    engine = make(0, max_links=3, target_links=2, fresh_headroom=0)
     for i in range(1, 6):
         engine.link_up(key(i), 0.0, outbound=False, address=addr(i))
         assert engine.link_count() <= 3
@@ -99,7 +99,7 @@ def test_never_more_links_than_max_links() -> None:
 
 
 def test_low_priority_request_keeps_a_slot_free() -> None:
-    engine = make(0, max_links=3, target_links=2)
+    engine = make(0, max_links=3, target_links=2, fresh_headroom=0)
     linked(engine, 1, 2)
     engine.link_up(key(3), 0.0, outbound=False, address=addr(3))
     engine.receive(key(3), wire.encode(wire.Neighbor(False)), 0.0)

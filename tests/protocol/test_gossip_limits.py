@@ -65,6 +65,7 @@ def test_token_bucket_refills_at_its_rate_up_to_its_burst() -> None:
 
 def test_unasked_pushes_over_the_limit_are_dropped_unverified_then_the_peer_closed() -> None:
     engine = make(0)
+    engine.set_familiar([key(1)], 0.0)  # even a peer we know, with the full burst
     linked(engine, 1)
     flood = notes(5 * c.PUSH_BURST)
     per_frame = 100
@@ -98,6 +99,7 @@ def test_unasked_pushes_over_the_limit_are_dropped_unverified_then_the_peer_clos
 
 def test_pushes_within_the_limit_are_all_verified() -> None:
     engine = make(0)
+    engine.set_familiar([key(1)], 0.0)  # a key new to us gets a smaller burst at first
     linked(engine, 1)
     burst = notes(c.PUSH_BURST)
     frame = wire.encode(wire.Events([e.raw for e in burst[:400]]))
@@ -314,13 +316,16 @@ def test_strangers_cannot_take_the_slots_kept_for_peers_we_know() -> None:
     assert key(23) in linked_keys(engine)
 
 
-def test_with_no_peer_known_or_all_of_them_linked_no_slot_is_kept() -> None:
+def test_with_no_peer_known_strangers_still_leave_room_for_our_own_dials() -> None:
+    """A first meeting: no peer is familiar, so no slot is kept for one; strangers' inbound
+    links still hold at most stranger_links slots, and the rest is for the links we dial."""
     engine = make(0)
     for i in range(1, 9):
         inbound(engine, i)
-    assert not closes(engine.actions())
-    assert len(linked_keys(engine)) == 8
-    other = make(0)
+    closed = closes(engine.actions())
+    assert len(linked_keys(engine)) == 5
+    assert {a.reason for a in closed} == {"the remaining links are kept for peers we know"}
+    other = make(0, stranger_links=8, fresh_headroom=0)
     other.set_familiar([key(1)], 0.5)
     for i in range(1, 9):
         inbound(other, i)
