@@ -135,6 +135,11 @@ class Link:
         self._ready.set()
         return True
 
+    @property
+    def bulk_waiting(self) -> int:
+        """Bytes of bulk messages queued and not yet handed to the writer."""
+        return self._queue.bulk_bytes
+
     def sending(self) -> tuple[bool, int]:
         """A sample of the outgoing side: whether bytes wait to go out (in our queues or
         the transport's buffer), and how many the kernel took since the last sample."""

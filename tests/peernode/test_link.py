@@ -87,7 +87,7 @@ async def test_an_urgent_message_overtakes_bulk_ones_queued_before_it() -> None:
 
     def on_payload(data: bytes) -> None:
         received.append(data)
-        if len(received) == 33:
+        if len(received) == 49:
             all_in.set()
 
     async def on_link(link: Link) -> None:
@@ -101,16 +101,23 @@ async def test_an_urgent_message_overtakes_bulk_ones_queued_before_it() -> None:
     link = await client.dial(HOST, listener.port)
     reading = asyncio.create_task(link.run(lambda data: None))
     try:
-        bulk = [b"bulk%02d" % n + bytes(60_000) for n in range(32)]
-        for frame in bulk[:16]:
-            assert await link.send(frame)
-        await asyncio.sleep(0.01)  # the writer is busy with them
-        for frame in bulk[16:]:
+        bulk = [b"bulk%02d" % n + bytes(60_000) for n in range(48)]
+        sent = 0
+        # Queue bulk frames until at least 8 wait (the writer may empty the queue while a
+        # send waits for room), then the urgent one: it must go before all that wait.
+        for frame in bulk:
             assert await link.send(frame)  # waits for room: the bulk queue holds ~1 MB
+            sent += 1
+            if sent >= 16 and link.bulk_waiting >= 8 * len(frame):
+                break
+        waiting = link.bulk_waiting // len(bulk[0])
         assert link.send_nowait(b"urgent")
+        for frame in bulk[sent:]:
+            assert await link.send(frame)
         await asyncio.wait_for(all_in.wait(), 10)
+        assert waiting >= 1
         assert [r for r in received if not r.startswith(b"bulk")] == [b"urgent"]
-        assert received.index(b"urgent") < 32 - 8  # ahead of what was queued with it
+        assert received.index(b"urgent") <= sent - waiting  # ahead of all that waited
         assert [r for r in received if r.startswith(b"bulk")] == bulk
     finally:
         await link.close("done")
