@@ -33,7 +33,7 @@ from peernode.net.transfer import Transfers
 from peernode.ports import GossipNode
 from peernode.stream import Subscription
 from peernode.views import NodeStatus, PeerStatus, SkippedPeer
-from protocol.event import Event
+from protocol.event import Event, load_verified
 from protocol.gossip import Action, Close, Dial, GossipEngine, Send, SendStored, Verify
 from protocol.reconcile import ItemIndex
 from protocol.wire import SPEC_VERSION, PeerAddress
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 256  # mDNS is capped too; this bounds what a flood can leave here
 RUN_BYTES = 8  # the handshake's "run": random per start of networking
+PUBLISH_BATCH = 500  # events read from the store at a time to hand to the engine
 
 
 @dataclass(slots=True)
@@ -283,17 +284,28 @@ class Network:
             batch = [await subscription.queue.get()]
             while not subscription.queue.empty():
                 batch.append(subscription.queue.get_nowait())
-            assert self._index is not None
-            local = [
-                event
-                for event in batch
-                if event.id not in self._index and not self._transfers.arriving(event.id)
-            ]
+            if subscription.take_overflow():
+                await self._publish_dropped()
+            local = [event for event in batch if self._new_here(event.id)]
             # Local-only events (the demo room's) are never offered to any peer.
             shared = await self._node.shared_ids([event.id for event in local]) if local else ()
             if shared:
                 self.engine.publish([e for e in local if e.id in shared], self._now())
                 self._flush()
+
+    def _new_here(self, event_id: bytes) -> bool:
+        """Stored here and not known to gossip: not in its index, not from a peer."""
+        assert self._index is not None
+        return event_id not in self._index and not self._transfers.arriving(event_id)
+
+    async def _publish_dropped(self) -> None:
+        """The subscription dropped events (a burst outran this loop): find those held that
+        gossip does not know by reading the ids again, and hand them to the engine."""
+        missing = [eid for _, eid in await self._node.time_index() if self._new_here(eid)]
+        for start in range(0, len(missing), PUBLISH_BATCH):
+            raws = await self._node.shared_events(missing[start : start + PUBLISH_BATCH])
+            self.engine.publish([load_verified(raw) for raw in raws], self._now())
+            self._flush()
 
     def _stored(self, peer: bytes, new: list[Event], rejected: int, declined: list[bytes]) -> None:
         """Tell the engine what became of a batch it handed out for verification."""

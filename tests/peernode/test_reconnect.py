@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import pytest
+
+from peernode import stream
 from peernode.home import Home
 from peernode.net.config import LinkConfig, NetworkConfig
 from peernode.node import Node, NodeConfig
+from protocol.event import create_event
 from tests.peernode.test_network import network, port_of
 from tests.support.stallproxy import StallProxy
 from tests.support.waiting import eventually
@@ -104,3 +109,34 @@ async def test_a_peer_started_again_replaces_its_dead_link_at_once(tmp_path: Pat
 
 async def _remembers(node: Node, key: bytes) -> bool:
     return any(peer.key == key for peer in await node.known_peers())
+
+
+async def test_events_the_subscription_dropped_still_reach_the_peer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of local writes larger than a subscription holds (an import) overflows the
+    network's subscription: the events it dropped are found in the store and gossiped."""
+    monkeypatch.setattr(stream, "SUBSCRIPTION_QUEUE", 8)
+    await identity(tmp_path / "v", "Vera")
+    await identity(tmp_path / "h", "Hal")
+    async with running(tmp_path / "v") as v, running(tmp_path / "h", [(HOST, port_of(v))]) as h:
+        await eventually(lambda: linked_to(v, h.public_key), "v to link with h")
+        start = int(time.time() * 1000)
+        texts = [f"imported note {n}" for n in range(40)]
+        events = [
+            create_event(
+                h.key,
+                kind="peernode/note@1",
+                circle="lobby",
+                body={"text": t},
+                created_at=start + n,
+            )
+            for n, t in enumerate(texts)
+        ]
+        await h.store_signed(events)  # one batch: 40 events offered at once to a queue of 8
+        await eventually(lambda: _holds(v, texts), "every imported note at v", within=RELINK)
+
+
+async def _holds(node: Node, texts: list[str]) -> bool:
+    held = {entry.event.body.get("text") for entry in await node.feed(limit=100)}
+    return held >= set(texts)
