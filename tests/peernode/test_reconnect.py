@@ -46,8 +46,8 @@ class PostsWhileStarting(Node):
 async def running(
     home: Path, peers: Sequence[tuple[str, int]] = (), node_type: type[Node] = Node
 ) -> AsyncIterator[Node]:
-    network = NetworkConfig(port=0, host=HOST, mdns=False, link=NETWORK.link, peers=tuple(peers))
-    async with node_type(Home(home), NodeConfig(network=network, verify_workers=1)) as node:
+    config = NetworkConfig(port=0, host=HOST, mdns=False, link=NETWORK.link, peers=tuple(peers))
+    async with node_type(Home(home), NodeConfig(network=config, verify_workers=1)) as node:
         await node.start_network()
         yield node
 
@@ -104,7 +104,8 @@ async def test_a_peer_started_again_replaces_its_dead_link_at_once(tmp_path: Pat
             new = network(v)._links[h_key]
             assert new is not old
             assert not new.outbound
-            assert old.closed or old.close_reason
+            assert old.closed
+            assert old.close_reason == "replaced: the peer started again"
 
 
 async def _remembers(node: Node, key: bytes) -> bool:
