@@ -80,9 +80,10 @@ def _can_update_interfaces(azc: AsyncZeroconf) -> bool:
 class Discovery:
     """Announce this node and report the others, as an async context manager.
 
-    `on_found` runs when a peer appears or its hint changes, `on_lost` when it says goodbye
-    or its records expire; both run on the event loop and must not block. Exceptions they
-    raise are logged and swallowed. At most `max_peers` peers are tracked (known plus
+    `on_found` runs when a peer appears, its hint changes or it announces itself under a
+    new host name (it started again); `on_lost` when it says goodbye or its records
+    expire. Both run on the event loop and must not block; exceptions they raise are
+    logged and swallowed. At most `max_peers` peers are tracked (known plus
     being resolved); further ones are ignored until a slot frees up.
     """
 
@@ -132,6 +133,7 @@ class Discovery:
         self._info: AsyncServiceInfo | None = None
         self._registered = False
         self._hints: dict[str, PeerHint] = {}
+        self._servers: dict[str, str] = {}  # key -> the host name its SRV record named
         self._others: dict[str, OtherNetwork] = {}  # skipped: announced another network id
         self._resolving: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
@@ -191,6 +193,7 @@ class Discovery:
         async with self._lock:
             await self._stop_zeroconf(goodbye=True)
             self._hints.clear()
+            self._servers.clear()
 
     async def announce(self) -> None:
         """Multicast our records again (e.g. after a link came back); waits until sent."""
@@ -314,6 +317,7 @@ class Discovery:
         """Fallback for zeroconf without async_update_interfaces: rebind everything."""
         await self._stop_zeroconf(goodbye=True)
         lost, self._hints = list(self._hints.values()), {}
+        self._servers.clear()
         for hint in lost:  # we cannot tell who is still there until the new browse answers
             self._call(self._on_lost, hint)
         await self._start_zeroconf()
@@ -418,6 +422,7 @@ class Discovery:
             self._dirty.discard(key)
             self._others.pop(key, None)
             hint = self._hints.pop(key, None)
+            self._servers.pop(key, None)
             if hint is not None:
                 self._call(self._on_lost, hint)
             self._schedule_backfill()
@@ -474,9 +479,9 @@ class Discovery:
         try:
             while True:
                 self._dirty.discard(key)
-                resolved, hint = await self._resolve_once(name)
+                resolved, hint, server = await self._resolve_once(name)
                 if resolved:  # a timeout says nothing new: keep what we had
-                    self._apply(key, hint)
+                    self._apply(key, hint, server)
                 if key not in self._dirty:
                     return
         finally:
@@ -485,11 +490,12 @@ class Discovery:
                 if key not in self._hints:  # nothing came of it: the slot is free again
                     self._schedule_backfill()
 
-    async def _resolve_once(self, name: str) -> tuple[bool, PeerHint | None]:
-        """(whether the records arrived, the hint they make or None if unacceptable)."""
+    async def _resolve_once(self, name: str) -> tuple[bool, PeerHint | None, str]:
+        """(whether the records arrived, the hint they make or None if unacceptable, the
+        host name the SRV record names)."""
         azc = self._azc
         if azc is None:
-            return False, None
+            return False, None, ""
         try:
             info = AsyncServiceInfo(self._type, name)
         except BadTypeInNameException:
@@ -497,7 +503,7 @@ class Discovery:
             # label over 63 bytes, our type in other letter case). Not a peer; and False
             # keeps any hint a genuine record made under the same lower-cased key.
             log.debug("mDNS: skipping %r: not a valid instance name", name)
-            return False, None
+            return False, None, ""
         try:
             # QM: several nodes on one host share UDP port 5353, so a unicast (QU) reply
             # would land on whichever socket the kernel picks, not necessarily ours.
@@ -508,20 +514,18 @@ class Discovery:
             raise
         except Exception:
             log.exception("mDNS: resolving %r failed", name)
-            return False, None
+            return False, None, ""
         if not found:
             log.debug("mDNS: %r did not resolve within %.1f s", name, self._resolve_timeout)
-            return False, None
+            return False, None, ""
         instance = name[: -len(self._type) - 1]
         if not self._note_network(name.lower(), instance, info.properties):
-            return True, None
+            return True, None, ""
         version = IPVersion.V4Only if self._ip_version is IPVersion.V4Only else IPVersion.All
-        return True, hint_from_record(
-            instance,
-            info.properties,
-            info.parsed_scoped_addresses(version),
-            info.port,
+        hint = hint_from_record(
+            instance, info.properties, info.parsed_scoped_addresses(version), info.port
         )
+        return True, hint, (info.server or "").lower()
 
     def _note_network(
         self, key: str, instance: str, properties: Mapping[bytes, bytes | None]
@@ -539,17 +543,21 @@ class Discovery:
             del self._others[next(iter(self._others))]
         return False
 
-    def _apply(self, key: str, hint: PeerHint | None) -> None:
+    def _apply(self, key: str, hint: PeerHint | None, server: str) -> None:
         if self._azc is None or self._is_own(key):
             return
         old = self._hints.get(key)
         if hint is None:
             if old is not None:  # its records changed into something we do not accept
                 del self._hints[key]
+                self._servers.pop(key, None)
                 self._call(self._on_lost, old)
             return
-        if hint != old:
+        # A node names a new host in its SRV record each time it starts: the same hint
+        # under a new host name is a peer that started again, reported so it is dialled now.
+        if hint != old or server != self._servers.get(key):
             self._hints[key] = hint
+            self._servers[key] = server
             self._call(self._on_found, hint)
 
     @staticmethod

@@ -99,6 +99,13 @@ class Link:
         return port if isinstance(port, int) and not isinstance(port, bool) else None
 
     @property
+    def peer_run(self) -> str:
+        """The peer's run of networking it announced (empty if it did not): another run
+        of the same key means the peer started again."""
+        run = self.info.get("run")
+        return run if isinstance(run, str) else ""
+
+    @property
     def name(self) -> str:
         name = self.info.get("name")
         return name if isinstance(name, str) else ""

@@ -16,6 +16,7 @@ import errno
 import gc
 import logging
 import random
+import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +31,9 @@ from peernode.net.link import Link, LinkError, LinkFactory
 from peernode.net.listener import Listener, bind_tcp
 from peernode.net.transfer import Transfers
 from peernode.ports import GossipNode
+from peernode.stream import Subscription
 from peernode.views import NodeStatus, PeerStatus, SkippedPeer
-from protocol.event import Event
+from protocol.event import Event, load_verified
 from protocol.gossip import Action, Close, Dial, GossipEngine, Send, SendStored, Verify
 from protocol.reconcile import ItemIndex
 from protocol.wire import SPEC_VERSION, PeerAddress
@@ -39,6 +41,8 @@ from protocol.wire import SPEC_VERSION, PeerAddress
 log = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 256  # mDNS is capped too; this bounds what a flood can leave here
+RUN_BYTES = 8  # the handshake's "run": random per start of networking
+PUBLISH_BATCH = 500  # events read from the store at a time to hand to the engine
 
 
 @dataclass(slots=True)
@@ -82,6 +86,10 @@ class Network:
         self._index: ItemIndex | None = None
         self._factory: LinkFactory | None = None
         self._routes: list[web.RouteDef] = []
+        self._subscription: Subscription | None = None
+        # Told to peers in the handshake: a link with another run of a key we hold a link
+        # with means that peer started again, and its old link is dead (see _admit).
+        self._run_id = secrets.token_hex(RUN_BYTES)
         self.port: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------
@@ -92,6 +100,16 @@ class Network:
 
     async def start(self) -> None:
         node = self._node
+        # Subscribed before the index is read: an event stored meanwhile (a post while the
+        # network starts) is then either in the index or handed to the engine, never lost.
+        self._subscription = node.subscribe()
+        try:
+            await self._start(node)
+        except BaseException:
+            node.unsubscribe(self._subscription)
+            raise
+
+    async def _start(self, node: GossipNode) -> None:
         # Sorting and summing a big index takes a while: not on the event loop.
         self._index = await asyncio.to_thread(_load_index, await node.time_index())
         self._engine = GossipEngine(
@@ -114,15 +132,15 @@ class Network:
         self._engine.add_candidates(self._candidates.values(), self._now())
         for host, port in self._config.peers:
             self._manual[(host, port)] = _ManualPeer(host, port)
-        if self._config.mdns:
-            await self._start_discovery()
         self._spawn(self._timer_loop(), "gossip timers")
         self._spawn(self._publish_loop(), "publish local events")
         self._spawn(self._manual_loop(), "manual peers")
         self._spawn(self._counter_loop(), "peer counters")
         self._spawn(self._sending_loop(), "links sending")
         self._spawn(self._candidate_loop(), "re-offer known peers")
-        self._flush()
+        self._flush()  # remembered peers are dialled now, not after mDNS has probed
+        if self._config.mdns:
+            await self._start_discovery()
         _freeze_startup_objects()
 
     async def stop(self) -> None:
@@ -143,6 +161,8 @@ class Network:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         await self._save_counters()
+        if self._subscription is not None:
+            self._node.unsubscribe(self._subscription)
         if self._listener is not None:
             await self._listener.close()
         if self._factory is not None:
@@ -200,7 +220,11 @@ class Network:
         return self._link_info()
 
     def _link_info(self) -> dict[str, str | int]:
-        info: dict[str, str | int] = {"name": self._node.my_profile().name, "spec": SPEC_VERSION}
+        info: dict[str, str | int] = {
+            "name": self._node.my_profile().name,
+            "spec": SPEC_VERSION,
+            "run": self._run_id,
+        }
         if self.port:
             info["port"] = self.port
         return info
@@ -255,25 +279,34 @@ class Network:
 
     async def _publish_loop(self) -> None:
         """Hand the engine events that did not come from a peer (posts, CLI writes)."""
-        subscription = self._node.subscribe()
-        try:
-            while True:
-                batch = [await subscription.queue.get()]
-                while not subscription.queue.empty():
-                    batch.append(subscription.queue.get_nowait())
-                assert self._index is not None
-                local = [
-                    event
-                    for event in batch
-                    if event.id not in self._index and not self._transfers.arriving(event.id)
-                ]
-                # Local-only events (the demo room's) are never offered to any peer.
-                shared = await self._node.shared_ids([event.id for event in local]) if local else ()
-                if shared:
-                    self.engine.publish([e for e in local if e.id in shared], self._now())
-                    self._flush()
-        finally:
-            self._node.unsubscribe(subscription)
+        subscription = self._subscription
+        assert subscription is not None
+        while True:
+            batch = [await subscription.queue.get()]
+            while not subscription.queue.empty():
+                batch.append(subscription.queue.get_nowait())
+            if subscription.take_overflow():
+                await self._publish_dropped()
+            local = [event for event in batch if self._new_here(event.id)]
+            # Local-only events (the demo room's) are never offered to any peer.
+            shared = await self._node.shared_ids([event.id for event in local]) if local else ()
+            if shared:
+                self.engine.publish([e for e in local if e.id in shared], self._now())
+                self._flush()
+
+    def _new_here(self, event_id: bytes) -> bool:
+        """Stored here and not known to gossip: not in its index, not from a peer."""
+        assert self._index is not None
+        return event_id not in self._index and not self._transfers.arriving(event_id)
+
+    async def _publish_dropped(self) -> None:
+        """The subscription dropped events (a burst outran this loop): find those held that
+        gossip does not know by reading the ids again, and hand them to the engine."""
+        missing = [eid for _, eid in await self._node.time_index() if self._new_here(eid)]
+        for start in range(0, len(missing), PUBLISH_BATCH):
+            raws = await self._node.shared_events(missing[start : start + PUBLISH_BATCH])
+            self.engine.publish([load_verified(raw) for raw in raws], self._now())
+            self._flush()
 
     def _stored(self, peer: bytes, new: list[Event], rejected: int, declined: list[bytes]) -> None:
         """Tell the engine what became of a batch it handed out for verification."""
@@ -340,13 +373,16 @@ class Network:
 
         A peer that dials us again while we still hold its inbound link found that link
         dead (it slept, its network changed): the new one replaces it, instead of being
-        refused until our heartbeat notices.
+        refused until our heartbeat notices. So does a link from another run of the peer,
+        either way: it started again, and the link we hold goes nowhere.
         """
         existing = self._links.get(link.key)
         if existing is None:
             self._links[link.key] = link
             return True
-        if existing.outbound == link.outbound:
+        if existing.peer_run and link.peer_run and existing.peer_run != link.peer_run:
+            reason = "replaced: the peer started again"
+        elif existing.outbound == link.outbound:
             if link.outbound:
                 return False
             reason = "replaced by the peer's new link"
@@ -434,8 +470,10 @@ class Network:
                 if (peer.host, peer.port) in self._own_addresses:
                     del self._manual[(peer.host, peer.port)]
                     continue
-                linked = peer.key is not None and peer.key in self._links
-                if linked or now < peer.next_try or (peer.host, peer.port) in self._dialing:
+                if peer.key is not None and peer.key in self._links:
+                    peer.delay = peer.next_try = 0.0  # linked (either way): no backoff left
+                    continue
+                if now < peer.next_try or (peer.host, peer.port) in self._dialing:
                     continue
                 link = await self._dial(PeerAddress(peer.key or b"", peer.host, peer.port))
                 if link is None:
@@ -449,11 +487,16 @@ class Network:
             await asyncio.sleep(self._config.manual_interval)
 
     def _on_found(self, hint: PeerHint) -> None:
+        """A peer announced itself (appeared, changed, or started again): dial it now,
+        whatever backoff its absence earned, here and in the engine."""
         if not hint.addresses or hint.key_hint == self._node.public_key:
             return
         address = PeerAddress(hint.key_hint or b"", hint.addresses[0], hint.port)
         self._remember_candidate(address)
-        self.engine.add_candidates([address], self._now())
+        for peer in self._manual.values():
+            if peer.key is not None and peer.key == hint.key_hint:
+                peer.delay = peer.next_try = 0.0
+        self.engine.announced(address, self._now())
         self._flush()
 
     def policy_changed(self) -> None:

@@ -79,6 +79,11 @@ class GossipEngine:
         """Addresses to dial (mDNS, --peer, remembered); key=b"" when the key is not known."""
         self._membership.add_candidates(addresses, now)
 
+    def announced(self, address: wire.PeerAddress, now: float) -> None:
+        """A fresh announcement of `address` (mDNS): unlike add_candidates, it clears the
+        backoff of that key, so a peer back from a restart is dialled now, not in minutes."""
+        self._membership.announced(address, now)
+
     def set_familiar(self, keys: Iterable[bytes], now: float) -> None:
         """Peers with history, as the shell judges it (linked in earlier runs, members of
         our circles): while some are not linked, strangers' inbound links keep

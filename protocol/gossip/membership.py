@@ -68,6 +68,14 @@ class Membership:
                 self._manual[ident(address)] = address
         self.kick(now)
 
+    def announced(self, address: wire.PeerAddress, now: float) -> None:
+        """The peer at `address` announced itself just now (it started again, or came back
+        to the network): dial it at once, forgetting the backoff its absence earned."""
+        if not address.key:
+            return
+        self._backoff.pop(address.key, None)
+        self.add_candidates([address], now)
+
     def dial_failed(self, address: wire.PeerAddress, now: float) -> None:
         who = ident(address)
         self._s.timers.cancel(self._dialing.pop(who, None))

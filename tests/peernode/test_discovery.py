@@ -146,6 +146,35 @@ async def test_two_nodes_find_each_other_ignore_themselves_and_say_goodbye() -> 
     assert not await a.announcement_heard(timeout=0.5)
 
 
+async def crash(d: Discovery) -> None:
+    """Stop as a killed process does: no goodbye (zeroconf's close would send one for
+    every service still registered), so the others keep its records in their caches."""
+    assert d._azc is not None
+    assert d._info is not None
+    d._azc.zeroconf.registry.async_remove(d._info)
+    await d._stop_zeroconf(goodbye=False)
+
+
+async def test_a_peer_started_again_without_goodbye_is_reported_again() -> None:
+    """A node killed without goodbye leaves its records in the others' caches; when it
+    starts again with the same hint, it is reported once more, so it is dialled at once."""
+    rec_a = Recorder()
+    key_b, name_b = os.urandom(32), f"Ben {tag()}"
+    a = make_discovery(rec_a, f"Ann {tag()}", port=7001)
+    b = make_discovery(Recorder(), name_b, key_b, port=7002)
+    async with running(a):
+        await b.start()
+        await eventually(lambda: b.instance in rec_a.found_instances(), "a to find b")
+        await crash(b)
+        again = make_discovery(Recorder(), name_b, key_b, port=7002)
+        async with running(again):
+            assert again.instance == b.instance
+            reports = lambda: [h for h in rec_a.found if h.instance == b.instance]  # noqa: E731
+            await eventually(lambda: len(reports()) == 2, "a to hear b start again")
+            assert reports()[0] == reports()[1]
+            assert not rec_a.lost
+
+
 async def test_nodes_of_two_networks_skip_each_other_and_say_why() -> None:
     rec_a, rec_b, rec_c = Recorder(), Recorder(), Recorder()
     a = make_discovery(rec_a, f"Ann {tag()}", port=7011)

@@ -122,6 +122,26 @@ def test_dials_candidates_up_to_target() -> None:
     assert again[0].address != dials[0].address
 
 
+def test_a_fresh_announcement_ends_the_backoff_of_a_peer_that_was_down() -> None:
+    engine = make(0, target_links=1)
+    peer = addr(1)
+    now = 0.0
+    for failures in range(1, 6):  # down for a while: each dial fails, each wait longer
+        engine.add_candidates([peer], now)
+        engine.handle_timer(now)
+        assert Dial(peer) in engine.actions()
+        engine.dial_failed(peer, now)
+        now += c.BACKOFF_BASE**failures
+    now -= c.BACKOFF_BASE**5 - 0.1  # just after the fifth failure, 32 s of backoff ahead
+    waited = c.BACKOFF_BASE**5 - 0.1
+    engine.add_candidates([peer], now)  # heard again, but not announced: the backoff holds
+    engine.handle_timer(now)
+    assert Dial(peer) not in engine.actions()
+    engine.announced(peer, now)  # it announced itself: it is back
+    engine.handle_timer(now)
+    assert Dial(peer) in engine.actions(), f"dialled at once, not {waited:g} s later"
+
+
 def test_manual_peer_without_key_is_dialed_and_learned() -> None:
     engine = make(0)
     manual = wire.PeerAddress(b"", "10.0.0.7", 7000)
