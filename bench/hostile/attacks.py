@@ -66,7 +66,7 @@ class Ctx:
     async def link(
         self, source: str, *, key: SigningKey | None = None, receive_buffer: int | None = None
     ) -> Conn | None:
-        linked = await dial(
+        return await dial(
             self.traffic,
             self.host,
             self.port,
@@ -74,7 +74,6 @@ class Ctx:
             key=key,
             receive_buffer=receive_buffer,
         )
-        return None if linked is None else linked[0]
 
 
 Attack = Callable[[Ctx], Awaitable[None]]
@@ -227,15 +226,9 @@ async def sybil_churn(ctx: Ctx) -> None:
         await push(conn, raws)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(conn.run(), 0.5)
-        await conn_close(conn)
+        await conn.close()
 
     await workers(ctx, 1, one)
-
-
-async def conn_close(conn: Conn) -> None:
-    with contextlib.suppress(ConnectionError, OSError, TimeoutError):
-        await asyncio.wait_for(conn.send(wire.Disconnect()), 1)
-    conn.open = False
 
 
 def pull_batch() -> dict[bytes, bytes]:
@@ -266,7 +259,7 @@ async def sybil_pull(ctx: Ctx) -> None:
 
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(conn.run(serve_wants), 5)
-        await conn_close(conn)
+        await conn.close()
 
     await workers(ctx, 2, one)
 
@@ -474,7 +467,7 @@ async def odd(ctx: Ctx) -> None:
         await push(conn, raws)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(conn.run(), 1)
-        await conn_close(conn)
+        await conn.close()
 
     await workers(ctx, 1, one)
 

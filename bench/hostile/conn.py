@@ -49,12 +49,23 @@ class Conn:
         channel: SecureChannel,
         write: Callable[[bytes], Awaitable[None]],
         read: Callable[[], Awaitable[bytes | None]],
+        close: Callable[[], Awaitable[object]],
     ) -> None:
         self.traffic = traffic
         self.channel = channel
         self._write = write
         self._read = read
+        self._close = close
         self.open = True
+
+    async def close(self) -> None:
+        """Say goodbye (Disconnect) and close the connection."""
+        if self.open:
+            with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+                await asyncio.wait_for(self.send(wire.Disconnect()), 1)
+        self.open = False
+        with contextlib.suppress(ConnectionError, OSError, TimeoutError):
+            await asyncio.wait_for(self._close(), 1)
 
     async def send(self, msg: wire.Message) -> None:
         await self.send_plain(wire.encode(msg))
@@ -101,7 +112,7 @@ async def dial(
     key: SigningKey | None = None,
     receive_buffer: int | None = None,
     within: float = 10.0,
-) -> tuple[Conn, HostilePeer] | None:
+) -> Conn | None:
     """Link to the victim with a fresh key (or `key`) and wait until it is accepted;
     None if the victim refused or dropped the link."""
     try:
@@ -119,7 +130,7 @@ async def dial(
         except Closed:
             return None
 
-    conn = Conn(traffic, peer.channel, peer.ws.send_binary, read)
+    conn = Conn(traffic, peer.channel, peer.ws.send_binary, read, peer.ws.close)
     try:
         async with asyncio.timeout(within):
             while True:
@@ -133,7 +144,7 @@ async def dial(
         await peer.ws.close()
         return None
     traffic.links += 1
-    return conn, peer
+    return conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +182,7 @@ async def serve(
 
         if await _accept(channel, ws, read):
             traffic.links += 1
-            await on_link(Conn(traffic, channel, ws.send_bytes, read))
+            await on_link(Conn(traffic, channel, ws.send_bytes, read, ws.close))
         await ws.close()
         return ws
 

@@ -321,14 +321,20 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _interrupted)
     print(machine(), flush=True)
     world = build(args.work / "seed")
-    results = []
-    for name in names:
-        print(f"{name}: {ATTACKS[name][1]} ({args.duration:.0f} s) ...", flush=True)
-        try:
-            result = run_attack(world, name, args.duration, args.work)
-        except (TimeoutError, AssertionError, RuntimeError, OSError) as exc:
-            result = Result(name, why=[f"the run failed: {exc}"])
-        results.append(result)
-        print(table([result]).splitlines()[-1], flush=True)
+    results: list[Result] = []
+    try:
+        for name in names:
+            print(f"{name}: {ATTACKS[name][1]} ({args.duration:.0f} s) ...", flush=True)
+            try:
+                result = run_attack(world, name, args.duration, args.work)
+            except (TimeoutError, AssertionError, RuntimeError, OSError) as exc:
+                result = Result(name, why=[f"the run failed: {exc}"])
+            results.append(result)
+            print(table([result]).splitlines()[-1], flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: processes and namespaces removed", flush=True)
+        if results:
+            print("\n" + table(results))
+        sys.exit(130)
     print()
     print(table(results))
