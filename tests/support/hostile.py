@@ -86,19 +86,29 @@ class RawWebSocket:
 
     @classmethod
     async def connect(
-        cls, port: int, *, offer: str | None = None, receive_buffer: int | None = None
+        cls,
+        port: int,
+        *,
+        host: str = "127.0.0.1",
+        source: str | None = None,
+        offer: str | None = None,
+        receive_buffer: int | None = None,
     ) -> RawWebSocket:
-        """Upgrade to a WebSocket on 127.0.0.1:port; `offer`: a Sec-WebSocket-Extensions;
-        `receive_buffer`: the socket's SO_RCVBUF, set before connecting (a small one makes
-        a peer that stops reading fill the node's send buffers quickly)."""
-        if receive_buffer is None:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        """Upgrade to a WebSocket on host:port, from address `source` if given; `offer`: a
+        Sec-WebSocket-Extensions; `receive_buffer`: the socket's SO_RCVBUF, set before
+        connecting (a small one makes a peer that stops reading fill the node's send
+        buffers quickly)."""
+        if receive_buffer is None and source is None:
+            reader, writer = await asyncio.open_connection(host, port)
         else:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+                if receive_buffer is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+                if source is not None:
+                    sock.bind((source, 0))
                 sock.setblocking(False)
-                await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+                await asyncio.get_running_loop().sock_connect(sock, (host, port))
                 reader, writer = await asyncio.open_connection(sock=sock)
             except BaseException:
                 sock.close()
@@ -106,7 +116,7 @@ class RawWebSocket:
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
             f"GET {PATH} HTTP/1.1",
-            f"Host: 127.0.0.1:{port}",
+            f"Host: {host}:{port}",
             "Upgrade: websocket",
             "Connection: Upgrade",
             f"Sec-WebSocket-Key: {key}",
@@ -190,13 +200,17 @@ class HostilePeer:
         cls,
         port: int,
         *,
+        host: str = "127.0.0.1",
+        source: str | None = None,
         identity: SigningKey | None = None,
         offer: str | None = None,
         receive_buffer: int | None = None,
     ) -> HostilePeer:
         """Upgrade, run the Noise XX handshake as initiator and ask to be a neighbour, so the
         node's gossip engine takes what comes next as from an accepted peer."""
-        ws = await RawWebSocket.connect(port, offer=offer, receive_buffer=receive_buffer)
+        ws = await RawWebSocket.connect(
+            port, host=host, source=source, offer=offer, receive_buffer=receive_buffer
+        )
         channel = SecureChannel(
             Role.INITIATOR,
             identity or SigningKey.generate(),
