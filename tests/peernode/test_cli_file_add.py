@@ -139,3 +139,19 @@ def test_the_list_says_where_the_count_of_laptops_comes_from(
     record = json.loads(invoke_cli("--home", home, "file", "list", "--json").stdout)
     assert record["peers"] is None
     assert record["presence"] == "here"
+
+
+def test_a_bad_circle_name_is_said_once_and_nothing_is_copied(
+    tmp_path: Path, invoke_cli: RunCli
+) -> None:
+    home = str(tmp_path / "home")
+    init(home, invoke_cli)
+    for name in ("week1.pdf", "week2.pdf"):
+        (tmp_path / name).write_bytes(b"%PDF" * 100)
+    paths = [str(tmp_path / "week1.pdf"), str(tmp_path / "week2.pdf")]
+    result = invoke_cli("--home", home, "file", "add", "Intro to SQL", *paths)
+    assert result.returncode != 0
+    assert result.stderr.count("peernode:") == 1
+    assert "lowercase letters" in result.stderr
+    listed = invoke_cli("--home", home, "file", "list", "--json")
+    assert listed.stdout.strip() == ""
