@@ -45,16 +45,17 @@ from peernode.storage.store import Store
 from protocol.event import SIGNING_CONTEXT, Event, create_event
 from protocol.identity import SigningKey
 
-AUTHORS = 4
 SIGN_CHUNK = 5_000
 PROBE_PERIOD = 0.005
 
 
-def _sign_range(start: int, stop: int) -> list[Event]:
-    authors = [SigningKey.from_seed(bytes([i + 1]) * 32) for i in range(AUTHORS)]
+def _sign_range(start: int, stop: int, seed: bytes) -> list[Event]:
+    # Written by A itself: B names A (--peer), so A's events are familiar and stored in
+    # full; other authors would be strangers, of whom admission stores a few hundred.
+    author = SigningKey.from_seed(seed)
     return [
         create_event(
-            authors[i % AUTHORS],
+            author,
             kind="peernode/note@1",
             circle=f"circle-{i % 7}",
             body={"text": f"note {i}: " + "a study note of ordinary length. " * 6},
@@ -67,13 +68,13 @@ def _sign_range(start: int, stop: int) -> list[Event]:
 def build_home(home: Home, count: int) -> list[Event]:
     """A home with an identity and `count` stored events, signed on every core."""
     home.ensure()
-    home.create_key()
+    seed = home.create_key().seed()
     store = Store(home.db_path)
     sample: list[Event] = []
     ranges = [(start, min(count, start + SIGN_CHUNK)) for start in range(0, count, SIGN_CHUNK)]
     # No thread or loop exists yet, so fork is safe and the fastest start.
     with ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("fork")) as ex:
-        for events in ex.map(_sign_range, *zip(*ranges, strict=True)):
+        for events in ex.map(_sign_range, *zip(*ranges, strict=True), [seed] * len(ranges)):
             store.insert_events(events, received_at=0)
             if len(sample) < 2_000:
                 sample.extend(events[: 2_000 - len(sample)])

@@ -28,6 +28,7 @@ from peernode.net.config import DEFAULT_PORT, NetworkConfig
 from peernode.net.discovery import Discovery, PeerHint
 from peernode.net.link import Link, LinkError, LinkFactory
 from peernode.net.listener import Listener, bind_tcp
+from peernode.net.servegate import ServeGate
 from peernode.net.transfer import Transfers
 from peernode.ports import GossipNode
 from peernode.views import NodeStatus, PeerStatus, SkippedPeer
@@ -68,6 +69,7 @@ class Network:
         self._stopping = False
         self._wake = asyncio.Event()
         self._candidates: dict[bytes, PeerAddress] = {}
+        self._gate = ServeGate(config.serving, self._loop.time)
         self._transfers = Transfers(
             node,
             links=self._links,
@@ -75,6 +77,7 @@ class Network:
             spawn=self._spawn,
             on_stored=self._stored,
             on_settled=self._settle_index,
+            gate=self._gate,
         )
         self._listener: Listener | None = None
         self._discovery: Discovery | None = None
@@ -141,6 +144,7 @@ class Network:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        self._gate.close()
         await self._save_counters()
         if self._listener is not None:
             await self._listener.close()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from peernode.net.link import Link
+from peernode.net.servegate import ServeGate
 from peernode.ports import GossipNode, IngestResult
 from protocol import wire
 from protocol.event import Event, event_id
@@ -68,6 +69,7 @@ class Transfers:
     spawn: starts a task the network tracks and cancels when it stops.
     on_stored: told each received batch's outcome, in the order the batches came.
     on_settled: runs after a group of batches was reported (the index can settle).
+    gate: turns at answering, by the serving budget: every answer's bytes go through it.
     """
 
     def __init__(
@@ -79,8 +81,10 @@ class Transfers:
         spawn: Spawn,
         on_stored: OnStored,
         on_settled: Callable[[], None],
+        gate: ServeGate,
     ) -> None:
         self._node = node
+        self._gate = gate
         self._links = links
         self._max_frame_bytes = max_frame_bytes
         self._spawn = spawn
@@ -213,15 +217,21 @@ class Transfers:
         self, peer: bytes, work: _PeerWork, ids: list[bytes], raws: list[bytes]
     ) -> bool:
         """Send the held events, then the others read from the store about CHUNK_BYTES at
-        a time, each waiting for room on the link; False if it closed."""
-        if raws and not await self._send_events(peer, raws):
-            return False
+        a time, each chunk in a turn of the serving budget and waiting for room on the
+        link; False if it closed."""
+        for start, stop in _slices(raws, CHUNK_BYTES):
+            async with self._gate.turn(peer) as turn:
+                turn.charge(sum(map(len, raws[start:stop])))
+            if not await self._send_events(peer, raws[start:stop]):
+                return False
         start = 0
         while start < len(ids):
             count = work.chunk
-            loaded = await self._node.shared_events(ids[start : start + count])
+            async with self._gate.turn(peer) as turn:
+                loaded = await self._node.shared_events(ids[start : start + count])
+                turn.charge(sum(map(len, loaded)))
             start += count
-            work.chunk = next_chunk(count, sum(map(len, loaded)))
+            work.chunk = next_chunk(count, turn.amount)
             if not await self._send_events(peer, loaded):
                 return False
         return True
@@ -248,6 +258,20 @@ class Transfers:
         idle = not (work.verifying or work.verify or work.sending or work.stored)
         if idle and self._work.get(peer) is work:
             del self._work[peer]
+
+
+def _slices(raws: list[bytes], size: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive runs of `raws` of about `size` bytes (at least one each)."""
+    slices: list[tuple[int, int]] = []
+    start = total = 0
+    for n, raw in enumerate(raws):
+        if total and total + len(raw) > size:
+            slices.append((start, n))
+            start, total = n, 0
+        total += len(raw)
+    if start < len(raws):
+        slices.append((start, len(raws)))
+    return slices
 
 
 def next_chunk(count: int, loaded_bytes: int) -> int:
