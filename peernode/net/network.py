@@ -110,6 +110,8 @@ class Network:
         )
         await self._listen()
         self._engine.set_listen_port(self.port)  # Hello.listen_port agrees with info's port
+        # What was declined before the restart is not fetched again (docs/security.md).
+        self._engine.restore_declined(await node.declined_ids())
         # Before any link of this run: the peers remembered now were linked in earlier runs.
         self._engine.set_familiar(await node.familiar_keys(), self._now())
         for known in await node.known_peers():
@@ -239,7 +241,9 @@ class Network:
             elif isinstance(action, Verify):
                 self._transfers.verify(action.peer, action.raws)
             elif isinstance(action, SendStored):
-                self._transfers.send_stored(action.peer, action.ids, action.raws)
+                self._transfers.send_stored(
+                    action.peer, action.ids, action.raws, answer=not action.push
+                )
 
     async def _timer_loop(self) -> None:
         while True:

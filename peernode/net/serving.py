@@ -31,10 +31,10 @@ class ServingConfig:
     one peer's requests, and to all peers' together, may take (docs/security.md,
     "Serving budget"). quantum: bytes of credit per turn in the round-robin."""
 
-    peer_rate: float = 3_000_000.0
-    peer_burst: float = 16_000_000.0
-    total_rate: float = 6_000_000.0
-    total_burst: float = 32_000_000.0
+    peer_rate: float = 1_250_000.0  # 10 Mbit/s
+    peer_burst: float = 8_000_000.0
+    total_rate: float = 2_500_000.0  # 20 Mbit/s: well below a Wi-Fi's share of a room
+    total_burst: float = 16_000_000.0
     quantum: int = 1 << 20
 
     def __post_init__(self) -> None:

@@ -55,7 +55,7 @@ class _PeerWork:
 
     verify: deque[list[bytes]] = field(default_factory=deque)
     verifying: bool = False
-    stored: deque[tuple[list[bytes], list[bytes]]] = field(default_factory=deque)
+    stored: deque[tuple[list[bytes], list[bytes], bool]] = field(default_factory=deque)
     stored_ids: int = 0  # events waiting, held or to load
     held_bytes: int = 0  # bytes of the held ones
     sending: bool = False
@@ -181,9 +181,17 @@ class Transfers:
 
     # -- answering Wants from the store ---------------------------------------------------
 
-    def send_stored(self, peer: bytes, ids: list[bytes], raws: list[bytes] | None = None) -> None:
+    def send_stored(
+        self,
+        peer: bytes,
+        ids: list[bytes],
+        raws: list[bytes] | None = None,
+        *,
+        answer: bool = True,
+    ) -> None:
         """Queue an answer: events held (`raws`) and ids to load from the store (dropped
-        when too many wait)."""
+        when too many wait). answer False: a push of ours (held events only), not paced
+        by the serving budget."""
         raws = raws or []
         work = self._peer_work(peer)
         held = sum(map(len, raws))
@@ -193,7 +201,7 @@ class Transfers:
                 "dropping a request of %d events from %s: too many queued", count, peer.hex()[:16]
             )
             return
-        work.stored.append((ids, raws))
+        work.stored.append((ids, raws, answer))
         work.stored_ids += count
         work.held_bytes += held
         if not work.sending:
@@ -203,10 +211,14 @@ class Transfers:
     async def _send_stored_loop(self, peer: bytes, work: _PeerWork) -> None:
         try:
             while work.stored:
-                ids, raws = work.stored.popleft()
+                ids, raws, answer = work.stored.popleft()
                 work.stored_ids -= len(ids) + len(raws)
                 work.held_bytes -= sum(map(len, raws))
-                if not await self._send_answer(peer, work, ids, raws):
+                if not answer:
+                    sent = await self._send_events(peer, raws)
+                else:
+                    sent = await self._send_answer(peer, work, ids, raws)
+                if not sent:
                     work.stored.clear()
                     work.stored_ids = work.held_bytes = 0
         finally:
