@@ -65,6 +65,10 @@ DECLINED_PROBE: Final = 256
 """Ids wanted from a peer per session once a whole backlog from it was declined (strangers'
 events only): a trickle that finds out whether it has anything else, instead of fetching
 and verifying again everything the declined set had to forget."""
+STRANGER_WINDOW: Final = 128
+"""Ids wanted at once from a peer without history (not in GossipEngine.set_familiar)
+while a peer with history still has ids to fetch: ids carry no author, so the peer that
+offers them stands for their authors, and strangers' events come last, at a trickle."""
 MAX_PUSH_VERIFYING: Final = 8192
 """Unrequested events from one peer awaiting verification; more are dropped unverified."""
 VERIFY_TIMEOUT: Final = 60.0

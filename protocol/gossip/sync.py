@@ -177,8 +177,11 @@ class Sync:
             self.pump(peer, now)
 
     def pump(self, peer: Peer, now: float) -> None:
-        """Top up the Wants in flight to want_window, in batches of at least half a window."""
+        """Top up the Wants in flight to want_window, in batches of at least half a window
+        (a peer without history: STRANGER_WINDOW while one with history has ids to fetch)."""
         window = self._s.config.want_window
+        if peer.key not in self._s.familiar and self._familiar_fetching():
+            window = min(window, c.STRANGER_WINDOW)
         if not peer.active or peer.in_flight > window // 2:
             return
         room = window - peer.in_flight
@@ -205,6 +208,18 @@ class Sync:
         for start in range(0, len(batch), wire.MAX_IDS):
             self._s.send(peer, wire.Want(batch[start : start + wire.MAX_IDS]))
 
+    def _familiar_fetching(self) -> bool:
+        """Whether a peer with history has ids queued or wanted."""
+        familiar = self._s.familiar
+        return any(p.key in familiar and not p.idle for p in self._s.active_peers())
+
+    def _strangers_next(self, now: float) -> None:
+        """Fetching from peers with history ended: the others get their whole window."""
+        if not self._familiar_fetching():
+            for other in self._s.active_peers():
+                if other.key not in self._s.familiar and other.queue:
+                    self.pump(other, now)
+
     def answered(self, peer: Peer, event_id: bytes) -> bool:
         """An event arrived from `peer`: True if it answers one of our Wants."""
         number = peer.asked.pop(event_id, None)
@@ -230,6 +245,8 @@ class Sync:
         if not peer.backlog or not peer.idle or not peer.active:
             return
         peer.backlog = False
+        if peer.key in self._s.familiar:
+            self._strangers_next(now)
         peer.declined_only = peer.fetched_declined and not peer.fetched_new
         peer.fetched_declined = False
         if peer.fetched_new:
