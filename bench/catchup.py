@@ -40,6 +40,7 @@ from peernode.home import Home
 # pause of a few hundred ms: done here so the loop figures are those of the catch-up.
 import peernode.net.network  # noqa: F401  isort: skip
 from peernode.net.config import NetworkConfig
+from peernode.net.serving import ServingConfig
 from peernode.node import Node, NodeConfig
 from peernode.storage.store import Store
 from protocol.event import SIGNING_CONTEXT, Event, create_event
@@ -47,6 +48,8 @@ from protocol.identity import SigningKey
 
 SIGN_CHUNK = 5_000
 PROBE_PERIOD = 0.005
+BUDGET = ServingConfig()
+UNLIMITED = ServingConfig(peer_rate=1e15, peer_burst=1e15, total_rate=1e15, total_burst=1e15)
 
 
 def _sign_range(start: int, stop: int, seed: bytes) -> list[Event]:
@@ -184,9 +187,14 @@ async def catch_up(
 
 
 async def catch_up_in_process(
-    home_a: Home, home_b: Home, count: int, time_limit: float, diagnose: bool
+    home_a: Home,
+    home_b: Home,
+    count: int,
+    time_limit: float,
+    diagnose: bool,
+    serving: ServingConfig = BUDGET,
 ) -> dict[str, Any]:
-    net = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
+    net = NetworkConfig(port=0, host="127.0.0.1", mdns=False, serving=serving)
     async with Node(home_a, NodeConfig(network=net)) as node_a:
         await node_a.start_network()
         status = await node_a.status()
@@ -261,6 +269,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--in-process", action="store_true", help="run node A in this process too")
+    parser.add_argument(
+        "--no-serving-budget",
+        action="store_true",
+        help="with --in-process: A answers as fast as asked (no serving budget)",
+    )
     parser.add_argument("--log", help="write node B's log (INFO) to this file")
     parser.add_argument(
         "--diagnose", action="store_true", help="print the loop stacks seen during stalls"
@@ -282,8 +295,12 @@ def main() -> None:
         cpu = CpuMeter()
         if args.in_process:
             where = "A and B in this process"
+            serving = UNLIMITED if args.no_serving_budget else BUDGET
+            where += ", no serving budget" if args.no_serving_budget else ", serving budget on"
             result = asyncio.run(
-                catch_up_in_process(home_a, home_b, args.events, args.timeout, args.diagnose)
+                catch_up_in_process(
+                    home_a, home_b, args.events, args.timeout, args.diagnose, serving
+                )
             )
             cpu.mark("A+B (one process)", "B's verify workers")
         else:

@@ -9,7 +9,7 @@ from protocol.errors import RemoteProtocolError
 from protocol.gossip import config as c
 from protocol.gossip.state import Peer, Session, Shared, WantBatch
 from protocol.gossip.timers import Timer, TimerKind
-from protocol.reconcile import Reconciler
+from protocol.reconcile import MIN_MESSAGE_BYTES, Reconciler
 
 
 class Sync:
@@ -81,10 +81,16 @@ class Sync:
                 session = Session(msg.session, reconciler, initiator=False)
                 peer.session_in = session
         allowance = min(peer.search_allowance.whole(now), self._s.search_allowance.whole(now))
+        limit = None if ours else self._reply_limit(peer, now)
         try:
-            result = session.reconciler.receive(msg.payload, search_allowance=allowance)
+            result = session.reconciler.receive(
+                msg.payload, search_allowance=allowance, reply_limit=limit
+            )
         except RemoteProtocolError as exc:
             raise RemoteProtocolError(f"reconciliation: {exc}") from exc
+        if not ours and result.reply is not None:
+            peer.reply_allowance.take_up_to(now, len(result.reply))
+            self._s.reply_allowance.take_up_to(now, len(result.reply))
         if result.searched:
             peer.search_allowance.take_up_to(now, result.searched)
             self._s.search_allowance.take_up_to(now, result.searched)
@@ -102,6 +108,11 @@ class Sync:
             self._finish(peer, session, now)
         elif not ours and session.reconciler.done:
             self._end_in(peer)
+
+    def _reply_limit(self, peer: Peer, now: float) -> int:
+        """Bytes our reply in the peer's session may take (config.RECONCILE_REPLY_RATE)."""
+        room = min(peer.reply_allowance.whole(now), self._s.reply_allowance.whole(now))
+        return max(MIN_MESSAGE_BYTES, min(wire.MAX_RECONCILE_PAYLOAD, room))
 
     def on_done(self, peer: Peer, msg: wire.ReconcileDone) -> None:
         """The peer's session with us ended; its result tells whether we are in sync."""
