@@ -197,6 +197,9 @@ async def scenario(args: argparse.Namespace, events: list[Event], serving: Servi
                     f" ({b.bytes * 8 / took / 1e6:.1f} Mbit/s)"
                     f"{'; ' + b.closed if b.closed else ''}"
                 )
+            if v._network is not None:
+                charged = v._network._gate.scheduler._servers
+                print("V charged:", {k.hex()[:8]: s.sent for k, s in charged.items()})
             print(figures("V's notes at A", from_v, seen_a))
             print(figures("A's notes at V", from_a, seen_v))
             download.cancel()

@@ -238,12 +238,14 @@ class Transfers:
                 return False
         start = 0
         while start < len(ids):
-            count = work.chunk
+            chunk = ids[start : start + work.chunk]
             async with self._gate.turn(peer) as turn:
-                loaded = await self._node.shared_events(ids[start : start + count])
+                loaded = await self._node.shared_events(chunk)
                 turn.charge(sum(map(len, loaded)))
-            start += count
-            work.chunk = next_chunk(count, turn.amount)
+            start += len(chunk)
+            # By the ids read: the last chunk of an answer is often short, and sizing the
+            # next by the ids asked for made it 500 large events (16 MB in one read).
+            work.chunk = next_chunk(len(chunk), turn.amount)
             if not await self._send_events(peer, loaded):
                 return False
         return True

@@ -6,19 +6,21 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from peernode.home import Home
 from peernode.importer import import_notes
 from peernode.net.config import NetworkConfig
 from peernode.net.serving import ServingConfig
+from peernode.net.transfer import CHUNK_BYTES
 from peernode.node import Node, NodeConfig
-from protocol import wire
-from protocol.event import event_id
+from protocol import kinds, wire
+from protocol.event import create_event, event_id
 from protocol.handshake import Payload
+from protocol.identity import SigningKey
 from tests.peernode.test_fair_sending import HOST, LARGE, large_notes, received_events
-from tests.support.hostile import CLOSE_WITHIN, HostilePeer
+from tests.support.hostile import CLOSE_WITHIN, HostilePeer, note_text_for
 from tests.support.waiting import eventually
 
 KIB = 1024
@@ -106,3 +108,47 @@ async def _read_events(peer: HostilePeer, count: int, within: float) -> list[byt
                     if isinstance(message, wire.Events):
                         got.extend(event_id(raw) for raw in message.raws)
     return got
+
+
+async def test_answers_from_the_store_are_read_about_a_chunk_at_a_time(tmp_path: Path) -> None:
+    """The last read of an answer is often short; the next answer's first read was sized by
+    the ids asked for, not those read, and took up to 500 large events (16 MB) at once,
+    past the budget and holding the store's one thread."""
+    carol = SigningKey.generate()
+    stored = [
+        create_event(
+            carol,
+            kind=kinds.NOTE,
+            circle="lobby",
+            body={"text": note_text_for(LARGE, 1_000 + n)},
+            created_at=1_000 + n,
+        )
+        for n in range(100)
+    ]
+    network = NetworkConfig(port=0, host=HOST, mdns=False)
+    home = Home(tmp_path / "ada")
+    async with Node(home, NodeConfig(network=network, verify_workers=1, watch=False)) as node:
+        await node.create_identity("Ada")
+        await node.store_signed(stored)  # before the network: read from the store, not held
+        reads: list[int] = []
+        shared_events = node.shared_events
+
+        async def spied(ids: Sequence[bytes]) -> list[bytes]:
+            loaded = await shared_events(ids)
+            reads.append(sum(map(len, loaded)))
+            return loaded
+
+        node.shared_events = spied  # type: ignore[method-assign]
+        await node.start_network()
+        assert node._network is not None
+        assert node._network.port is not None
+        peer = await HostilePeer.link(node._network.port)
+        try:
+            await peer.until_accepted(CLOSE_WITHIN)
+            await peer.send(wire.encode(wire.Want([e.id for e in stored[:33]])))
+            await peer.send(wire.encode(wire.Want([e.id for e in stored[33:]])))
+            await _read_events(peer, 100, within=30)
+        finally:
+            await peer.ws.close()
+    assert sum(reads) == 100 * LARGE
+    assert max(reads) <= CHUNK_BYTES + LARGE
