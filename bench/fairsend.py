@@ -81,6 +81,7 @@ class Downloader:
     def __init__(self, peer: HostilePeer, ids: list[bytes], window: int, rounds: int = 1) -> None:
         self.peer, self.window = peer, window
         self.ids = ids * rounds  # asked again and again: counted as received each time
+        self.wanted = set(ids)
         self.got: set[bytes] = set()
         self.received = 0
         self.bytes = 0
@@ -98,8 +99,10 @@ class Downloader:
                     if isinstance(event, Payload):
                         message = wire.decode(event.data)
                         if isinstance(message, wire.Events):
-                            self.got.update(event_id(raw) for raw in message.raws)
-                            self.received += len(message.raws)
+                            # Only what it asked for: V pushes its fresh notes to B too.
+                            ids = [i for i in map(event_id, message.raws) if i in self.wanted]
+                            self.got.update(ids)
+                            self.received += len(ids)
                 if self.asked - self.received <= self.window // 2:
                     await self._ask()
         except Closed as closed:
