@@ -40,21 +40,25 @@ from peernode.home import Home
 # pause of a few hundred ms: done here so the loop figures are those of the catch-up.
 import peernode.net.network  # noqa: F401  isort: skip
 from peernode.net.config import NetworkConfig
+from peernode.net.serving import ServingConfig
 from peernode.node import Node, NodeConfig
 from peernode.storage.store import Store
 from protocol.event import SIGNING_CONTEXT, Event, create_event
 from protocol.identity import SigningKey
 
-AUTHORS = 4
 SIGN_CHUNK = 5_000
 PROBE_PERIOD = 0.005
+BUDGET = ServingConfig()
+UNLIMITED = ServingConfig(peer_rate=1e15, peer_burst=1e15, total_rate=1e15, total_burst=1e15)
 
 
-def _sign_range(start: int, stop: int) -> list[Event]:
-    authors = [SigningKey.from_seed(bytes([i + 1]) * 32) for i in range(AUTHORS)]
+def _sign_range(start: int, stop: int, seed: bytes) -> list[Event]:
+    # Written by A itself: B names A (--peer), so A's events are familiar and stored in
+    # full; other authors would be strangers, of whom admission stores a few hundred.
+    author = SigningKey.from_seed(seed)
     return [
         create_event(
-            authors[i % AUTHORS],
+            author,
             kind="peernode/note@1",
             circle=f"circle-{i % 7}",
             body={"text": f"note {i}: " + "a study note of ordinary length. " * 6},
@@ -67,13 +71,13 @@ def _sign_range(start: int, stop: int) -> list[Event]:
 def build_home(home: Home, count: int) -> list[Event]:
     """A home with an identity and `count` stored events, signed on every core."""
     home.ensure()
-    home.create_key()
+    seed = home.create_key().seed()
     store = Store(home.db_path)
     sample: list[Event] = []
     ranges = [(start, min(count, start + SIGN_CHUNK)) for start in range(0, count, SIGN_CHUNK)]
     # No thread or loop exists yet, so fork is safe and the fastest start.
     with ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("fork")) as ex:
-        for events in ex.map(_sign_range, *zip(*ranges, strict=True)):
+        for events in ex.map(_sign_range, *zip(*ranges, strict=True), [seed] * len(ranges)):
             store.insert_events(events, received_at=0)
             if len(sample) < 2_000:
                 sample.extend(events[: 2_000 - len(sample)])
@@ -183,9 +187,14 @@ async def catch_up(
 
 
 async def catch_up_in_process(
-    home_a: Home, home_b: Home, count: int, time_limit: float, diagnose: bool
+    home_a: Home,
+    home_b: Home,
+    count: int,
+    time_limit: float,
+    diagnose: bool,
+    serving: ServingConfig = BUDGET,
 ) -> dict[str, Any]:
-    net = NetworkConfig(port=0, host="127.0.0.1", mdns=False)
+    net = NetworkConfig(port=0, host="127.0.0.1", mdns=False, serving=serving)
     async with Node(home_a, NodeConfig(network=net)) as node_a:
         await node_a.start_network()
         status = await node_a.status()
@@ -260,6 +269,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--in-process", action="store_true", help="run node A in this process too")
+    parser.add_argument(
+        "--no-serving-budget",
+        action="store_true",
+        help="with --in-process: A answers as fast as asked (no serving budget)",
+    )
     parser.add_argument("--log", help="write node B's log (INFO) to this file")
     parser.add_argument(
         "--diagnose", action="store_true", help="print the loop stacks seen during stalls"
@@ -281,8 +295,12 @@ def main() -> None:
         cpu = CpuMeter()
         if args.in_process:
             where = "A and B in this process"
+            serving = UNLIMITED if args.no_serving_budget else BUDGET
+            where += ", no serving budget" if args.no_serving_budget else ", serving budget on"
             result = asyncio.run(
-                catch_up_in_process(home_a, home_b, args.events, args.timeout, args.diagnose)
+                catch_up_in_process(
+                    home_a, home_b, args.events, args.timeout, args.diagnose, serving
+                )
             )
             cpu.mark("A+B (one process)", "B's verify workers")
         else:

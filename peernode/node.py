@@ -237,6 +237,9 @@ class Node:
     def is_blocked(self, key: bytes) -> bool:
         return self._policy.is_blocked(key)
 
+    async def declined_ids(self) -> list[bytes]:
+        return await self._policy.declined_ids()
+
     def hides(self, event: Event) -> bool:
         """Whether lists shown to the learner leave this event out (muted, blocked, hidden)."""
         return self._policy.hides(event)

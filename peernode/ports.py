@@ -94,6 +94,10 @@ class EventSink(Protocol):
         cannot write. sender: the peer they came from, whose budget strangers' events use."""
         ...
 
+    async def declined_ids(self) -> list[bytes]:
+        """Ids of events declined earlier (kept across restarts), not to be fetched yet."""
+        ...
+
 
 class PeerBook(Protocol):
     """The peers this node remembers across restarts (best effort: never raises)."""

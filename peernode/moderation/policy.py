@@ -8,12 +8,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from peernode.admission import AdmissionConfig, Admitted, StrangerBudget, sort_batch
+from peernode.admission import DAY_MS, AdmissionConfig, Admitted, StrangerBudget, sort_batch
 from peernode.clock import now_ms
 from peernode.errors import StorageError
 from peernode.storage import AsyncStore, Level, Moderation
 from protocol import kinds
 from protocol.event import Event
+from protocol.gossip.config import MAX_DECLINED
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Policy:
         self._ever_familiar: frozenset[bytes] = frozenset()
         self._held: set[bytes] = set()
         self._trusted: set[bytes] = set()
+        self._forgotten: set[bytes] = set()  # joined since, their declined rows dropped
         self.moderation = Moderation({}, {}, {})
 
     async def load(self) -> None:
@@ -85,6 +87,8 @@ class Policy:
         whom is blocked changed (the network must then rebuild what it offers)."""
         fresh = await self._store.moderation()
         changed = fresh.blocked.keys() != self.moderation.blocked.keys()
+        if unblocked := self.moderation.blocked.keys() - fresh.blocked.keys():
+            await self._forget_declined(unblocked)  # what was declined may be stored now
         self.moderation = fresh
         return changed
 
@@ -100,6 +104,7 @@ class Policy:
                 [event for event in events if self.is_blocked(event.author)],
             )
         await self._familiar_set()
+        await self._forget_joined()
         spent = self.budget.spent()
         result = sort_batch(
             events,
@@ -111,6 +116,7 @@ class Policy:
         )
         if result.declined:
             log.debug("declined %d events from %s", len(result.declined), sender.hex()[:16])
+            await self._remember_declined([(event.id, event.author) for event in result.declined])
         if self.budget.spent() != spent:
             with contextlib.suppress(StorageError):  # best effort: the store says so itself
                 await self._store.set_setting(SPENT_SETTING, self.budget.save())
@@ -151,12 +157,43 @@ class Policy:
         if self._familiar is None:
             worked_out = await self._work_out()
             familiar = Familiar(worked_out.authors | self._held, worked_out.circles)
-            grew = not familiar.authors <= self._ever_familiar
-            self._familiar, self._joined = familiar, set()
+            grew = familiar.authors - self._ever_familiar
+            self._familiar, self._joined, self._forgotten = familiar, set(), set()
             self._ever_familiar |= familiar.authors
             if grew:
+                await self._forget_declined(grew)
                 self._on_change()
         return self._familiar
+
+    # -- declined events, across restarts ---------------------------------------------
+
+    async def _remember_declined(self, rows: list[tuple[bytes, bytes]]) -> None:
+        """Until the budgets start afresh (the next UTC day): then they may fit."""
+        until = (now_ms() // DAY_MS + 1) * DAY_MS
+        with contextlib.suppress(StorageError):  # best effort: at worst fetched once more
+            await self._store.remember_declined(rows, until, MAX_DECLINED)
+
+    async def declined_ids(self) -> list[bytes]:
+        """What was declined and is not to be fetched again yet, oldest first (authors
+        familiar since are left out: their events are fetched again)."""
+        await self._familiar_set()
+        await self._forget_joined()
+        try:
+            rows = await self._store.declined(now_ms(), MAX_DECLINED)
+        except StorageError:
+            return []
+        return [event_id for event_id, author in rows if not self._is_familiar(author)]
+
+    async def _forget_declined(self, authors: Iterable[bytes]) -> None:
+        with contextlib.suppress(StorageError):
+            await self._store.forget_declined(authors)
+
+    async def _forget_joined(self) -> None:
+        """Authors who joined my circles since: drop what was declined of them."""
+        if self._joined - self._forgotten:
+            fresh = self._joined - self._forgotten
+            self._forgotten |= fresh
+            await self._forget_declined(fresh)
 
     # -- moderation -----------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peernode.addresses import DEFAULT_PORT, parse_address
+from peernode.net.serving import ServingConfig
 from protocol.gossip.config import GossipConfig
 from protocol.handshake import DEFAULT_MAX_FRAME_BYTES, DEFAULT_NETWORK_ID
 
@@ -52,6 +53,7 @@ class NetworkConfig:
     go out and how many the kernel took (a link that does not read loses its slot).
     mdns_resolve_timeout: how long to wait for a found service's records.
     gossip: the engine's own (its intervals and timeouts: GossipConfig).
+    serving: what answers to peers' requests may send, per peer and in total.
     """
 
     port: int | None = None
@@ -60,6 +62,7 @@ class NetworkConfig:
     mdns: bool = True
     link: LinkConfig = field(default_factory=LinkConfig)
     gossip: GossipConfig = field(default_factory=GossipConfig)
+    serving: ServingConfig = field(default_factory=ServingConfig)
     reconnect_min: float = 1.0
     reconnect_max: float = 60.0
     manual_interval: float = 0.5

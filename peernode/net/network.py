@@ -29,6 +29,7 @@ from peernode.net.config import DEFAULT_PORT, NetworkConfig
 from peernode.net.discovery import Discovery, PeerHint
 from peernode.net.link import Link, LinkError, LinkFactory
 from peernode.net.listener import Listener, bind_tcp
+from peernode.net.servegate import ServeGate
 from peernode.net.transfer import Transfers
 from peernode.ports import GossipNode
 from peernode.stream import Subscription
@@ -72,6 +73,7 @@ class Network:
         self._stopping = False
         self._wake = asyncio.Event()
         self._candidates: dict[bytes, PeerAddress] = {}
+        self._gate = ServeGate(config.serving, self._loop.time)
         self._transfers = Transfers(
             node,
             links=self._links,
@@ -79,6 +81,7 @@ class Network:
             spawn=self._spawn,
             on_stored=self._stored,
             on_settled=self._settle_index,
+            gate=self._gate,
         )
         self._listener: Listener | None = None
         self._discovery: Discovery | None = None
@@ -125,6 +128,8 @@ class Network:
         )
         await self._listen()
         self._engine.set_listen_port(self.port)  # Hello.listen_port agrees with info's port
+        # What was declined before the restart is not fetched again (docs/security.md).
+        self._engine.restore_declined(await node.declined_ids())
         # Before any link of this run: the peers remembered now were linked in earlier runs.
         self._engine.set_familiar(await node.familiar_keys(), self._now())
         for known in await node.known_peers():
@@ -160,6 +165,7 @@ class Network:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        self._gate.close()
         await self._save_counters()
         if self._subscription is not None:
             self._node.unsubscribe(self._subscription)
@@ -260,7 +266,9 @@ class Network:
             elif isinstance(action, Verify):
                 self._transfers.verify(action.peer, action.raws)
             elif isinstance(action, SendStored):
-                self._transfers.send_stored(action.peer, action.ids, action.raws)
+                self._transfers.send_stored(
+                    action.peer, action.ids, action.raws, answer=not action.push
+                )
 
     async def _timer_loop(self) -> None:
         while True:

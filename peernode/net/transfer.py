@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from peernode.net.link import Link
+from peernode.net.servegate import ServeGate
 from peernode.ports import GossipNode, IngestResult
 from protocol import wire
 from protocol.event import Event, event_id
@@ -54,7 +55,7 @@ class _PeerWork:
 
     verify: deque[list[bytes]] = field(default_factory=deque)
     verifying: bool = False
-    stored: deque[tuple[list[bytes], list[bytes]]] = field(default_factory=deque)
+    stored: deque[tuple[list[bytes], list[bytes], bool]] = field(default_factory=deque)
     stored_ids: int = 0  # events waiting, held or to load
     held_bytes: int = 0  # bytes of the held ones
     sending: bool = False
@@ -68,6 +69,7 @@ class Transfers:
     spawn: starts a task the network tracks and cancels when it stops.
     on_stored: told each received batch's outcome, in the order the batches came.
     on_settled: runs after a group of batches was reported (the index can settle).
+    gate: turns at answering, by the serving budget: every answer's bytes go through it.
     """
 
     def __init__(
@@ -79,8 +81,10 @@ class Transfers:
         spawn: Spawn,
         on_stored: OnStored,
         on_settled: Callable[[], None],
+        gate: ServeGate,
     ) -> None:
         self._node = node
+        self._gate = gate
         self._links = links
         self._max_frame_bytes = max_frame_bytes
         self._spawn = spawn
@@ -177,9 +181,17 @@ class Transfers:
 
     # -- answering Wants from the store ---------------------------------------------------
 
-    def send_stored(self, peer: bytes, ids: list[bytes], raws: list[bytes] | None = None) -> None:
+    def send_stored(
+        self,
+        peer: bytes,
+        ids: list[bytes],
+        raws: list[bytes] | None = None,
+        *,
+        answer: bool = True,
+    ) -> None:
         """Queue an answer: events held (`raws`) and ids to load from the store (dropped
-        when too many wait)."""
+        when too many wait). answer False: a push of ours (held events only), not paced
+        by the serving budget."""
         raws = raws or []
         work = self._peer_work(peer)
         held = sum(map(len, raws))
@@ -189,7 +201,7 @@ class Transfers:
                 "dropping a request of %d events from %s: too many queued", count, peer.hex()[:16]
             )
             return
-        work.stored.append((ids, raws))
+        work.stored.append((ids, raws, answer))
         work.stored_ids += count
         work.held_bytes += held
         if not work.sending:
@@ -199,10 +211,14 @@ class Transfers:
     async def _send_stored_loop(self, peer: bytes, work: _PeerWork) -> None:
         try:
             while work.stored:
-                ids, raws = work.stored.popleft()
+                ids, raws, answer = work.stored.popleft()
                 work.stored_ids -= len(ids) + len(raws)
                 work.held_bytes -= sum(map(len, raws))
-                if not await self._send_answer(peer, work, ids, raws):
+                if not answer:
+                    sent = await self._send_events(peer, raws)
+                else:
+                    sent = await self._send_answer(peer, work, ids, raws)
+                if not sent:
                     work.stored.clear()
                     work.stored_ids = work.held_bytes = 0
         finally:
@@ -213,15 +229,23 @@ class Transfers:
         self, peer: bytes, work: _PeerWork, ids: list[bytes], raws: list[bytes]
     ) -> bool:
         """Send the held events, then the others read from the store about CHUNK_BYTES at
-        a time, each waiting for room on the link; False if it closed."""
-        if raws and not await self._send_events(peer, raws):
-            return False
+        a time, each chunk in a turn of the serving budget and waiting for room on the
+        link; False if it closed."""
+        for start, stop in _slices(raws, CHUNK_BYTES):
+            async with self._gate.turn(peer) as turn:
+                turn.charge(sum(map(len, raws[start:stop])))
+            if not await self._send_events(peer, raws[start:stop]):
+                return False
         start = 0
         while start < len(ids):
-            count = work.chunk
-            loaded = await self._node.shared_events(ids[start : start + count])
-            start += count
-            work.chunk = next_chunk(count, sum(map(len, loaded)))
+            chunk = ids[start : start + work.chunk]
+            async with self._gate.turn(peer) as turn:
+                loaded = await self._node.shared_events(chunk)
+                turn.charge(sum(map(len, loaded)))
+            start += len(chunk)
+            # By the ids read: the last chunk of an answer is often short, and sizing the
+            # next by the ids asked for made it 500 large events (16 MB in one read).
+            work.chunk = next_chunk(len(chunk), turn.amount)
             if not await self._send_events(peer, loaded):
                 return False
         return True
@@ -248,6 +272,20 @@ class Transfers:
         idle = not (work.verifying or work.verify or work.sending or work.stored)
         if idle and self._work.get(peer) is work:
             del self._work[peer]
+
+
+def _slices(raws: list[bytes], size: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive runs of `raws` of about `size` bytes (at least one each)."""
+    slices: list[tuple[int, int]] = []
+    start = total = 0
+    for n, raw in enumerate(raws):
+        if total and total + len(raw) > size:
+            slices.append((start, n))
+            start, total = n, 0
+        total += len(raw)
+    if start < len(raws):
+        slices.append((start, len(raws)))
+    return slices
 
 
 def next_chunk(count: int, loaded_bytes: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -93,7 +93,18 @@ class AsyncStore:
     async def unhide_event(self, event_id: bytes) -> bool:
         return await self._run(self._open_store().unhide_event, event_id)
 
+    async def remember_declined(
+        self, rows: Sequence[tuple[bytes, bytes]], until: int, cap: int
+    ) -> None:
+        await self._run(self._open_store().remember_declined, rows, until, cap)
+
+    async def forget_declined(self, authors: Iterable[bytes] | None = None) -> None:
+        await self._run(self._open_store().forget_declined, authors)
+
     # -- reads ----------------------------------------------------------------------
+
+    async def declined(self, now: int, limit: int) -> list[tuple[bytes, bytes]]:
+        return await self._run(self._open_store().declined, now, limit)
 
     async def moderation(self) -> Moderation:
         return await self._run(self._open_store().moderation)

@@ -78,6 +78,17 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE TABLE held_authors (author BLOB PRIMARY KEY) WITHOUT ROWID;
     INSERT INTO held_authors (author) SELECT DISTINCT author FROM events;
     """,
+    # Events declined by admission or a block, so a restart does not fetch them all
+    # again (see declined.py); `until` is when each is forgotten (ms).
+    """
+    CREATE TABLE declined (
+        id     BLOB PRIMARY KEY,
+        author BLOB NOT NULL,
+        until  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX declined_by_until ON declined (until, id);
+    CREATE INDEX declined_by_author ON declined (author);
+    """,
 )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from peernode.clock import ShownKey, shown_at
+from peernode.storage import declined as declined_
 from peernode.storage import moderation as moderation_
 from peernode.storage.connection import open_database
 from peernode.storage.faults import map_errors_of_public_methods
@@ -228,6 +229,21 @@ class Store:
     def carry_moderation(self, old: sqlite3.Connection) -> None:
         """Keep the moderation and held authors of a damaged database (salvage.py)."""
         moderation_.carry_over(old, self._db)
+
+    # -- declined events (declined.py) ---------------------------------------------------
+
+    def remember_declined(self, rows: Sequence[tuple[bytes, bytes]], until: int, cap: int) -> None:
+        declined_.remember(self._db, rows, until, cap)
+
+    def declined(self, now: int, limit: int) -> list[tuple[bytes, bytes]]:
+        return declined_.current(self._db, now, limit)
+
+    def forget_declined(self, authors: Iterable[bytes] | None = None) -> None:
+        """Of these authors (None: of everyone)."""
+        if authors is None:
+            declined_.forget_all(self._db)
+        else:
+            declined_.forget_authors(self._db, authors)
 
     def setting(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()

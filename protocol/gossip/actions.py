@@ -47,11 +47,14 @@ class SendStored:
 
     Bulk: answers to Want and Graft, and pushes of more than URGENT_PUSH_FRAMES frames.
     The shell sends them after other messages, as the link takes them (never dropping
-    them or closing the link for their sake)."""
+    them or closing the link for their sake). Answers (`push` False) are what a peer
+    makes us send by asking: the shell paces them by its serving budget; pushes are ours
+    to send (bounded by what their senders may push to us)."""
 
     peer: bytes
     ids: list[bytes]
     raws: list[bytes] = field(default_factory=list)
+    push: bool = False
 
 
 Action: TypeAlias = Send | Dial | Close | Verify | SendStored

@@ -69,7 +69,7 @@ class Broadcast:
                 if count not in frames:
                     frames[count] = wire.events_frames(raws[:count], self._s.config.max_frame_bytes)
                 if len(frames[count]) > c.URGENT_PUSH_FRAMES:
-                    self._s.emit(SendStored(peer.key, [], raws[:count]))
+                    self._s.emit(SendStored(peer.key, [], raws[:count], push=True))
                 else:
                     self._s.send_frames(peer, frames[count])
                 peer.events_sent += count

@@ -68,6 +68,10 @@ DECLINED_PROBE: Final = 256
 """Ids wanted from a peer per session once a whole backlog from it was declined (strangers'
 events only): a trickle that finds out whether it has anything else, instead of fetching
 and verifying again everything the declined set had to forget."""
+STRANGER_WINDOW: Final = 128
+"""Ids wanted at once from a peer without history (not in GossipEngine.set_familiar)
+while a peer with history still has ids to fetch: ids carry no author, so the peer that
+offers them stands for their authors, and strangers' events come last, at a trickle."""
 MAX_PUSH_VERIFYING: Final = 8192
 """Unrequested events from one peer awaiting verification; more are dropped unverified."""
 VERIFY_TIMEOUT: Final = 60.0
@@ -113,6 +117,15 @@ RECONCILE_RATE: Final = 50.0
 sustained. An honest initiator waits for each reply, and even a catch-up of a million
 events takes a few hundred messages; more closes the link."""
 RECONCILE_BURST: Final = 500
+RECONCILE_REPLY_RATE: Final = 250_000.0
+"""Bytes per second of our replies in reconciliation sessions one peer starts, sustained.
+Before, 50 replies/s of up to 63 KiB each let any peer make us send 3.2 MB/s (with 741-byte
+messages: x85). Past it our replies shrink (down to 256 bytes), which costs rounds only."""
+RECONCILE_REPLY_BURST: Final = 4_000_000
+"""Reply bytes at once: the ids of a catch-up of 125,000 events, shipped in one session."""
+RECONCILE_REPLY_TOTAL_RATE: Final = 1_000_000.0
+"""The same for all peers together."""
+RECONCILE_REPLY_TOTAL_BURST: Final = 8_000_000
 SEARCH_RATE: Final = 100_000.0
 """Items per second we hash for one peer's reconciliation, looking for a single extra item
 (about 45 ms of CPU): beyond, its ranges are split instead, which costs rounds only."""

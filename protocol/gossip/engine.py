@@ -293,6 +293,11 @@ class GossipEngine:
                 pending.peer.fetched_declined = True
         self._store(sender, events, now)
 
+    def restore_declined(self, ids: Iterable[bytes]) -> None:
+        """Ids the node declined before (a restart), oldest first: treated as declined now."""
+        for eid in ids:
+            self._s.decline(eid)
+
     def forget_declined(self) -> None:
         """The node's policy changed (a stranger became familiar, an unblock): what it
         declined may be fetched again."""

@@ -109,6 +109,9 @@ class Peer:
     search_allowance: TokenBucket = field(
         default_factory=lambda: TokenBucket(c.SEARCH_RATE, c.SEARCH_BURST)
     )
+    reply_allowance: TokenBucket = field(
+        default_factory=lambda: TokenBucket(c.RECONCILE_REPLY_RATE, c.RECONCILE_REPLY_BURST)
+    )
     served: dict[bytes, int] = field(default_factory=dict)  # id -> times sent on request
     refused_repeats: int = 0  # requested ids not sent again (config.SERVE_REPEATS)
     throttled: int = 0  # pushes dropped for going over push_allowance
@@ -175,6 +178,7 @@ class Shared:
         "name",
         "peers",
         "pending",
+        "reply_allowance",
         "rng",
         "search_allowance",
         "self_key",
@@ -199,6 +203,10 @@ class Shared:
         self.familiar: frozenset[bytes] = frozenset()  # keys with history (set_familiar)
         # items hashed for reconciliation with all peers together (config.SEARCH_TOTAL_RATE)
         self.search_allowance = TokenBucket(c.SEARCH_TOTAL_RATE, c.SEARCH_TOTAL_BURST)
+        # bytes of our replies in sessions peers start, all together (config.RECONCILE_REPLY_*)
+        self.reply_allowance = TokenBucket(
+            c.RECONCILE_REPLY_TOTAL_RATE, c.RECONCILE_REPLY_TOTAL_BURST
+        )
         self.peers: dict[bytes, Peer] = {}
         self.pending: dict[bytes, Pending] = {}
         # ids the node chose not to store, oldest first (config.MAX_DECLINED)

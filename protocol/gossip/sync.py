@@ -9,7 +9,7 @@ from protocol.errors import RemoteProtocolError
 from protocol.gossip import config as c
 from protocol.gossip.state import Peer, Session, Shared, WantBatch
 from protocol.gossip.timers import Timer, TimerKind
-from protocol.reconcile import Reconciler
+from protocol.reconcile import MIN_MESSAGE_BYTES, Reconciler
 
 
 class Sync:
@@ -81,10 +81,16 @@ class Sync:
                 session = Session(msg.session, reconciler, initiator=False)
                 peer.session_in = session
         allowance = min(peer.search_allowance.whole(now), self._s.search_allowance.whole(now))
+        limit = None if ours else self._reply_limit(peer, now)
         try:
-            result = session.reconciler.receive(msg.payload, search_allowance=allowance)
+            result = session.reconciler.receive(
+                msg.payload, search_allowance=allowance, reply_limit=limit
+            )
         except RemoteProtocolError as exc:
             raise RemoteProtocolError(f"reconciliation: {exc}") from exc
+        if not ours and result.reply is not None:
+            peer.reply_allowance.take_up_to(now, len(result.reply))
+            self._s.reply_allowance.take_up_to(now, len(result.reply))
         if result.searched:
             peer.search_allowance.take_up_to(now, result.searched)
             self._s.search_allowance.take_up_to(now, result.searched)
@@ -102,6 +108,11 @@ class Sync:
             self._finish(peer, session, now)
         elif not ours and session.reconciler.done:
             self._end_in(peer)
+
+    def _reply_limit(self, peer: Peer, now: float) -> int:
+        """Bytes our reply in the peer's session may take (config.RECONCILE_REPLY_RATE)."""
+        room = min(peer.reply_allowance.whole(now), self._s.reply_allowance.whole(now))
+        return max(MIN_MESSAGE_BYTES, min(wire.MAX_RECONCILE_PAYLOAD, room))
 
     def on_done(self, peer: Peer, msg: wire.ReconcileDone) -> None:
         """The peer's session with us ended; its result tells whether we are in sync."""
@@ -177,8 +188,11 @@ class Sync:
             self.pump(peer, now)
 
     def pump(self, peer: Peer, now: float) -> None:
-        """Top up the Wants in flight to want_window, in batches of at least half a window."""
+        """Top up the Wants in flight to want_window, in batches of at least half a window
+        (a peer without history: STRANGER_WINDOW while one with history has ids to fetch)."""
         window = self._s.config.want_window
+        if peer.key not in self._s.familiar and self._familiar_fetching():
+            window = min(window, c.STRANGER_WINDOW)
         if not peer.active or peer.in_flight > window // 2:
             return
         room = window - peer.in_flight
@@ -205,6 +219,18 @@ class Sync:
         for start in range(0, len(batch), wire.MAX_IDS):
             self._s.send(peer, wire.Want(batch[start : start + wire.MAX_IDS]))
 
+    def _familiar_fetching(self) -> bool:
+        """Whether a peer with history has ids queued or wanted."""
+        familiar = self._s.familiar
+        return any(p.key in familiar and not p.idle for p in self._s.active_peers())
+
+    def _strangers_next(self, now: float) -> None:
+        """Fetching from peers with history ended: the others get their whole window."""
+        if not self._familiar_fetching():
+            for other in self._s.active_peers():
+                if other.key not in self._s.familiar and other.queue:
+                    self.pump(other, now)
+
     def answered(self, peer: Peer, event_id: bytes) -> bool:
         """An event arrived from `peer`: True if it answers one of our Wants."""
         number = peer.asked.pop(event_id, None)
@@ -230,6 +256,8 @@ class Sync:
         if not peer.backlog or not peer.idle or not peer.active:
             return
         peer.backlog = False
+        if peer.key in self._s.familiar:
+            self._strangers_next(now)
         peer.declined_only = peer.fetched_declined and not peer.fetched_new
         peer.fetched_declined = False
         if peer.fetched_new:

@@ -153,10 +153,20 @@ class Reconciler:
         self._asked = writer.asked
         return writer.data()
 
-    def receive(self, message: bytes, *, search_allowance: int = SEARCH_BUDGET) -> ReconcileResult:
+    def receive(
+        self,
+        message: bytes,
+        *,
+        search_allowance: int = SEARCH_BUDGET,
+        reply_limit: int | None = None,
+    ) -> ReconcileResult:
         """Answer one message. search_allowance: items this step may hash looking for a
         single extra item (the caller's CPU budget for this peer; 0 turns searching off,
-        which costs rounds, never correctness)."""
+        which costs rounds, never correctness). reply_limit: at most this many bytes in
+        the reply (the caller's byte budget for this peer, at least MIN_MESSAGE_BYTES;
+        a smaller reply costs rounds, never correctness)."""
+        if reply_limit is not None and reply_limit < MIN_MESSAGE_BYTES:
+            raise LocalProtocolError(f"reply_limit must be at least {MIN_MESSAGE_BYTES}")
         if self._done:
             raise RemoteProtocolError("message received after the session finished")
         if self._initiator is None:
@@ -172,7 +182,10 @@ class Reconciler:
         expected, open_diffs = _estimate(spans)
         allowance = max(0, min(search_allowance, SEARCH_BUDGET))
         step = _Step(
-            Writer(limit=min(self._limit, parsed.limit), advertise=self._limit),
+            Writer(
+                limit=min(self._limit, parsed.limit, reply_limit or self._limit),
+                advertise=self._limit,
+            ),
             expected,
             thrifty=open_diffs > FEW_DIFFS,
             search_left=allowance,

@@ -179,6 +179,7 @@ class Traffic:
     def __init__(self, node: Node) -> None:
         assert node._network is not None
         self.counts: Counter[str] = Counter()
+        self.wanted: set[bytes] = set()
         engine = node._network.engine
         drain, ingest = engine.actions, node.ingest
 
@@ -189,6 +190,7 @@ class Traffic:
                     message = wire.decode(action.data)
                     if isinstance(message, wire.Want):
                         self.counts["wanted"] += len(message.ids)
+                        self.wanted.update(message.ids)
                     elif isinstance(message, wire.ReconcileDone):
                         self.counts["sessions"] += 1
             return out
@@ -269,3 +271,63 @@ async def test_a_block_from_another_process_reaches_the_running_node(tmp_path: P
 
         await eventually(lambda: ada.is_blocked(ben.public_key), "Ada's node noticing")
         await eventually(lambda: not linked_to_anyone(ada), "the blocked link dropped")
+
+
+async def test_what_was_declined_is_not_fetched_again_after_a_restart(tmp_path: Path) -> None:
+    """Per-author counts start afresh at a restart: had Ben forgotten what he declined, he
+    would fetch the 180 events again and store 20 more of them."""
+    stranger = SigningKey.generate()
+    flood = notes(stranger, 200)
+    budget = AdmissionConfig(per_author_events=20)
+    async with running(tmp_path / "ada", "Ada", fast()) as ada:
+        await ada.ingest(raws(flood))
+        port = ada._network.port if ada._network else 0
+        config = fast([(HOST, port)], budget)
+        async with running(tmp_path / "ben", "Ben", config) as ben:
+            traffic = Traffic(ben)
+
+            async def declined() -> bool:
+                return traffic.counts["declined"] == 180
+
+            await eventually(declined, "Ben declining 180 of the stranger's events")
+        async with Node(Home(tmp_path / "ben"), config) as ben:
+            assert len(await ben.declined_ids()) == 180
+            await ben.start_network()
+            traffic = Traffic(ben)
+            await eventually(lambda: traffic.counts["sessions"] >= 2, "two reconciliation rounds")
+            assert traffic.wanted.isdisjoint(event.id for event in flood)
+            assert await stored_of(ben, stranger.public_key) == 20
+
+
+async def test_an_unblock_forgets_what_was_declined(tmp_path: Path) -> None:
+    blocked = SigningKey.generate()
+    async with Node(Home(tmp_path / "me"), NodeConfig(watch=False)) as node:
+        await node.create_identity("Me")
+        await node.moderate(blocked.public_key, "block")
+        result = await node.ingest(raws(notes(blocked, 5)), PEER)
+        assert len(result.declined) == 5
+        assert len(await node.declined_ids()) == 5
+        await node.unmoderate(blocked.public_key, "block")
+        assert await node.declined_ids() == []
+
+
+async def test_what_was_declined_of_someone_familiar_since_is_fetched_again(
+    tmp_path: Path,
+) -> None:
+    """A stranger who joins my circle, and one remembered as a peer (familiar from the next
+    start), have their declined events left out of what a restart restores."""
+    joiner, newcomer, other = (SigningKey.generate() for _ in range(3))
+    config = NodeConfig(watch=False, admission=AdmissionConfig(per_peer_events=50))
+    async with Node(Home(tmp_path / "me"), config) as node:
+        await node.create_identity("Me")
+        await node.circles.create("sql", name="SQL basics")
+        for n, stranger in enumerate((joiner, newcomer, other)):
+            await node.ingest(raws(notes(stranger, 60)), bytes([n]) * 32)  # 10 over, each
+        assert len(await node.declined_ids()) == 30
+        await node.remember_peer(newcomer.public_key, "New", "10.0.0.9", 7420)
+        join = create_event(joiner, kind=kinds.JOIN, circle="sql", body={}, created_at=999)
+        assert (await node.ingest([join.raw], PEER)).new == [join]
+        assert len(await node.declined_ids()) == 20  # the joiner's are to be fetched again
+    async with Node(Home(tmp_path / "me"), config) as node:
+        declined = set(await node.declined_ids())
+    assert declined == {event.id for event in notes(other, 60)[50:]}

@@ -312,6 +312,9 @@ class MemoryNode:
         good, bad = verify_batch(fresh)
         return IngestResult(new=self._hold(good), duplicates=len(raws) - len(fresh), rejected=bad)
 
+    async def declined_ids(self) -> list[bytes]:
+        return []  # it declines nothing
+
     async def known_peers(self) -> list[KnownPeer]:
         return []
 

@@ -238,7 +238,7 @@ def test_a_push_of_many_large_events_goes_the_bulk_way() -> None:
     engine.publish(big[2:], 2.0)
     actions = engine.actions()
     assert sent(actions, key(1)) == []
-    assert actions == [SendStored(key(1), [], [e.raw for e in big[2:]])]
+    assert actions == [SendStored(key(1), [], [e.raw for e in big[2:]], push=True)]
 
 
 def test_want_for_uncached_events_goes_to_the_store() -> None:

@@ -12,7 +12,7 @@ from protocol.gossip import Close, Dial, GossipConfig, GossipEngine, Send, SendS
 from protocol.gossip import config as c
 from protocol.gossip.budget import TokenBucket
 from protocol.identity import SigningKey
-from protocol.reconcile import ItemIndex
+from protocol.reconcile import MIN_MESSAGE_BYTES, ItemIndex
 from protocol.reconcile.codec import encode_varint
 from tests.protocol.sim import BASE_MS, Swarm
 from tests.protocol.test_gossip_engine import addr, answered, key, linked, make, sent
@@ -191,6 +191,36 @@ def test_searches_a_peer_asks_for_are_bounded_per_second() -> None:
     assert CountingIndex.searched > budget / 2  # it did search, up to what was allowed
     # Unbounded, each message would have searched all 6,000 items: 2.4 M in all.
     assert CountingIndex.searched < seconds * per_second * len(index) / 2
+
+
+def i_hold_nothing(session: int) -> bytes:
+    """A Reconcile of a new session claiming an empty set: we answer with the ids we hold,
+    as many as the 64 KiB limit it advertises takes (a few bytes in, 63 KiB out)."""
+    payload = b"\x01" + encode_varint(64 * 1024) + b"\x00\x00\x01" + encode_varint(0)
+    payload += bytes(16)
+    return wire.encode(wire.Reconcile(session, payload))
+
+
+def test_reconciliation_replies_a_peer_asks_for_are_bounded_in_bytes() -> None:
+    index = ItemIndex(
+        (1_700_000_000_000 + i, random.Random(i).randbytes(32)) for i in range(20_000)
+    )
+    engine = make(0, index)
+    linked(engine, 1, 2)
+    seconds, per_second = 10, 40  # within RECONCILE_RATE
+    replies = 0
+    for tick in range(seconds * per_second):
+        engine.receive(key(1), i_hold_nothing(2 * tick + 1), 1.0 + tick / per_second)
+        replies += sum(
+            len(m.payload) for m in sent(engine.actions(), key(1)) if isinstance(m, wire.Reconcile)
+        )
+    budget = c.RECONCILE_REPLY_BURST + c.RECONCILE_REPLY_RATE * seconds
+    assert replies <= budget + seconds * per_second * (MIN_MESSAGE_BYTES + 64)
+    assert replies > budget / 2  # it was answered, up to what was allowed
+    # Unbounded, each reply would have been 63 KiB: 25 MB in all.
+    engine.receive(key(2), i_hold_nothing(1), 11.0)  # another peer still gets a full reply
+    (reply,) = [m for m in sent(engine.actions(), key(2)) if isinstance(m, wire.Reconcile)]
+    assert len(reply.payload) > 60_000
 
 
 def test_a_peer_starting_sessions_too_fast_is_closed_and_others_keep_theirs() -> None:
