@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from protocol.files import ChunkRules, SchedulerConfig
-from protocol.files.messages import PIECE_BYTES
+from protocol.files.messages import LARGE_PIECE_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +13,7 @@ class FilesConfig:
     """rules: the chunk sizes made and accepted (tests use small ones).
     scheduler: windows, the byte cap, timeouts, strikes (protocol.files.SchedulerConfig).
     sync_every: bytes of a download written between two fdatasync calls.
+    piece_bytes: the most data in one Piece this node sends (less to a bulk 1.0 asker).
     max_serving: requests served at once, for every peer together.
     max_queued: requests one peer may have waiting; past it, the answer is busy.
     ask_timeout: seconds to wait for a bulk link and for a peer's Have or Hashes.
@@ -35,7 +36,7 @@ class FilesConfig:
     sync_every: int = 8 * 1024 * 1024
     max_serving: int = 4
     max_queued: int = 64
-    piece_bytes: int = PIECE_BYTES
+    piece_bytes: int = LARGE_PIECE_BYTES
     ask_timeout: float = 10.0
     idle_timeout: float = 30.0
     serve_rate: int = 0

@@ -4,7 +4,7 @@ Rules of this file:
 - What the learner shares is copied in (hashed on the way), so the node never serves
   the learner's own files in place, and a file edited later cannot change a blob.
 - A download is written into a sparse file at each chunk's offset and flushed with
-  fdatasync every `sync_every` bytes (never per chunk); on completion it is renamed.
+  fdatasync every few MiB (never per chunk: writer.py decides); on completion renamed.
 - Copies out to the learner's folders never overwrite and never follow a symlink.
 - Everything here blocks: callers run it with asyncio.to_thread.
 """
@@ -136,42 +136,33 @@ class BlobDir:
             raise OSError(f"{path} is shorter than its blob")
         return data
 
-    def open_partial(self, layout: Layout, sync_every: int) -> PartialFile:
-        return PartialFile(self.partial_path(layout.id), self.path(layout.id), layout, sync_every)
+    def open_partial(self, layout: Layout) -> PartialFile:
+        return PartialFile(self.partial_path(layout.id), self.path(layout.id), layout)
 
 
 class PartialFile:
-    """A download in progress: chunks written in place, flushed every few MiB."""
+    """A download in progress: chunks written in place; its writer says when to flush."""
 
-    def __init__(self, path: Path, final: Path, layout: Layout, sync_every: int) -> None:
+    def __init__(self, path: Path, final: Path, layout: Layout) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._final = final
         self._layout = layout
-        self._sync_every = sync_every
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
         if os.fstat(self._fd).st_size != layout.size:
             os.ftruncate(self._fd, layout.size)  # sparse: no bytes written yet
-        self._pending: list[int] = []
-        self._unsynced = 0
 
-    def write(self, index: int, data: bytes) -> list[int]:
-        """Write a verified chunk; returns the chunks made durable by this write, if any."""
+    def write(self, index: int, data: bytes) -> None:
+        """Write a verified chunk at its place (durable only after the next flush)."""
         os.pwrite(self._fd, data, self._layout.offset(index))
-        self._pending.append(index)
-        self._unsynced += len(data)
-        return self.sync() if self._unsynced >= self._sync_every else []
 
-    def sync(self) -> list[int]:
-        """Flush; returns the chunks written since the last flush, now durable."""
-        if self._pending:
-            os.fdatasync(self._fd)
-        durable, self._pending, self._unsynced = self._pending, [], 0
-        return durable
+    def flush(self) -> None:
+        """Make every chunk written so far durable."""
+        os.fdatasync(self._fd)
 
     def finish(self) -> None:
-        """Every chunk is here and verified: flush, close, and move into place."""
-        self.sync()
+        """Every chunk is here, verified and flushed: close, and move into place."""
+        self.flush()
         self.close()
         self._final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._path, self._final)

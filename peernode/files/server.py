@@ -31,8 +31,10 @@ from protocol.files.messages import (
     Holding,
     Refusal,
     Refused,
+    bulk_minor,
     decode,
     encode,
+    piece_bytes_for,
 )
 
 if TYPE_CHECKING:
@@ -131,6 +133,7 @@ class BulkServer:
         if message.index not in record.have:
             await link.send(encode(Refused(message.request, Refusal.MISSING)))
             return
+        largest = min(self._config.piece_bytes, piece_bytes_for(bulk_minor(link.info)))
         async with self._serving:
             try:
                 data = await self._read_chunk(record, message.index)
@@ -138,7 +141,7 @@ class BulkServer:
                 log.warning("cannot read a chunk to send: %s", exc)
                 await link.send(encode(Refused(message.request, Refusal.MISSING)))
                 return
-            for piece in pieces(message.request, data, self._config.piece_bytes):
+            for piece in pieces(message.request, data, largest):
                 if requests.cancelled(message.request):
                     return
                 await self._pace.take(len(piece))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import mimetypes
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +29,7 @@ from protocol import kinds
 from protocol.event import event_id, load_verified
 from protocol.files import Entry
 from protocol.files.manifest import MAX_MANIFEST_BYTES
-from protocol.files.messages import Holding
+from protocol.files.messages import BULK_INFO_KEY, BULK_MINOR, MAX_BULK_MESSAGE, Holding
 from protocol.handshake import InfoValue
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
@@ -51,6 +52,21 @@ POLL_RUNNING_NODE = 0.25
 """Seconds between two looks at a download the node running on this home does for us."""
 WHOLE_CACHED = 256
 """Records of whole blobs kept in memory for serving."""
+BULK_QUEUE_BYTES = 4 * 1024 * 1024
+"""Answers a bulk link queues before the one serving them waits (a few large Pieces)."""
+BULK_UNSENT_BYTES = 1024 * 1024
+"""Unsent bytes the kernel may hold for a bulk link."""
+
+
+def bulk_link_config(link: LinkConfig) -> LinkConfig:
+    """The gossip link's settings, with the bulk path's large frames and deeper queues
+    (its own TCP connection: nothing urgent waits behind its bytes)."""
+    return dataclasses.replace(
+        link,
+        max_frame_bytes=MAX_BULK_MESSAGE,
+        bulk_queue_bytes=max(link.bulk_queue_bytes, BULK_QUEUE_BYTES),
+        unsent_bytes=max(link.unsent_bytes, BULK_UNSENT_BYTES),
+    )
 
 
 class BulkNetwork(Protocol):
@@ -104,7 +120,11 @@ class FileService:
 
         self._network = network
         self._factory = LinkFactory(
-            key, config=link, info=info, on_link=self._serve, path=BULK_PATH
+            key,
+            config=bulk_link_config(link),
+            info=lambda: {**info(), BULK_INFO_KEY: BULK_MINOR},
+            on_link=self._serve,
+            path=BULK_PATH,
         )
         self._pool = SessionPool(self._factory, connect_timeout=self._config.ask_timeout)
         self._server = BulkServer(self._lookup, self._read_chunk, self._config)

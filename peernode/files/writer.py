@@ -1,0 +1,139 @@
+"""A download's chunks checked and written off the event loop, on two threads: one hashes
+and writes each chunk as it arrives, the other flushes every few MiB, so neither the event
+loop nor the hashing waits for the disk (hashlib and the disk calls release the GIL: the
+second core does this work while the loop reads and decrypts).
+
+Rules of this file:
+- A chunk is written only after it matched its hash; a bad one is reported, never written.
+- A chunk is durable once a flush that started after its write returned; at most one
+  flush runs at a time, and writes go on meanwhile.
+- Callbacks run on the event loop, in order of arrival for the checks.
+- Closing waits for the thread's current call: the file is closed only after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Final
+
+from peernode.files.disk import PartialFile
+from protocol.files import Layout
+from protocol.files.blob import BadChunk
+
+OnChecked = Callable[[int, bool, bytes], None]
+"""(chunk index, whether it matched its hash and is written, the peer that sent it)"""
+OnDurable = Callable[[list[int]], None]
+"""The chunks a flush made durable."""
+
+_WAIT_POLL: Final = 0.05
+
+
+class ChunkWriter:
+    """Checks and writes the chunks of one download; flushes every `sync_every` bytes."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        partial: PartialFile,
+        *,
+        sync_every: int,
+        on_checked: OnChecked,
+        on_durable: OnDurable,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._layout = layout
+        self._partial = partial
+        self._sync_every = sync_every
+        self._on_checked = on_checked
+        self._on_durable = on_durable
+        self._hashing = ThreadPoolExecutor(1, thread_name_prefix="chunk check")
+        self._flushing = ThreadPoolExecutor(1, thread_name_prefix="chunk flush")
+        self._checks: set[asyncio.Future[bool]] = set()
+        self._flush: asyncio.Future[None] | None = None
+        self._written: list[int] = []
+        self._unflushed = 0
+        self._closed = False
+        self.error: OSError | None = None
+        """The first write or flush that failed: the download stops with it."""
+
+    def submit(self, index: int, data: bytes, peer: bytes) -> None:
+        """Check `data` (from `peer`) against chunk `index`'s hash and write it;
+        `on_checked` says how it went."""
+        if self._closed:
+            return
+        future = self._loop.run_in_executor(self._hashing, self._check_and_write, index, data)
+        self._checks.add(future)
+        future.add_done_callback(functools.partial(self._checked, index, len(data), peer))
+
+    @property
+    def busy(self) -> int:
+        """Chunks waiting for their check."""
+        return len(self._checks)
+
+    def _checked(self, index: int, length: int, peer: bytes, future: asyncio.Future[bool]) -> None:
+        self._checks.discard(future)
+        if future.cancelled():
+            return
+        if (error := future.exception()) is not None:
+            self.error = self.error or _os_error(error)
+            return
+        good = future.result()
+        if good:
+            self._written.append(index)
+            self._unflushed += length
+            if self._unflushed >= self._sync_every:
+                self._start_flush()
+        self._on_checked(index, good, peer)
+
+    def _start_flush(self) -> None:
+        if self._closed or self._flush is not None or not self._written:
+            return  # the running flush starts the next one when it ends
+        indexes, self._written, self._unflushed = self._written, [], 0
+        self._flush = self._loop.run_in_executor(self._flushing, self._partial.flush)
+        self._flush.add_done_callback(functools.partial(self._flushed, indexes))
+
+    def _flushed(self, indexes: list[int], future: asyncio.Future[None]) -> None:
+        self._flush = None
+        if future.cancelled():
+            return
+        if (error := future.exception()) is not None:
+            self.error = self.error or _os_error(error)
+            return
+        self._on_durable(indexes)
+        if self._unflushed >= self._sync_every:
+            self._start_flush()
+
+    async def flush_all(self) -> None:
+        """Wait for every check, then flush what is written: all of it is durable (and
+        reported) when this returns."""
+        while self._checks or self._flush is not None or self._written:
+            if not self._checks and self._flush is None:
+                self._start_flush()
+            waiting = {*self._checks, *([self._flush] if self._flush is not None else [])}
+            await asyncio.wait(waiting, timeout=_WAIT_POLL)
+            if self.error is not None:
+                raise self.error
+
+    def _check_and_write(self, index: int, data: bytes) -> bool:
+        """On the hashing thread: the chunk against its hash, then in place if it matched."""
+        try:
+            self._layout.verify_chunk(index, data)
+        except BadChunk:
+            return False
+        self._partial.write(index, data)
+        return True
+
+    async def close(self) -> None:
+        """Drop the checks not started; wait for the threads' current calls."""
+        self._closed = True
+        for executor in (self._hashing, self._flushing):
+            executor.shutdown(wait=False, cancel_futures=True)
+        for executor in (self._hashing, self._flushing):
+            await asyncio.to_thread(executor.shutdown, wait=True)
+
+
+def _os_error(error: BaseException) -> OSError:
+    return error if isinstance(error, OSError) else OSError(str(error))
