@@ -15,7 +15,10 @@ class FilesConfig:
     sync_every: bytes of a download written between two fdatasync calls.
     piece_bytes: the most data in one Piece this node sends (less to a bulk 1.0 asker).
     max_serving: requests served at once, for every peer together.
-    max_queued: requests one peer may have waiting; past it, the answer is busy.
+    max_queued: requests one peer may have waiting (and watches it may hold open);
+    past it, the answer is busy.
+    have_interval: seconds between two Haves telling a peer watching a blob this node
+    is fetching which chunks it gained (they are batched).
     ask_timeout: seconds to wait for a bulk link and for a peer's Have or Hashes.
     idle_timeout: seconds a download waits with no peer to ask before it gives up.
     auto_fetch_bytes: files up to this size shared with a circle I am in are fetched
@@ -36,6 +39,7 @@ class FilesConfig:
     sync_every: int = 8 * 1024 * 1024
     max_serving: int = 4
     max_queued: int = 64
+    have_interval: float = 0.5
     piece_bytes: int = LARGE_PIECE_BYTES
     ask_timeout: float = 10.0
     idle_timeout: float = 30.0

@@ -67,7 +67,17 @@ class _Durable:
     indexes: list[int]
 
 
-_Input = _Arrived | _Checked | _Durable
+@dataclass(frozen=True, slots=True)
+class _Gained:
+    """A partial holder we watch holds more now."""
+
+    peer: bytes
+    have: Have
+
+
+_Input = _Arrived | _Checked | _Durable | _Gained
+OnHave = Callable[[bytes, Bitfield], None]
+"""Told the chunks of a blob durable here, each time more are (the server's watchers)."""
 
 
 class Download:
@@ -86,10 +96,12 @@ class Download:
         size: int | None = None,
         max_size: int | None = None,
         in_order: bool = False,
+        on_have: OnHave | None = None,
     ) -> None:
         """size: the size the file's event gives (the blob must have it); max_size: the
         most a blob of this use may hold (a folder's manifest); in_order: lowest missing
-        chunk first (protocol.files.SchedulerConfig.in_order)."""
+        chunk first (protocol.files.SchedulerConfig.in_order); on_have: told the chunks
+        durable here as they grow."""
         self.blob = blob
         self._size = size
         self._max_size = max_size
@@ -107,6 +119,8 @@ class Download:
         self._fetched = 0
         self._have_bytes = 0
         self._durable = Bitfield(0)
+        self._on_have = on_have or (lambda blob, have: None)
+        self._watching: dict[bytes, int] = {}
 
     async def run(self) -> BlobRecord:
         """Fetch until every chunk is here and verified; NodeError if nobody has it."""
@@ -144,6 +158,7 @@ class Download:
             partial.close()
         full = Bitfield.full(record.layout.chunks)
         await asyncio.to_thread(self._catalog.set_have, self.blob, full)
+        self._on_have(self.blob, full)
         self._have_bytes = record.layout.size
         self._report(record.layout, done=True)
         return BlobRecord(record.layout, full, True, record.mine)
@@ -277,9 +292,22 @@ class Download:
                 continue
             if key not in known:
                 scheduler.add_peer(key, bitfield, now)
+                if have.holding is Holding.PARTIAL:
+                    self._watch(key)
                 continue
             for index in bitfield:  # a partial holder got more since we asked
                 scheduler.peer_has(key, index, now)
+
+    def _watch(self, peer: bytes) -> None:
+        """Hear of the chunks a partial holder gains (a peer of bulk 1.1), as it does."""
+        session = self._sessions.get(peer)
+        if session is None or peer in self._watching:
+            return
+        request = session.watch(
+            self.blob, lambda have: self._inputs.put_nowait(_Gained(peer, have))
+        )
+        if request is not None:
+            self._watching[peer] = request
 
     async def _next_input(self, scheduler: Scheduler, layout: Layout, writer: ChunkWriter) -> None:
         timer = scheduler.get_timer()
@@ -301,6 +329,8 @@ class Download:
                 self._report(layout, sources=scheduler.sources)
         elif isinstance(news, _Durable):
             await self._made_durable(news.indexes)
+        elif isinstance(news, _Gained):
+            self._add_holders(scheduler, {news.peer: news.have})
         elif news.data is not None:
             self._requests.pop((news.peer, news.index), None)
             writer.submit(news.index, news.data, news.peer)
@@ -312,16 +342,20 @@ class Download:
             self._requests.pop((news.peer, news.index), None)
             scheduler.remove_peer(news.peer, now)
             self._sessions.pop(news.peer, None)
+            self._watching.pop(news.peer, None)
 
     async def _made_durable(self, indexes: list[int]) -> None:
         for index in indexes:
             self._durable.add(index)
+        if self._durable.complete:
+            return  # recorded whole by run(), once the file is in its place
         await asyncio.to_thread(self._catalog.set_have, self.blob, self._durable)
+        self._on_have(self.blob, self._durable)
 
     async def _keep_written(self, writer: ChunkWriter) -> None:
         """Stopped early: what is written is flushed and recorded, so a resume skips it."""
         with contextlib.suppress(OSError):
-            await writer.flush_all()
+            await writer.keep_written()
         indexes = []
         while not self._inputs.empty():
             if isinstance(news := self._inputs.get_nowait(), _Durable):
@@ -344,12 +378,15 @@ class Download:
                 asyncio.get_running_loop().create_task(self._pool.ban(peer, action.reason))
 
     def _cancel_outstanding(self) -> None:
-        """Stopped (done, failed or cancelled): the peers stop sending what is still asked."""
-        for (peer, _), request in self._requests.items():
+        """Stopped (done, failed or cancelled): the peers stop sending what is still asked,
+        and telling what they gain."""
+        asked = [(peer, request) for (peer, _), request in self._requests.items()]
+        for peer, request in [*asked, *self._watching.items()]:
             session = self._sessions.get(peer)
             if session is not None:
                 session.cancel(request)
         self._requests.clear()
+        self._watching.clear()
 
     def _request(self, peer: bytes, index: int, layout: Layout, scheduler: Scheduler) -> None:
         session = self._sessions.get(peer)

@@ -360,6 +360,7 @@ class FileService:
                 on_progress=on_progress,
                 size=size,
                 max_size=max_size,
+                on_have=None if self._server is None else self._server.gained,
             )
             task = asyncio.create_task(download.run(), name=f"download {blob.hex()[:12]}")
             self._downloads[blob] = task

@@ -16,13 +16,15 @@ from typing import Any
 from peernode.net.link import Link, LinkError, LinkFactory
 from protocol.errors import ProtocolError
 from protocol.files import ChunkReply, Requester
-from protocol.files.messages import Hashes, Have, Refused
+from protocol.files.messages import Hashes, Have, Holding, Refused, bulk_minor
 from protocol.wire import PeerAddress
 
 log = logging.getLogger(__name__)
 
 ChunkCallback = Callable[[bytes | None, Refused | None], None]
 """Called once per chunk request: the data, or the refusal, or (None, None): link gone."""
+HaveCallback = Callable[[Have], None]
+"""Called with each Have answering a Watch."""
 
 
 class SessionClosed(Exception):
@@ -39,7 +41,25 @@ class Session:
         self._requester = Requester()
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._chunks: dict[int, ChunkCallback] = {}
+        self._watches: dict[int, HaveCallback] = {}
         self.closed = asyncio.Event()
+
+    @property
+    def can_watch(self) -> bool:
+        """The peer speaks bulk 1.1 (it announced it), which brought Watch."""
+        return bulk_minor(self.link.info) >= 1
+
+    def watch(self, blob: bytes, on_have: HaveCallback) -> int | None:
+        """Hear what the peer holds of `blob` now and as it gains more; None if the peer
+        cannot be asked that (bulk 1.0) or the link is gone."""
+        if not self.can_watch or self.closed.is_set():
+            return None
+        request, data = self._requester.watch(blob)
+        if not self.link.send_nowait(data):
+            self._requester.cancel(request)
+            return None
+        self._watches[request] = on_have
+        return request
 
     async def ask(self, blob: bytes) -> Have:
         """Does the peer hold `blob`? TimeoutError past the answer timeout."""
@@ -76,6 +96,7 @@ class Session:
 
     def cancel(self, request: int) -> None:
         self._chunks.pop(request, None)
+        self._watches.pop(request, None)
         if (data := self._requester.cancel(request)) is not None:
             self.link.send_nowait(data)
 
@@ -87,6 +108,12 @@ class Session:
             asyncio.get_running_loop().create_task(self.link.close(self.link.close_reason))
             return
         if reply is None:
+            return
+        if (on_have := self._watches.get(reply.request)) is not None:
+            if not isinstance(reply, Have) or reply.holding is not Holding.PARTIAL:
+                del self._watches[reply.request]
+            if isinstance(reply, Have):
+                on_have(reply)
             return
         if (done := self._chunks.pop(reply.request, None)) is not None:
             if isinstance(reply, ChunkReply):
@@ -103,6 +130,7 @@ class Session:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(SessionClosed())
+        self._watches.clear()
         chunks, self._chunks = self._chunks, {}
         for done in chunks.values():
             done(None, None)

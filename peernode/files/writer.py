@@ -109,10 +109,22 @@ class ChunkWriter:
     async def flush_all(self) -> None:
         """Wait for every check, then flush what is written: all of it is durable (and
         reported) when this returns."""
-        while self._checks or self._flush is not None or self._written:
-            if not self._checks and self._flush is None:
+        await self._flush_written(wait_checks=True)
+
+    async def keep_written(self) -> None:
+        """Stopping: drop the checks not started and wait for the one under way, then
+        flush what was reported written (reported durable as usual)."""
+        self._hashing.shutdown(wait=False, cancel_futures=True)
+        await asyncio.to_thread(self._hashing.shutdown, wait=True)
+        await self._flush_written(wait_checks=False)
+
+    async def _flush_written(self, *, wait_checks: bool) -> None:
+        while (wait_checks and self._checks) or self._flush is not None or self._written:
+            if not (wait_checks and self._checks) and self._flush is None:
                 self._start_flush()
-            waiting = {*self._checks, *([self._flush] if self._flush is not None else [])}
+            waiting = {*self._checks} if wait_checks else set()
+            if self._flush is not None:
+                waiting.add(self._flush)
             await asyncio.wait(waiting, timeout=_WAIT_POLL)
             if self.error is not None:
                 raise self.error
