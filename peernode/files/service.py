@@ -29,7 +29,13 @@ from protocol import kinds
 from protocol.event import event_id, load_verified
 from protocol.files import Entry
 from protocol.files.manifest import MAX_MANIFEST_BYTES
-from protocol.files.messages import BULK_INFO_KEY, BULK_MINOR, MAX_BULK_MESSAGE, Holding
+from protocol.files.messages import (
+    BULK_INFO_KEY,
+    BULK_MINOR,
+    FILES_SPEC_MINOR,
+    MAX_BULK_MESSAGE,
+    Holding,
+)
 from protocol.handshake import InfoValue
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
@@ -74,7 +80,7 @@ class BulkNetwork(Protocol):
 
     def add_routes(self, routes: list[web.RouteDef]) -> None: ...
 
-    def linked_addresses(self) -> list[PeerAddress]: ...
+    def linked_addresses(self, *, min_minor: int = 0) -> list[PeerAddress]: ...
 
 
 class FileService:
@@ -299,7 +305,7 @@ class FileService:
                 return (await session.ask(shared.blob)).holding is Holding.FULL
             return False
 
-        answers = await asyncio.gather(*map(holds, self._network.linked_addresses()))
+        answers = await asyncio.gather(*map(holds, self._bulk_peers()))
         return sum(answers)
 
     async def start_get(self, ref: str | bytes, *, in_order: bool = False) -> FetchStatus:
@@ -354,7 +360,7 @@ class FileService:
                 catalog=catalog,
                 disk=self._disk,
                 pool=self._pool,
-                peers=self._network.linked_addresses,
+                peers=self._bulk_peers,
                 config=self._config,
                 in_order=in_order,
                 on_progress=on_progress,
@@ -366,6 +372,12 @@ class FileService:
             self._downloads[blob] = task
             task.add_done_callback(lambda _: self._downloads.pop(blob, None))
         return await asyncio.shield(task)
+
+    def _bulk_peers(self) -> list[PeerAddress]:
+        """Linked peers that speak the bulk path (a 1.0 node is never dialled on it)."""
+        if self._network is None:
+            return []
+        return self._network.linked_addresses(min_minor=FILES_SPEC_MINOR)
 
     # -- keeping --------------------------------------------------------------------
 

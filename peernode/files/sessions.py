@@ -146,6 +146,8 @@ class SessionPool:
         self._dialing: dict[bytes, asyncio.Task[Session | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.banned: set[bytes] = set()
+        self.dialled = 0
+        """Bulk links dialled, ever (each peer's first, and again after one closed)."""
 
     async def session(self, peer: PeerAddress) -> Session | None:
         """The open session to `peer`, dialled if needed; None if it cannot be reached."""
@@ -161,6 +163,7 @@ class SessionPool:
         return await asyncio.shield(task)
 
     async def _dial(self, peer: PeerAddress) -> Session | None:
+        self.dialled += 1
         try:
             async with asyncio.timeout(self._timeout):
                 link = await self._factory.dial(peer.host, peer.port, expected=peer.key)

@@ -15,6 +15,9 @@ from protocol.codec import pack, unpack
 from protocol.errors import DecodeError
 from protocol.files.blob import BLOB_ID_BYTES, HASH_BYTES, MAX_CHUNKS, check_blob_id
 
+FILES_SPEC_MINOR: Final = 1
+"""The spec minor version that brought files: the bulk path is dialled only to peers that
+announced it (or a later one); a 1.0 node is never asked."""
 BULK_MINOR: Final = 1
 """The bulk path's minor version this node speaks, announced as `bulk` in the handshake
 info of its bulk links (none announced: 0). 1 adds large frames and Watch."""

@@ -406,3 +406,23 @@ async def test_a_partial_holder_tells_its_watchers_what_it_gains(tmp_path: Path)
         assert ben.files._server is not None
         assert ben.files._server.haves_told > 0
         assert (await cara.files.save(shared.id, tmp_path / "out.bin")).read_bytes() == data
+
+
+async def test_a_node_of_spec_1_0_is_never_dialled_on_the_bulk_path(tmp_path: Path) -> None:
+    write(tmp_path / "notes.txt", 1000)
+    quick = replace(FILES, idle_timeout=0.3)
+    async with running(tmp_path / "ada", "Ada") as ada:
+        assert ada._network is not None
+        old = ada._network.link_info()
+        # Ada's gossip links announce what a node of spec 1.0 announces.
+        ada._network._factory._info = lambda: {**old, "spec": "1.0"}  # type: ignore[union-attr]
+        async with running(tmp_path / "ben", "Ben", ada, files=quick) as ben:
+            shared = await ada.files.share(tmp_path / "notes.txt", CIRCLE)
+            await arrives(ben, shared)
+            await linked(ben, 1)
+            with pytest.raises(NodeError, match="no laptop linked"):
+                await ben.files.get(shared.id)
+            assert ben.files._pool is not None
+            assert ben.files._pool.dialled == 0
+            assert ada.files._server is not None
+            assert ada.files._server.chunks_sent == 0
