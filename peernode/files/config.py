@@ -21,6 +21,8 @@ class FilesConfig:
     is fetching which chunks it gained (they are batched).
     ask_timeout: seconds to wait for a bulk link and for a peer's Have or Hashes.
     idle_timeout: seconds a download waits with no peer to ask before it gives up.
+    link_idle_timeout: seconds a bulk link we dialled stays open with nothing asked on
+    it; the next request dials again.
     auto_fetch_bytes: files up to this size shared with a circle I am in are fetched
     as they are announced, without asking (0: never); larger ones on demand.
     quota_bytes, quota_share: the store holds at most the smaller of quota_bytes and
@@ -43,6 +45,7 @@ class FilesConfig:
     piece_bytes: int = LARGE_PIECE_BYTES
     ask_timeout: float = 10.0
     idle_timeout: float = 30.0
+    link_idle_timeout: float = 60.0
     serve_rate: int = 0
     auto_fetch_bytes: int = 25_000_000
     quota_bytes: int = 10 * 1024**3

@@ -132,7 +132,11 @@ class FileService:
             on_link=self._serve,
             path=BULK_PATH,
         )
-        self._pool = SessionPool(self._factory, connect_timeout=self._config.ask_timeout)
+        self._pool = SessionPool(
+            self._factory,
+            connect_timeout=self._config.ask_timeout,
+            idle_timeout=self._config.link_idle_timeout,
+        )
         self._server = BulkServer(self._lookup, self._read_chunk, self._config)
         network.add_routes(self._factory.routes())
         self._upkeep = Upkeep(self, self._node, self._config)

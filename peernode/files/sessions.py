@@ -3,6 +3,8 @@
 Rules of this file:
 - A session checks every answer with the sans-IO Requester; a protocol error closes it.
 - Every wait has a timeout; when a link closes, whatever still waits on it is told so.
+- A session with nothing outstanding for `idle_timeout` seconds is closed; the next
+  request to that peer dials again.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ class Session:
         self._chunks: dict[int, ChunkCallback] = {}
         self._watches: dict[int, HaveCallback] = {}
         self.closed = asyncio.Event()
+        self.last_used = asyncio.get_running_loop().time()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing asked of the peer is outstanding."""
+        return not (self._waiting or self._chunks or self._watches)
 
     @property
     def can_watch(self) -> bool:
@@ -101,6 +109,7 @@ class Session:
             self.link.send_nowait(data)
 
     def on_payload(self, data: bytes) -> None:
+        self.last_used = asyncio.get_running_loop().time()
         try:
             reply = self._requester.receive(data)
         except ProtocolError as exc:
@@ -139,9 +148,13 @@ class Session:
 class SessionPool:
     """Dials and keeps one bulk session per peer; closes them all at the end."""
 
-    def __init__(self, factory: LinkFactory, *, connect_timeout: float) -> None:
+    def __init__(
+        self, factory: LinkFactory, *, connect_timeout: float, idle_timeout: float
+    ) -> None:
         self._factory = factory
         self._timeout = connect_timeout
+        self._idle_timeout = idle_timeout
+        self._reaper: asyncio.Task[None] | None = None
         self._sessions: dict[bytes, Session] = {}
         self._dialing: dict[bytes, asyncio.Task[Session | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -155,7 +168,10 @@ class SessionPool:
             return None
         existing = self._sessions.get(peer.key)
         if existing is not None and not existing.closed.is_set():
+            existing.last_used = asyncio.get_running_loop().time()
             return existing
+        if self._reaper is None:
+            self._reaper = asyncio.create_task(self._close_idle(), name="bulk idle links")
         task = self._dialing.get(peer.key)
         if task is None:
             task = asyncio.create_task(self._dial(peer), name=f"bulk dial {peer.host}")
@@ -187,6 +203,15 @@ class SessionPool:
             if self._sessions.get(session.key) is session:
                 del self._sessions[session.key]
 
+    async def _close_idle(self) -> None:
+        """Close the sessions that had nothing to do for the idle timeout."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._idle_timeout / 4)
+            for session in list(self._sessions.values()):
+                if session.idle and loop.time() - session.last_used >= self._idle_timeout:
+                    await session.link.close("idle")
+
     async def ban(self, key: bytes, reason: str) -> None:
         """Never ask this peer again while the node runs."""
         self.banned.add(key)
@@ -195,6 +220,10 @@ class SessionPool:
             await session.link.close(f"banned: {reason}")
 
     async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
         for task in list(self._dialing.values()):
             task.cancel()
         await asyncio.gather(*(s.link.close("node shutting down") for s in self._sessions.values()))

@@ -426,3 +426,26 @@ async def test_a_node_of_spec_1_0_is_never_dialled_on_the_bulk_path(tmp_path: Pa
             assert ben.files._pool.dialled == 0
             assert ada.files._server is not None
             assert ada.files._server.chunks_sent == 0
+
+
+async def test_an_idle_bulk_link_is_closed_and_dialled_again_when_needed(tmp_path: Path) -> None:
+    write(tmp_path / "week1.txt", 3000, seed=1)
+    write(tmp_path / "week2.txt", 3000, seed=2)
+    brief = replace(FILES, link_idle_timeout=0.2)
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada, files=brief) as ben,
+    ):
+        first = await ada.files.share(tmp_path / "week1.txt", CIRCLE)
+        await arrives(ben, first)
+        await linked(ben, 1)
+        await ben.files.get(first.id)
+        pool, server = ben.files._pool, ada.files._server
+        assert pool is not None and server is not None
+        assert pool.dialled == 1
+        await eventually(lambda: not server._links, "Ada's end of the idle bulk link closing")
+        second = await ada.files.share(tmp_path / "week2.txt", CIRCLE)
+        await arrives(ben, second)
+        got = await ben.files.get(second.id)
+        assert got.presence is Presence.HERE
+        assert pool.dialled == 2
