@@ -441,7 +441,8 @@ async def test_an_idle_bulk_link_is_closed_and_dialled_again_when_needed(tmp_pat
         await linked(ben, 1)
         await ben.files.get(first.id)
         pool, server = ben.files._pool, ada.files._server
-        assert pool is not None and server is not None
+        assert pool is not None
+        assert server is not None
         assert pool.dialled == 1
         await eventually(lambda: not server._links, "Ada's end of the idle bulk link closing")
         second = await ada.files.share(tmp_path / "week2.txt", CIRCLE)
