@@ -377,7 +377,7 @@ class FileService:
             task.add_done_callback(lambda _: self._downloads.pop(blob, None))
         return await asyncio.shield(task)
 
-    def _bulk_peers(self) -> list[PeerAddress]:
+    def _bulk_peers(self) -> Sequence[PeerAddress]:
         """Linked peers that speak the bulk path (a 1.0 node is never dialled on it)."""
         if self._network is None:
             return []

@@ -17,7 +17,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import Any, Final
 
 from peernode.files.disk import PartialFile
 from protocol.files import Layout
@@ -122,7 +122,7 @@ class ChunkWriter:
         while (wait_checks and self._checks) or self._flush is not None or self._written:
             if not (wait_checks and self._checks) and self._flush is None:
                 self._start_flush()
-            waiting = {*self._checks} if wait_checks else set()
+            waiting: set[asyncio.Future[Any]] = set(self._checks) if wait_checks else set()
             if self._flush is not None:
                 waiting.add(self._flush)
             await asyncio.wait(waiting, timeout=_WAIT_POLL)
