@@ -13,6 +13,8 @@ class FilesConfig:
     """rules: the chunk sizes made and accepted (tests use small ones).
     scheduler: windows, the byte cap, timeouts, strikes (protocol.files.SchedulerConfig).
     sync_every: bytes of a download written between two fdatasync calls.
+    inline_bytes: a whole blob of at most this size is kept in the files database, not
+    as a file under blobs/.
     piece_bytes: the most data in one Piece this node sends (less to a bulk 1.0 asker).
     max_serving: requests served at once, for every peer together.
     max_queued: requests one peer may have waiting (and watches it may hold open);
@@ -43,6 +45,7 @@ class FilesConfig:
     max_queued: int = 64
     have_interval: float = 0.5
     piece_bytes: int = LARGE_PIECE_BYTES
+    inline_bytes: int = 64 * 1024
     ask_timeout: float = 10.0
     idle_timeout: float = 30.0
     link_idle_timeout: float = 60.0

@@ -6,6 +6,8 @@ Rules of this file:
 - A download is written into a sparse file at each chunk's offset and flushed with
   fdatasync every few MiB (never per chunk: writer.py decides); on completion renamed.
 - Copies out to the learner's folders never overwrite and never follow a symlink.
+- A whole blob of at most `inline_bytes` is kept in the files database (`data`), not
+  as a file: a folder of a thousand exercises is not a thousand files and fsyncs.
 - Everything here blocks: callers run it with asyncio.to_thread.
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import IO, BinaryIO, Final
 
 from peernode.errors import BadInput
+from peernode.files.catalog import BlobRecord, Catalog
 from protocol.errors import LocalProtocolError
 from protocol.files import BadPath, Hasher, Layout, check_name
 from protocol.files.blob import ChunkRules
@@ -42,6 +45,23 @@ class BlobDir:
 
     def has(self, blob: bytes) -> bool:
         return self.path(blob).is_file()
+
+    def keep_small(self, catalog: Catalog, layout: Layout, inline_bytes: int) -> None:
+        """A whole blob of at most `inline_bytes`: into the database, and its file gone."""
+        path = self.path(layout.id)
+        if layout.size > inline_bytes or not path.is_file():
+            return
+        catalog.set_data(layout.id, path.read_bytes())
+        path.unlink()  # only once the database holds it
+
+    def source(self, record: BlobRecord) -> Path | bytes:
+        """Where a whole blob's bytes are: the database's copy, or its file."""
+        return record.data if record.data is not None else self.path(record.blob)
+
+    def read(self, record: BlobRecord) -> bytes:
+        """A whole blob's bytes (one small enough to read at once)."""
+        source = self.source(record)
+        return source if isinstance(source, bytes) else source.read_bytes()
 
     def delete(self, blob: bytes) -> None:
         """The blob's file and any partial download of it."""
@@ -126,10 +146,13 @@ class BlobDir:
             os.replace(incoming, final)
             _fsync_dir(final.parent)
 
-    def read_chunk(self, blob: bytes, layout: Layout, index: int, *, partial: bool) -> bytes:
-        """One chunk of a whole blob, or of a download in progress (`partial`)."""
-        path = self.partial_path(blob) if partial else self.path(blob)
+    def read_chunk(self, record: BlobRecord, index: int) -> bytes:
+        """One chunk of a whole blob, or of a download in progress."""
+        layout = record.layout
         length = layout.chunk_length(index)
+        if record.data is not None:
+            return record.data[layout.offset(index) : layout.offset(index) + length]
+        path = self.path(record.blob) if record.complete else self.partial_path(record.blob)
         with open(path, "rb") as reader:
             data = os.pread(reader.fileno(), length, layout.offset(index))
         if len(data) != length:
@@ -192,9 +215,9 @@ def free_name(directory: Path, name: str) -> str:
     return candidate
 
 
-def copy_out(source: Path, directory: Path, name: str) -> Path:
-    """Copy `source` to a new file `name` in `directory`: refused if it exists (even as
-    a symlink) or if `directory` is a symlink."""
+def copy_out(source: Path | bytes, directory: Path, name: str) -> Path:
+    """Copy `source` (a file, or a small blob's bytes) to a new file `name` in
+    `directory`: refused if it exists (even as a symlink) or if `directory` is a symlink."""
     try:
         dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
     except OSError as exc:
@@ -207,9 +230,13 @@ def copy_out(source: Path, directory: Path, name: str) -> Path:
         except FileExistsError:
             raise BadInput(f"{directory / name} exists already; nothing was overwritten") from None
         try:
-            with open(source, "rb") as reader, os.fdopen(out, "wb") as writer:
-                while block := reader.read(BLOCK):
-                    writer.write(block)
+            with os.fdopen(out, "wb") as writer:
+                if isinstance(source, bytes):
+                    writer.write(source)
+                else:
+                    with open(source, "rb") as reader:
+                        while block := reader.read(BLOCK):
+                            writer.write(block)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(name, dir_fd=dir_fd)

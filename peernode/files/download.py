@@ -157,11 +157,16 @@ class Download:
             await writer.close()
             partial.close()
         full = Bitfield.full(record.layout.chunks)
+        await asyncio.to_thread(
+            self._disk.keep_small, self._catalog, record.layout, self._config.inline_bytes
+        )
         await asyncio.to_thread(self._catalog.set_have, self.blob, full)
         self._on_have(self.blob, full)
         self._have_bytes = record.layout.size
         self._report(record.layout, done=True)
-        return BlobRecord(record.layout, full, True, record.mine)
+        whole = await asyncio.to_thread(self._catalog.get, self.blob)
+        assert whole is not None
+        return whole
 
     # -- who has it -----------------------------------------------------------------
 

@@ -178,12 +178,15 @@ class FileService:
         name, kind = await asyncio.to_thread(name_and_kind, path)
         if kind == "folder":
             blob, size = await asyncio.to_thread(
-                import_folder, path, self._disk, catalog, self._config.rules
+                import_folder, path, self._disk, catalog, self._config
             )
             mime = None
         else:
             layout = await asyncio.to_thread(self._disk.import_file, path, self._config.rules)
             await asyncio.to_thread(catalog.add, layout, complete=True, mine=True)
+            await asyncio.to_thread(
+                self._disk.keep_small, catalog, layout, self._config.inline_bytes
+            )
             blob, size = layout.id, layout.size
             mime = mimetypes.guess_type(name)[0]
         body = compact(
@@ -441,16 +444,15 @@ class FileService:
             raws += await self._store.latest_of_kind(kinds.PROFILE, author)
         events = [(event_id(raw), raw) for raw in raws]
         unique = sorted(set(blobs))
-        await asyncio.to_thread(write_bundle, out, events, unique, self._disk)
+        catalog = await self._library.catalog()
+        await asyncio.to_thread(write_bundle, out, events, unique, self._disk, catalog)
         return len(events), len(unique)
 
     async def import_bundle(self, source: Path) -> tuple[int, int, int]:
         """Take a bundle's events (verified like a peer's) and blobs (each hashed);
         returns (new events, blobs, refused items)."""
         catalog = await self._library.catalog()
-        result = await asyncio.to_thread(
-            read_bundle, source, self._disk, catalog, self._config.rules
-        )
+        result = await asyncio.to_thread(read_bundle, source, self._disk, catalog, self._config)
         ingested = await self._node.ingest(result.events)
         refused = len(result.refused) + len(ingested.rejected)
         return len(ingested.new), len(result.blobs), refused
@@ -464,12 +466,13 @@ class FileService:
         if not shared.complete:
             raise BadInput(f"{shared.name} is not all here yet; fetch it with 'peernode file get'")
         directory, name = await asyncio.to_thread(save_target, destination, shared.name)
-        if not shared.is_folder:
-            return await asyncio.to_thread(copy_out, self._disk.path(shared.blob), directory, name)
         record = await self._library.record(shared.blob)
         assert record is not None
+        if not shared.is_folder:
+            return await asyncio.to_thread(copy_out, self._disk.source(record), directory, name)
         entries = await self._library.entries(record)
-        return await asyncio.to_thread(save_folder, self._disk, entries, directory, name)
+        catalog = await self._library.catalog()
+        return await asyncio.to_thread(save_folder, self._disk, catalog, entries, directory, name)
 
     # -- serving --------------------------------------------------------------------
 
@@ -489,10 +492,8 @@ class FileService:
         return record
 
     async def _read_chunk(self, record: BlobRecord, index: int) -> bytes:
-        return await asyncio.to_thread(
-            self._disk.read_chunk,
-            record.blob,
-            record.layout,
-            index,
-            partial=not record.complete,
-        )
+        try:
+            return await asyncio.to_thread(self._disk.read_chunk, record, index)
+        except OSError:
+            self._whole.pop(record.blob, None)  # moved into the database since: look again
+            raise

@@ -450,3 +450,37 @@ async def test_an_idle_bulk_link_is_closed_and_dialled_again_when_needed(tmp_pat
         got = await ben.files.get(second.id)
         assert got.presence is Presence.HERE
         assert pool.dialled == 2
+
+
+def blob_files(home: Path) -> set[str]:
+    """The blobs kept as files under home/blobs (not the partial downloads)."""
+    root = home / "blobs"
+    return {p.name for p in root.glob("??/*") if p.is_file()} if root.exists() else set()
+
+
+async def test_small_blobs_live_in_the_files_database_and_large_ones_as_files(
+    tmp_path: Path,
+) -> None:
+    notes = write(tmp_path / "notes.txt", 3000, seed=1)
+    write(tmp_path / "lecture.bin", 100 * 1024, seed=2)  # above the 64 KiB kept inline
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        small = await ada.files.share(tmp_path / "notes.txt", CIRCLE)
+        large = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
+        assert blob_files(tmp_path / "ada") == {large.blob.hex()}
+        await arrives(ben, small)
+        await arrives(ben, large)
+        await linked(ben, 1)
+        for shared in (small, large):
+            assert (await ben.files.get(shared.id)).presence is Presence.HERE
+        assert blob_files(tmp_path / "ben") == {large.blob.hex()}
+        assert (await ben.files.save(small.id, tmp_path / "out.txt")).read_bytes() == notes
+        await ben.files.export(tmp_path / "notes.bundle", ref=small.id)
+    async with Node(Home(tmp_path / "cara"), NodeConfig(watch=False, files=FILES)) as cara:
+        await cara.create_identity("Cara")
+        assert (await cara.files.import_bundle(tmp_path / "notes.bundle"))[1] == 1
+        assert blob_files(tmp_path / "cara") == set()
+        copy = await cara.files.save(small.id, tmp_path / "from-bundle.txt")
+        assert copy.read_bytes() == notes
