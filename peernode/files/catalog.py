@@ -124,12 +124,13 @@ class Catalog:
                 ),
             )
 
-    def set_have(self, blob: bytes, have: Bitfield) -> None:
-        """The chunks now durable on disk."""
+    def set_have(self, blob: bytes, have: Bitfield, data: bytes | None = None) -> None:
+        """The chunks now durable on disk; or, with `data`, a whole small blob's bytes,
+        kept here (in the same write)."""
         with self._lock:
             self._db.execute(
-                "UPDATE blobs SET have = ?, complete = ? WHERE id = ?",
-                (have.to_bytes(), int(have.complete), blob),
+                "UPDATE blobs SET have = ?, complete = ?, data = coalesce(?, data) WHERE id = ?",
+                (have.to_bytes(), int(have.complete), data, blob),
             )
 
     def set_data(self, blob: bytes, data: bytes) -> None:

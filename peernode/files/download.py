@@ -26,7 +26,7 @@ from peernode.files.config import FilesConfig
 from peernode.files.disk import BlobDir
 from peernode.files.model import OnProgress, Progress
 from peernode.files.sessions import Session, SessionClosed, SessionPool
-from peernode.files.writer import ChunkWriter
+from peernode.files.writer import ChunkWriter, SmallWriter, Writer
 from protocol.errors import ProtocolError
 from protocol.files import Ban, Bitfield, Cancel, Layout, Request, Scheduler, layout_from_wire
 from protocol.files.messages import Hashes, Have, Holding, Refusal, Refused
@@ -134,20 +134,13 @@ class Download:
             self._check_size(layout)
             await asyncio.to_thread(self._catalog.add, layout, complete=False)
             record = BlobRecord(layout, Bitfield(layout.chunks), False, False)
-        partial = await asyncio.to_thread(self._disk.open_partial, record.layout)
-        writer = ChunkWriter(
-            record.layout,
-            partial,
-            sync_every=self._config.sync_every,
-            on_checked=lambda index, good, peer: self._inputs.put_nowait(
-                _Checked(peer, index, good)
-            ),
-            on_durable=lambda indexes: self._inputs.put_nowait(_Durable(indexes)),
-        )
+        writer = await self._writer(record.layout)
+        if isinstance(writer, SmallWriter):  # all of it again: nothing was kept of it
+            record = replace(record, have=Bitfield(record.layout.chunks))
         self._durable = Bitfield(record.layout.chunks, record.have)
         try:
             await self._fetch_chunks(record, holders, writer)
-            await asyncio.to_thread(partial.finish)
+            await writer.finish()
         except BaseException:
             self._cancel_outstanding()
             await self._keep_written(writer)
@@ -155,18 +148,32 @@ class Download:
         finally:
             self._cancel_outstanding()
             await writer.close()
-            partial.close()
         full = Bitfield.full(record.layout.chunks)
-        await asyncio.to_thread(
-            self._disk.keep_small, self._catalog, record.layout, self._config.inline_bytes
-        )
-        await asyncio.to_thread(self._catalog.set_have, self.blob, full)
+        data = writer.data if isinstance(writer, SmallWriter) else None
+        await asyncio.to_thread(self._catalog.set_have, self.blob, full, data)
         self._on_have(self.blob, full)
         self._have_bytes = record.layout.size
         self._report(record.layout, done=True)
         whole = await asyncio.to_thread(self._catalog.get, self.blob)
         assert whole is not None
         return whole
+
+    async def _writer(self, layout: Layout) -> Writer:
+        """Where the chunks go: the files database for a small blob, else a file."""
+
+        def checked(index: int, good: bool, peer: bytes) -> None:
+            self._inputs.put_nowait(_Checked(peer, index, good))
+
+        if layout.size <= self._config.inline_bytes:
+            return SmallWriter(layout, on_checked=checked)
+        partial = await asyncio.to_thread(self._disk.open_partial, layout)
+        return ChunkWriter(
+            layout,
+            partial,
+            sync_every=self._config.sync_every,
+            on_checked=checked,
+            on_durable=lambda indexes: self._inputs.put_nowait(_Durable(indexes)),
+        )
 
     # -- who has it -----------------------------------------------------------------
 
@@ -262,7 +269,7 @@ class Download:
     # -- the chunks -----------------------------------------------------------------
 
     async def _fetch_chunks(
-        self, record: BlobRecord, holders: dict[bytes, Have], writer: ChunkWriter
+        self, record: BlobRecord, holders: dict[bytes, Have], writer: Writer
     ) -> None:
         layout = record.layout
         have = Bitfield(layout.chunks, record.have)
@@ -314,7 +321,7 @@ class Download:
         if request is not None:
             self._watching[peer] = request
 
-    async def _next_input(self, scheduler: Scheduler, layout: Layout, writer: ChunkWriter) -> None:
+    async def _next_input(self, scheduler: Scheduler, layout: Layout, writer: Writer) -> None:
         timer = scheduler.get_timer()
         timeout = None if timer is None else max(0.0, timer - time.monotonic())
         try:
@@ -357,7 +364,7 @@ class Download:
         await asyncio.to_thread(self._catalog.set_have, self.blob, self._durable)
         self._on_have(self.blob, self._durable)
 
-    async def _keep_written(self, writer: ChunkWriter) -> None:
+    async def _keep_written(self, writer: Writer) -> None:
         """Stopped early: what is written is flushed and recorded, so a resume skips it."""
         with contextlib.suppress(OSError):
             await writer.keep_written()

@@ -1,7 +1,8 @@
 """A download's chunks checked and written off the event loop, on two threads: one hashes
 and writes each chunk as it arrives, the other flushes every few MiB, so neither the event
 loop nor the hashing waits for the disk (hashlib and the disk calls release the GIL: the
-second core does this work while the loop reads and decrypts).
+second core does this work while the loop reads and decrypts). A small blob's chunks are
+kept in memory instead, and go into the files database in one write (SmallWriter).
 
 Rules of this file:
 - A chunk is written only after it matched its hash; a bad one is reported, never written.
@@ -138,14 +139,62 @@ class ChunkWriter:
         self._partial.write(index, data)
         return True
 
+    async def finish(self) -> None:
+        """Every chunk is here and flushed: the file goes into its place."""
+        await asyncio.to_thread(self._partial.finish)
+
     async def close(self) -> None:
-        """Drop the checks not started; wait for the threads' current calls."""
+        """Drop the checks not started; wait for the threads' current calls; close the file."""
         self._closed = True
         for executor in (self._hashing, self._flushing):
             executor.shutdown(wait=False, cancel_futures=True)
         for executor in (self._hashing, self._flushing):
             await asyncio.to_thread(executor.shutdown, wait=True)
+        self._partial.close()
 
 
 def _os_error(error: BaseException) -> OSError:
     return error if isinstance(error, OSError) else OSError(str(error))
+
+
+class SmallWriter:
+    """A small blob's chunks, checked on the loop (a few KiB) and kept in memory until
+    the blob is whole: it then goes into the files database in one write, with no file
+    and no flush (a stopped one starts over)."""
+
+    error: OSError | None = None
+
+    def __init__(self, layout: Layout, *, on_checked: OnChecked) -> None:
+        self._layout = layout
+        self._on_checked = on_checked
+        self._chunks: dict[int, bytes] = {}
+
+    def submit(self, index: int, data: bytes, peer: bytes) -> None:
+        try:
+            self._layout.verify_chunk(index, data)
+        except BadChunk:
+            good = False
+        else:
+            good = True
+            self._chunks[index] = data
+        asyncio.get_running_loop().call_soon(self._on_checked, index, good, peer)
+
+    @property
+    def data(self) -> bytes:
+        """The whole blob (once every chunk is here)."""
+        return b"".join(self._chunks[index] for index in range(self._layout.chunks))
+
+    async def flush_all(self) -> None:
+        """Nothing to flush: the database write at the end is the one that counts."""
+
+    async def keep_written(self) -> None:
+        """Nothing is kept of a small blob stopped early."""
+
+    async def finish(self) -> None:
+        """The caller stores `data`."""
+
+    async def close(self) -> None:
+        """Nothing to close (`data` stays readable)."""
+
+
+Writer = ChunkWriter | SmallWriter
