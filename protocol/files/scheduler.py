@@ -40,7 +40,7 @@ class SchedulerConfig:
     seconds a peer that refused (busy, or no longer holding the chunk) is left alone."""
 
     initial_window: int = 2
-    max_window: int = 64
+    max_window: int = 16
     window_gain: float = 4.0
     max_bytes_in_flight: int = 32 * 1024 * 1024
     random_first: int = 4
