@@ -359,8 +359,8 @@ class Download:
     async def _made_durable(self, indexes: list[int]) -> None:
         for index in indexes:
             self._durable.add(index)
-        if self._durable.complete:
-            return  # recorded whole by run(), once the file is in its place
+        if not indexes or self._durable.complete:
+            return  # nothing new; or recorded whole by run(), once the file is in its place
         await asyncio.to_thread(self._catalog.set_have, self.blob, self._durable)
         self._on_have(self.blob, self._durable)
 

@@ -79,7 +79,7 @@ class ChunkWriter:
         if future.cancelled():
             return
         if (error := future.exception()) is not None:
-            self.error = self.error or _os_error(error)
+            self._failed(error)
             return
         good = future.result()
         if good:
@@ -101,11 +101,15 @@ class ChunkWriter:
         if future.cancelled():
             return
         if (error := future.exception()) is not None:
-            self.error = self.error or _os_error(error)
+            self._failed(error)
             return
         self._on_durable(indexes)
         if self._unflushed >= self._sync_every:
             self._start_flush()
+
+    def _failed(self, error: BaseException) -> None:
+        self.error = self.error or _os_error(error)
+        self._on_durable([])  # nothing more is durable; this wakes the download to see `error`
 
     async def flush_all(self) -> None:
         """Wait for every check, then flush what is written: all of it is durable (and
