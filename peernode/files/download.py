@@ -26,7 +26,7 @@ from peernode.files.config import FilesConfig
 from peernode.files.disk import BlobDir
 from peernode.files.model import OnProgress, Progress
 from peernode.files.sessions import Session, SessionClosed, SessionPool
-from peernode.files.writer import ChunkWriter, SmallWriter, Writer
+from peernode.files.writer import SmallWriter, Writer, open_writer
 from protocol.errors import ProtocolError
 from protocol.files import Ban, Bitfield, Cancel, Layout, Request, Scheduler, layout_from_wire
 from protocol.files.messages import Hashes, Have, Holding, Refusal, Refused
@@ -134,7 +134,15 @@ class Download:
             self._check_size(layout)
             await asyncio.to_thread(self._catalog.add, layout, complete=False)
             record = BlobRecord(layout, Bitfield(layout.chunks), False, False)
-        writer = await self._writer(record.layout)
+        writer = await open_writer(
+            record.layout,
+            self._disk,
+            self._config,
+            on_checked=lambda index, good, peer: self._inputs.put_nowait(
+                _Checked(peer, index, good)
+            ),
+            on_durable=lambda indexes: self._inputs.put_nowait(_Durable(indexes)),
+        )
         if isinstance(writer, SmallWriter):  # all of it again: nothing was kept of it
             record = replace(record, have=Bitfield(record.layout.chunks))
         self._durable = Bitfield(record.layout.chunks, record.have)
@@ -157,23 +165,6 @@ class Download:
         whole = await asyncio.to_thread(self._catalog.get, self.blob)
         assert whole is not None
         return whole
-
-    async def _writer(self, layout: Layout) -> Writer:
-        """Where the chunks go: the files database for a small blob, else a file."""
-
-        def checked(index: int, good: bool, peer: bytes) -> None:
-            self._inputs.put_nowait(_Checked(peer, index, good))
-
-        if layout.size <= self._config.inline_bytes:
-            return SmallWriter(layout, on_checked=checked)
-        partial = await asyncio.to_thread(self._disk.open_partial, layout)
-        return ChunkWriter(
-            layout,
-            partial,
-            sync_every=self._config.sync_every,
-            on_checked=checked,
-            on_durable=lambda indexes: self._inputs.put_nowait(_Durable(indexes)),
-        )
 
     # -- who has it -----------------------------------------------------------------
 

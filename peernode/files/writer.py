@@ -20,7 +20,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
-from peernode.files.disk import PartialFile
+from peernode.files.config import FilesConfig
+from peernode.files.disk import BlobDir, PartialFile
 from protocol.files import Layout
 from protocol.files.blob import BadChunk
 
@@ -202,3 +203,21 @@ class SmallWriter:
 
 
 Writer = ChunkWriter | SmallWriter
+
+
+async def open_writer(
+    layout: Layout,
+    disk: BlobDir,
+    config: FilesConfig,
+    *,
+    on_checked: OnChecked,
+    on_durable: OnDurable,
+) -> Writer:
+    """Where a download's chunks go: memory, then the files database, for a blob of at
+    most `inline_bytes`; else a partial file under blobs/."""
+    if layout.size <= config.inline_bytes:
+        return SmallWriter(layout, on_checked=on_checked)
+    partial = await asyncio.to_thread(disk.open_partial, layout)
+    return ChunkWriter(
+        layout, partial, sync_every=config.sync_every, on_checked=on_checked, on_durable=on_durable
+    )
