@@ -14,9 +14,23 @@ from protocol.limits import MAX_EVENT_BYTES
 
 PROTOCOL_VERSION: Final = 1
 """The major version: Hello.version, the TXT record's `v`, the `peernode/1` prologue."""
-SPEC_MINOR: Final = 0
+SPEC_MINOR: Final = 1
+"""1.1 added files: the `peernode/file@1` kind and the bulk path (docs/protocol-files.md)."""
 SPEC_VERSION: Final = f"{PROTOCOL_VERSION}.{SPEC_MINOR}"
 """The spec a node follows, announced as `spec` in the handshake info and the TXT record."""
+
+
+def spec_minor(announced: object) -> int:
+    """The minor version of a `spec` value a peer announced ("1.1" -> 1); 0 for none, for
+    another major version or for anything garbled (such a peer is taken for a 1.0 one)."""
+    if not isinstance(announced, str):
+        return 0
+    major, dot, minor = announced.partition(".")
+    if major != str(PROTOCOL_VERSION) or not dot or not minor.isdigit() or len(minor) > 6:
+        return 0
+    return int(minor)
+
+
 MAX_DECODE_BYTES: Final = 1 << 20
 """Largest message the decoder accepts. One message is one frame of the secure channel, whose
 plaintext limit (65,519 bytes by default) is lower: senders keep every message within it, and

@@ -22,9 +22,10 @@ from typing import Final
 
 from peernode.errors import BadInput
 from peernode.files.catalog import Catalog
+from peernode.files.config import FilesConfig
 from peernode.files.disk import BlobDir
 from protocol.errors import LocalProtocolError
-from protocol.files import ChunkRules, Hasher
+from protocol.files import Hasher
 from protocol.limits import MAX_EVENT_BYTES
 
 MAX_EVENTS: Final = 100_000
@@ -44,7 +45,11 @@ class Unbundled:
 
 
 def write_bundle(
-    out: Path, events: Iterable[tuple[bytes, bytes]], blobs: Iterable[bytes], disk: BlobDir
+    out: Path,
+    events: Iterable[tuple[bytes, bytes]],
+    blobs: Iterable[bytes],
+    disk: BlobDir,
+    catalog: Catalog,
 ) -> None:
     """A new bundle at `out` (never over an existing file): (id, raw) events, then blobs."""
     try:
@@ -52,7 +57,15 @@ def write_bundle(
             for event_id, raw in events:
                 _add_bytes(tar, f"events/{event_id.hex()}", raw)
             for blob in blobs:
-                tar.add(disk.path(blob), arcname=f"blobs/{blob.hex()}", recursive=False)
+                record = catalog.get(blob)
+                if record is None or not record.complete:
+                    raise BadInput("a file to export is not here any more; fetch it again")
+                source = disk.source(record)
+                name = f"blobs/{blob.hex()}"
+                if isinstance(source, bytes):
+                    _add_bytes(tar, name, source)
+                else:
+                    tar.add(source, arcname=name, recursive=False)
     except FileExistsError:
         raise BadInput(f"{out} exists already; nothing was overwritten") from None
 
@@ -63,7 +76,7 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def read_bundle(source: Path, disk: BlobDir, catalog: Catalog, rules: ChunkRules) -> Unbundled:
+def read_bundle(source: Path, disk: BlobDir, catalog: Catalog, config: FilesConfig) -> Unbundled:
     """Take the events (for the node to verify) and the blobs (hashed here) of a bundle."""
     result = Unbundled()
     try:
@@ -74,7 +87,7 @@ def read_bundle(source: Path, disk: BlobDir, catalog: Catalog, rules: ChunkRules
                 if _EVENT.fullmatch(member.name):
                     result.events.append(_event(tar, member, result))
                 elif match := _BLOB.fullmatch(member.name):
-                    _blob(tar, member, bytes.fromhex(match[1]), disk, catalog, rules, result)
+                    _blob(tar, member, bytes.fromhex(match[1]), disk, catalog, config, result)
     except (tarfile.TarError, EOFError) as exc:
         raise BadInput(f"{source} is not a peernode bundle, or it is damaged ({exc})") from None
     return result
@@ -94,11 +107,11 @@ def _blob(
     blob: bytes,
     disk: BlobDir,
     catalog: Catalog,
-    rules: ChunkRules,
+    config: FilesConfig,
     result: Unbundled,
 ) -> None:
     try:
-        hasher = Hasher(member.size, rules)
+        hasher = Hasher(member.size, config.rules)
     except LocalProtocolError:
         result.refused.append(member.name)
         return
@@ -109,4 +122,5 @@ def _blob(
         result.refused.append(member.name)
         return
     catalog.add(layout, complete=True)
+    disk.keep_small(catalog, layout, config.inline_bytes)
     result.blobs.append(blob)

@@ -22,7 +22,8 @@ from peernode.errors import StorageError
 from protocol.files import Bitfield, Layout, layout_from_wire
 from protocol.files.blob import ChunkRules
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""2 added `data`: the bytes of a small blob, kept here instead of a file under blobs/."""
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS blobs (
     id BLOB PRIMARY KEY,
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS blobs (
     mine INTEGER NOT NULL DEFAULT 0,
     added_at INTEGER NOT NULL,
     pinned INTEGER NOT NULL DEFAULT 0,
-    released_at INTEGER
+    released_at INTEGER,
+    data BLOB
 ) WITHOUT ROWID;
 """
 
@@ -49,6 +51,8 @@ class BlobRecord:
     mine: bool
     blob: bytes = b""
     """The id (the layout's, computed once)."""
+    data: bytes | None = None
+    """The whole blob's bytes when it is small enough to be kept in the database."""
 
     def __post_init__(self) -> None:
         if not self.blob:
@@ -70,6 +74,9 @@ class Catalog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(blobs)")}
+            if "data" not in columns:  # a files.db of schema 1
+                self._db.execute("ALTER TABLE blobs ADD COLUMN data BLOB")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the files database {path}: {exc}") from exc
@@ -82,18 +89,20 @@ class Catalog:
     def get(self, blob: bytes) -> BlobRecord | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT size, chunk_size, hashes, have, complete, mine FROM blobs WHERE id = ?",
+                "SELECT size, chunk_size, hashes, have, complete, mine, data FROM blobs"
+                " WHERE id = ?",
                 (blob,),
             ).fetchone()
         if row is None:
             return None
-        size, chunk_size, hashes, have, complete, mine = row
+        size, chunk_size, hashes, have, complete, mine, data = row
         rules = ChunkRules(min_chunk=chunk_size, max_chunk=chunk_size, max_chunks=2**20)
         layout = layout_from_wire(blob, size, chunk_size, hashes, rules)
         bitfield = (
             Bitfield.full(layout.chunks) if complete else Bitfield.from_bytes(layout.chunks, have)
         )
-        return BlobRecord(layout, bitfield, bool(complete), bool(mine), blob)
+        data = bytes(data) if data is not None and complete else None
+        return BlobRecord(layout, bitfield, bool(complete), bool(mine), blob, data)
 
     def add(self, layout: Layout, *, complete: bool, mine: bool = False) -> None:
         """Record a blob's layout; an existing record keeps what it has (and becomes mine)."""
@@ -115,13 +124,19 @@ class Catalog:
                 ),
             )
 
-    def set_have(self, blob: bytes, have: Bitfield) -> None:
-        """The chunks now durable on disk."""
+    def set_have(self, blob: bytes, have: Bitfield, data: bytes | None = None) -> None:
+        """The chunks now durable on disk; or, with `data`, a whole small blob's bytes,
+        kept here (in the same write)."""
         with self._lock:
             self._db.execute(
-                "UPDATE blobs SET have = ?, complete = ? WHERE id = ?",
-                (have.to_bytes(), int(have.complete), blob),
+                "UPDATE blobs SET have = ?, complete = ?, data = coalesce(?, data) WHERE id = ?",
+                (have.to_bytes(), int(have.complete), data, blob),
             )
+
+    def set_data(self, blob: bytes, data: bytes) -> None:
+        """Keep a whole small blob's bytes here (its file can then go)."""
+        with self._lock:
+            self._db.execute("UPDATE blobs SET data = ? WHERE id = ?", (data, blob))
 
     def forget(self, blob: bytes) -> None:
         with self._lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from protocol.files import ChunkRules, SchedulerConfig
-from protocol.files.messages import PIECE_BYTES
+from protocol.files.messages import LARGE_PIECE_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,10 +13,18 @@ class FilesConfig:
     """rules: the chunk sizes made and accepted (tests use small ones).
     scheduler: windows, the byte cap, timeouts, strikes (protocol.files.SchedulerConfig).
     sync_every: bytes of a download written between two fdatasync calls.
+    inline_bytes: a whole blob of at most this size is kept in the files database, not
+    as a file under blobs/.
+    piece_bytes: the most data in one Piece this node sends (less to a bulk 1.0 asker).
     max_serving: requests served at once, for every peer together.
-    max_queued: requests one peer may have waiting; past it, the answer is busy.
+    max_queued: requests one peer may have waiting (and watches it may hold open);
+    past it, the answer is busy.
+    have_interval: seconds between two Haves telling a peer watching a blob this node
+    is fetching which chunks it gained (they are batched).
     ask_timeout: seconds to wait for a bulk link and for a peer's Have or Hashes.
     idle_timeout: seconds a download waits with no peer to ask before it gives up.
+    link_idle_timeout: seconds a bulk link we dialled stays open with nothing asked on
+    it; the next request dials again.
     auto_fetch_bytes: files up to this size shared with a circle I am in are fetched
     as they are announced, without asking (0: never); larger ones on demand.
     quota_bytes, quota_share: the store holds at most the smaller of quota_bytes and
@@ -35,9 +43,12 @@ class FilesConfig:
     sync_every: int = 8 * 1024 * 1024
     max_serving: int = 4
     max_queued: int = 64
-    piece_bytes: int = PIECE_BYTES
+    have_interval: float = 0.5
+    piece_bytes: int = LARGE_PIECE_BYTES
+    inline_bytes: int = 64 * 1024
     ask_timeout: float = 10.0
     idle_timeout: float = 30.0
+    link_idle_timeout: float = 60.0
     serve_rate: int = 0
     auto_fetch_bytes: int = 25_000_000
     quota_bytes: int = 10 * 1024**3

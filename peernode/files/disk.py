@@ -4,8 +4,10 @@ Rules of this file:
 - What the learner shares is copied in (hashed on the way), so the node never serves
   the learner's own files in place, and a file edited later cannot change a blob.
 - A download is written into a sparse file at each chunk's offset and flushed with
-  fdatasync every `sync_every` bytes (never per chunk); on completion it is renamed.
+  fdatasync every few MiB (never per chunk: writer.py decides); on completion renamed.
 - Copies out to the learner's folders never overwrite and never follow a symlink.
+- A whole blob of at most `inline_bytes` is kept in the files database (`data`), not
+  as a file: a folder of a thousand exercises is not a thousand files and fsyncs.
 - Everything here blocks: callers run it with asyncio.to_thread.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import IO, BinaryIO, Final
 
 from peernode.errors import BadInput
+from peernode.files.catalog import BlobRecord, Catalog
 from protocol.errors import LocalProtocolError
 from protocol.files import BadPath, Hasher, Layout, check_name
 from protocol.files.blob import ChunkRules
@@ -46,6 +49,23 @@ class BlobDir:
 
     def has(self, blob: bytes) -> bool:
         return self.path(blob).is_file()
+
+    def keep_small(self, catalog: Catalog, layout: Layout, inline_bytes: int) -> None:
+        """A whole blob of at most `inline_bytes`: into the database, and its file gone."""
+        path = self.path(layout.id)
+        if layout.size > inline_bytes or not path.is_file():
+            return
+        catalog.set_data(layout.id, path.read_bytes())
+        path.unlink()  # only once the database holds it
+
+    def source(self, record: BlobRecord) -> Path | bytes:
+        """Where a whole blob's bytes are: the database's copy, or its file."""
+        return record.data if record.data is not None else self.path(record.blob)
+
+    def read(self, record: BlobRecord) -> bytes:
+        """A whole blob's bytes (one small enough to read at once)."""
+        source = self.source(record)
+        return source if isinstance(source, bytes) else source.read_bytes()
 
     def delete(self, blob: bytes) -> None:
         """The blob's file and any partial download of it."""
@@ -141,52 +161,46 @@ class BlobDir:
             os.replace(incoming, final)
             _fsync_dir(final.parent)
 
-    def read_chunk(self, blob: bytes, layout: Layout, index: int, *, partial: bool) -> bytes:
-        """One chunk of a whole blob, or of a download in progress (`partial`)."""
-        path = self.partial_path(blob) if partial else self.path(blob)
+    def read_chunk(self, record: BlobRecord, index: int) -> bytes:
+        """One chunk of a whole blob, or of a download in progress."""
+        layout = record.layout
         length = layout.chunk_length(index)
+        if record.data is not None:
+            return record.data[layout.offset(index) : layout.offset(index) + length]
+        path = self.path(record.blob) if record.complete else self.partial_path(record.blob)
         with open(path, "rb") as reader:
             data = os.pread(reader.fileno(), length, layout.offset(index))
         if len(data) != length:
             raise OSError(f"{path} is shorter than its blob")
         return data
 
-    def open_partial(self, layout: Layout, sync_every: int) -> PartialFile:
-        return PartialFile(self.partial_path(layout.id), self.path(layout.id), layout, sync_every)
+    def open_partial(self, layout: Layout) -> PartialFile:
+        return PartialFile(self.partial_path(layout.id), self.path(layout.id), layout)
 
 
 class PartialFile:
-    """A download in progress: chunks written in place, flushed every few MiB."""
+    """A download in progress: chunks written in place; its writer says when to flush."""
 
-    def __init__(self, path: Path, final: Path, layout: Layout, sync_every: int) -> None:
+    def __init__(self, path: Path, final: Path, layout: Layout) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._final = final
         self._layout = layout
-        self._sync_every = sync_every
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
         if os.fstat(self._fd).st_size != layout.size:
             os.ftruncate(self._fd, layout.size)  # sparse: no bytes written yet
-        self._pending: list[int] = []
-        self._unsynced = 0
 
-    def write(self, index: int, data: bytes) -> list[int]:
-        """Write a verified chunk; returns the chunks made durable by this write, if any."""
+    def write(self, index: int, data: bytes) -> None:
+        """Write a verified chunk at its place (durable only after the next flush)."""
         os.pwrite(self._fd, data, self._layout.offset(index))
-        self._pending.append(index)
-        self._unsynced += len(data)
-        return self.sync() if self._unsynced >= self._sync_every else []
 
-    def sync(self) -> list[int]:
-        """Flush; returns the chunks written since the last flush, now durable."""
-        if self._pending:
-            os.fdatasync(self._fd)
-        durable, self._pending, self._unsynced = self._pending, [], 0
-        return durable
+    def flush(self) -> None:
+        """Make every chunk written so far durable."""
+        os.fdatasync(self._fd)
 
     def finish(self) -> None:
-        """Every chunk is here and verified: flush, close, and move into place."""
-        self.sync()
+        """Every chunk is here, verified and flushed: close, and move into place."""
+        self.flush()
         self.close()
         self._final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._path, self._final)
@@ -216,9 +230,9 @@ def free_name(directory: Path, name: str) -> str:
     return candidate
 
 
-def copy_out(source: Path, directory: Path, name: str) -> Path:
-    """Copy `source` to a new file `name` in `directory`: refused if it exists (even as
-    a symlink) or if `directory` is a symlink."""
+def copy_out(source: Path | bytes, directory: Path, name: str) -> Path:
+    """Copy `source` (a file, or a small blob's bytes) to a new file `name` in
+    `directory`: refused if it exists (even as a symlink) or if `directory` is a symlink."""
     try:
         dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
     except OSError as exc:
@@ -231,9 +245,13 @@ def copy_out(source: Path, directory: Path, name: str) -> Path:
         except FileExistsError:
             raise BadInput(f"{directory / name} exists already; nothing was overwritten") from None
         try:
-            with open(source, "rb") as reader, os.fdopen(out, "wb") as writer:
-                while block := reader.read(BLOCK):
-                    writer.write(block)
+            with os.fdopen(out, "wb") as writer:
+                if isinstance(source, bytes):
+                    writer.write(source)
+                else:
+                    with open(source, "rb") as reader:
+                        while block := reader.read(BLOCK):
+                            writer.write(block)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(name, dir_fd=dir_fd)

@@ -4,13 +4,15 @@ lets the sans-IO scheduler decide which chunk to ask of whom, and carries that o
 Rules of this file:
 - The scheduler decides; this module sends its requests, feeds it what arrives
   (checked against the hash list before anything is written) and the time.
-- Chunks are hashed and written on a thread; the have-bitfield in the catalog grows
-  only when a flush made them durable.
+- Chunks are hashed and written on a thread of their own (writer.py) while the loop
+  reads the next ones; the have-bitfield in the catalog grows only when a flush made
+  them durable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -21,12 +23,12 @@ from typing import Final
 from peernode.errors import NodeError
 from peernode.files.catalog import BlobRecord, Catalog
 from peernode.files.config import FilesConfig
-from peernode.files.disk import BlobDir, PartialFile
+from peernode.files.disk import BlobDir
 from peernode.files.model import OnProgress, Progress
 from peernode.files.sessions import Session, SessionClosed, SessionPool
+from peernode.files.writer import SmallWriter, Writer, open_writer
 from protocol.errors import ProtocolError
 from protocol.files import Ban, Bitfield, Cancel, Layout, Request, Scheduler, layout_from_wire
-from protocol.files.blob import BadChunk
 from protocol.files.messages import Hashes, Have, Holding, Refusal, Refused
 from protocol.wire import PeerAddress
 
@@ -41,10 +43,41 @@ Peers = Callable[[], Sequence[PeerAddress]]
 
 @dataclass(frozen=True, slots=True)
 class _Arrived:
+    """A chunk's answer from a peer: its data, a refusal, or neither (the link is gone)."""
+
     peer: bytes
     index: int
     data: bytes | None
     refused: Refused | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A chunk checked against its hash (and written if `good`)."""
+
+    peer: bytes
+    index: int
+    good: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Durable:
+    """Chunks a flush made durable."""
+
+    indexes: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Gained:
+    """A partial holder we watch holds more now."""
+
+    peer: bytes
+    have: Have
+
+
+_Input = _Arrived | _Checked | _Durable | _Gained
+OnHave = Callable[[bytes, Bitfield], None]
+"""Told the chunks of a blob durable here, each time more are (the server's watchers)."""
 
 
 class Download:
@@ -63,10 +96,12 @@ class Download:
         size: int | None = None,
         max_size: int | None = None,
         in_order: bool = False,
+        on_have: OnHave | None = None,
     ) -> None:
         """size: the size the file's event gives (the blob must have it); max_size: the
         most a blob of this use may hold (a folder's manifest); in_order: lowest missing
-        chunk first (protocol.files.SchedulerConfig.in_order)."""
+        chunk first (protocol.files.SchedulerConfig.in_order); on_have: told the chunks
+        durable here as they grow."""
         self.blob = blob
         self._size = size
         self._max_size = max_size
@@ -79,10 +114,13 @@ class Download:
         self._on_progress = on_progress or (lambda progress: None)
         self._sessions: dict[bytes, Session] = {}
         self._requests: dict[tuple[bytes, int], int] = {}
-        self._arrived: asyncio.Queue[_Arrived] = asyncio.Queue()
+        self._inputs: asyncio.Queue[_Input] = asyncio.Queue()
         self._started = time.monotonic()
         self._fetched = 0
         self._have_bytes = 0
+        self._durable = Bitfield(0)
+        self._on_have = on_have or (lambda blob, have: None)
+        self._watching: dict[bytes, int] = {}
 
     async def run(self) -> BlobRecord:
         """Fetch until every chunk is here and verified; NodeError if nobody has it."""
@@ -96,20 +134,37 @@ class Download:
             self._check_size(layout)
             await asyncio.to_thread(self._catalog.add, layout, complete=False)
             record = BlobRecord(layout, Bitfield(layout.chunks), False, False)
-        partial = await asyncio.to_thread(
-            self._disk.open_partial, record.layout, self._config.sync_every
+        writer = await open_writer(
+            record.layout,
+            self._disk,
+            self._config,
+            on_checked=lambda index, good, peer: self._inputs.put_nowait(
+                _Checked(peer, index, good)
+            ),
+            on_durable=lambda indexes: self._inputs.put_nowait(_Durable(indexes)),
         )
+        if isinstance(writer, SmallWriter):  # all of it again: nothing was kept of it
+            record = replace(record, have=Bitfield(record.layout.chunks))
+        self._durable = Bitfield(record.layout.chunks, record.have)
         try:
-            await self._fetch_chunks(record, holders, partial)
-            await asyncio.to_thread(partial.finish)
-        finally:
-            partial.close()
+            await self._fetch_chunks(record, holders, writer)
+            await writer.finish()
+        except BaseException:
             self._cancel_outstanding()
+            await self._keep_written(writer)
+            raise
+        finally:
+            self._cancel_outstanding()
+            await writer.close()
         full = Bitfield.full(record.layout.chunks)
-        await asyncio.to_thread(self._catalog.set_have, self.blob, full)
+        data = writer.data if isinstance(writer, SmallWriter) else None
+        await asyncio.to_thread(self._catalog.set_have, self.blob, full, data)
+        self._on_have(self.blob, full)
         self._have_bytes = record.layout.size
         self._report(record.layout, done=True)
-        return BlobRecord(record.layout, full, True, record.mine)
+        whole = await asyncio.to_thread(self._catalog.get, self.blob)
+        assert whole is not None
+        return whole
 
     # -- who has it -----------------------------------------------------------------
 
@@ -205,7 +260,7 @@ class Download:
     # -- the chunks -----------------------------------------------------------------
 
     async def _fetch_chunks(
-        self, record: BlobRecord, holders: dict[bytes, Have], partial: PartialFile
+        self, record: BlobRecord, holders: dict[bytes, Have], writer: Writer
     ) -> None:
         layout = record.layout
         have = Bitfield(layout.chunks, record.have)
@@ -213,7 +268,6 @@ class Download:
         scheduler = Scheduler(layout, have, rng=random.Random(), config=self._scheduling)
         self._add_holders(scheduler, holders)
         idle_since: float | None = None
-        durable = Bitfield(layout.chunks, record.have)
         while not scheduler.complete:
             self._carry_out(scheduler, layout)
             if scheduler.stalled:
@@ -227,9 +281,10 @@ class Download:
                     await asyncio.sleep(min(1.0, self._config.idle_timeout / 10))
                 continue
             idle_since = None
-            await self._next_input(scheduler, layout, partial, durable)
-        for index in await asyncio.to_thread(partial.sync):
-            durable.add(index)
+            await self._next_input(scheduler, layout, writer)
+            if writer.error is not None:
+                raise NodeError(f"cannot write the download to disk: {writer.error}")
+        await writer.flush_all()
 
     def _add_holders(self, scheduler: Scheduler, holders: dict[bytes, Have]) -> None:
         now = time.monotonic()
@@ -240,44 +295,75 @@ class Download:
                 continue
             if key not in known:
                 scheduler.add_peer(key, bitfield, now)
+                if have.holding is Holding.PARTIAL:
+                    self._watch(key)
                 continue
             for index in bitfield:  # a partial holder got more since we asked
                 scheduler.peer_has(key, index, now)
 
-    async def _next_input(
-        self, scheduler: Scheduler, layout: Layout, partial: PartialFile, durable: Bitfield
-    ) -> None:
+    def _watch(self, peer: bytes) -> None:
+        """Hear of the chunks a partial holder gains (a peer of bulk 1.1), as it does."""
+        session = self._sessions.get(peer)
+        if session is None or peer in self._watching:
+            return
+        request = session.watch(
+            self.blob, lambda have: self._inputs.put_nowait(_Gained(peer, have))
+        )
+        if request is not None:
+            self._watching[peer] = request
+
+    async def _next_input(self, scheduler: Scheduler, layout: Layout, writer: Writer) -> None:
         timer = scheduler.get_timer()
         timeout = None if timer is None else max(0.0, timer - time.monotonic())
         try:
             async with asyncio.timeout(timeout):
-                arrived = await self._arrived.get()
+                news = await self._inputs.get()
         except TimeoutError:
             scheduler.handle_timer(time.monotonic())
             return
-        key = (arrived.peer, arrived.index)
-        self._requests.pop(key, None)
         now = time.monotonic()
-        if arrived.data is not None:
-            good, now_durable = await asyncio.to_thread(
-                _verify_and_write, layout, partial, arrived.index, arrived.data
-            )
-            new = good and arrived.index not in scheduler.have
-            scheduler.received(arrived.peer, arrived.index, good=good, now=time.monotonic())
-            if now_durable:
-                for index in now_durable:
-                    durable.add(index)
-                await asyncio.to_thread(self._catalog.set_have, self.blob, durable)
+        if isinstance(news, _Checked):
+            new = news.good and news.index not in scheduler.have
+            scheduler.received(news.peer, news.index, good=news.good, now=now)
             if new:
-                self._fetched += len(arrived.data)
-                self._have_bytes += len(arrived.data)
+                length = layout.chunk_length(news.index)
+                self._fetched += length
+                self._have_bytes += length
                 self._report(layout, sources=scheduler.sources)
-        elif arrived.refused is not None:
-            missing = arrived.refused.reason is Refusal.MISSING
-            scheduler.refused(arrived.peer, arrived.index, missing=missing, now=now)
+        elif isinstance(news, _Durable):
+            await self._made_durable(news.indexes)
+        elif isinstance(news, _Gained):
+            self._add_holders(scheduler, {news.peer: news.have})
+        elif news.data is not None:
+            self._requests.pop((news.peer, news.index), None)
+            writer.submit(news.index, news.data, news.peer)
+        elif news.refused is not None:
+            self._requests.pop((news.peer, news.index), None)
+            missing = news.refused.reason is Refusal.MISSING
+            scheduler.refused(news.peer, news.index, missing=missing, now=now)
         else:
-            scheduler.remove_peer(arrived.peer, now)
-            self._sessions.pop(arrived.peer, None)
+            self._requests.pop((news.peer, news.index), None)
+            scheduler.remove_peer(news.peer, now)
+            self._sessions.pop(news.peer, None)
+            self._watching.pop(news.peer, None)
+
+    async def _made_durable(self, indexes: list[int]) -> None:
+        for index in indexes:
+            self._durable.add(index)
+        if not indexes or self._durable.complete:
+            return  # nothing new; or recorded whole by run(), once the file is in its place
+        await asyncio.to_thread(self._catalog.set_have, self.blob, self._durable)
+        self._on_have(self.blob, self._durable)
+
+    async def _keep_written(self, writer: Writer) -> None:
+        """Stopped early: what is written is flushed and recorded, so a resume skips it."""
+        with contextlib.suppress(OSError):
+            await writer.keep_written()
+        indexes = []
+        while not self._inputs.empty():
+            if isinstance(news := self._inputs.get_nowait(), _Durable):
+                indexes += news.indexes
+        await self._made_durable(indexes)
 
     def _carry_out(self, scheduler: Scheduler, layout: Layout) -> None:
         for action in scheduler.actions():
@@ -295,12 +381,15 @@ class Download:
                 asyncio.get_running_loop().create_task(self._pool.ban(peer, action.reason))
 
     def _cancel_outstanding(self) -> None:
-        """Stopped (done, failed or cancelled): the peers stop sending what is still asked."""
-        for (peer, _), request in self._requests.items():
+        """Stopped (done, failed or cancelled): the peers stop sending what is still asked,
+        and telling what they gain."""
+        asked = [(peer, request) for (peer, _), request in self._requests.items()]
+        for peer, request in [*asked, *self._watching.items()]:
             session = self._sessions.get(peer)
             if session is not None:
                 session.cancel(request)
         self._requests.clear()
+        self._watching.clear()
 
     def _request(self, peer: bytes, index: int, layout: Layout, scheduler: Scheduler) -> None:
         session = self._sessions.get(peer)
@@ -309,7 +398,7 @@ class Download:
             return
 
         def done(data: bytes | None, refused: Refused | None) -> None:
-            self._arrived.put_nowait(_Arrived(peer, index, data, refused))
+            self._inputs.put_nowait(_Arrived(peer, index, data, refused))
 
         length = layout.chunk_length(index)
         self._requests[(peer, index)] = session.get_chunk(self.blob, index, length, done)
@@ -318,14 +407,3 @@ class Download:
         elapsed = max(time.monotonic() - self._started, 1e-6)
         rate = self._fetched / elapsed
         self._on_progress(Progress(self.blob, self._have_bytes, layout.size, rate, sources, done))
-
-
-def _verify_and_write(
-    layout: Layout, partial: PartialFile, index: int, data: bytes
-) -> tuple[bool, list[int]]:
-    """On a thread: check the chunk against its hash, then write it in place."""
-    try:
-        layout.verify_chunk(index, data)
-    except BadChunk:
-        return False, []
-    return True, partial.write(index, data)

@@ -11,20 +11,22 @@ from pathlib import Path
 
 from peernode.errors import BadInput
 from peernode.files.catalog import Catalog
+from peernode.files.config import FilesConfig
 from peernode.files.disk import BlobDir, OnCopied, copy_out, make_dir
 from protocol.errors import LocalProtocolError
-from protocol.files import BadPath, ChunkRules, Entry, Manifest, check_path
+from protocol.files import BadPath, Entry, Manifest, check_path
 
 
 def import_folder(
     root: Path,
     disk: BlobDir,
     catalog: Catalog,
-    rules: ChunkRules,
+    config: FilesConfig,
     on_copied: OnCopied | None = None,
 ) -> tuple[bytes, int]:
     """Every regular file under `root` (symlinks skipped) copied in, then the manifest;
     returns the manifest's blob id and the files' total size."""
+    rules = config.rules
     entries = []
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
@@ -39,6 +41,7 @@ def import_folder(
                 raise BadInput(f"{relative!r} cannot be shared: {exc}; rename it") from None
             layout = disk.import_file(source, rules, on_copied)
             catalog.add(layout, complete=True, mine=True)
+            disk.keep_small(catalog, layout, config.inline_bytes)
             entries.append(Entry(relative, layout.size, layout.id))
     try:
         manifest = Manifest.of(entries)
@@ -46,10 +49,13 @@ def import_folder(
         raise BadInput(f"{root} cannot be shared as it is: {exc}") from None
     layout = disk.import_bytes(manifest.encode(), rules)
     catalog.add(layout, complete=True, mine=True)
+    disk.keep_small(catalog, layout, config.inline_bytes)
     return layout.id, manifest.size
 
 
-def save_folder(disk: BlobDir, entries: Sequence[Entry], directory: Path, name: str) -> Path:
+def save_folder(
+    disk: BlobDir, catalog: Catalog, entries: Sequence[Entry], directory: Path, name: str
+) -> Path:
     """A new folder `name` in `directory` holding a copy of every entry."""
     top = make_dir(directory, name)
     made = {top}
@@ -62,5 +68,8 @@ def save_folder(disk: BlobDir, entries: Sequence[Entry], directory: Path, name: 
                 make_dir(parent, folder)
                 made.add(child)
             parent = child
-        copy_out(disk.path(entry.blob), parent, file_name)
+        record = catalog.get(entry.blob)
+        if record is None or not record.complete:
+            raise BadInput(f"{entry.path} is not here any more; fetch the folder again")
+        copy_out(disk.source(record), parent, file_name)
     return top

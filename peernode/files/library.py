@@ -114,7 +114,7 @@ class Library:
         """The files of a folder whose manifest is here; NodeError if it is refused."""
         if record.layout.size > MAX_MANIFEST_BYTES:
             raise NodeError("this folder's list of files is too big to open")
-        data = await asyncio.to_thread(self._disk.path(record.layout.id).read_bytes)
+        data = await asyncio.to_thread(self._disk.read, record)
         try:
             return decode_manifest(data).entries
         except ProtocolError as exc:

@@ -7,6 +7,8 @@ Rules of this file:
   peers together (`max_serving`), the rest wait.
 - A link with more than `max_queued` requests waiting is answered busy.
 - Only chunks durable on disk are offered or sent.
+- A Watch is answered like an Ask, then kept (watches.py): the chunks gained later
+  follow, batched. A link holds at most `max_queued` watches.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import TYPE_CHECKING, Final
 
 from peernode.files.catalog import BlobRecord
 from peernode.files.config import FilesConfig
+from peernode.files.watches import Watches
 from protocol.errors import ProtocolError
-from protocol.files import pieces
+from protocol.files import Bitfield, pieces
 from protocol.files.messages import (
     Ask,
     Cancel,
@@ -31,8 +34,11 @@ from protocol.files.messages import (
     Holding,
     Refusal,
     Refused,
+    Watch,
+    bulk_minor,
     decode,
     encode,
+    piece_bytes_for,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +63,7 @@ class BulkServer:
         self._serving = asyncio.Semaphore(config.max_serving)
         self._pace = Pace(config.serve_rate)
         self._links: set[Link] = set()
+        self._watches = Watches(config.have_interval)
         self.chunks_sent = 0
 
     async def serve(self, link: Link) -> None:
@@ -71,10 +78,13 @@ class BulkServer:
                 self._close(link, f"bad bulk message: {exc}")
                 return
             if isinstance(message, Cancel):
-                requests.cancel(message.request)
-            elif not isinstance(message, Ask | GetHashes | GetChunk):
+                if not self._watches.cancel(link, message.request):
+                    requests.cancel(message.request)
+            elif not isinstance(message, Ask | Watch | GetHashes | GetChunk):
                 self._close(link, "the asking side sent an answer")
-            elif requests.queue.qsize() >= self._config.max_queued:
+            elif requests.queue.qsize() >= self._config.max_queued or (
+                isinstance(message, Watch) and self._watches.count(link) >= self._config.max_queued
+            ):
                 link.send_nowait(encode(Refused(message.request, Refusal.BUSY)))
             else:
                 requests.put(message)
@@ -92,13 +102,24 @@ class BulkServer:
             for worker in workers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            self._watches.link_closed(link)
             self._links.discard(link)
 
     def _close(self, link: Link, reason: str) -> None:
         link.close_reason = reason
         asyncio.get_running_loop().create_task(link.close(reason))
 
+    @property
+    def haves_told(self) -> int:
+        """Haves sent to peers watching a blob as this node gained chunks of it."""
+        return self._watches.told
+
+    def gained(self, blob: bytes, have: Bitfield) -> None:
+        """A download here made more of `blob` durable: its watchers hear of it."""
+        self._watches.gained(blob, have)
+
     async def close(self) -> None:
+        self._watches.close()
         await asyncio.gather(*(link.close("node shutting down") for link in list(self._links)))
 
     async def _answer(self, link: Link, requests: _Requests) -> None:
@@ -111,10 +132,12 @@ class BulkServer:
                 requests.done(message.request)
 
     async def _answer_one(
-        self, link: Link, message: Ask | GetHashes | GetChunk, requests: _Requests
+        self, link: Link, message: Ask | Watch | GetHashes | GetChunk, requests: _Requests
     ) -> None:
         record = await self._lookup(message.blob)
-        if isinstance(message, Ask):
+        if isinstance(message, Watch):
+            self._watches.start(message.blob, link, message.request, _have(message.request, record))
+        elif isinstance(message, Ask):
             await link.send(encode(_have(message.request, record)))
         elif record is None:
             await link.send(encode(Refused(message.request, Refusal.MISSING)))
@@ -131,6 +154,7 @@ class BulkServer:
         if message.index not in record.have:
             await link.send(encode(Refused(message.request, Refusal.MISSING)))
             return
+        largest = min(self._config.piece_bytes, piece_bytes_for(bulk_minor(link.info)))
         async with self._serving:
             try:
                 data = await self._read_chunk(record, message.index)
@@ -138,7 +162,7 @@ class BulkServer:
                 log.warning("cannot read a chunk to send: %s", exc)
                 await link.send(encode(Refused(message.request, Refusal.MISSING)))
                 return
-            for piece in pieces(message.request, data, self._config.piece_bytes):
+            for piece in pieces(message.request, data, largest):
                 if requests.cancelled(message.request):
                     return
                 await self._pace.take(len(piece))
@@ -152,11 +176,11 @@ class _Requests:
     both bounded by the queue's limit (a Cancel for anything else is ignored)."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Ask | GetHashes | GetChunk] = asyncio.Queue()
+        self.queue: asyncio.Queue[Ask | Watch | GetHashes | GetChunk] = asyncio.Queue()
         self._open: set[int] = set()
         self._cancelled: set[int] = set()
 
-    def put(self, message: Ask | GetHashes | GetChunk) -> None:
+    def put(self, message: Ask | Watch | GetHashes | GetChunk) -> None:
         self._open.add(message.request)
         self.queue.put_nowait(message)
 

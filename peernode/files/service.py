@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import mimetypes
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +29,13 @@ from protocol import kinds
 from protocol.event import event_id, load_verified
 from protocol.files import Entry
 from protocol.files.manifest import MAX_MANIFEST_BYTES
-from protocol.files.messages import Holding
+from protocol.files.messages import (
+    BULK_INFO_KEY,
+    BULK_MINOR,
+    FILES_SPEC_MINOR,
+    MAX_BULK_MESSAGE,
+    Holding,
+)
 from protocol.handshake import InfoValue
 from protocol.identity import SigningKey
 from protocol.wire import PeerAddress
@@ -51,6 +58,21 @@ POLL_RUNNING_NODE = 0.25
 """Seconds between two looks at a download the node running on this home does for us."""
 WHOLE_CACHED = 256
 """Records of whole blobs kept in memory for serving."""
+BULK_QUEUE_BYTES = 4 * 1024 * 1024
+"""Answers a bulk link queues before the one serving them waits (a few large Pieces)."""
+BULK_UNSENT_BYTES = 1024 * 1024
+"""Unsent bytes the kernel may hold for a bulk link."""
+
+
+def bulk_link_config(link: LinkConfig) -> LinkConfig:
+    """The gossip link's settings, with the bulk path's large frames and deeper queues
+    (its own TCP connection: nothing urgent waits behind its bytes)."""
+    return dataclasses.replace(
+        link,
+        max_frame_bytes=MAX_BULK_MESSAGE,
+        bulk_queue_bytes=max(link.bulk_queue_bytes, BULK_QUEUE_BYTES),
+        unsent_bytes=max(link.unsent_bytes, BULK_UNSENT_BYTES),
+    )
 
 
 class BulkNetwork(Protocol):
@@ -58,7 +80,7 @@ class BulkNetwork(Protocol):
 
     def add_routes(self, routes: list[web.RouteDef]) -> None: ...
 
-    def linked_addresses(self) -> list[PeerAddress]: ...
+    def linked_addresses(self, *, min_minor: int = 0) -> list[PeerAddress]: ...
 
 
 class FileService:
@@ -104,9 +126,17 @@ class FileService:
 
         self._network = network
         self._factory = LinkFactory(
-            key, config=link, info=info, on_link=self._serve, path=BULK_PATH
+            key,
+            config=bulk_link_config(link),
+            info=lambda: {**info(), BULK_INFO_KEY: BULK_MINOR},
+            on_link=self._serve,
+            path=BULK_PATH,
         )
-        self._pool = SessionPool(self._factory, connect_timeout=self._config.ask_timeout)
+        self._pool = SessionPool(
+            self._factory,
+            connect_timeout=self._config.ask_timeout,
+            idle_timeout=self._config.link_idle_timeout,
+        )
         self._server = BulkServer(self._lookup, self._read_chunk, self._config)
         network.add_routes(self._factory.routes())
         self._upkeep = Upkeep(self, self._node, self._config)
@@ -150,7 +180,7 @@ class FileService:
         name, kind = await asyncio.to_thread(name_and_kind, path)
         if kind == "folder":
             blob, size = await asyncio.to_thread(
-                import_folder, path, self._disk, catalog, self._config.rules, on_copied
+                import_folder, path, self._disk, catalog, self._config, on_copied
             )
             mime = None
         else:
@@ -158,6 +188,9 @@ class FileService:
                 self._disk.import_file, path, self._config.rules, on_copied
             )
             await asyncio.to_thread(catalog.add, layout, complete=True, mine=True)
+            await asyncio.to_thread(
+                self._disk.keep_small, catalog, layout, self._config.inline_bytes
+            )
             blob, size = layout.id, layout.size
             mime = mimetypes.guess_type(name)[0]
         body = compact(
@@ -283,7 +316,7 @@ class FileService:
                 return (await session.ask(shared.blob)).holding is Holding.FULL
             return False
 
-        answers = await asyncio.gather(*map(holds, self._network.linked_addresses()))
+        answers = await asyncio.gather(*map(holds, self._bulk_peers()))
         return sum(answers)
 
     async def start_get(self, ref: str | bytes, *, in_order: bool = False) -> FetchStatus:
@@ -338,17 +371,24 @@ class FileService:
                 catalog=catalog,
                 disk=self._disk,
                 pool=self._pool,
-                peers=self._network.linked_addresses,
+                peers=self._bulk_peers,
                 config=self._config,
                 in_order=in_order,
                 on_progress=on_progress,
                 size=size,
                 max_size=max_size,
+                on_have=None if self._server is None else self._server.gained,
             )
             task = asyncio.create_task(download.run(), name=f"download {blob.hex()[:12]}")
             self._downloads[blob] = task
             task.add_done_callback(lambda _: self._downloads.pop(blob, None))
         return await asyncio.shield(task)
+
+    def _bulk_peers(self) -> Sequence[PeerAddress]:
+        """Linked peers that speak the bulk path (a 1.0 node is never dialled on it)."""
+        if self._network is None:
+            return []
+        return self._network.linked_addresses(min_minor=FILES_SPEC_MINOR)
 
     # -- keeping --------------------------------------------------------------------
 
@@ -408,16 +448,15 @@ class FileService:
             raws += await self._store.latest_of_kind(kinds.PROFILE, author)
         events = [(event_id(raw), raw) for raw in raws]
         unique = sorted(set(blobs))
-        await asyncio.to_thread(write_bundle, out, events, unique, self._disk)
+        catalog = await self._library.catalog()
+        await asyncio.to_thread(write_bundle, out, events, unique, self._disk, catalog)
         return len(events), len(unique)
 
     async def import_bundle(self, source: Path) -> tuple[int, int, int]:
         """Take a bundle's events (verified like a peer's) and blobs (each hashed);
         returns (new events, blobs, refused items)."""
         catalog = await self._library.catalog()
-        result = await asyncio.to_thread(
-            read_bundle, source, self._disk, catalog, self._config.rules
-        )
+        result = await asyncio.to_thread(read_bundle, source, self._disk, catalog, self._config)
         ingested = await self._node.ingest(result.events)
         refused = len(result.refused) + len(ingested.rejected)
         return len(ingested.new), len(result.blobs), refused
@@ -431,12 +470,13 @@ class FileService:
         if not shared.complete:
             raise BadInput(f"{shared.name} is not all here yet; fetch it with 'peernode file get'")
         directory, name = await asyncio.to_thread(save_target, destination, shared.name)
-        if not shared.is_folder:
-            return await asyncio.to_thread(copy_out, self._disk.path(shared.blob), directory, name)
         record = await self._library.record(shared.blob)
         assert record is not None
+        if not shared.is_folder:
+            return await asyncio.to_thread(copy_out, self._disk.source(record), directory, name)
         entries = await self._library.entries(record)
-        return await asyncio.to_thread(save_folder, self._disk, entries, directory, name)
+        catalog = await self._library.catalog()
+        return await asyncio.to_thread(save_folder, self._disk, catalog, entries, directory, name)
 
     # -- serving --------------------------------------------------------------------
 
@@ -456,10 +496,8 @@ class FileService:
         return record
 
     async def _read_chunk(self, record: BlobRecord, index: int) -> bytes:
-        return await asyncio.to_thread(
-            self._disk.read_chunk,
-            record.blob,
-            record.layout,
-            index,
-            partial=not record.complete,
-        )
+        try:
+            return await asyncio.to_thread(self._disk.read_chunk, record, index)
+        except OSError:
+            self._whole.pop(record.blob, None)  # moved into the database since: look again
+            raise

@@ -37,7 +37,7 @@ from peernode.views import NodeStatus, PeerStatus, SkippedPeer
 from protocol.event import Event, load_verified
 from protocol.gossip import Action, Close, Dial, GossipEngine, Send, SendStored, Verify
 from protocol.reconcile import ItemIndex
-from protocol.wire import SPEC_VERSION, PeerAddress
+from protocol.wire import SPEC_VERSION, PeerAddress, spec_minor
 
 log = logging.getLogger(__name__)
 
@@ -549,12 +549,13 @@ class Network:
 
     # -- status -------------------------------------------------------------------
 
-    def linked_addresses(self) -> list[PeerAddress]:
-        """Where each linked peer listens (the host it linked from, the port it announced)."""
+    def linked_addresses(self, *, min_minor: int = 0) -> list[PeerAddress]:
+        """Where each linked peer listens (the host it linked from, the port it announced);
+        min_minor: only peers that announced that spec minor version or a later one."""
         return [
             PeerAddress(key, link.remote_host, link.listen_port)
             for key, link in self._links.items()
-            if link.listen_port
+            if link.listen_port and spec_minor(link.info.get("spec")) >= min_minor
         ]
 
     def with_network(self, status: NodeStatus) -> NodeStatus:

@@ -1,12 +1,12 @@
 """Messages of the bulk path: msgpack arrays ``[type, request, ...fields]``, strictly checked.
 
-The requester asks (Ask, GetHashes, GetChunk, Cancel); the server answers each request
-with Have, Hashes, Pieces or Refused, and sends nothing unasked.
+The requester asks (Ask, Watch, GetHashes, GetChunk, Cancel); the server answers each
+request with Have, Hashes, Pieces or Refused, and sends nothing unasked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final, TypeAlias
@@ -15,10 +15,21 @@ from protocol.codec import pack, unpack
 from protocol.errors import DecodeError
 from protocol.files.blob import BLOB_ID_BYTES, HASH_BYTES, MAX_CHUNKS, check_blob_id
 
-MAX_BULK_MESSAGE: Final = 65_519
-"""One message is one frame of the secure channel (its default plaintext limit)."""
+FILES_SPEC_MINOR: Final = 1
+"""The spec minor version that brought files: the bulk path is dialled only to peers that
+announced it (or a later one); a 1.0 node is never asked."""
+BULK_MINOR: Final = 1
+"""The bulk path's minor version this node speaks, announced as `bulk` in the handshake
+info of its bulk links (none announced: 0). 1 adds large frames and Watch."""
+BULK_INFO_KEY: Final = "bulk"
+SMALL_FRAME_BYTES: Final = 65_519
+"""Bulk 1.0: one message is one frame of the secure channel (its default plaintext limit)."""
 PIECE_BYTES: Final = 63 * 1024
-"""The most data in one Piece: with its header it fits a frame."""
+"""Bulk 1.0: the most data in one Piece, so that with its header it fits a small frame."""
+LARGE_PIECE_BYTES: Final = 1024 * 1024
+"""Bulk 1.1: the most data in one Piece sent to an asker that announced bulk minor 1."""
+MAX_BULK_MESSAGE: Final = LARGE_PIECE_BYTES + 1024
+"""Bulk 1.1: the largest frame plaintext on a bulk link (a large Piece and its header)."""
 MAX_REQUEST: Final = 2**32 - 1
 MAX_SIZE: Final = 2**53 - 1
 MAX_BITFIELD_BYTES: Final = 8 * 1024
@@ -35,6 +46,7 @@ class BulkType(IntEnum):
     PIECE = 6
     CANCEL = 7
     REFUSED = 8
+    WATCH = 9
 
 
 class Holding(IntEnum):
@@ -69,6 +81,15 @@ class Have:
     request: int
     holding: Holding
     bitfield: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Bulk 1.1: answer with Have now, and again as more chunks become durable (batched),
+    until the blob is whole (a FULL Have ends it) or the asker cancels."""
+
+    request: int
+    blob: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +137,10 @@ class Refused:
     reason: Refusal
 
 
-BulkMessage: TypeAlias = Ask | Have | GetHashes | Hashes | GetChunk | Piece | Cancel | Refused
-REQUESTS: Final = (Ask, GetHashes, GetChunk, Cancel)
+BulkMessage: TypeAlias = (
+    Ask | Watch | Have | GetHashes | Hashes | GetChunk | Piece | Cancel | Refused
+)
+REQUESTS: Final = (Ask, Watch, GetHashes, GetChunk, Cancel)
 """What a requester sends; the rest only a server sends."""
 
 
@@ -127,7 +150,7 @@ def encode(message: BulkMessage) -> bytes:
 
 def _fields(message: BulkMessage) -> list[Any]:
     match message:
-        case Ask(request, blob) | GetHashes(request, blob):
+        case Ask(request, blob) | Watch(request, blob) | GetHashes(request, blob):
             return [request, blob]
         case Have(request, holding, bitfield):
             return [request, int(holding), bitfield]
@@ -210,10 +233,13 @@ _PARSERS: Final[dict[BulkType, tuple[int, _Parser]]] = {
     BulkType.GET_CHUNK: (2, lambda r, f: GetChunk(r, _blob(f[0]), _int(f[1], "index", MAX_INDEX))),
     BulkType.PIECE: (
         2,
-        lambda r, f: Piece(r, _int(f[0], "offset", MAX_SIZE), _bytes(f[1], "data", PIECE_BYTES)),
+        lambda r, f: Piece(
+            r, _int(f[0], "offset", MAX_SIZE), _bytes(f[1], "data", LARGE_PIECE_BYTES)
+        ),
     ),
     BulkType.CANCEL: (0, lambda r, f: Cancel(r)),
     BulkType.REFUSED: (1, lambda r, f: Refused(r, _enum(f[0], Refusal, "reason"))),
+    BulkType.WATCH: (1, lambda r, f: Watch(r, _blob(f[0]))),
 }
 
 _TYPES: Final[dict[type, BulkType]] = {
@@ -225,4 +251,16 @@ _TYPES: Final[dict[type, BulkType]] = {
     Piece: BulkType.PIECE,
     Cancel: BulkType.CANCEL,
     Refused: BulkType.REFUSED,
+    Watch: BulkType.WATCH,
 }
+
+
+def bulk_minor(info: Mapping[str, object]) -> int:
+    """The bulk minor version a peer announced in its bulk link's handshake info."""
+    minor = info.get(BULK_INFO_KEY)
+    return minor if isinstance(minor, int) and not isinstance(minor, bool) and minor > 0 else 0
+
+
+def piece_bytes_for(minor: int) -> int:
+    """The largest Piece an asker of bulk minor `minor` accepts."""
+    return LARGE_PIECE_BYTES if minor >= 1 else PIECE_BYTES

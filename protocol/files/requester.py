@@ -6,6 +6,7 @@ Rules of this file:
 - A chunk's pieces come in order, without gaps, and never past the chunk's length.
 - After a Cancel, what the server had already sent may still arrive: it is dropped
   quietly, for the last `remember_cancelled` cancelled requests.
+- A Watch stays open through PARTIAL Haves; a FULL or NONE Have (or a Refused) ends it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from protocol.files.messages import (
     GetHashes,
     Hashes,
     Have,
+    Holding,
     Piece,
     Refused,
+    Watch,
     decode,
     encode,
 )
@@ -34,6 +37,7 @@ from protocol.files.messages import (
 
 class _Wants(Enum):
     HAVE = "have"
+    WATCH = "watch"
     HASHES = "hashes"
     CHUNK = "chunk"
 
@@ -67,6 +71,10 @@ class Requester:
 
     def ask(self, blob: bytes) -> tuple[int, bytes]:
         return self._request(_Pending(_Wants.HAVE), lambda r: Ask(r, blob))
+
+    def watch(self, blob: bytes) -> tuple[int, bytes]:
+        """Bulk 1.1: what the server holds of `blob` now, and as it gains more."""
+        return self._request(_Pending(_Wants.WATCH), lambda r: Watch(r, blob))
 
     def get_hashes(self, blob: bytes) -> tuple[int, bytes]:
         return self._request(_Pending(_Wants.HASHES), lambda r: GetHashes(r, blob))
@@ -116,6 +124,10 @@ class Requester:
         if isinstance(message, Have) and pending.wants is _Wants.HAVE:
             del self._pending[message.request]
             return message
+        if isinstance(message, Have) and pending.wants is _Wants.WATCH:
+            if message.holding is not Holding.PARTIAL:
+                del self._pending[message.request]
+            return message
         if isinstance(message, Hashes) and pending.wants is _Wants.HASHES:
             del self._pending[message.request]
             return message
@@ -130,6 +142,9 @@ class Requester:
             raise RemoteProtocolError(f"a piece at {piece.offset}, expected {len(received)}")
         if len(received) + len(piece.data) > pending.length:
             raise RemoteProtocolError("a piece runs past the end of its chunk")
+        if len(piece.data) == pending.length:  # the whole chunk in one piece: no copy
+            del self._pending[piece.request]
+            return ChunkReply(piece.request, piece.data)
         received += piece.data
         if len(received) < pending.length:
             return None
@@ -139,6 +154,8 @@ class Requester:
 
 def pieces(request: int, chunk: bytes, piece_bytes: int) -> list[bytes]:
     """A chunk's answer: Piece messages of at most `piece_bytes` each, in order."""
+    if len(chunk) <= piece_bytes:
+        return [encode(Piece(request, 0, chunk))]
     view = memoryview(chunk)
     return [
         encode(Piece(request, offset, bytes(view[offset : offset + piece_bytes])))

@@ -3,8 +3,10 @@
 Rules of this file:
 - Pure: inputs are what peers hold, what arrived (verified or not) and `now`; outputs are
   Request, Cancel and Ban actions, drained with `actions()`. The shell sends them.
-- Each peer has a window of chunks in flight that grows by one per good chunk and
-  halves on a timeout; the whole download keeps at most `max_bytes_in_flight`.
+- Each peer has a window of bytes in flight sized to what it delivers: `window_gain` x
+  its measured rate x its base round trip (the bandwidth-delay product, with room),
+  at least `initial_window` chunks, at most `max_window` chunks; a timeout halves its
+  rate. The whole download keeps at most `max_bytes_in_flight`.
 - Pieces are chosen at random first (so peers starting together spread), then the
   rarest among the peers first, or lowest first in in-order mode (a video plays).
 - End game: when every missing chunk is asked for, an idle peer asks for one again;
@@ -32,12 +34,14 @@ MAX_REQUESTERS: Final = 2
 
 @dataclass(frozen=True, slots=True)
 class SchedulerConfig:
-    """initial_window, max_window: chunks in flight per peer. request_timeout: seconds
-    before a request moves to another peer. refused_pause: seconds a peer that refused
-    (busy, or no longer holding the chunk) is left alone."""
+    """initial_window, max_window: chunks in flight per peer, the least and the most;
+    between them the window follows the peer's rate x round trip x window_gain.
+    request_timeout: seconds before a request moves to another peer. refused_pause:
+    seconds a peer that refused (busy, or no longer holding the chunk) is left alone."""
 
     initial_window: int = 2
     max_window: int = 16
+    window_gain: float = 4.0
     max_bytes_in_flight: int = 32 * 1024 * 1024
     random_first: int = 4
     request_timeout: float = 10.0
@@ -68,15 +72,39 @@ class Ban:
 Action: TypeAlias = Request | Cancel | Ban
 
 
+RATE_WEIGHT: Final = 0.25
+"""Weight of a new sample in a peer's rate (a moving average)."""
+RTT_RISE: Final = 0.05
+"""A peer's base round trip falls to any shorter sample at once, and rises this share of
+the way toward a longer one (a network that became slower is followed, slowly)."""
+
+
 @dataclass(slots=True)
 class _Peer:
     available: Bitfield
-    window: float
     inflight: dict[int, float] = field(default_factory=dict)  # chunk -> deadline
+    inflight_bytes: int = 0
     lacks: set[int] = field(default_factory=set)  # refused, or sent bad
     strikes: int = 0
     paused_until: float = 0.0
     received: int = 0
+    rate: float = 0.0  # bytes per second it delivers; 0: not measured yet
+    base_rtt: float = 0.0  # seconds from a request to its chunk, the shortest lately
+    last_arrival: float = 0.0
+
+    def measure(self, length: int, asked_at: float, now: float) -> None:
+        """A chunk of `length` bytes asked at `asked_at` arrived good at `now`."""
+        rtt = max(now - asked_at, 1e-6)
+        if not self.base_rtt or rtt < self.base_rtt:
+            self.base_rtt = rtt
+        else:
+            self.base_rtt += (rtt - self.base_rtt) * RTT_RISE
+        # The time it was busy on this chunk: since it was asked or since the last one
+        # arrived, whichever is later (time it sat idle is not its slowness).
+        busy = max(now - max(asked_at, self.last_arrival), 1e-6)
+        sample = length / busy
+        self.rate = sample if not self.rate else self.rate + (sample - self.rate) * RATE_WEIGHT
+        self.last_arrival = now
 
 
 class Scheduler:
@@ -113,7 +141,7 @@ class Scheduler:
             return
         if available.size != self.layout.chunks:
             raise LocalProtocolError("a peer's bitfield must have one bit per chunk")
-        self._peers[peer] = _Peer(available, float(self.config.initial_window))
+        self._peers[peer] = _Peer(available)
         for index in available:
             self._availability[index] += 1
         self._fill(now)
@@ -142,8 +170,10 @@ class Scheduler:
         state = self._peers.get(peer)
         if state is None or index not in state.inflight:
             return
+        asked_at = state.inflight[index] - self.config.request_timeout
         self._drop(peer, state, index)
         if good:
+            state.measure(self.layout.chunk_length(index), asked_at, now)
             self._chunk_done(peer, state, index)
         else:
             self._strike(peer, state, index, now)
@@ -166,7 +196,7 @@ class Scheduler:
             for index in late:
                 self._drop(peer, state, index)
                 self._actions.append(Cancel(peer, index))
-                state.window = max(1.0, state.window / 2)
+                state.rate /= 2
         self._fill(now)
 
     # -- outputs --------------------------------------------------------------------
@@ -203,9 +233,19 @@ class Scheduler:
 
     # -- the plan -------------------------------------------------------------------
 
+    def window(self, peer: Peer) -> int:
+        """The bytes `peer` may have in flight now."""
+        state = self._peers[peer]
+        chunk = self.layout.chunk_size
+        measured = self.config.window_gain * state.rate * state.base_rtt
+        least = self.config.initial_window * chunk
+        return int(min(max(measured, least), self.config.max_window * chunk))
+
     def _drop(self, peer: Peer, state: _Peer, index: int) -> None:
         del state.inflight[index]
-        self._bytes_in_flight -= self.layout.chunk_length(index)
+        length = self.layout.chunk_length(index)
+        state.inflight_bytes -= length
+        self._bytes_in_flight -= length
         requesters = self._requesters.get(index)
         if requesters is not None:
             requesters.discard(peer)
@@ -216,7 +256,6 @@ class Scheduler:
 
     def _chunk_done(self, peer: Peer, state: _Peer, index: int) -> None:
         state.received += 1
-        state.window = min(float(self.config.max_window), state.window + 1)
         if index in self.have:
             return  # the end game's other copy, already here
         self.have.add(index)
@@ -228,7 +267,7 @@ class Scheduler:
     def _strike(self, peer: Peer, state: _Peer, index: int, now: float) -> None:
         state.strikes += 1
         state.lacks.add(index)
-        state.window = float(self.config.initial_window)
+        state.rate = 0.0  # back to the initial window
         if state.strikes >= self.config.strikes_to_ban:
             reason = f"{state.strikes} chunks that did not match their hash"
             self.banned[peer] = reason
@@ -250,7 +289,7 @@ class Scheduler:
                 if state.paused_until > now:
                     continue
                 state.paused_until = 0.0
-                if len(state.inflight) >= int(state.window):
+                if state.inflight and state.inflight_bytes >= self.window(peer):
                     continue
                 index = self._choose(peer, state)
                 if index is None:
@@ -265,6 +304,7 @@ class Scheduler:
 
     def _ask(self, peer: Peer, state: _Peer, index: int, length: int, now: float) -> None:
         state.inflight[index] = now + self.config.request_timeout
+        state.inflight_bytes += length
         self._bytes_in_flight += length
         self._requesters.setdefault(index, set()).add(peer)
         self._unrequested.discard(index)

@@ -293,15 +293,20 @@ async def test_a_file_whose_event_lies_about_its_size_is_not_fetched(tmp_path: P
 async def test_a_partial_holder_serves_what_it_has_and_more_as_it_arrives(tmp_path: Path) -> None:
     data = write(tmp_path / "lecture.bin", 15 * 16 * 1024)  # 15 chunks of 16 KiB
     slow = replace(FILES, serve_rate=150_000)  # Ada: about 1.6 s for the whole file
+    telling = replace(FILES, have_interval=0.05)
     async with (
         running(tmp_path / "ada", "Ada", files=slow) as ada,
-        running(tmp_path / "ben", "Ben", ada) as ben,
+        running(tmp_path / "ben", "Ben", ada, files=telling) as ben,
     ):
         shared = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
         await arrives(ben, shared)
         await linked(ben, 1)
         ben_fetch = asyncio.create_task(ben.files.get(shared.id))
-        await eventually(lambda: ben.files.progress.get(shared.id), "Ben's first chunks")
+
+        async def ben_holds_some() -> bool:
+            return (await ben.files.find(shared.id)).presence is Presence.PARTIAL
+
+        await eventually(ben_holds_some, "Ben's first durable chunks")
         async with running(tmp_path / "cleo", "Cleo", ben) as cleo:
             await arrives(cleo, shared)
             await linked(cleo, 1)
@@ -313,6 +318,8 @@ async def test_a_partial_holder_serves_what_it_has_and_more_as_it_arrives(tmp_pa
             got = await cleo_fetch
             copy = await cleo.files.save(shared.id, tmp_path / "copy.bin")
         await ben_fetch
+        # Cleo watched Ben (bulk 1.1): he told her the chunks he gained as he gained them.
+        assert ben_server.haves_told > 0
     assert got.presence is Presence.HERE
     assert copy.read_bytes() == data
 
@@ -378,3 +385,81 @@ async def test_a_linked_laptop_that_never_answers_does_not_hold_the_start_up(
         got = await dee.files.get(shared.id)
         assert got.presence is Presence.HERE
         assert loop.time() - started < FILES.ask_timeout  # not waiting out Cleo's silence
+
+
+async def test_a_node_of_spec_1_0_is_never_dialled_on_the_bulk_path(tmp_path: Path) -> None:
+    write(tmp_path / "notes.txt", 1000)
+    quick = replace(FILES, idle_timeout=0.3)
+    async with running(tmp_path / "ada", "Ada") as ada:
+        assert ada._network is not None
+        old = ada._network.link_info()
+        # Ada's gossip links announce what a node of spec 1.0 announces.
+        ada._network._factory._info = lambda: {**old, "spec": "1.0"}  # type: ignore[union-attr]
+        async with running(tmp_path / "ben", "Ben", ada, files=quick) as ben:
+            shared = await ada.files.share(tmp_path / "notes.txt", CIRCLE)
+            await arrives(ben, shared)
+            await linked(ben, 1)
+            with pytest.raises(NodeError, match="no laptop linked"):
+                await ben.files.get(shared.id)
+            assert ben.files._pool is not None
+            assert ben.files._pool.dialled == 0
+            assert ada.files._server is not None
+            assert ada.files._server.chunks_sent == 0
+
+
+async def test_an_idle_bulk_link_is_closed_and_dialled_again_when_needed(tmp_path: Path) -> None:
+    write(tmp_path / "week1.txt", 3000, seed=1)
+    write(tmp_path / "week2.txt", 3000, seed=2)
+    brief = replace(FILES, link_idle_timeout=0.2)
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada, files=brief) as ben,
+    ):
+        first = await ada.files.share(tmp_path / "week1.txt", CIRCLE)
+        await arrives(ben, first)
+        await linked(ben, 1)
+        await ben.files.get(first.id)
+        pool, server = ben.files._pool, ada.files._server
+        assert pool is not None
+        assert server is not None
+        assert pool.dialled == 1
+        await eventually(lambda: not server._links, "Ada's end of the idle bulk link closing")
+        second = await ada.files.share(tmp_path / "week2.txt", CIRCLE)
+        await arrives(ben, second)
+        got = await ben.files.get(second.id)
+        assert got.presence is Presence.HERE
+        assert pool.dialled == 2
+
+
+def blob_files(home: Path) -> set[str]:
+    """The blobs kept as files under home/blobs (not the partial downloads)."""
+    root = home / "blobs"
+    return {p.name for p in root.glob("??/*") if p.is_file()} if root.exists() else set()
+
+
+async def test_small_blobs_live_in_the_files_database_and_large_ones_as_files(
+    tmp_path: Path,
+) -> None:
+    notes = write(tmp_path / "notes.txt", 3000, seed=1)
+    write(tmp_path / "lecture.bin", 100 * 1024, seed=2)  # above the 64 KiB kept inline
+    async with (
+        running(tmp_path / "ada", "Ada") as ada,
+        running(tmp_path / "ben", "Ben", ada) as ben,
+    ):
+        small = await ada.files.share(tmp_path / "notes.txt", CIRCLE)
+        large = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
+        assert blob_files(tmp_path / "ada") == {large.blob.hex()}
+        await arrives(ben, small)
+        await arrives(ben, large)
+        await linked(ben, 1)
+        for shared in (small, large):
+            assert (await ben.files.get(shared.id)).presence is Presence.HERE
+        assert blob_files(tmp_path / "ben") == {large.blob.hex()}
+        assert (await ben.files.save(small.id, tmp_path / "out.txt")).read_bytes() == notes
+        await ben.files.export(tmp_path / "notes.bundle", ref=small.id)
+    async with Node(Home(tmp_path / "cara"), NodeConfig(watch=False, files=FILES)) as cara:
+        await cara.create_identity("Cara")
+        assert (await cara.files.import_bundle(tmp_path / "notes.bundle"))[1] == 1
+        assert blob_files(tmp_path / "cara") == set()
+        copy = await cara.files.save(small.id, tmp_path / "from-bundle.txt")
+        assert copy.read_bytes() == notes

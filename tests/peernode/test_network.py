@@ -135,7 +135,7 @@ async def test_the_acceptor_remembers_the_dialer_where_it_listens(tmp_path: Path
         assert view.address is not None
         assert (view.address.host, view.address.port) == (HOST, port_of(b))
         status = await a.status()
-        assert (status.network, status.spec, status.skipped) == ("peernode-lan", "1.0", ())
+        assert (status.network, status.spec, status.skipped) == ("peernode-lan", "1.1", ())
 
 
 async def test_simultaneous_dial_ends_with_one_link_per_pair(tmp_path: Path) -> None:

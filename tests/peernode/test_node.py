@@ -271,12 +271,12 @@ async def test_status(home: Home) -> None:
 def test_status_names_the_network_and_the_protocol_version(home: Home, invoke_cli: RunCli) -> None:
     shown = invoke_cli("--home", str(home.path), "status")
     assert shown.returncode == 0, shown.stderr
-    assert "network: peernode-lan (protocol 1.0)" in shown.stdout.splitlines()
+    assert "network: peernode-lan (protocol 1.1)" in shown.stdout.splitlines()
     as_json = invoke_cli("--home", str(home.path), "status", "--json")
     document = json.loads(as_json.stdout)
     assert (document["network"], document["spec"], document["skipped"]) == (
         "peernode-lan",
-        "1.0",
+        "1.1",
         [],
     )
 

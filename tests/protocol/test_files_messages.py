@@ -8,7 +8,11 @@ from protocol.codec import pack
 from protocol.errors import DecodeError, RemoteProtocolError
 from protocol.files import ChunkReply, Requester, layout_of, pieces
 from protocol.files.messages import (
+    BULK_MINOR,
+    LARGE_PIECE_BYTES,
+    MAX_BULK_MESSAGE,
     PIECE_BYTES,
+    SMALL_FRAME_BYTES,
     Ask,
     Cancel,
     GetChunk,
@@ -19,8 +23,11 @@ from protocol.files.messages import (
     Piece,
     Refusal,
     Refused,
+    Watch,
+    bulk_minor,
     decode,
     encode,
+    piece_bytes_for,
 )
 
 BLOB = layout_of(b"hello").id
@@ -38,6 +45,7 @@ CHUNK = bytes(range(256)) * 600  # 153,600 bytes: three pieces
         Piece(6, 0, b"data"),
         Cancel(7),
         Refused(8, Refusal.BUSY),
+        Watch(9, BLOB),
     ],
 )
 def test_every_message_round_trips(message: object) -> None:
@@ -52,7 +60,8 @@ def test_every_message_round_trips(message: object) -> None:
         [1, -1, BLOB],
         [1, 1, BLOB[:-1]],
         [2, 1, 5, b""],
-        [6, 1, 0, b"x" * (PIECE_BYTES + 1)],
+        [6, 1, 0, b"x" * (LARGE_PIECE_BYTES + 1)],
+        [9, 1],
         [5, 1, BLOB, True],
         "not a list",
     ],
@@ -62,8 +71,57 @@ def test_malformed_messages_are_refused(value: object) -> None:
         decode(pack(value))
 
 
-def test_a_piece_always_fits_a_frame() -> None:
-    assert len(encode(Piece(2**32 - 1, 2**40, b"x" * PIECE_BYTES))) <= 65_519
+def test_a_piece_always_fits_the_frame_of_its_asker() -> None:
+    assert len(encode(Piece(2**32 - 1, 2**40, b"x" * PIECE_BYTES))) <= SMALL_FRAME_BYTES
+    assert len(encode(Piece(2**32 - 1, 2**40, b"x" * LARGE_PIECE_BYTES))) <= MAX_BULK_MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("info", "minor", "largest"),
+    [
+        ({}, 0, PIECE_BYTES),
+        ({"bulk": True}, 0, PIECE_BYTES),
+        ({"bulk": "1"}, 0, PIECE_BYTES),
+        ({"bulk": -3}, 0, PIECE_BYTES),
+        ({"bulk": BULK_MINOR}, 1, LARGE_PIECE_BYTES),
+        ({"bulk": 7}, 7, LARGE_PIECE_BYTES),
+    ],
+)
+def test_large_pieces_go_only_to_an_asker_that_announced_bulk_1_1(
+    info: dict[str, object], minor: int, largest: int
+) -> None:
+    assert bulk_minor(info) == minor
+    assert piece_bytes_for(bulk_minor(info)) == largest
+
+
+def test_a_chunk_in_one_piece_is_handed_over_as_it_came() -> None:
+    requester = Requester()
+    request, _ = requester.get_chunk(BLOB, 0, len(CHUNK))
+    [piece] = pieces(request, CHUNK, LARGE_PIECE_BYTES)
+    assert requester.receive(piece) == ChunkReply(request, CHUNK)
+    assert requester.outstanding == 0
+
+
+def test_a_watch_stays_open_through_partial_haves_and_ends_when_whole() -> None:
+    requester = Requester()
+    request, sent = requester.watch(BLOB)
+    assert decode(sent) == Watch(request, BLOB)
+    for bits in (b"\x80", b"\xc0"):
+        assert requester.receive(encode(Have(request, Holding.PARTIAL, bits))) == Have(
+            request, Holding.PARTIAL, bits
+        )
+        assert requester.outstanding == 1
+    assert requester.receive(encode(Have(request, Holding.FULL, b""))) is not None
+    assert requester.outstanding == 0
+    with pytest.raises(RemoteProtocolError, match="never asked"):
+        requester.receive(encode(Have(request, Holding.PARTIAL, b"\xe0")))
+
+
+def test_a_cancelled_watch_drops_what_was_already_sent() -> None:
+    requester = Requester()
+    request, _ = requester.watch(BLOB)
+    assert decode(requester.cancel(request) or b"") == Cancel(request)
+    assert requester.receive(encode(Have(request, Holding.PARTIAL, b"\x80"))) is None
 
 
 def test_a_chunk_arrives_in_pieces_and_is_handed_over_whole() -> None:

@@ -117,3 +117,30 @@ def test_chunks_already_held_are_never_asked_for() -> None:
     assert all(index % 2 == 1 for index in asked)
     with pytest.raises(LocalProtocolError):
         scheduler.add_peer("q", Bitfield(3), 0.0)
+
+
+def test_each_peer_window_follows_its_rate_times_its_round_trip() -> None:
+    fast = SimPeer("fast", set(ALL), bandwidth=50e6, latency=0.02)
+    slow = SimPeer("slow", set(ALL), bandwidth=20e3, latency=0.02)
+    config = SchedulerConfig(max_window=1000, max_bytes_in_flight=10**9)
+    swarm = Swarm(LAYOUT, DATA, [fast, slow], config=config)
+    swarm.run()
+    assert assembled(swarm) == DATA
+    chunk = LAYOUT.chunk_size
+    # fast: 4 x 50 MB/s x 20 ms is far above the cap; slow: 4 x 20 kB/s x 70 ms.
+    assert swarm.scheduler.window("fast") == 1000 * chunk
+    assert 2 * chunk <= swarm.scheduler.window("slow") <= 8 * chunk
+    assert fast.sent > 10 * slow.sent
+
+
+def test_a_window_stays_within_its_least_and_its_most() -> None:
+    config = SchedulerConfig(initial_window=3, max_window=5, max_bytes_in_flight=10**9)
+    fresh = Scheduler(LAYOUT, Bitfield(LAYOUT.chunks), rng=random.Random(1), config=config)
+    fresh.add_peer("p", Bitfield.full(LAYOUT.chunks), 0.0)
+    assert fresh.window("p") == 3 * LAYOUT.chunk_size  # nothing measured yet
+    assert len(fresh.actions()) == 3
+    peers = [SimPeer("p", set(ALL), bandwidth=1e9, latency=0.05)]
+    swarm = Swarm(LAYOUT, DATA, peers, config=config)
+    swarm.run()
+    assert swarm.scheduler.window("p") == 5 * LAYOUT.chunk_size
+    assert swarm.max_in_flight <= 6 * LAYOUT.chunk_size

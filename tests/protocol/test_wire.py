@@ -249,3 +249,22 @@ def test_frame_size_formula_matches_msgpack() -> None:
         expected = len(pack([1, raws]))
         assert wire._frame_size(count, count * (wire._bin_header(70) + 70)) == expected
     assert struct.calcsize(">I") == 4
+
+
+@pytest.mark.parametrize(
+    ("announced", "minor"),
+    [
+        ("1.1", 1),
+        ("1.0", 0),
+        ("1.12", 12),
+        (None, 0),
+        (1.1, 0),
+        ("2.3", 0),
+        ("1.", 0),
+        ("1.x", 0),
+        ("1.-1", 0),
+        ("1.1234567", 0),
+    ],
+)
+def test_the_announced_minor_version_is_read_strictly(announced: object, minor: int) -> None:
+    assert wire.spec_minor(announced) == minor

@@ -38,7 +38,7 @@ def test_doctor_reports_the_running_node_and_its_links(tmp_path: Path) -> None:
         a.stop()
     assert result.returncode == 0, result.stderr
     assert f"You are Ada, reachable on port {a.port}" in result.stdout
-    assert "Your node is on the network 'peernode-lan' (protocol 1.0)." in result.stdout
+    assert "Your node is on the network 'peernode-lan' (protocol 1.1)." in result.stdout
     assert "Linked to 1 peer: Ben at 127.0.0.1:" in result.stdout
     assert "Traceback" not in result.stderr
 
