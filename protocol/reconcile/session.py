@@ -255,7 +255,12 @@ class Reconciler:
         small = min(mine, theirs) <= self._list_max(step)
         echo_back = (span.lower, rng.upper) not in self._asked
         if self._initiator:
-            if echo_back and (small or (theirs == mine + 1 and theirs <= SEARCH_MAX)):
+            # Holding nothing there, we cannot split the range: echo it even when we sent
+            # it last (the peer's reply was full before it got to it). No ping-pong: a
+            # responder answers a range we hold nothing of with its ids.
+            if (echo_back or mine == 0) and (
+                small or (theirs == mine + 1 and theirs <= SEARCH_MAX)
+            ):
                 return self._echo(step, span)
         elif small:
             return self._send_ids(step, span)
