@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from peernode.cli import run
 from peernode.home import HOME_ENV, Home
+from tests.support.bytecode import cached_bytecode
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -86,7 +87,7 @@ def utc() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of CLI subprocesses: no $PEERNODE_HOME, no stray user data."""
-    env = {k: v for k, v in os.environ.items() if k != HOME_ENV}
+    env = cached_bytecode({k: v for k, v in os.environ.items() if k != HOME_ENV})
     env["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
     env["PYTHONUTF8"] = "1"
     return env

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support.bytecode import cached_bytecode
 from tests.support.waiting import wait_for
 
 
@@ -24,7 +25,7 @@ def free_port() -> int:
 
 
 def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = cached_bytecode(dict(os.environ))
     env.pop("PEERNODE_HOME", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
