@@ -48,6 +48,7 @@ class Listener:
         self._socks = (sock, *more)
         self.port: int = sock.getsockname()[1]
         self._accepting = False
+        self._closed = False
 
     async def start(self) -> None:
         """Serve every socket; a start that fails or is cancelled part way closes them all."""
@@ -70,7 +71,11 @@ class Listener:
         self._accepting = False
 
     async def close(self) -> None:
-        """Stop accepting, then close the socket and every connection aiohttp holds."""
+        """Stop accepting, then close the socket and every connection aiohttp holds (once:
+        a start cut short already closed them)."""
+        if self._closed:
+            return
+        self._closed = True
         self.stop_accepting()
         for _ in range(_STEPS_TO_REACH_AIOHTTP):
             await asyncio.sleep(0)
