@@ -70,6 +70,7 @@ class Networking:
         from peernode.net.network import Network
 
         self._lock.acquire()  # one networked node per home: the second fails here
+        network: Network | None = None
         try:
             network = Network(self._node, self._config.network)
             self._files.attach(
@@ -77,7 +78,11 @@ class Networking:
             )
             await network.start()
         except BaseException:
-            self._lock.release()
+            try:
+                if network is not None:  # cut short: close what it opened (its listener)
+                    await network.stop()
+            finally:
+                self._lock.release()
             raise
         self.network = network
         await self._start_api()

@@ -15,8 +15,53 @@ from click.testing import CliRunner
 
 from peernode.cli import run
 from peernode.home import HOME_ENV, Home
+from tests.support.bytecode import cached_bytecode
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+TESTS = Path(__file__).parent
+SPREAD_FOLDERS = ("system", "fuzz")
+"""Folders of long scenarios, whose modules are spread through the run (see below)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Spread the modules of the long scenarios evenly among the unit tests, the first at
+    the start: each xdist worker then begins with a long one and overlaps its waits with
+    short CPU-bound tests, instead of all of them meeting at the end of the run.
+
+    Modules stay in one piece, so a module-scoped fixture is set up once.
+    """
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.path, []).append(item)
+    long = [m for path, m in modules.items() if _folder(path) in SPREAD_FOLDERS]
+    short = [m for path, m in modules.items() if _folder(path) not in SPREAD_FOLDERS]
+    if not long or not short:
+        return
+    step = sum(map(_functions, short)) / len(long)
+    ordered: list[pytest.Item] = []
+    placed = done = 0  # long modules placed, short test functions placed
+    for module in short:
+        # The next long module goes in once the short tests before it fill their share.
+        while placed < len(long) and done >= placed * step:
+            ordered += long[placed]
+            placed += 1
+        ordered += module
+        done += _functions(module)
+    for module in long[placed:]:
+        ordered += module
+    items[:] = ordered
+
+
+def _functions(module: list[pytest.Item]) -> int:
+    """Test functions in a module, a parametrized one once: a rough measure of its time
+    (one module holds 500 cases of a table that take a second together)."""
+    return len({getattr(item, "originalname", item.name) for item in module})
+
+
+def _folder(path: Path) -> str:
+    """The first folder under tests/ of a test module (\"\" outside tests/)."""
+    return path.relative_to(TESTS).parts[0] if TESTS in path.parents else ""
 
 
 @pytest.fixture
@@ -42,7 +87,7 @@ def utc() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of CLI subprocesses: no $PEERNODE_HOME, no stray user data."""
-    env = {k: v for k, v in os.environ.items() if k != HOME_ENV}
+    env = cached_bytecode({k: v for k, v in os.environ.items() if k != HOME_ENV})
     env["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
     env["PYTHONUTF8"] = "1"
     return env

@@ -48,11 +48,17 @@ class Listener:
         self._socks = (sock, *more)
         self.port: int = sock.getsockname()[1]
         self._accepting = False
+        self._closed = False
 
     async def start(self) -> None:
-        await self._runner.setup()
-        for sock in self._socks:
-            await web.SockSite(self._runner, sock).start()
+        """Serve every socket; a start that fails or is cancelled part way closes them all."""
+        try:
+            await self._runner.setup()
+            for sock in self._socks:
+                await web.SockSite(self._runner, sock).start()
+        except BaseException:
+            await self.close()
+            raise
         self._accepting = True
 
     def stop_accepting(self) -> None:
@@ -65,8 +71,16 @@ class Listener:
         self._accepting = False
 
     async def close(self) -> None:
-        """Stop accepting, then close the socket and every connection aiohttp holds."""
+        """Stop accepting, then close the socket and every connection aiohttp holds (once:
+        a start cut short already closed them)."""
+        if self._closed:
+            return
+        self._closed = True
         self.stop_accepting()
         for _ in range(_STEPS_TO_REACH_AIOHTTP):
             await asyncio.sleep(0)
         await self._runner.cleanup()
+        # The cleanup closes the sockets of the sites it started; one whose site never
+        # started (a start cut short) is closed here, or only the garbage collector would.
+        for sock in self._socks:
+            sock.close()

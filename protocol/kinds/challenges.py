@@ -6,20 +6,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from protocol.errors import InvalidEvent
-from protocol.kinds.circles import (
-    _RESOURCE_LINK,
-    MAX_TEXT_BYTES,
-    _choice,
-    _circle_kind,
-    _integer,
-    _maps,
-    _one_of,
-    _optional_text,
-    _Rule,
-    _text,
-)
+from protocol.kinds import rules
+from protocol.kinds.circles import MAX_TEXT_BYTES, RESOURCE_LINK
 from protocol.kinds.fields import (
-    _type_name,
     at_least_one,
     byte_string,
     byte_strings,
@@ -27,6 +16,7 @@ from protocol.kinds.fields import (
     nested,
     submap,
     submaps,
+    type_name,
 )
 from protocol.kinds.registry import register
 
@@ -81,7 +71,7 @@ MAX_PROMPT_BYTES: Final = 2048
 """Of each prompt's answer and of a review's note."""
 
 
-def _texts(name: str, *, max_items: int, max_bytes: int) -> _Rule:
+def _texts(name: str, *, max_items: int, max_bytes: int) -> rules.Rule:
     """A required, non-empty list of non-blank texts."""
 
     def check(body: Mapping[str, Any]) -> None:
@@ -89,16 +79,16 @@ def _texts(name: str, *, max_items: int, max_bytes: int) -> _Rule:
         if not value:
             raise InvalidEvent(f"body.{name}", "is required")
         if not isinstance(value, list):
-            raise InvalidEvent(f"body.{name}", f"must be a list, got {_type_name(value)}")
+            raise InvalidEvent(f"body.{name}", f"must be a list, got {type_name(value)}")
         if len(value) > max_items:
             raise InvalidEvent(f"body.{name}", f"at most {max_items} items, got {len(value)}")
         for index, item in enumerate(value):
-            _item(f"body.{name}[{index}]", item, _text("item", max_bytes))
+            _item(f"body.{name}[{index}]", item, rules.text("item", max_bytes))
 
     return check
 
 
-def _item(where: str, value: object, check: _Rule) -> None:
+def _item(where: str, value: object, check: rules.Rule) -> None:
     """Check one item of a list as the field `item`, naming the item in its error."""
     try:
         check({"item": value})
@@ -106,8 +96,8 @@ def _item(where: str, value: object, check: _Rule) -> None:
         raise InvalidEvent(where, exc.reason) from None
 
 
-def _at_least(name: str, minimum: int, maximum: int) -> _Rule:
-    """A list of `minimum` to `maximum` maps (each checked by `_maps`)."""
+def _at_least(name: str, minimum: int, maximum: int) -> rules.Rule:
+    """A list of `minimum` to `maximum` maps (each checked by `rules.maps`)."""
 
     def check(body: Mapping[str, Any]) -> None:
         count = len(submaps(body, name, max_items=maximum))
@@ -117,7 +107,7 @@ def _at_least(name: str, minimum: int, maximum: int) -> _Rule:
     return check
 
 
-def _file_ids(name: str, max_items: int) -> _Rule:
+def _file_ids(name: str, max_items: int) -> rules.Rule:
     return lambda body: byte_strings(body, name, size=FILE_ID_BYTES, max_items=max_items)
 
 
@@ -126,8 +116,8 @@ def _badge(body: Mapping[str, Any]) -> None:
     badge = submap(body, "badge", required=True)
     assert badge is not None
     with nested("body.badge"):
-        _text("name", MAX_BADGE_NAME_BYTES)(badge)
-        _optional_text("description", MAX_BADGE_DESCRIPTION_BYTES)(badge)
+        rules.text("name", MAX_BADGE_NAME_BYTES)(badge)
+        rules.optional_text("description", MAX_BADGE_DESCRIPTION_BYTES)(badge)
         byte_string(badge, "image", size=FILE_ID_BYTES)
 
 
@@ -141,7 +131,7 @@ def _meets(body: Mapping[str, Any]) -> None:
     if value is None:
         return
     if not isinstance(value, list):
-        raise InvalidEvent("body.meets", f"must be a list, got {_type_name(value)}")
+        raise InvalidEvent("body.meets", f"must be a list, got {type_name(value)}")
     if len(value) > MAX_CRITERIA:
         raise InvalidEvent("body.meets", f"at most {MAX_CRITERIA} items, got {len(value)}")
     for index, item in enumerate(value):
@@ -157,24 +147,24 @@ def _some_work(body: Mapping[str, Any]) -> None:
 SPECS: Final = tuple(
     register(spec)
     for spec in (
-        _circle_kind(
+        rules.circle_kind(
             CHALLENGE,
-            _text("title", MAX_CHALLENGE_TITLE_BYTES),
-            _text("question", MAX_QUESTION_BYTES),
-            _optional_text("description", MAX_DESCRIPTION_BYTES),
-            _maps("resources", MAX_RESOURCES, *_RESOURCE_LINK),
+            rules.text("title", MAX_CHALLENGE_TITLE_BYTES),
+            rules.text("question", MAX_QUESTION_BYTES),
+            rules.optional_text("description", MAX_DESCRIPTION_BYTES),
+            rules.maps("resources", MAX_RESOURCES, *RESOURCE_LINK),
             _file_ids("files", MAX_FILES),
             _texts("tasks", max_items=MAX_TASKS, max_bytes=MAX_TASK_BYTES),
             _at_least("criteria", MIN_CRITERIA, MAX_CRITERIA),
-            _maps(
+            rules.maps(
                 "criteria",
                 MAX_CRITERIA,
-                _text("name", MAX_CRITERION_NAME_BYTES),
-                _text("meets", MAX_CRITERION_MEETS_BYTES),
+                rules.text("name", MAX_CRITERION_NAME_BYTES),
+                rules.text("meets", MAX_CRITERION_MEETS_BYTES),
             ),
             _badge,
-            _integer("reviews", 1, MAX_REVIEWS),
-            _one_of("reviewers", REVIEWER_RULES, default=DEFAULT_REVIEWERS),
+            rules.integer("reviews", 1, MAX_REVIEWS),
+            rules.one_of("reviewers", REVIEWER_RULES, default=DEFAULT_REVIEWERS),
             optional={"updates", "forked_from"},
             summary=(
                 "a learning challenge; body: title, question, description?, resources?, files?,"
@@ -183,15 +173,15 @@ SPECS: Final = tuple(
                 " refs: updates?, forked_from?"
             ),
         ),
-        _circle_kind(
+        rules.circle_kind(
             START,
-            _optional_text("message", MAX_MESSAGE_BYTES),
+            rules.optional_text("message", MAX_MESSAGE_BYTES),
             required={"challenge"},
             summary="I'm on this challenge; body: message?; refs: challenge",
         ),
-        _circle_kind(
+        rules.circle_kind(
             SUBMISSION,
-            _optional_text("text", MAX_TEXT_BYTES),
+            rules.optional_text("text", MAX_TEXT_BYTES),
             _file_ids("files", MAX_FILES),
             _some_work,
             required={"challenge"},
@@ -201,22 +191,22 @@ SPECS: Final = tuple(
                 " at least); refs: challenge, previous?"
             ),
         ),
-        _circle_kind(
+        rules.circle_kind(
             REVIEW,
-            _choice("verdict", VERDICTS),
+            rules.choice("verdict", VERDICTS),
             _meets,
-            *(_optional_text(prompt, MAX_PROMPT_BYTES) for prompt in PROMPTS),
-            _optional_text("note", MAX_PROMPT_BYTES),
+            *(rules.optional_text(prompt, MAX_PROMPT_BYTES) for prompt in PROMPTS),
+            rules.optional_text("note", MAX_PROMPT_BYTES),
             required={"submission"},
             summary=(
                 "a review; body: verdict (approve|revise), meets? (criterion indexes),"
                 " works?, question?, suggestion?, note?; refs: submission"
             ),
         ),
-        _circle_kind(
+        rules.circle_kind(
             BUDDY,
             lambda body: byte_string(body, "with", size=32, required=True),
-            _optional_text("message", MAX_MESSAGE_BYTES),
+            rules.optional_text("message", MAX_MESSAGE_BYTES),
             required={"challenge"},
             summary="I pair with this learner on a challenge; body: with (a key), message?;"
             " refs: challenge",

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Mapping
 from typing import Any, Final
 
-from protocol.kinds.fields import (
-    at_least_one,
-    byte_string,
-    choice,
-    integer,
-    nested,
-    one_of,
-    short_strings,
-    submap,
-    submaps,
-    text,
-    timestamp,
-    url,
-)
-from protocol.kinds.registry import BodyRule, KindSpec, register
+from protocol.kinds import rules
+from protocol.kinds.fields import short_strings, url
+from protocol.kinds.registry import register
 
 CIRCLE: Final = "peernode/circle@1"
 """A circle's description; the newest one is the circle's state.
@@ -102,187 +90,89 @@ MAX_REFLECTION_BYTES: Final = 1024
 MAX_TEXT_BYTES: Final = 32 * 1024
 """Of a question's or an answer's text."""
 
-# -- compact body rules -------------------------------------------------------------------
-
-_Rule = Callable[[Mapping[str, Any]], object]
-"""Checks part of a body and raises InvalidEvent naming the field; rules run in order."""
+# -- rules of the circle kinds -----------------------------------------------------------
 
 
-def _text(name: str, max_bytes: int) -> _Rule:
-    """A required, non-blank text."""
-    return lambda body: text(body, name, max_bytes=max_bytes)
-
-
-def _optional_text(name: str, max_bytes: int) -> _Rule:
-    """A text that may be absent or empty."""
-    return lambda body: text(body, name, max_bytes=max_bytes, required=False, allow_empty=True)
-
-
-def _some_text(names: tuple[str, ...], max_bytes: int) -> _Rule:
-    """Optional texts of which at least one is not blank."""
-
-    def check(body: Mapping[str, Any]) -> None:
-        for name in names:
-            text(body, name, max_bytes=max_bytes, required=False, allow_empty=True)
-        at_least_one(body, names)
-
-    return check
-
-
-def _url(name: str) -> _Rule:
+def _url(name: str) -> rules.Rule:
     return lambda body: url(body, name, max_bytes=MAX_URL_BYTES)
 
 
-def _tags(name: str) -> _Rule:
+def _tags(name: str) -> rules.Rule:
     return lambda body: short_strings(body, name, max_items=MAX_TAGS, max_chars=MAX_TAG_CHARS)
 
 
-def _integer(name: str, minimum: int, maximum: int) -> _Rule:
-    """An optional integer in [minimum, maximum]."""
-    return lambda body: integer(body, name, minimum=minimum, maximum=maximum)
-
-
-def _timestamp(name: str) -> _Rule:
-    return lambda body: timestamp(body, name)
-
-
-def _public_key(name: str) -> _Rule:
-    """An optional Ed25519 public key (32 bytes)."""
-    return lambda body: byte_string(body, name, size=32)
-
-
-def _choice(name: str, choices: frozenset[str]) -> _Rule:
-    """A required one of `choices`."""
-    return lambda body: choice(body, name, choices)
-
-
-def _one_of(name: str, choices: frozenset[str], default: str) -> _Rule:
-    """One of `choices`, `default` when absent."""
-    return lambda body: one_of(body, name, choices, default=default)
-
-
-def _map(name: str, *rules: _Rule) -> _Rule:
-    """An optional map whose fields follow `rules`, named by their full path."""
-
-    def check(body: Mapping[str, Any]) -> None:
-        value = submap(body, name)
-        if value is not None:
-            with nested(f"body.{name}"):
-                _run(rules, value)
-
-    return check
-
-
-def _maps(name: str, max_items: int, *rules: _Rule) -> _Rule:
-    """An optional list of maps (all checked to be maps first), each following `rules`."""
-
-    def check(body: Mapping[str, Any]) -> None:
-        for index, item in enumerate(submaps(body, name, max_items=max_items)):
-            with nested(f"body.{name}[{index}]"):
-                _run(rules, item)
-
-    return check
-
-
-def _run(rules: tuple[_Rule, ...], body: Mapping[str, Any]) -> None:
-    for rule in rules:
-        rule(body)
-
-
-def _all(*rules: _Rule) -> BodyRule:
-    return lambda body: _run(rules, body)
-
-
-_RESOURCE_LINK: Final = (
+RESOURCE_LINK: Final = (
     _url("url"),
-    _optional_text("title", MAX_TITLE_BYTES),
-    _optional_text("licence", MAX_LICENCE_BYTES),
+    rules.optional_text("title", MAX_TITLE_BYTES),
+    rules.optional_text("licence", MAX_LICENCE_BYTES),
 )
 
 
 def check_resource_link(item: Mapping[str, Any]) -> None:
     """{url, title?, licence?}: a link in a circle's description."""
-    _run(_RESOURCE_LINK, item)
+    rules.run(RESOURCE_LINK, item)
 
 
 # -- the table ----------------------------------------------------------------------------
 
 
-def _circle_kind(
-    name: str,
-    *rules: _Rule,
-    summary: str,
-    required: Set[str] = frozenset(),
-    optional: Set[str] = frozenset(),
-) -> KindSpec:
-    """A kind that belongs to a circle, with its body rules and its refs."""
-    return KindSpec(
-        name=name,
-        needs_circle=True,
-        refs=frozenset(required | optional),
-        required_refs=frozenset(required),
-        check_body=_all(*rules),
-        summary=summary,
-    )
-
-
 SPECS: Final = tuple(
     register(spec)
     for spec in (
-        _circle_kind(
+        rules.circle_kind(
             CIRCLE,
-            _text("name", MAX_CIRCLE_NAME_BYTES),
-            _optional_text("topic", MAX_CIRCLE_TOPIC_BYTES),
-            _optional_text("description", MAX_CIRCLE_DESCRIPTION_BYTES),
-            _maps("resources", MAX_CIRCLE_RESOURCES, *_RESOURCE_LINK),
-            _map(
+            rules.text("name", MAX_CIRCLE_NAME_BYTES),
+            rules.optional_text("topic", MAX_CIRCLE_TOPIC_BYTES),
+            rules.optional_text("description", MAX_CIRCLE_DESCRIPTION_BYTES),
+            rules.maps("resources", MAX_CIRCLE_RESOURCES, *RESOURCE_LINK),
+            rules.map_of(
                 "rhythm",
-                _one_of("cadence", CADENCES, default="weekly"),
-                _integer("duration_minutes", 1, MAX_DURATION_MINUTES),
-                _integer("weeks", 1, MAX_WEEKS),
+                rules.one_of("cadence", CADENCES, default="weekly"),
+                rules.integer("duration_minutes", 1, MAX_DURATION_MINUTES),
+                rules.integer("weeks", 1, MAX_WEEKS),
             ),
-            _optional_text("language", MAX_CIRCLE_LANGUAGE_BYTES),
+            rules.optional_text("language", MAX_CIRCLE_LANGUAGE_BYTES),
             optional={"updates"},
             summary=(
                 "a circle's description (circle = its slug); body: name, topic?, description?,"
                 " resources?, rhythm?, language?; refs: updates?"
             ),
         ),
-        _circle_kind(
+        rules.circle_kind(
             JOIN,
-            _optional_text("message", MAX_MESSAGE_BYTES),
+            rules.optional_text("message", MAX_MESSAGE_BYTES),
             summary="I join this circle; body: message?",
         ),
-        _circle_kind(
+        rules.circle_kind(
             LEAVE,
-            _optional_text("message", MAX_MESSAGE_BYTES),
+            rules.optional_text("message", MAX_MESSAGE_BYTES),
             summary="I leave this circle; body: message?",
         ),
-        _circle_kind(
+        rules.circle_kind(
             RESOURCE,
             _url("url"),
-            _text("title", MAX_TITLE_BYTES),
-            _optional_text("description", MAX_RESOURCE_DESCRIPTION_BYTES),
+            rules.text("title", MAX_TITLE_BYTES),
+            rules.optional_text("description", MAX_RESOURCE_DESCRIPTION_BYTES),
             _tags("tags"),
-            _optional_text("licence", MAX_LICENCE_BYTES),
+            rules.optional_text("licence", MAX_LICENCE_BYTES),
             summary="a shared link; body: url, title, description?, tags?, licence?",
         ),
-        _circle_kind(
+        rules.circle_kind(
             MEETING,
-            _timestamp("starts_at"),
-            _integer("duration_minutes", 1, MAX_DURATION_MINUTES),
-            _optional_text("place", MAX_PLACE_BYTES),
-            _public_key("facilitator"),
-            _map(  # in the order of a meeting, which is the order its rules are checked in
+            rules.timestamp("starts_at"),
+            rules.integer("duration_minutes", 1, MAX_DURATION_MINUTES),
+            rules.optional_text("place", MAX_PLACE_BYTES),
+            rules.public_key("facilitator"),
+            rules.map_of(  # in the order of a meeting, which is the order its rules are checked in
                 "agenda",
-                _optional_text("checkin", MAX_AGENDA_PART_BYTES),
-                _optional_text("coursework", MAX_AGENDA_PART_BYTES),
-                _map(
+                rules.optional_text("checkin", MAX_AGENDA_PART_BYTES),
+                rules.optional_text("coursework", MAX_AGENDA_PART_BYTES),
+                rules.map_of(
                     "activity",
-                    _text("title", MAX_ACTIVITY_TITLE_BYTES),
-                    _integer("minutes", MIN_ACTIVITY_MINUTES, MAX_ACTIVITY_MINUTES),
+                    rules.text("title", MAX_ACTIVITY_TITLE_BYTES),
+                    rules.integer("minutes", MIN_ACTIVITY_MINUTES, MAX_ACTIVITY_MINUTES),
                 ),
-                _optional_text("plusdelta", MAX_AGENDA_PART_BYTES),
+                rules.optional_text("plusdelta", MAX_AGENDA_PART_BYTES),
             ),
             optional={"previous"},
             summary=(
@@ -291,48 +181,48 @@ SPECS: Final = tuple(
                 " refs: previous?"
             ),
         ),
-        _circle_kind(
+        rules.circle_kind(
             RSVP,
-            _choice("answer", RSVP_ANSWERS),
+            rules.choice("answer", RSVP_ANSWERS),
             required={"meeting"},
             summary="my answer to a meeting; body: answer (yes|no|maybe); refs: meeting",
         ),
-        _circle_kind(
+        rules.circle_kind(
             ATTENDANCE,
-            _optional_text("note", MAX_NOTE_FIELD_BYTES),
+            rules.optional_text("note", MAX_NOTE_FIELD_BYTES),
             required={"meeting"},
             summary="I attended a meeting; body: note?; refs: meeting",
         ),
-        _circle_kind(
+        rules.circle_kind(
             CHECKIN,
-            _some_text(CHECKIN_FIELDS, MAX_REFLECTION_BYTES),
+            rules.some_text(CHECKIN_FIELDS, MAX_REFLECTION_BYTES),
             required={"meeting"},
             summary=(
                 "my check-in; body: feeling?, working_on?, need_help? (one at least); refs: meeting"
             ),
         ),
-        _circle_kind(
+        rules.circle_kind(
             PLUSDELTA,
-            _some_text(PLUSDELTA_FIELDS, MAX_REFLECTION_BYTES),
+            rules.some_text(PLUSDELTA_FIELDS, MAX_REFLECTION_BYTES),
             required={"meeting"},
             summary="my plus/delta; body: plus?, delta? (one at least); refs: meeting",
         ),
-        _circle_kind(
+        rules.circle_kind(
             QUESTION,
-            _text("title", MAX_TITLE_BYTES),
-            _optional_text("text", MAX_TEXT_BYTES),
+            rules.text("title", MAX_TITLE_BYTES),
+            rules.optional_text("text", MAX_TEXT_BYTES),
             _tags("tags"),
             summary="a question; body: title, text?, tags?",
         ),
-        _circle_kind(
+        rules.circle_kind(
             ANSWER,
-            _text("text", MAX_TEXT_BYTES),
+            rules.text("text", MAX_TEXT_BYTES),
             required={"question"},
             summary="an answer; body: text; refs: question",
         ),
-        _circle_kind(
+        rules.circle_kind(
             RESOLVED,
-            _optional_text("note", MAX_NOTE_FIELD_BYTES),
+            rules.optional_text("note", MAX_NOTE_FIELD_BYTES),
             required={"question"},
             optional={"answer"},
             summary="my question is resolved; body: note?; refs: question, answer?",

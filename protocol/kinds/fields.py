@@ -30,7 +30,7 @@ def text(
             raise InvalidEvent(f"body.{name}", "is required")
         return None
     if not isinstance(value, str):
-        raise InvalidEvent(f"body.{name}", f"must be a string, got {_type_name(value)}")
+        raise InvalidEvent(f"body.{name}", f"must be a string, got {type_name(value)}")
     if not allow_empty and not value.strip():
         raise InvalidEvent(f"body.{name}", "must not be empty")
     try:
@@ -61,7 +61,7 @@ def byte_strings(body: Mapping[str, Any], name: str, *, size: int, max_items: in
     return value
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
     return {
         bool: "a boolean",
         int: "an integer",
@@ -86,7 +86,7 @@ def integer(
             raise InvalidEvent(f"body.{name}", "is required")
         return None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidEvent(f"body.{name}", f"must be an integer, got {_type_name(value)}")
+        raise InvalidEvent(f"body.{name}", f"must be an integer, got {type_name(value)}")
     if not minimum <= value <= maximum:
         raise InvalidEvent(f"body.{name}", f"must be between {minimum} and {maximum}")
     return value
@@ -163,7 +163,7 @@ def submap(
             raise InvalidEvent(f"body.{name}", "is required")
         return None
     if not isinstance(value, dict):
-        raise InvalidEvent(f"body.{name}", f"must be a map, got {_type_name(value)}")
+        raise InvalidEvent(f"body.{name}", f"must be a map, got {type_name(value)}")
     return value
 
 
@@ -172,7 +172,7 @@ def submaps(body: Mapping[str, Any], name: str, *, max_items: int) -> list[Mappi
     value = _optional_list(body, name, max_items=max_items)
     for index, item in enumerate(value):
         if not isinstance(item, dict):
-            raise InvalidEvent(f"body.{name}[{index}]", f"must be a map, got {_type_name(item)}")
+            raise InvalidEvent(f"body.{name}[{index}]", f"must be a map, got {type_name(item)}")
     return value
 
 
@@ -209,7 +209,7 @@ def _optional_list(body: Mapping[str, Any], name: str, *, max_items: int) -> lis
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InvalidEvent(f"body.{name}", f"must be a list, got {_type_name(value)}")
+        raise InvalidEvent(f"body.{name}", f"must be a list, got {type_name(value)}")
     if len(value) > max_items:
         raise InvalidEvent(f"body.{name}", f"at most {max_items} items, got {len(value)}")
     return value

@@ -71,3 +71,30 @@ async def test_it_serves_until_closed_and_refuses_after() -> None:
     await listener.close()
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", listener.port)
+
+
+def _two_sockets() -> tuple[Listener, list[socket.socket]]:
+    app = web.Application()
+    app.router.add_get("/", _hello)
+    socks = [bind_tcp("127.0.0.1", 0), bind_tcp("127.0.0.1", 0)]
+    return Listener(app, *socks), socks
+
+
+@pytest.mark.parametrize("steps_before_cancel", [1, 2])
+async def test_a_start_cut_short_closes_every_socket(steps_before_cancel: int) -> None:
+    # Cancelled while the runner is set up or between its sites: a socket whose site
+    # never started is known only to the listener, which must close it.
+    listener, socks = _two_sockets()
+    start = asyncio.create_task(listener.start())
+    for _ in range(steps_before_cancel):
+        await asyncio.sleep(0)
+    start.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await start
+    assert [sock.fileno() for sock in socks] == [-1, -1]
+
+
+async def test_a_listener_closed_before_it_started_closes_its_sockets() -> None:
+    listener, socks = _two_sockets()
+    await listener.close()
+    assert [sock.fileno() for sock in socks] == [-1, -1]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support.bytecode import cached_bytecode
 from tests.support.waiting import wait_for
 
 
@@ -24,7 +25,7 @@ def free_port() -> int:
 
 
 def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = cached_bytecode(dict(os.environ))
     env.pop("PEERNODE_HOME", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -84,10 +85,20 @@ class ServeProcess:
             argv += ["--peer", peer]
         argv += serve_options(mdns=mdns, heartbeat=heartbeat)
         self.log = (home / "serve.log").open("ab")
+        self._log_start = self.log.tell()  # a home served before keeps its older lines
         self.process = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, env=cli_env()
         )
-        wait_for(lambda: self.status() is not None, f"{name} to start", 30)
+        wait_for(self._serving, f"{name} to start", 30)
+
+    def _serving(self) -> bool:
+        """Whether serve said it serves (after it answers `status`), read from its log
+        rather than by starting a `status` process again and again."""
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited: {self.read_log()}")
+        with (self.home / "serve.log").open("rb") as log:
+            log.seek(self._log_start)
+            return b"peernode serving as " in log.read()
 
     @property
     def address(self) -> str:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from peernode.storage.store import Store
+from tests.support.bytecode import cached_bytecode
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER = ROOT / "tests" / "support" / "crash_writer.py"
@@ -37,7 +38,7 @@ class Drain(threading.Thread):
 
 def run_and_kill(db_path: Path, run: int, delay: float) -> list[bytes]:
     """Start a writer, SIGKILL it `delay` seconds after it is ready; return acked ids."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = cached_bytecode({**os.environ, "PYTHONPATH": str(ROOT)})
     stderr_path = db_path.with_name(f"writer-{run}.stderr")
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(

@@ -476,7 +476,7 @@ def test_salvage_steps_over_a_damaged_interior_page(tmp_path: Path) -> None:
     old = Store(tmp_path / "old.db")
     events = [  # big rows, so the table has interior pages below its root
         create_event(key, kind=kinds.NOTE, circle="c", body={"text": "x" * 1500}, created_at=i)
-        for i in range(1, 3001)
+        for i in range(1, 1501)
     ]
     old.insert_events(events, received_at=7)
     old.close()  # checkpointed: every page is in the file

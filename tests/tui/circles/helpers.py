@@ -26,10 +26,11 @@ def event(key: SigningKey, kind: str, body: dict[str, object], *, at: int, **ref
     return create_event(key, kind=kind, circle=CIRCLE, body=body, refs=refs or None, created_at=at)
 
 
-def circle_events() -> list[Event]:
-    """Ana started 'SQL basics'; Bo and Chen joined. A meeting is on now (Bo is
-    here and checked in); three questions: open, answered, resolved."""
-    start = NOW - 7 * 24 * 60 * MINUTE
+def sql_basics(
+    start: int, *, meeting_at: int = MEETING_AT, minutes: int, **more: str
+) -> tuple[Event, Event]:
+    """Ana's 'SQL basics' (started at `start`, meetings of `minutes`; `more`: other fields
+    of its body) and its meeting at `meeting_at`, facilitated by Bo."""
     created = event(
         ANA,
         kinds.CIRCLE,
@@ -38,7 +39,8 @@ def circle_events() -> list[Event]:
             topic="databases",
             description="Six evenings with an open course.",
             resources=(ResourceLink("https://example.org/sql-course", "Open SQL course"),),
-            rhythm=Rhythm("weekly", 120, 6),
+            rhythm=Rhythm("weekly", minutes, 6),
+            **more,
         ),
         at=start,
     )
@@ -46,14 +48,22 @@ def circle_events() -> list[Event]:
         ANA,
         kinds.MEETING,
         meeting_body(
-            starts_at=MEETING_AT,
-            duration_minutes=120,
+            starts_at=meeting_at,
+            duration_minutes=minutes,
             place="Library, room 2",
             facilitator=BO.public_key,
             agenda=Agenda(coursework="Chapter 2: joins", activity=Activity("Join puzzles", 20)),
         ),
         at=start + 3 * MINUTE,
     )
+    return created, meeting
+
+
+def circle_events() -> list[Event]:
+    """Ana started 'SQL basics'; Bo and Chen joined. A meeting is on now (Bo is
+    here and checked in); three questions: open, answered, resolved."""
+    start = NOW - 7 * 24 * 60 * MINUTE
+    created, meeting = sql_basics(start, minutes=120)
     open_q = event(
         BO,
         kinds.QUESTION,

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from peernode.circles.bodies import circle_body, meeting_body
-from peernode.circles.model import Activity, Agenda, ResourceLink, Rhythm
 from protocol import kinds
 from protocol.event import Event, create_event
 from protocol.identity import SigningKey
-from tests.tui.circles.helpers import CIRCLE, event
+from tests.tui.circles.helpers import CIRCLE, event, sql_basics
 from tests.tui.helpers import ANA, BO, CHEN, MINUTE, NOW, note, profile
 
 DEE = SigningKey.from_seed(bytes([4]) * 32)
@@ -45,31 +43,7 @@ def every_kind_events() -> list[Event]:
     """'SQL basics' in a week: every kind of the protocol, and a note, a reply, an
     unknown kind, a deleted note. Ana is the learner (the tests' identity)."""
     start = NOW - 7 * DAY
-    created = event(
-        ANA,
-        kinds.CIRCLE,
-        circle_body(
-            name="SQL basics",
-            topic="databases",
-            description="Six evenings with an open course.",
-            resources=(ResourceLink("https://example.org/sql-course", "Open SQL course"),),
-            rhythm=Rhythm("weekly", 90, 6),
-            language="en",
-        ),
-        at=start,
-    )
-    meeting = event(
-        ANA,
-        kinds.MEETING,
-        meeting_body(
-            starts_at=MEETING_AT,
-            duration_minutes=90,
-            place="Library, room 2",
-            facilitator=BO.public_key,
-            agenda=Agenda(coursework="Chapter 2: joins", activity=Activity("Join puzzles", 20)),
-        ),
-        at=start + 3 * MINUTE,
-    )
+    created, meeting = sql_basics(start, meeting_at=MEETING_AT, minutes=90, language="en")
     on_meeting = {"meeting": meeting.id}
     question = event(
         BO,
