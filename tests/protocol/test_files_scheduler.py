@@ -71,6 +71,17 @@ def test_partial_holders_are_asked_only_for_what_they_hold_rarest_first() -> Non
     assert all(index < 80 or index >= 120 for index in first)
 
 
+def test_a_whole_holder_is_kept_for_the_chunks_no_partial_holder_has() -> None:
+    seed = SimPeer("seed", set(ALL))
+    partial = SimPeer("partial", set(range(150)))
+    swarm = Swarm(LAYOUT, DATA, [seed, partial], config=SchedulerConfig(random_first=0))
+    swarm.run()
+    assert assembled(swarm) == DATA
+    # The seed sends the 51 chunks only it holds (and a few more in the end game).
+    assert LAYOUT.chunks - 150 <= seed.sent <= LAYOUT.chunks - 150 + 20
+    assert partial.sent >= 130
+
+
 def test_in_order_mode_asks_from_the_start() -> None:
     config = SchedulerConfig(in_order=True, max_window=2, initial_window=1)
     swarm = Swarm(LAYOUT, DATA, [SimPeer("only", set(ALL))], config=config)
