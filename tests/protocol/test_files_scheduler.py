@@ -155,3 +155,15 @@ def test_a_window_stays_within_its_least_and_its_most() -> None:
     swarm.run()
     assert swarm.scheduler.window("p") == 5 * LAYOUT.chunk_size
     assert swarm.max_in_flight <= 6 * LAYOUT.chunk_size
+
+
+def test_a_whole_holders_window_is_the_least_while_a_partial_holder_is_a_peer() -> None:
+    config = SchedulerConfig(initial_window=2, max_window=1000, max_bytes_in_flight=10**9)
+    seed = SimPeer("seed", set(ALL), bandwidth=50e6, latency=0.02)
+    swarm = Swarm(LAYOUT, DATA, [seed], config=config)
+    swarm.run()
+    assert swarm.scheduler.window("seed") == 1000 * LAYOUT.chunk_size  # alone: its rate
+    swarm.scheduler.add_peer("partial", Bitfield(LAYOUT.chunks, range(10)), swarm.now)
+    assert swarm.scheduler.window("seed") == 2 * LAYOUT.chunk_size
+    swarm.scheduler.remove_peer("partial", swarm.now)
+    assert swarm.scheduler.window("seed") == 1000 * LAYOUT.chunk_size
