@@ -12,10 +12,9 @@ Rules of this file:
 - A whole holder (a seed, whose uplink every receiver in the room shares) is asked for
   a chunk some partial holder also holds only while no partial holder is sending
   anything (they are paused, or hold nothing more we lack): it is kept for the chunks
-  nobody else has. While a partial holder is a peer, a whole
-  holder's window is the least (`initial_window`): a shallow queue at the seed means
-  what it sends arrives, and is announced, sooner, so fewer receivers pick the same
-  chunk of it meanwhile.
+  nobody else has. While a partial holder is a peer, a whole holder's window is the
+  least (`initial_window`): a shallow queue at the seed means what it sends arrives,
+  and is announced, sooner, so fewer receivers pick the same chunk of it meanwhile.
 - End game: when every missing chunk is asked for, an idle peer asks for one again;
   the first good copy wins and the other request is cancelled.
 - A request not answered by its deadline moves to another peer. A bad chunk is a
