@@ -22,6 +22,8 @@ class FilesConfig:
     have_interval: seconds between two Haves telling a peer watching a blob this node
     is fetching which chunks it gained (they are batched).
     ask_timeout: seconds to wait for a bulk link and for a peer's Have or Hashes.
+    look_interval: seconds between two asks, during a download, of the linked peers
+    that held none of the blob (they may be fetching it too, and hold some by now).
     idle_timeout: seconds a download waits with no peer to ask before it gives up.
     link_idle_timeout: seconds a bulk link we dialled stays open with nothing asked on
     it; the next request dials again.
@@ -48,6 +50,7 @@ class FilesConfig:
     inline_bytes: int = 64 * 1024
     ask_timeout: float = 10.0
     idle_timeout: float = 30.0
+    look_interval: float = 2.0
     link_idle_timeout: float = 60.0
     serve_rate: int = 0
     auto_fetch_bytes: int = 25_000_000

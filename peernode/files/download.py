@@ -75,7 +75,14 @@ class _Gained:
     have: Have
 
 
-_Input = _Arrived | _Checked | _Durable | _Gained
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """Linked peers that held none of the blob when the download began, and hold some now."""
+
+    holders: dict[bytes, Have]
+
+
+_Input = _Arrived | _Checked | _Durable | _Gained | _Found
 OnHave = Callable[[bytes, Bitfield], None]
 """Told the chunks of a blob durable here, each time more are (the server's watchers)."""
 
@@ -121,6 +128,8 @@ class Download:
         self._durable = Bitfield(0)
         self._on_have = on_have or (lambda blob, have: None)
         self._watching: dict[bytes, int] = {}
+        self._looking: asyncio.Task[None] | None = None
+        self._next_look = 0.0
 
     async def run(self) -> BlobRecord:
         """Fetch until every chunk is here and verified; NodeError if nobody has it."""
@@ -154,6 +163,7 @@ class Download:
             await self._keep_written(writer)
             raise
         finally:
+            self._stop_looking()
             self._cancel_outstanding()
             await writer.close()
         full = Bitfield.full(record.layout.chunks)
@@ -281,6 +291,7 @@ class Download:
                     await asyncio.sleep(min(1.0, self._config.idle_timeout / 10))
                 continue
             idle_since = None
+            self._look_again()
             await self._next_input(scheduler, layout, writer)
             if writer.error is not None:
                 raise NodeError(f"cannot write the download to disk: {writer.error}")
@@ -300,6 +311,29 @@ class Download:
                 continue
             for index in bitfield:  # a partial holder got more since we asked
                 scheduler.peer_has(key, index, now)
+
+    def _look_again(self) -> None:
+        """Every `look_interval`, ask again the linked peers that held nothing: in a swarm
+        they all start together, and each soon holds what the others need."""
+        now = time.monotonic()
+        if self._looking is not None or now < self._next_look:
+            return
+        self._next_look = now + self._config.look_interval
+
+        async def look() -> None:
+            try:
+                found = await self._find_holders()
+            finally:
+                self._looking = None
+            if found:
+                self._inputs.put_nowait(_Found(found))
+
+        self._looking = asyncio.get_running_loop().create_task(look())
+
+    def _stop_looking(self) -> None:
+        if self._looking is not None:
+            self._looking.cancel()
+            self._looking = None
 
     def _watch(self, peer: bytes) -> None:
         """Hear of the chunks a partial holder gains (a peer of bulk 1.1), as it does."""
@@ -334,6 +368,8 @@ class Download:
             await self._made_durable(news.indexes)
         elif isinstance(news, _Gained):
             self._add_holders(scheduler, {news.peer: news.have})
+        elif isinstance(news, _Found):
+            self._add_holders(scheduler, news.holders)
         elif news.data is not None:
             self._requests.pop((news.peer, news.index), None)
             writer.submit(news.index, news.data, news.peer)

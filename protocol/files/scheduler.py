@@ -9,6 +9,12 @@ Rules of this file:
   rate. The whole download keeps at most `max_bytes_in_flight`.
 - Pieces are chosen at random first (so peers starting together spread), then the
   rarest among the peers first, or lowest first in in-order mode (a video plays).
+- A whole holder (a seed, whose uplink every receiver in the room shares) is asked for
+  a chunk some partial holder also holds only while no partial holder is sending
+  anything (they are paused, or hold nothing more we lack): it is kept for the chunks
+  nobody else has. While a partial holder is a peer, a whole holder's window is the
+  least (`initial_window`): a shallow queue at the seed means what it sends arrives,
+  and is announced, sooner, so fewer receivers pick the same chunk of it meanwhile.
 - End game: when every missing chunk is asked for, an idle peer asks for one again;
   the first good copy wins and the other request is cancelled.
 - A request not answered by its deadline moves to another peer. A bad chunk is a
@@ -239,6 +245,8 @@ class Scheduler:
         chunk = self.layout.chunk_size
         measured = self.config.window_gain * state.rate * state.base_rtt
         least = self.config.initial_window * chunk
+        if state.available.complete and self._partial_holders():
+            return least  # spare the seed's queue: see the rules above
         return int(min(max(measured, least), self.config.max_window * chunk))
 
     def _drop(self, peer: Peer, state: _Peer, index: int) -> None:
@@ -315,6 +323,16 @@ class Scheduler:
         """Every peer holds the whole blob: rarest-first has nothing to choose by."""
         return all(state.available.complete for state in self._peers.values())
 
+    def _whole_holders(self) -> int:
+        return sum(1 for state in self._peers.values() if state.available.complete)
+
+    def _partials_busy(self) -> bool:
+        """Some partial holder is sending us a chunk."""
+        return any(s.inflight for s in self._peers.values() if not s.available.complete)
+
+    def _partial_holders(self) -> bool:
+        return any(not state.available.complete for state in self._peers.values())
+
     def _choose(self, peer: Peer, state: _Peer) -> int | None:
         if state.available.complete:  # a full holder: set operations, not a bit per chunk
             usable = list(self._unrequested - state.lacks)
@@ -336,4 +354,6 @@ class Scheduler:
         if self._picked < self.config.random_first or self._all_whole():
             return self._rng.choice(sorted(usable))  # every chunk is as rare as any other
         rarest = min(self._availability[index] for index in usable)
+        if state.available.complete and rarest > self._whole_holders() and self._partials_busy():
+            return None  # a partial holder has it too: spare the whole holder's uplink
         return self._rng.choice(sorted(i for i in usable if self._availability[i] == rarest))

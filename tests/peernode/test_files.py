@@ -324,6 +324,29 @@ async def test_a_partial_holder_serves_what_it_has_and_more_as_it_arrives(tmp_pa
     assert copy.read_bytes() == data
 
 
+async def test_peers_that_start_together_learn_what_the_other_gains(tmp_path: Path) -> None:
+    data = write(tmp_path / "lecture.bin", 15 * 16 * 1024)  # 15 chunks of 16 KiB
+    slow = replace(FILES, serve_rate=150_000)  # Ada: about 1.6 s for one copy
+    looking = replace(FILES, look_interval=0.1, have_interval=0.05)
+    async with (
+        running(tmp_path / "ada", "Ada", files=slow) as ada,
+        running(tmp_path / "ben", "Ben", ada, files=looking) as ben,
+        running(tmp_path / "cleo", "Cleo", ada, ben, files=looking) as cleo,
+    ):
+        shared = await ada.files.share(tmp_path / "lecture.bin", CIRCLE)
+        await arrives(ben, shared)
+        await arrives(cleo, shared)
+        await linked(ben, 2)
+        await linked(cleo, 2)
+        # Both ask at once: each finds the other holding nothing, and asks again later.
+        got = await asyncio.gather(ben.files.get(shared.id), cleo.files.get(shared.id))
+        servers = [ben.files._server, cleo.files._server]
+        copy = await cleo.files.save(shared.id, tmp_path / "copy.bin")
+    assert all(g.presence is Presence.HERE for g in got)
+    assert copy.read_bytes() == data
+    assert sum(server.chunks_sent for server in servers if server is not None) > 0
+
+
 async def test_small_files_of_my_circles_come_by_themselves(tmp_path: Path) -> None:
     write(tmp_path / "big.bin", 100 * 1024)
     small = write(tmp_path / "small.txt", 10 * 1024)

@@ -71,6 +71,17 @@ def test_partial_holders_are_asked_only_for_what_they_hold_rarest_first() -> Non
     assert all(index < 80 or index >= 120 for index in first)
 
 
+def test_a_whole_holder_is_kept_for_the_chunks_no_partial_holder_has() -> None:
+    seed = SimPeer("seed", set(ALL))
+    partial = SimPeer("partial", set(range(150)))
+    swarm = Swarm(LAYOUT, DATA, [seed, partial], config=SchedulerConfig(random_first=0))
+    swarm.run()
+    assert assembled(swarm) == DATA
+    # The seed sends the 51 chunks only it holds (and a few more in the end game).
+    assert LAYOUT.chunks - 150 <= seed.sent <= LAYOUT.chunks - 150 + 20
+    assert partial.sent >= 130
+
+
 def test_in_order_mode_asks_from_the_start() -> None:
     config = SchedulerConfig(in_order=True, max_window=2, initial_window=1)
     swarm = Swarm(LAYOUT, DATA, [SimPeer("only", set(ALL))], config=config)
@@ -144,3 +155,15 @@ def test_a_window_stays_within_its_least_and_its_most() -> None:
     swarm.run()
     assert swarm.scheduler.window("p") == 5 * LAYOUT.chunk_size
     assert swarm.max_in_flight <= 6 * LAYOUT.chunk_size
+
+
+def test_a_whole_holders_window_is_the_least_while_a_partial_holder_is_a_peer() -> None:
+    config = SchedulerConfig(initial_window=2, max_window=1000, max_bytes_in_flight=10**9)
+    seed = SimPeer("seed", set(ALL), bandwidth=50e6, latency=0.02)
+    swarm = Swarm(LAYOUT, DATA, [seed], config=config)
+    swarm.run()
+    assert swarm.scheduler.window("seed") == 1000 * LAYOUT.chunk_size  # alone: its rate
+    swarm.scheduler.add_peer("partial", Bitfield(LAYOUT.chunks, range(10)), swarm.now)
+    assert swarm.scheduler.window("seed") == 2 * LAYOUT.chunk_size
+    swarm.scheduler.remove_peer("partial", swarm.now)
+    assert swarm.scheduler.window("seed") == 1000 * LAYOUT.chunk_size
