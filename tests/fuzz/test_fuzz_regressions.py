@@ -111,4 +111,4 @@ def test_spoofed_ptr_with_an_invalid_instance_name_is_skipped(name: str) -> None
 async def test_resolve_once_skips_an_invalid_name_and_keeps_what_it_had() -> None:
     discovery = Discovery(public_key=bytes(32), port=7000, name="x", on_found=lambda hint: None)
     discovery._azc = object()  # type: ignore[assignment]  # never reached for a bad name
-    assert await discovery._resolve_once("X._PEERNODE._TCP.LOCAL.") == (False, None)
+    assert await discovery._resolve_once("X._PEERNODE._TCP.LOCAL.") == (False, None, "")
