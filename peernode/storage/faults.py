@@ -13,6 +13,7 @@ import functools
 import inspect
 import os
 import sqlite3
+import traceback
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -144,7 +145,7 @@ def _mapping_errors(method: F) -> F:
             try:
                 yield from method(self, *args, **kwargs)
             except sqlite3.Error as exc:
-                raise storage_error(exc, self.path) from exc
+                raise _mapped(exc, self.path) from exc
 
         return generator  # type: ignore[return-value]
 
@@ -153,9 +154,17 @@ def _mapping_errors(method: F) -> F:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise storage_error(exc, self.path) from exc
+            raise _mapped(exc, self.path) from exc
 
     return plain  # type: ignore[return-value]
+
+
+def _mapped(exc: sqlite3.Error, path: Path) -> StorageError:
+    """storage_error, with the locals of the frames the error left cleared: a cursor
+    there keeps its statement, and so the connection's file and locks, open after
+    close() until the garbage collector finds the cycle the error is often in."""
+    traceback.clear_frames(exc.__traceback__)
+    return storage_error(exc, path)
 
 
 def map_errors_of_public_methods(cls: C) -> C:

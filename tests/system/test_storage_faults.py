@@ -7,6 +7,7 @@ here (as root); without the right to mount, those tests are skipped and say why.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -153,6 +154,29 @@ def test_a_full_disk_stops_writes_keeps_reads_and_recovers(
     assert run_cli("import", str(notes), "--home", str(home)).returncode == 0
     assert texts(home, run_cli)[-1] == "written once space returned"
     assert integrity(home / "peernode.db") == ("ok", 53)
+
+
+def test_a_write_refused_for_a_full_disk_leaves_no_lock_behind_in_the_process(
+    small_disk: Path, invoke_cli: RunCli
+) -> None:
+    """Commands run one after another in one process (as the room does when it opens the
+    node again): the refused write must not leave the database's file and lock open."""
+    home = str(small_disk / "home")
+    assert invoke_cli("init", "--name", "Ana", "--home", home).returncode == 0
+    fill(small_disk)
+    for text in ("first on a full disk", "second on a full disk"):
+        refused = invoke_cli("post", text, "--home", home)
+        assert refused.stderr.strip() == f"peernode: {DISK_FULL_MESSAGE}"
+    assert not [target for target in open_files() if target.startswith(home)]
+
+
+def open_files() -> list[str]:
+    """What this process's file descriptors point to."""
+    targets = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(FileNotFoundError):  # the listing's own descriptor
+            targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return targets
 
 
 async def test_ingest_refuses_quietly_on_a_full_disk_and_takes_events_again(
