@@ -102,6 +102,12 @@ class GossipEngine:
         self._s.familiar = frozenset(keys)
         self._membership.kick(now)
 
+    def add_familiar(self, key: bytes, now: float) -> None:
+        """One more peer with history, from now on (the learner named it: --peer,
+        connect): as set_familiar, also while its link is up or when it links again."""
+        if key not in self._s.familiar:
+            self.set_familiar(self._s.familiar | {key}, now)
+
     def link_up(
         self,
         key: bytes,
