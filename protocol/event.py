@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from protocol import kinds
 from protocol.codec import pack, unpack
-from protocol.errors import DecodeError, InvalidEvent, LocalProtocolError
+from protocol.errors import DecodeError, InvalidEvent, LocalProtocolError, RemoteProtocolError
 from protocol.identity import PUBLIC_KEY_BYTES, SIGNATURE_BYTES, SigningKey, verify_signature
 from protocol.limits import (
     MAX_CIRCLE_CHARS,
@@ -74,6 +74,19 @@ class Event:
 def event_id(raw: bytes) -> bytes:
     """The id of an encoded event, computed without verifying it (for dedup)."""
     return hashlib.sha256(raw[SIGNATURE_BYTES:]).digest()
+
+
+def claimed_author(raw: bytes) -> tuple[bytes, str] | None:
+    """The author and kind an encoded event claims, read WITHOUT verifying it; None when
+    it is malformed. Only for declining what would not be stored whoever signed it."""
+    if not SIGNATURE_BYTES < len(raw) <= MAX_EVENT_BYTES:
+        return None
+    try:
+        fields = unpack(raw[SIGNATURE_BYTES:], max_bytes=MAX_EVENT_BYTES)
+        _check_envelope(fields)
+    except RemoteProtocolError:
+        return None
+    return fields[1], fields[3]
 
 
 def check_draft(
