@@ -61,7 +61,9 @@ class Intake:
         # Strangers over their budget are declined before the signature is checked:
         # they would be declined anyway, and verifying them is most of what a Sybil costs.
         fresh, unverified = await self._policy.screen(fresh, sender)
-        good, bad = await self._pool.verify(fresh)
+        # A peer we know (named, remembered, in my circles) is verified ahead of strangers.
+        urgent = sender is not None and self._policy.is_familiar(sender)
+        good, bad = await self._pool.verify(fresh, urgent=urgent)
         admitted = await self._policy.admit(good, sender)
         before = self._health.problem
         try:

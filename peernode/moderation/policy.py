@@ -163,6 +163,11 @@ class Policy:
             and event.author not in familiar.authors
         )
 
+    def is_familiar(self, key: bytes) -> bool:
+        """Whether `key` is familiar, as of the last screen() or admit() (which work out
+        who is; before them, only the peers the learner named are)."""
+        return self._is_familiar(key)
+
     def _is_familiar(self, key: bytes) -> bool:
         known = self._familiar is not None and key in self._familiar.authors
         return known or key in self._joined or key in self._trusted
