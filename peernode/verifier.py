@@ -145,6 +145,11 @@ class VerifierPool:
             self._processes.shutdown(wait=True, cancel_futures=True)
             self._processes = None
 
+    @property
+    def processes_up(self) -> bool:
+        """Whether the worker processes are running (they start at the first bulk work)."""
+        return self._process_pool() is not None
+
     def _process_pool(self) -> ProcessPoolExecutor | None:
         """The worker processes once they are up (None before, or when they cannot run)."""
         self._adopt_started()
@@ -170,6 +175,16 @@ class VerifierPool:
             return
         self._processes, self._warming = starting.result()  # close() shuts them down
 
+    async def _processes_started(self) -> None:
+        """Wait until worker processes being started are up (or failed); at once when
+        none are being started."""
+        with contextlib.suppress(Exception):  # a failure is seen by _process_pool
+            if self._starting is not None:
+                await asyncio.wrap_future(self._starting)
+            self._adopt_started()
+            if self._warming:
+                await asyncio.gather(*map(asyncio.wrap_future, self._warming))
+
     def _note_bulk(self, count: int) -> None:
         self._bulk += count
         if self._processes is not None or self._starting is not None:
@@ -189,12 +204,16 @@ class VerifierPool:
         self, raws: Sequence[bytes], *, urgent: bool = False
     ) -> tuple[list[Event], list[Rejected]]:
         """urgent: a small batch goes to its own thread, ahead of other work (a peer we
-        know); a bulk batch goes to the worker processes either way."""
+        know); a bulk batch goes to the worker processes either way. While they start,
+        other bulk batches wait for them: Ed25519 holds the GIL, and threads verifying
+        thousands of strangers' events would starve the event loop meanwhile."""
         if not raws:
             return [], []
         executor: Executor = self._urgent if urgent else self._executor
         if len(raws) >= BULK_BATCH:
             self._note_bulk(len(raws))
+            if not urgent:
+                await self._processes_started()
             executor = self._process_pool() or self._executor
         try:
             return await self._run(executor, raws)
