@@ -81,20 +81,26 @@ class StrangerBudget:
         self._profiles: Counter[bytes] = Counter()
         self.declined_today = 0
 
-    def admit(self, event: Event, sender: bytes | None, now_ms: int) -> bool:
-        """Take `event` of a stranger out of today's budgets, if it fits them all."""
+    def fits(self, author: bytes, kind: str, size: int, sender: bytes | None, now_ms: int) -> bool:
+        """Whether a stranger's event of this author, kind and size fits today's budgets
+        (nothing is taken: the counts only grow in a day, so one that does not fit now
+        never will today)."""
         self._roll(now_ms // DAY_MS)
-        cfg, size = self.config, len(event.raw)
-        peer = sender or b""
-        fits_peer = self._peers.fits(peer, size, cfg.per_peer_events, cfg.per_peer_bytes)
+        cfg = self.config
+        fits_peer = self._peers.fits(sender or b"", size, cfg.per_peer_events, cfg.per_peer_bytes)
         fits_total = self._total.fits(_TOTAL, size, cfg.total_events, cfg.total_bytes)
-        if event.kind == kinds.PROFILE:
-            fits_author = self._profiles[event.author] < cfg.profiles_per_author
+        if kind == kinds.PROFILE:
+            fits_author = self._profiles[author] < cfg.profiles_per_author
         else:
             fits_author = self._authors.fits(
-                event.author, size, cfg.per_author_events, cfg.per_author_bytes
+                author, size, cfg.per_author_events, cfg.per_author_bytes
             )
-        if not (fits_peer and fits_total and fits_author):
+        return fits_peer and fits_total and fits_author
+
+    def admit(self, event: Event, sender: bytes | None, now_ms: int) -> bool:
+        """Take `event` of a stranger out of today's budgets, if it fits them all."""
+        size, peer = len(event.raw), sender or b""
+        if not self.fits(event.author, event.kind, size, sender, now_ms):
             self.declined_today += 1
             return False
         if event.kind == kinds.PROFILE:

@@ -40,8 +40,9 @@ class Intake:
         self._me = me
 
     async def ingest(self, raws: Sequence[bytes], sender: bytes | None = None) -> IngestResult:
-        """Take events received from elsewhere: drop known ids first, then verify, then
-        admit (strangers within their budget, see peernode.admission), then store.
+        """Take events received from elsewhere: drop known ids first, then decline what
+        claims a blocked author or a stranger over budget, then verify, then admit
+        (strangers within their budget, see peernode.admission), then store.
 
         sender: the peer they came from; None for events from no peer (the demo room),
         of which only blocked authors' are declined."""
@@ -57,7 +58,12 @@ class Intake:
             self._health.failed(exc)
             return IngestResult(new=[], duplicates=0, rejected=[])
         fresh = [raw for raw, event_id_ in unique.items() if event_id_ not in known]
-        good, bad = await self._pool.verify(fresh)
+        # Strangers over their budget are declined before the signature is checked:
+        # they would be declined anyway, and verifying them is most of what a Sybil costs.
+        fresh, unverified = await self._policy.screen(fresh, sender)
+        # A peer we know (named, remembered, in my circles) is verified ahead of strangers.
+        urgent = sender is not None and self._policy.is_familiar(sender)
+        good, bad = await self._pool.verify(fresh, urgent=urgent)
         admitted = await self._policy.admit(good, sender)
         before = self._health.problem
         try:
@@ -71,6 +77,7 @@ class Intake:
             duplicates=len(raws) - len(fresh),
             rejected=bad,
             declined=admitted.declined,
+            declined_unverified=unverified,
         )
 
     async def store(self, events: Sequence[Event]) -> list[Event]:

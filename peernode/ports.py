@@ -36,12 +36,15 @@ class IngestResult:
     """What became of a batch of received events.
 
     declined: valid events the node chose not to store (peernode.admission): a
-    stranger over its budget, a blocked author. Never the sender's fault."""
+    stranger over its budget, a blocked author. Never the sender's fault.
+    declined_unverified: raw events declined before verification, for what they claim
+    (a blocked author, a stranger over a budget): not stored, forwarded nor trusted."""
 
     new: list[Event]
     duplicates: int
     rejected: list[Rejected]
     declined: list[Event] = field(default_factory=list)
+    declined_unverified: list[bytes] = field(default_factory=list)
 
 
 class Identity(Protocol):

@@ -116,6 +116,9 @@ class VerifierPool:
     def __init__(self, *, workers: int | None = None, processes: bool = True) -> None:
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="peernode-verify")
+        # Small batches of peers we know: a thread of their own, so they never queue behind
+        # strangers' work (a Sybil's events keep the other threads busy).
+        self._urgent = ThreadPoolExecutor(1, thread_name_prefix="peernode-verify-known")
         self._use_processes = processes
         self._starting: Future[_Started] | None = None
         self._processes: ProcessPoolExecutor | None = None
@@ -135,11 +138,17 @@ class VerifierPool:
 
     def close(self) -> None:
         self._use_processes = False
+        self._urgent.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)  # waits for a start under way
         self._adopt_started()
         if self._processes is not None:
             self._processes.shutdown(wait=True, cancel_futures=True)
             self._processes = None
+
+    @property
+    def processes_up(self) -> bool:
+        """Whether the worker processes are running (they start at the first bulk work)."""
+        return self._process_pool() is not None
 
     def _process_pool(self) -> ProcessPoolExecutor | None:
         """The worker processes once they are up (None before, or when they cannot run)."""
@@ -166,6 +175,16 @@ class VerifierPool:
             return
         self._processes, self._warming = starting.result()  # close() shuts them down
 
+    async def _processes_started(self) -> None:
+        """Wait until worker processes being started are up (or failed); at once when
+        none are being started."""
+        with contextlib.suppress(Exception):  # a failure is seen by _process_pool
+            if self._starting is not None:
+                await asyncio.wrap_future(self._starting)
+            self._adopt_started()
+            if self._warming:
+                await asyncio.gather(*map(asyncio.wrap_future, self._warming))
+
     def _note_bulk(self, count: int) -> None:
         self._bulk += count
         if self._processes is not None or self._starting is not None:
@@ -181,17 +200,25 @@ class VerifierPool:
             self._processes.shutdown(wait=False, cancel_futures=True)
             self._processes = None
 
-    async def verify(self, raws: Sequence[bytes]) -> tuple[list[Event], list[Rejected]]:
+    async def verify(
+        self, raws: Sequence[bytes], *, urgent: bool = False
+    ) -> tuple[list[Event], list[Rejected]]:
+        """urgent: a small batch goes to its own thread, ahead of other work (a peer we
+        know); a bulk batch goes to the worker processes either way. While they start,
+        other bulk batches wait for them: Ed25519 holds the GIL, and threads verifying
+        thousands of strangers' events would starve the event loop meanwhile."""
         if not raws:
             return [], []
-        executor: Executor = self._executor
+        executor: Executor = self._urgent if urgent else self._executor
         if len(raws) >= BULK_BATCH:
             self._note_bulk(len(raws))
+            if not urgent:
+                await self._processes_started()
             executor = self._process_pool() or self._executor
         try:
             return await self._run(executor, raws)
         except Exception as exc:  # BrokenProcessPool: a worker died (killed, out of memory)
-            if executor is self._executor:
+            if executor is self._executor or executor is self._urgent:
                 raise
             self._give_up_processes(f"a worker process failed ({exc!r})")
             return await self._run(self._executor, raws)

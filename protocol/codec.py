@@ -164,3 +164,21 @@ def pack(value: Any) -> bytes:
     """Encode with msgpack's standard rules (bin type for bytes, str for text)."""
     result: bytes = msgpack.packb(value, use_bin_type=True, datetime=False)
     return result
+
+
+def peek_array(data: bytes, count: int, *, max_bytes: int) -> list[Any] | None:
+    """The first `count` items of the msgpack array `data` holds, read loosely (no shape
+    checks, nothing after them looked at); None if they cannot be read. For a glance at
+    what untrusted bytes claim, never for what they are: unpack() decides that."""
+    if len(data) > max_bytes:
+        return None
+    unpacker = msgpack.Unpacker(
+        raw=False, max_buffer_size=max_bytes, max_ext_len=0, strict_map_key=True
+    )
+    unpacker.feed(data)
+    try:
+        if unpacker.read_array_header() < count:
+            return None
+        return [unpacker.unpack() for _ in range(count)]
+    except (ValueError, msgpack.UnpackException):
+        return None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from protocol import kinds
-from protocol.codec import pack, unpack
+from protocol.codec import pack, peek_array, unpack
 from protocol.errors import DecodeError, InvalidEvent, LocalProtocolError
 from protocol.identity import PUBLIC_KEY_BYTES, SIGNATURE_BYTES, SigningKey, verify_signature
 from protocol.limits import (
@@ -74,6 +74,23 @@ class Event:
 def event_id(raw: bytes) -> bytes:
     """The id of an encoded event, computed without verifying it (for dedup)."""
     return hashlib.sha256(raw[SIGNATURE_BYTES:]).digest()
+
+
+def claimed_author(raw: bytes) -> tuple[bytes, str] | None:
+    """The author and kind an encoded event claims, read WITHOUT verifying it (a few
+    microseconds); None when they cannot be read. Only for declining what would not be
+    stored whoever signed it."""
+    if len(raw) <= SIGNATURE_BYTES:
+        return None
+    head = peek_array(raw[SIGNATURE_BYTES:], 4, max_bytes=MAX_EVENT_BYTES)
+    if head is None:
+        return None
+    version, author, _, kind = head
+    if version != FORMAT_VERSION or type(author) is not bytes or type(kind) is not str:
+        return None
+    if len(author) != PUBLIC_KEY_BYTES:
+        return None
+    return author, kind
 
 
 def check_draft(

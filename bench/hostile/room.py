@@ -62,6 +62,9 @@ class Node:
 
     def _start(self) -> subprocess.Popen[Any]:
         argv = ["-m", "peernode", "--home", str(self.home), "serve", "--port", str(PORT)]
+        if self.host in os.environ.get("HOSTILE_PROFILE", "").split(","):
+            # cProfile of the event loop's thread, written when the node stops.
+            argv = ["-m", "cProfile", "-o", str(self.home / "serve.prof"), *argv]
         argv += ["--peer", f"{self.peer}:{PORT}", "--no-mdns", "--api-port", str(API_PORT)]
         return python(self.host, self.lan, argv, stdout=self.log, stderr=subprocess.STDOUT)
 

@@ -13,7 +13,7 @@ from peernode.clock import now_ms
 from peernode.errors import StorageError
 from peernode.storage import AsyncStore, Level, Moderation
 from protocol import kinds
-from protocol.event import Event
+from protocol.event import Event, claimed_author
 from protocol.gossip.config import MAX_DECLINED
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,30 @@ class Policy:
 
     # -- admission ------------------------------------------------------------------
 
+    async def screen(
+        self, raws: list[bytes], sender: bytes | None
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Before verifying: (raws to verify, raws declined unverified). Declined are those
+        whose claimed author is blocked, or a stranger over a budget it can only stay
+        over today: whoever signed them, they would not be stored. Nothing declined is
+        stored, forwarded or trusted, and familiar authors' are always verified."""
+        if sender is None:
+            return raws, []
+        await self._familiar_set()
+        check, declined, now = [], [], now_ms()
+        for raw in raws:
+            claim = claimed_author(raw)
+            if claim is None:
+                check.append(raw)  # malformed: verification says so, and scores the sender
+            elif self.is_blocked(claim[0]):
+                declined.append(raw)
+            elif self._is_familiar(claim[0]) or self.budget.fits(*claim, len(raw), sender, now):
+                check.append(raw)
+            else:
+                declined.append(raw)
+        self.budget.declined_today += len(declined)
+        return check, declined
+
     async def admit(self, events: Sequence[Event], sender: bytes | None) -> Admitted:
         """Sort verified events into stored and declined (peernode.admission).
 
@@ -144,6 +168,11 @@ class Policy:
             and event.circle in familiar.circles
             and event.author not in familiar.authors
         )
+
+    def is_familiar(self, key: bytes) -> bool:
+        """Whether `key` is familiar, as of the last screen() or admit() (which work out
+        who is; before them, only the peers the learner named are)."""
+        return self._is_familiar(key)
 
     def _is_familiar(self, key: bytes) -> bool:
         known = self._familiar is not None and key in self._familiar.authors

@@ -17,6 +17,7 @@ import gc
 import logging
 import random
 import secrets
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +123,7 @@ class Network:
             now=self._now(),
             config=self._config.gossip,
             name=node.my_profile().name,
+            work_clock=time.perf_counter,  # the loop's time: what a busy loop costs others
         )
         self._factory = LinkFactory(
             node.key, config=self._config.link, info=self._link_info, on_link=self._run_link
@@ -464,12 +466,19 @@ class Network:
         if self._node.is_blocked(link.key):
             await link.close("blocked by this learner")
             raise BadInput(f"{host}:{port} is someone you blocked; unblock them first")
-        self._node.trust_peer(link.key)  # named by the learner: not a stranger
+        self._trust(link.key)
         if not await self._adopt(link, port):
             raise NodeError("networking is stopping")
         self._manual[(host, port)] = _ManualPeer(host, port, key=link.key)
         await asyncio.sleep(0)
         return self._peer_status(link.key)
+
+    def _trust(self, key: bytes) -> None:
+        """Named by the learner: not a stranger, for admission and for link slots (a slot
+        is found for it when it links again, whoever holds the others)."""
+        self._node.trust_peer(key)
+        self.engine.add_familiar(key, self._now())
+        self._flush()
 
     async def _manual_loop(self) -> None:
         while True:
@@ -490,7 +499,7 @@ class Network:
                     )
                     peer.next_try = self._now() + peer.delay * random.uniform(0.8, 1.2)
                 else:
-                    self._node.trust_peer(link.key)  # named by the learner: not a stranger
+                    self._trust(link.key)
                     peer.key, peer.delay = link.key, 0.0
             await asyncio.sleep(self._config.manual_interval)
 

@@ -155,6 +155,7 @@ class Transfers:
         if result is not None and len(group) == 1:
             new[0], bad[0] = result.new, len(result.rejected)
             declined[0] = [event.id for event in result.declined]
+            declined[0] += [event_id(raw) for raw in result.declined_unverified]
         elif result is not None:
             where = {raw: i for i, batch in enumerate(group) for raw in batch}
             for event in result.new:
@@ -163,6 +164,8 @@ class Transfers:
                 bad[where[rejected.raw]] += 1
             for event in result.declined:
                 declined[where[event.raw]].append(event.id)
+            for raw in result.declined_unverified:
+                declined[where[raw]].append(event_id(raw))
         if result is not None and result.rejected:
             log.info(
                 "%d bad events from %s: %s",

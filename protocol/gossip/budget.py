@@ -11,15 +11,16 @@ forever)."""
 class TokenBucket:
     """`burst` tokens at most, refilled at `rate` per second; full until first used.
 
-    take() spends tokens if there are enough; take_up_to() spends what there is, up to n.
+    take() spends tokens if there are enough; take_up_to() spends what there is, up to n;
+    charge() spends them anyway, and the bucket is in debt until it refills.
     Time going backwards (a clock that jumps) refills nothing and never raises.
     """
 
     __slots__ = ("_stamp", "_tokens", "burst", "rate")
 
     def __init__(self, rate: float, burst: float) -> None:
-        if rate < 0 or burst < 1:
-            raise ValueError("need rate >= 0 and burst >= 1")
+        if rate < 0 or burst <= 0:
+            raise ValueError("need rate >= 0 and burst > 0")
         self.rate = rate
         self.burst = burst
         self._tokens = float(burst)
@@ -41,6 +42,17 @@ class TokenBucket:
         granted = min(n, self.whole(now))
         self._tokens = max(0.0, self._tokens - granted)
         return granted
+
+    def level(self, now: float) -> float:
+        """Tokens there now; below zero while a charge() is being paid off."""
+        self._refill(now)
+        return self._tokens
+
+    def charge(self, now: float, n: float) -> None:
+        """Spend `n` tokens whether or not they are there: what is missing is owed, and
+        the bucket refills from below zero (work measured after it was done)."""
+        self._refill(now)
+        self._tokens -= n
 
     def ready_at(self, now: float, n: float = 1) -> float:
         """When `n` tokens will be there (now if they already are; inf if never)."""

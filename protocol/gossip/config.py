@@ -126,13 +126,16 @@ RECONCILE_REPLY_BURST: Final = 4_000_000
 RECONCILE_REPLY_TOTAL_RATE: Final = 1_000_000.0
 """The same for all peers together."""
 RECONCILE_REPLY_TOTAL_BURST: Final = 8_000_000
-SEARCH_RATE: Final = 100_000.0
-"""Items per second we hash for one peer's reconciliation, looking for a single extra item
-(about 45 ms of CPU): beyond, its ranges are split instead, which costs rounds only."""
-SEARCH_BURST: Final = 65_536
-SEARCH_TOTAL_RATE: Final = 300_000.0
-"""The same for all peers together, so many links cannot add up to a busy core."""
-SEARCH_TOTAL_BURST: Final = 131_072
+RECONCILE_SHARE: Final = 0.1
+"""Seconds of work per second spent on one peer's reconciliation messages (answering its
+sessions and the replies to ours): a tenth of the event loop, timed on the shell's work
+clock, so on a busy machine it buys less. Beyond, its next message waits its turn."""
+RECONCILE_TOTAL_SHARE: Final = 0.3
+"""The same for all peers together, so many links cannot add up to a busy loop: the rest
+is left for pushes, the store and the learner's own posts."""
+RECONCILE_SLICE: Final = 0.02
+"""Longest search for single extra items in one message (s): beyond, its ranges are split
+instead, which costs rounds only."""
 DIAL_RATE: Final = 1.0
 """Dials started per second, sustained: a flood of fake announcements cannot make us dial
 faster than this."""
@@ -178,6 +181,11 @@ class GossipConfig:
     stall_grace: float = 5.0
     stall_limit: float = 30.0
     stall_progress_bytes: int = 16_384
+    # Reconciliation work (timed on the engine's work_clock): a share of each second per
+    # peer and for all peers, and the longest search for one message.
+    reconcile_share: float = RECONCILE_SHARE
+    reconcile_total_share: float = RECONCILE_TOTAL_SHARE
+    reconcile_slice: float = RECONCILE_SLICE
     link_timeout: float = LINK_TIMEOUT
     dial_timeout: float = DIAL_TIMEOUT
     maintain_retry: float = MAINTAIN_RETRY
@@ -205,6 +213,10 @@ class GossipConfig:
             raise LocalProtocolError(
                 "need 0 < stall_grace <= stall_limit, stall_progress_bytes >= 1"
             )
+        if not 0 < self.reconcile_share <= self.reconcile_total_share <= 1:
+            raise LocalProtocolError("need 0 < reconcile_share <= reconcile_total_share <= 1")
+        if self.reconcile_slice < 0:
+            raise LocalProtocolError("reconcile_slice must be >= 0")
         if self.passive_view < 1 or self.event_cache < 0:
             raise LocalProtocolError("passive_view must be >= 1 and event_cache >= 0")
         if not 1 <= self.want_window <= 64 * MAX_IDS:

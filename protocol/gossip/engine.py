@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from protocol import wire
@@ -38,7 +38,9 @@ class GossipEngine:
 
     Feed it link changes, received messages and timer ticks; drain `actions()` after each
     call and run them; call `get_timer()` to know when to call `handle_timer()` next. Faults
-    of a peer never raise: they end in a Close action for that peer.
+    of a peer never raise: they end in a Close action for that peer. work_clock (the shell
+    passes time.perf_counter) times the reconciliation work each peer makes us do, so it
+    gets at most config.reconcile_share of our time; None leaves it untimed.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class GossipEngine:
         config: GossipConfig = GossipConfig(),  # noqa: B008 - frozen, so sharing is safe
         self_address: wire.PeerAddress | None = None,
         name: str = "",
+        work_clock: Callable[[], float] | None = None,
     ) -> None:
         if len(self_key) != PUBLIC_KEY_BYTES:
             raise LocalProtocolError(f"self_key must be {PUBLIC_KEY_BYTES} bytes")
@@ -58,7 +61,14 @@ class GossipEngine:
             raise LocalProtocolError(f"name is longer than {wire.MAX_NAME_BYTES} UTF-8 bytes")
         if self_address is not None and self_address.key != self_key:
             raise LocalProtocolError("self_address.key must be self_key")
-        s = Shared(self_key=self_key, index=index, rng=rng, config=config, name=name)
+        s = Shared(
+            self_key=self_key,
+            index=index,
+            rng=rng,
+            config=config,
+            name=name,
+            work_clock=work_clock,
+        )
         self._s = s
         self._broadcast = Broadcast(s)
         self._sync = Sync(s, self._broadcast.serve)
@@ -91,6 +101,12 @@ class GossipEngine:
         replaces the stranger whose link brought the fewest new events."""
         self._s.familiar = frozenset(keys)
         self._membership.kick(now)
+
+    def add_familiar(self, key: bytes, now: float) -> None:
+        """One more peer with history, from now on (the learner named it: --peer,
+        connect): as set_familiar, also while its link is up or when it links again."""
+        if key not in self._s.familiar:
+            self.set_familiar(self._s.familiar | {key}, now)
 
     def link_up(
         self,
@@ -396,6 +412,10 @@ class GossipEngine:
             elif timer.kind is TimerKind.VERIFY:
                 assert isinstance(timer.key, int)
                 self._verify_expired(timer.key, now)
+            elif timer.kind is TimerKind.RECONCILE_WORK:
+                for peer, exc in self._sync.run_waiting(now):
+                    self._s.close(peer, f"protocol error: {exc}")
+                    self._membership.penalize(peer.key, now)
         self._broadcast.flush()
 
     def get_timer(self) -> float | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
@@ -102,16 +102,17 @@ class Peer:
         default_factory=lambda: TokenBucket(c.MESSAGE_RATE, c.MESSAGE_BURST)
     )
     send_allowance: TokenBucket = field(default_factory=lambda: _bucket(c.SEND_SHARE))
-    # reconciliation it makes us do: messages of its sessions, items hashed for it
+    # reconciliation it makes us do: messages of its sessions, and the seconds of work of
+    # all its messages (config.reconcile_share; made at its first message), with the ones
+    # waiting for that budget (at most one per direction: True for our sessions' replies)
     reconcile_allowance: TokenBucket = field(
         default_factory=lambda: TokenBucket(c.RECONCILE_RATE, c.RECONCILE_BURST)
-    )
-    search_allowance: TokenBucket = field(
-        default_factory=lambda: TokenBucket(c.SEARCH_RATE, c.SEARCH_BURST)
     )
     reply_allowance: TokenBucket = field(
         default_factory=lambda: TokenBucket(c.RECONCILE_REPLY_RATE, c.RECONCILE_REPLY_BURST)
     )
+    work_allowance: TokenBucket | None = None
+    waiting: dict[bool, wire.Reconcile] = field(default_factory=dict)
     served: dict[bytes, int] = field(default_factory=dict)  # id -> times sent on request
     refused_repeats: int = 0  # requested ids not sent again (config.SERVE_REPEATS)
     throttled: int = 0  # pushes dropped for going over push_allowance
@@ -180,9 +181,10 @@ class Shared:
         "pending",
         "reply_allowance",
         "rng",
-        "search_allowance",
         "self_key",
         "timers",
+        "work_allowance",
+        "work_clock",
     )
 
     def __init__(
@@ -193,6 +195,7 @@ class Shared:
         rng: random.Random,
         config: GossipConfig,
         name: str,
+        work_clock: Callable[[], float] | None = None,
     ) -> None:
         self.self_key = self_key
         self.index = index
@@ -201,12 +204,15 @@ class Shared:
         self.name = name
         self.timers = Timers()
         self.familiar: frozenset[bytes] = frozenset()  # keys with history (set_familiar)
-        # items hashed for reconciliation with all peers together (config.SEARCH_TOTAL_RATE)
-        self.search_allowance = TokenBucket(c.SEARCH_TOTAL_RATE, c.SEARCH_TOTAL_BURST)
         # bytes of our replies in sessions peers start, all together (config.RECONCILE_REPLY_*)
         self.reply_allowance = TokenBucket(
             c.RECONCILE_REPLY_TOTAL_RATE, c.RECONCILE_REPLY_TOTAL_BURST
         )
+        # seconds of reconciliation work for all peers together (reconcile_total_share),
+        # timed on work_clock (None: work is not timed, only bounded per message)
+        share = config.reconcile_total_share
+        self.work_allowance = TokenBucket(share, share)
+        self.work_clock = work_clock
         self.peers: dict[bytes, Peer] = {}
         self.pending: dict[bytes, Pending] = {}
         # ids the node chose not to store, oldest first (config.MAX_DECLINED)

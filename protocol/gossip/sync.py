@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from protocol import wire
 from protocol.errors import RemoteProtocolError
 from protocol.gossip import config as c
+from protocol.gossip.budget import TokenBucket
 from protocol.gossip.state import Peer, Session, Shared, WantBatch
 from protocol.gossip.timers import Timer, TimerKind
-from protocol.reconcile import MIN_MESSAGE_BYTES, Reconciler
+from protocol.reconcile import MIN_MESSAGE_BYTES, Reconciler, ReconcileResult
 
 
 class Sync:
@@ -27,6 +28,8 @@ class Sync:
         self._requested: dict[bytes, Peer] = {}  # id -> the one peer we asked for it
         self._counter = 0
         self._batches = 0
+        self._waiting: list[Peer] = []  # peers with a message waiting for the work budget
+        self._work_timer: Timer | None = None
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -62,16 +65,69 @@ class Sync:
         self._s.send(peer, wire.Reconcile(session_id, reconciler.initiate()))
 
     def on_reconcile(self, peer: Peer, msg: wire.Reconcile, now: float) -> None:
+        """A Reconcile message: answered now, or once the work budget allows (in order)."""
         ours = msg.session % 2 == (1 if peer.outbound else 0)
+        if not ours and not peer.reconcile_allowance.take(now):
+            raise RemoteProtocolError(
+                f"reconciliation: more than {c.RECONCILE_RATE:.0f} messages a second"
+            )
+        if peer.waiting or not self._may_work(peer, now):
+            # Over its share of our time: it waits (an honest peer sends one message at a
+            # time in each direction; a newer one replaces what waited).
+            peer.waiting.pop(ours, None)
+            peer.waiting[ours] = msg
+            if peer not in self._waiting:
+                self._waiting.append(peer)
+            self._arm_work(now)
+            return
+        self._answer(peer, msg, ours, now)
+
+    def run_waiting(self, now: float) -> list[tuple[Peer, RemoteProtocolError]]:
+        """Answer the messages that waited, as the budgets allow: peers we know first, then
+        in the order they came. Returns the peers whose message broke the protocol."""
+        self._work_timer = None
+        faults: list[tuple[Peer, RemoteProtocolError]] = []
+        queue = sorted(self._waiting, key=lambda p: p.key not in self._s.familiar)
+        self._waiting = []
+        for peer in queue:
+            while peer.open and peer.waiting and self._may_work(peer, now):
+                ours = next(iter(peer.waiting))
+                msg = peer.waiting.pop(ours)
+                try:
+                    self._answer(peer, msg, ours, now)
+                except RemoteProtocolError as exc:
+                    faults.append((peer, exc))
+            if peer.open and peer.waiting:
+                self._waiting.append(peer)
+        self._arm_work(now)
+        return faults
+
+    def _may_work(self, peer: Peer, now: float) -> bool:
+        """Neither this peer's share of our time nor everyone's is overspent."""
+        return self._work(peer).level(now) >= 0 and self._s.work_allowance.level(now) >= 0
+
+    def _work(self, peer: Peer) -> TokenBucket:
+        if peer.work_allowance is None:
+            share = self._s.config.reconcile_share
+            peer.work_allowance = TokenBucket(share, share)
+        return peer.work_allowance
+
+    def _arm_work(self, now: float) -> None:
+        """A timer for when the first waiting peer may be answered."""
+        if self._work_timer is not None or not self._waiting:
+            return
+        total = self._s.work_allowance.ready_at(now, 0)
+        first = min(self._work(p).ready_at(now, 0) for p in self._waiting)
+        self._work_timer = self._s.timers.schedule(
+            max(total, first), TimerKind.RECONCILE_WORK, None
+        )
+
+    def _answer(self, peer: Peer, msg: wire.Reconcile, ours: bool, now: float) -> None:
         if ours:
             session = peer.session_out
             if session is None or session.id != msg.session:
                 return  # a late answer to a session we gave up
         else:
-            if not peer.reconcile_allowance.take(now):
-                raise RemoteProtocolError(
-                    f"reconciliation: more than {c.RECONCILE_RATE:.0f} messages a second"
-                )
             session = peer.session_in
             if msg.session == peer.finished_in:
                 return
@@ -80,20 +136,11 @@ class Sync:
                 reconciler = Reconciler(self._s.index, max_message_bytes=wire.MAX_RECONCILE_PAYLOAD)
                 session = Session(msg.session, reconciler, initiator=False)
                 peer.session_in = session
-        allowance = min(peer.search_allowance.whole(now), self._s.search_allowance.whole(now))
         limit = None if ours else self._reply_limit(peer, now)
-        try:
-            result = session.reconciler.receive(
-                msg.payload, search_allowance=allowance, reply_limit=limit
-            )
-        except RemoteProtocolError as exc:
-            raise RemoteProtocolError(f"reconciliation: {exc}") from exc
+        result = self._timed(peer, session, msg.payload, now, limit)
         if not ours and result.reply is not None:
             peer.reply_allowance.take_up_to(now, len(result.reply))
             self._s.reply_allowance.take_up_to(now, len(result.reply))
-        if result.searched:
-            peer.search_allowance.take_up_to(now, result.searched)
-            self._s.search_allowance.take_up_to(now, result.searched)
         if result.truncated:
             peer.truncated = True  # the session stopped early: a new one finds the rest
         self._touch(peer, session, now)
@@ -113,6 +160,35 @@ class Sync:
         """Bytes our reply in the peer's session may take (config.RECONCILE_REPLY_RATE)."""
         room = min(peer.reply_allowance.whole(now), self._s.reply_allowance.whole(now))
         return max(MIN_MESSAGE_BYTES, min(wire.MAX_RECONCILE_PAYLOAD, room))
+
+    def _timed(
+        self, peer: Peer, session: Session, payload: bytes, now: float, limit: int | None
+    ) -> ReconcileResult:
+        """Run the reconciler on one message, timed on the work clock and charged to the
+        peer and to everyone; its searches stop when the time left to either runs out.
+        limit: bytes the reply may take (None: the link's bound)."""
+        clock = self._s.work_clock
+        if clock is None:
+            return self._receive(session, payload, None, limit)
+        work, total = self._work(peer), self._s.work_allowance
+        started = clock()
+        slice_ = min(self._s.config.reconcile_slice, work.level(now), total.level(now))
+        deadline = started + slice_
+        try:
+            return self._receive(session, payload, lambda: clock() >= deadline, limit)
+        finally:
+            spent = max(0.0, clock() - started)
+            work.charge(now, spent)
+            total.charge(now, spent)
+
+    @staticmethod
+    def _receive(
+        session: Session, payload: bytes, stop: Callable[[], bool] | None, limit: int | None
+    ) -> ReconcileResult:
+        try:
+            return session.reconciler.receive(payload, stop=stop, reply_limit=limit)
+        except RemoteProtocolError as exc:
+            raise RemoteProtocolError(f"reconciliation: {exc}") from exc
 
     def on_done(self, peer: Peer, msg: wire.ReconcileDone) -> None:
         """The peer's session with us ended; its result tells whether we are in sync."""
@@ -333,3 +409,4 @@ class Sync:
         peer.queue.clear()
         peer.queued.clear()
         peer.session_out = peer.session_in = None
+        peer.waiting.clear()

@@ -17,6 +17,7 @@ class TimerKind(Enum):
     SESSION_START = auto()  # time to reconcile with a peer
     SESSION_EXPIRE = auto()  # a session went quiet
     VERIFY = auto()  # a Verify batch not fully reported
+    RECONCILE_WORK = auto()  # reconciliation messages waiting for the work budget
 
 
 @dataclass(slots=True, eq=False)

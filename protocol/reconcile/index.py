@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import accumulate, islice
 from typing import Final
 
@@ -18,6 +18,8 @@ from protocol.reconcile.codec import (
 )
 
 _MASK: Final = (1 << 256) - 1
+STOP_EVERY: Final = 512
+"""Items a search hashes between two looks at its caller's clock (about 0.3 ms)."""
 
 
 def fingerprint(id_sum: int, count: int) -> bytes:
@@ -96,20 +98,27 @@ class ItemIndex:
             shared += 1
         return (ts, event_id[: shared + 1])
 
-    def find_extra(self, a: int, b: int, target: bytes) -> bytes | None:
-        """The one item of [a, b) whose removal gives fingerprint `target`, if any.
+    def find_extra(
+        self, a: int, b: int, target: bytes, *, stop: Callable[[], bool] | None = None
+    ) -> tuple[bytes | None, int]:
+        """The one item of [a, b) whose removal gives fingerprint `target`, if any, and the
+        items hashed to look for it.
 
-        Costs one SHA-256 per item: the caller bounds b - a.
+        Costs one SHA-256 per item: the caller bounds b - a, and may pass `stop`, asked
+        every STOP_EVERY items: True gives up (the item is then not found).
         """
         self._flush()
         total = self._prefix[b] - self._prefix[a]
         tail = encode_varint(b - a - 1)
-        sha256 = hashlib.sha256
-        for i in range(a, b):
-            data = ((total - self._vals[i]) & _MASK).to_bytes(32, "little") + tail
-            if sha256(data).digest()[:FINGERPRINT_BYTES] == target:
-                return self._keys[i][1]
-        return None
+        sha256, vals = hashlib.sha256, self._vals
+        for start in range(a, b, STOP_EVERY):
+            if stop is not None and start > a and stop():
+                return None, start - a
+            for i in range(start, min(b, start + STOP_EVERY)):
+                data = ((total - vals[i]) & _MASK).to_bytes(32, "little") + tail
+                if sha256(data).digest()[:FINGERPRINT_BYTES] == target:
+                    return self._keys[i][1], i + 1 - a
+        return None, b - a
 
     def _flush(self) -> None:
         # Merge the pending adds and redo the prefix sums from the first changed position;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -84,6 +84,8 @@ class _Step:
     expected: float  # differences to expect in a mismatched range
     thrifty: bool  # many differences open: bytes matter more than rounds
     search_left: int
+    stop: Callable[[], bool] | None  # asked during searches: True ends them for this step
+    searched: int = 0
     have: list[bytes] = field(default_factory=list)
     need: list[bytes] = field(default_factory=list)
 
@@ -159,10 +161,12 @@ class Reconciler:
         *,
         search_allowance: int = SEARCH_BUDGET,
         reply_limit: int | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> ReconcileResult:
         """Answer one message. search_allowance: items this step may hash looking for a
-        single extra item (the caller's CPU budget for this peer; 0 turns searching off,
-        which costs rounds, never correctness). reply_limit: at most this many bytes in
+        single extra item; stop: asked every few hundred of them, True ends searching for
+        this step (the caller's CPU budget for this peer, say a deadline on its clock; no
+        search costs rounds, never correctness). reply_limit: at most this many bytes in
         the reply (the caller's byte budget for this peer, at least MIN_MESSAGE_BYTES;
         a smaller reply costs rounds, never correctness)."""
         if reply_limit is not None and reply_limit < MIN_MESSAGE_BYTES:
@@ -189,11 +193,12 @@ class Reconciler:
             expected,
             thrifty=open_diffs > FEW_DIFFS,
             search_left=allowance,
+            stop=stop,
         )
         for span in spans:
             if not self._answer(step, span):
                 break
-        searched = allowance - step.search_left
+        searched = step.searched
         if self._initiator and len(self._reported) >= self._max_learned:
             self._done = True  # enough for now: fetch it, then a new session finds the rest
             return ReconcileResult(None, step.have, step.need, searched, truncated=True)
@@ -240,8 +245,11 @@ class Reconciler:
         mine, theirs = span.b - span.a, rng.count
         if mine == theirs + 1 and mine <= min(SEARCH_MAX, step.search_left):
             # One item more than the peer: find the one whose absence gives its fingerprint.
-            step.search_left -= mine
-            extra = index.find_extra(span.a, span.b, rng.fingerprint)
+            extra, hashed = index.find_extra(span.a, span.b, rng.fingerprint, stop=step.stop)
+            step.searched += hashed
+            step.search_left -= hashed
+            if extra is None and hashed < mine:
+                step.search_left = 0  # stopped: no more searching in this step
             if extra is not None:
                 if self._initiator:
                     self._learn(step.have, [extra])

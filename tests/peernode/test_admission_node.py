@@ -42,6 +42,39 @@ async def stored_of(node: Node, author: bytes) -> int:
     return sum(1 for entry in await node.feed() if entry.event.author == author)
 
 
+def forged(event: Event) -> bytes:
+    """The event's bytes with a signature that does not verify."""
+    return bytes(64) + event.raw[64:]
+
+
+async def test_a_stranger_over_budget_is_declined_before_its_signatures_are_checked(
+    tmp_path: Path,
+) -> None:
+    """Verifying is most of what a Sybil's events cost: past a stranger's budget its
+    events are declined for the author they claim, valid or not, and never stored; a
+    familiar author's are still verified (a forgery is rejected, and scores its sender)."""
+    stranger, friend = SigningKey.generate(), SigningKey.generate()
+    async with Node(Home(tmp_path / "me"), NodeConfig(watch=False)) as node:
+        await node.create_identity("Me")
+        node.trust_peer(friend.public_key)
+        quota = AdmissionConfig().per_author_events
+        first = await node.ingest(raws(notes(stranger, quota)), PEER)
+        assert len(first.new) == quota
+
+        late = notes(stranger, 50, circle="sql")
+        result = await node.ingest([forged(e) for e in late[:25]] + raws(late[25:]), PEER)
+        assert len(result.declined_unverified) == 50
+        assert result.rejected == []
+        assert result.new == []
+        assert await stored_of(node, stranger.public_key) == quota
+
+        mine = notes(friend, 2)
+        result = await node.ingest([forged(mine[0]), mine[1].raw], PEER)
+        assert [event.id for event in result.new] == [mine[1].id]
+        assert len(result.rejected) == 1
+        assert result.declined_unverified == []
+
+
 async def test_only_a_strangers_quota_is_stored(tmp_path: Path) -> None:
     stranger = SigningKey.generate()
     async with Node(Home(tmp_path / "me"), NodeConfig(watch=False)) as node:
@@ -56,7 +89,9 @@ async def test_only_a_strangers_quota_is_stored(tmp_path: Path) -> None:
         assert await stored_of(node, stranger.public_key) == quota
         again = await node.ingest(raws(notes(stranger, 1_000)), PEER)
         assert again.new == []
-        assert len(again.declined) == 1_000 - quota
+        # Over its budget for today: declined from what they claim, before verification.
+        assert again.declined == []
+        assert len(again.declined_unverified) == 1_000 - quota
 
 
 async def test_a_restart_gives_strangers_no_fresh_day(tmp_path: Path) -> None:

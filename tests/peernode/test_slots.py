@@ -140,3 +140,57 @@ async def test_links_that_do_not_read_are_closed_and_fresh_keys_get_only_their_s
         finally:
             for attacker in attackers:
                 await attacker.ws.close()
+
+
+async def test_a_peer_the_learner_named_gets_a_slot_back_when_it_restarts_amid_strangers(
+    tmp_path: Path,
+) -> None:
+    """The eclipse of issue 16: strangers hold their whole share of slots when a peer
+    named with --peer restarts, and it has linked only in this run. Named, it is not a
+    stranger: its new link is taken at once (before, it was refused until our own dial
+    found it again, seconds later; here our own dials are slow, so it never would)."""
+    gossip = GossipConfig(maintain_retry=60.0, backoff_max=600.0)
+    ben_port = free_port()
+
+    def config(port: int, peer: int | None) -> NodeConfig:
+        network = NetworkConfig(
+            port=port,
+            host=HOST,
+            mdns=False,
+            gossip=gossip,
+            peers=() if peer is None else ((HOST, peer),),
+            reconnect_min=60.0,
+        )
+        return NodeConfig(network=network, verify_workers=1, watch=False)
+
+    async def node(name: str, port: int, peer: int | None) -> Node:
+        started = Node(Home(tmp_path / name), config(port, peer))
+        await started.__aenter__()
+        if not started.has_identity:
+            await started.create_identity(name)
+        await started.start_network()
+        return started
+
+    async with contextlib.AsyncExitStack() as stack:
+        ben = await node("ben", ben_port, None)
+        ben_key = ben.public_key
+        ada = await node("ada", 0, ben_port)
+        stack.push_async_callback(ada.__aexit__, None, None, None)
+
+        async def ben_linked() -> bool:
+            return ben_key in await linked_keys(ada)
+
+        async def ben_gone() -> bool:
+            return not await ben_linked()
+
+        await eventually(ben_linked, "Ada to link with Ben, whom she named")
+        attackers = [await HostilePeer.link(port_of(ada)) for _ in range(5)]
+        for attacker in attackers:
+            stack.push_async_callback(attacker.ws.close)
+            await attacker.until_accepted(CLOSE_WITHIN)
+        await ben.__aexit__(None, None, None)
+        await eventually(ben_gone, "Ben's link to close")
+        ben = await node("ben", ben_port, port_of(ada))
+        stack.push_async_callback(ben.__aexit__, None, None, None)
+        await eventually(ben_linked, "Ben, back, to get a slot", within=5)
+        assert len(await linked_keys(ada)) == 6  # the strangers kept theirs

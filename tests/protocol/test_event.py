@@ -15,8 +15,10 @@ from protocol import kinds
 from protocol.codec import pack, unpack
 from protocol.errors import DecodeError, InvalidEvent, LocalProtocolError, RemoteProtocolError
 from protocol.event import (
+    FORMAT_VERSION,
     SIGNING_CONTEXT,
     Event,
+    claimed_author,
     create_event,
     decode_event,
     event_id,
@@ -344,3 +346,16 @@ def test_event_repr_hides_no_secret_and_key_repr_hides_the_seed() -> None:
     assert SigningKey.from_seed(key.seed()).public_key == key.public_key
     with pytest.raises(LocalProtocolError):
         SigningKey.from_seed(b"short")
+
+
+def test_what_an_event_claims_is_read_without_verifying_it() -> None:
+    key = SigningKey.from_seed(b"\x07" * 32)
+    event = create_event(
+        key, kind="peernode/note@1", circle="lobby", body={"text": "a"}, created_at=5
+    )
+    forged = bytes(64) + event.raw[64:]
+    assert claimed_author(event.raw) == (key.public_key, "peernode/note@1")
+    assert claimed_author(forged) == (key.public_key, "peernode/note@1")  # unverified
+    content = pack([FORMAT_VERSION + 1, key.public_key, 5, "peernode/note@1", "lobby", {}, {}])
+    for malformed in (b"", bytes(64), bytes(64) + b"\x93\x01", bytes(64) + content):
+        assert claimed_author(malformed) is None

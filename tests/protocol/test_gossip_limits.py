@@ -13,7 +13,7 @@ from protocol.gossip import config as c
 from protocol.gossip.budget import TokenBucket
 from protocol.identity import SigningKey
 from protocol.reconcile import MIN_MESSAGE_BYTES, ItemIndex
-from protocol.reconcile.codec import encode_varint
+from protocol.reconcile.codec import decode, encode_varint
 from tests.protocol.sim import BASE_MS, Swarm
 from tests.protocol.test_gossip_engine import addr, answered, key, linked, make, sent
 
@@ -155,14 +155,20 @@ def test_too_many_messages_close_the_link() -> None:
     assert wire.Pong(1) in sent(engine.actions(), key(2))
 
 
-class CountingIndex(ItemIndex):
-    """An index that counts the items hashed by searches: the CPU a peer made us spend."""
+class WorkClock:
+    """A work clock on which each look costs `step` seconds: a search looks every
+    STOP_EVERY items, so the time grows with the items it hashes. The engine looks once
+    before each message, and that step is not work it charges (charged())."""
 
-    searched = 0
+    def __init__(self, step: float = 0.001) -> None:
+        self.t, self.step = 0.0, step
 
-    def find_extra(self, a: int, b: int, target: bytes) -> bytes | None:
-        CountingIndex.searched += b - a
-        return super().find_extra(a, b, target)
+    def __call__(self) -> float:
+        self.t += self.step
+        return self.t
+
+    def charged(self, messages: int) -> float:
+        return self.t - messages * self.step
 
 
 def one_fewer_than_me(session: int, count: int) -> bytes:
@@ -174,23 +180,76 @@ def one_fewer_than_me(session: int, count: int) -> bytes:
     return wire.encode(wire.Reconcile(session, payload))
 
 
-def test_searches_a_peer_asks_for_are_bounded_per_second() -> None:
-    CountingIndex.searched = 0
-    index = CountingIndex(
-        (1_700_000_000_000 + i, random.Random(i).randbytes(32)) for i in range(6000)
+def search_index(count: int = 6000) -> ItemIndex:
+    return ItemIndex((1_700_000_000_000 + i, random.Random(i).randbytes(32)) for i in range(count))
+
+
+def test_the_time_a_peer_makes_us_spend_on_reconciliation_is_a_share_of_each_second() -> None:
+    clock = WorkClock()
+    engine = GossipEngine(
+        self_key=key(0), index=search_index(), rng=random.Random(0), now=0.0, work_clock=clock
     )
-    engine = make(0, index)
     linked(engine, 1)
-    seconds, per_second = 10, 40  # within RECONCILE_RATE: only the search budget bites
+    seconds, per_second = 10, 40  # within RECONCILE_RATE: only the work budget bites
+    replies = 0
     for tick in range(seconds * per_second):
         now = 1.0 + tick / per_second
-        engine.receive(key(1), one_fewer_than_me(2 * tick + 1, len(index)), now)
+        engine.handle_timer(now)
+        engine.receive(key(1), one_fewer_than_me(2 * tick + 1, 6000), now)
+        replies += sum(isinstance(m, wire.Reconcile) for m in sent(engine.actions(), key(1)))
     assert not closes(engine.actions())
-    budget = c.SEARCH_BURST + c.SEARCH_RATE * seconds
-    assert CountingIndex.searched <= budget
-    assert CountingIndex.searched > budget / 2  # it did search, up to what was allowed
-    # Unbounded, each message would have searched all 6,000 items: 2.4 M in all.
-    assert CountingIndex.searched < seconds * per_second * len(index) / 2
+    # Each search would cost 12 ms of this clock: 4.8 s in all, half of the 10 s. Over
+    # budget, messages wait, and are answered without a search (splitting the range).
+    work = clock.charged(replies)
+    assert work <= c.RECONCILE_SHARE * (seconds + 1) + c.RECONCILE_SLICE + 2 * clock.step
+    assert work > c.RECONCILE_SHARE * seconds * 0.9  # it did search, as much as allowed
+    assert replies > seconds * per_second * 0.9  # and answered nearly every message
+
+
+def test_a_search_stops_when_its_slice_of_time_is_spent_and_the_range_is_split() -> None:
+    clock = WorkClock()
+    engine = GossipEngine(
+        self_key=key(0),
+        index=search_index(),
+        rng=random.Random(0),
+        now=0.0,
+        work_clock=clock,
+        config=GossipConfig(reconcile_slice=0.002),
+    )
+    linked(engine, 1)
+    engine.receive(key(1), one_fewer_than_me(1, 6000), 1.0)
+    (reply,) = [m for m in sent(engine.actions(), key(1)) if isinstance(m, wire.Reconcile)]
+    assert clock.t <= 0.002 + 3 * clock.step  # 6,000 items would take 12 looks
+    assert len(decode(reply.payload, max_bytes=1 << 16).ranges) > 1  # split, not settled
+
+
+def test_peers_within_their_share_are_answered_while_others_flood_us_with_searches() -> None:
+    clock = WorkClock()
+    engine = GossipEngine(
+        self_key=key(0), index=search_index(), rng=random.Random(0), now=0.0, work_clock=clock
+    )
+    linked(engine, 1, 2, 3, 4, 5)
+    engine.set_familiar([key(5)], 0.0)
+    waited: list[float] = []
+    asked: float | None = None
+    replies = 0
+    for tick in range(400):
+        now = 1.0 + tick / 40
+        engine.handle_timer(now)
+        for attacker in (1, 2, 3, 4):
+            engine.receive(key(attacker), one_fewer_than_me(2 * tick + 1, 6000), now)
+        if tick % 40 == 0:  # a peer we know starts a session once a second
+            engine.receive(key(5), one_fewer_than_me(2 * tick + 1, 6000), now)
+            asked = now
+        out = [(a.peer, wire.decode(a.data)) for a in engine.actions() if isinstance(a, Send)]
+        replies += sum(isinstance(m, wire.Reconcile) for _, m in out)
+        if asked is not None and any(p == key(5) and isinstance(m, wire.Reconcile) for p, m in out):
+            waited.append(now - asked)
+            asked = None
+    work = clock.charged(replies)
+    assert work <= c.RECONCILE_TOTAL_SHARE * 11 + 4 * (c.RECONCILE_SLICE + 2 * clock.step)
+    assert len(waited) == 10
+    assert max(waited) <= 0.5  # it goes before the strangers waiting
 
 
 def i_hold_nothing(session: int) -> bytes:
