@@ -58,6 +58,7 @@ class Intake:
             self._health.failed(exc)
             return IngestResult(new=[], duplicates=0, rejected=[])
         fresh = [raw for raw, event_id_ in unique.items() if event_id_ not in known]
+        duplicates = len(raws) - len(fresh)
         # Strangers over their budget are declined before the signature is checked:
         # they would be declined anyway, and verifying them is most of what a Sybil costs.
         fresh, unverified = await self._policy.screen(fresh, sender)
@@ -74,7 +75,7 @@ class Intake:
             new = []
         return IngestResult(
             new=new,
-            duplicates=len(raws) - len(fresh),
+            duplicates=duplicates,
             rejected=bad,
             declined=admitted.declined,
             declined_unverified=unverified,

@@ -13,7 +13,7 @@ from peernode.clock import now_ms
 from peernode.errors import StorageError
 from peernode.storage import AsyncStore, Level, Moderation
 from protocol import kinds
-from protocol.event import Event, claimed_author
+from protocol.event import Event, claimed_author, event_id
 from protocol.gossip.config import MAX_DECLINED
 
 log = logging.getLogger(__name__)
@@ -105,17 +105,22 @@ class Policy:
             return raws, []
         await self._familiar_set()
         check, declined, now = [], [], now_ms()
+        claims: dict[bytes, bytes] = {}
         for raw in raws:
             claim = claimed_author(raw)
             if claim is None:
                 check.append(raw)  # malformed: verification says so, and scores the sender
-            elif self.is_blocked(claim[0]):
+                continue
+            claims[raw] = claim[0]
+            if self.is_blocked(claim[0]):
                 declined.append(raw)
             elif self._is_familiar(claim[0]) or self.budget.fits(*claim, len(raw), sender, now):
                 check.append(raw)
             else:
                 declined.append(raw)
         self.budget.declined_today += len(declined)
+        if declined:  # kept, so that neither this run nor the next asks for them again
+            await self._remember_declined([(event_id(raw), claims[raw]) for raw in declined])
         return check, declined
 
     async def admit(self, events: Sequence[Event], sender: bytes | None) -> Admitted:
