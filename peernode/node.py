@@ -133,13 +133,15 @@ class Node:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # The watcher first: it may be restarting networking (a block from a CLI command),
+        # and a restart finishing after the stop would leave its listeners open.
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         try:
             await self.stop_network()
         finally:
-            if self._watcher is not None:
-                self._watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._watcher
             await self.files.close()
             self._pool.close()
             await self._store.__aexit__(exc_type, exc, tb)
