@@ -137,6 +137,14 @@ async def push(conn: Conn, raws: list[bytes]) -> None:
         await conn.send_plain(frame)
 
 
+async def push_and_leave(conn: Conn, raws: list[bytes], linger: float) -> None:
+    """Push `raws`, read what the victim says for `linger` seconds, then close."""
+    await push(conn, raws)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(conn.run(), linger)
+    await conn.close()
+
+
 # -- baseline -----------------------------------------------------------------------------
 
 
@@ -223,10 +231,7 @@ async def sybil_churn(ctx: Ctx) -> None:
         if conn is None:
             return
         ctx.count("events pushed", len(raws))
-        await push(conn, raws)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(conn.run(), 0.5)
-        await conn.close()
+        await push_and_leave(conn, raws, 0.5)
 
     await workers(ctx, 1, one)
 
@@ -464,10 +469,7 @@ async def odd(ctx: Ctx) -> None:
             return
         raws = odd_events(key, circle_raw) + notes_by(key, 50)
         ctx.count("odd events pushed", len(raws))
-        await push(conn, raws)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(conn.run(), 1)
-        await conn.close()
+        await push_and_leave(conn, raws, 1)
 
     await workers(ctx, 1, one)
 
