@@ -74,13 +74,26 @@ class Catalog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(blobs)")}
-            if "data" not in columns:  # a files.db of schema 1
-                self._db.execute("ALTER TABLE blobs ADD COLUMN data BLOB")
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._upgrade()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open the files database {path}: {exc}") from exc
         self._lock = threading.Lock()
+
+    def _upgrade(self) -> None:
+        """A files.db of schema 1 gains its column. In a write transaction: the service
+        and the upkeep (or another process) open it at once, and both adding the column
+        failed the second ("duplicate column name")."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(blobs)")}
+            if "data" not in columns:
+                self._db.execute("ALTER TABLE blobs ADD COLUMN data BLOB")
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._lock:
