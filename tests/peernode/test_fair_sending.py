@@ -12,8 +12,6 @@ from peernode.importer import NoteLine, import_notes
 from peernode.net.config import NetworkConfig
 from peernode.node import Node, NodeConfig
 from protocol import wire
-from protocol.event import event_id
-from protocol.handshake import Payload
 from tests.support.hostile import CLOSE_WITHIN, HostilePeer, note_text_for
 from tests.support.waiting import eventually
 
@@ -40,17 +38,11 @@ def large_notes(count: int) -> list[NoteLine]:
 async def received_events(peer: HostilePeer, count: int, within: float) -> set[bytes]:
     """Read until `count` distinct events came (raises Closed if the node closes first)."""
     got: set[bytes] = set()
-
-    async def read() -> None:
-        while len(got) < count:
-            for event in peer.channel.receive((await peer.ws.receive()).payload):
-                if isinstance(event, Payload):
-                    message = wire.decode(event.data)
-                    if isinstance(message, wire.Events):
-                        got.update(event_id(raw) for raw in message.raws)
-
     async with asyncio.timeout(within):
-        await read()
+        async for ids in peer.event_ids():
+            got.update(ids)
+            if len(got) >= count:
+                break
     return got
 
 

@@ -16,8 +16,7 @@ from peernode.net.serving import ServingConfig
 from peernode.net.transfer import CHUNK_BYTES
 from peernode.node import Node, NodeConfig
 from protocol import kinds, wire
-from protocol.event import create_event, event_id
-from protocol.handshake import Payload
+from protocol.event import create_event
 from protocol.identity import SigningKey
 from tests.peernode.test_fair_sending import HOST, LARGE, large_notes, received_events
 from tests.support.hostile import CLOSE_WITHIN, HostilePeer, note_text_for
@@ -101,12 +100,10 @@ async def _read_events(peer: HostilePeer, count: int, within: float) -> list[byt
     """Read until `count` events came, repeats included; their ids in order."""
     got: list[bytes] = []
     async with asyncio.timeout(within):
-        while len(got) < count:
-            for event in peer.channel.receive((await peer.ws.receive()).payload):
-                if isinstance(event, Payload):
-                    message = wire.decode(event.data)
-                    if isinstance(message, wire.Events):
-                        got.extend(event_id(raw) for raw in message.raws)
+        async for ids in peer.event_ids():
+            got.extend(ids)
+            if len(got) >= count:
+                break
     return got
 
 

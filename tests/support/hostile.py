@@ -15,18 +15,19 @@ import socket
 import struct
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from peernode.net.link import PATH
 from protocol import codec, wire
-from protocol.event import SIGNING_CONTEXT, create_event
+from protocol.event import SIGNING_CONTEXT, create_event, event_id
 from protocol.handshake import (
     DEFAULT_MAX_FRAME_BYTES,
     Established,
     HandshakeMessage,
+    Payload,
     Role,
     SecureChannel,
 )
@@ -237,6 +238,15 @@ class HostilePeer:
     async def send(self, plaintext: bytes) -> None:
         """One encrypted frame of `plaintext` (at most the channel's frame limit)."""
         await self.ws.send_binary(self.channel.send(plaintext))
+
+    async def event_ids(self) -> AsyncIterator[list[bytes]]:
+        """The ids of each Events message the node sends, in order, repeats included."""
+        while True:
+            for event in self.channel.receive((await self.ws.receive()).payload):
+                if isinstance(event, Payload):
+                    message = wire.decode(event.data)
+                    if isinstance(message, wire.Events):
+                        yield [event_id(raw) for raw in message.raws]
 
     async def until_accepted(self, within: float) -> None:
         """Read until the node's NeighborReply(True)."""
