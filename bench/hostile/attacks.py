@@ -145,6 +145,23 @@ async def push_and_leave(conn: Conn, raws: list[bytes], linger: float) -> None:
     await conn.close()
 
 
+async def repeat_on_a_link(
+    ctx: Ctx, source: str, message: Callable[[], wire.Message], every: float
+) -> None:
+    """Link from `source`, then send `message()` every `every` seconds while the link is
+    open and the attack lasts, reading (and dropping) what the victim sends meanwhile."""
+    conn = await ctx.link(source)
+    if conn is None:
+        return
+    reader = asyncio.ensure_future(conn.run())
+    try:
+        while conn.open and ctx.left > 0:
+            await conn.send(message())
+            await asyncio.sleep(every)
+    finally:
+        reader.cancel()
+
+
 # -- baseline -----------------------------------------------------------------------------
 
 
@@ -341,21 +358,12 @@ async def search(ctx: Ctx) -> None:
     second (under the node's 50 a second) and reading the replies."""
     sessions = itertools.count()
 
-    async def one(source: str) -> None:
-        conn = await ctx.link(source)
-        if conn is None:
-            return
-        reader = asyncio.ensure_future(conn.run())
-        try:
-            while conn.open and ctx.left > 0:
-                session = 2 * (next(sessions) % (wire.MAX_SESSION // 2)) + 1  # a dialer's
-                await conn.send(wire.Reconcile(session, search_message(ctx.items)))
-                ctx.count("search messages")
-                await asyncio.sleep(1 / 40)
-        finally:
-            reader.cancel()
+    def message() -> wire.Reconcile:
+        session = 2 * (next(sessions) % (wire.MAX_SESSION // 2)) + 1  # a dialer's
+        ctx.count("search messages")
+        return wire.Reconcile(session, search_message(ctx.items))
 
-    await workers(ctx, 2, one)
+    await workers(ctx, 2, lambda source: repeat_on_a_link(ctx, source, message, 1 / 40))
 
 
 # -- links that never read ----------------------------------------------------------------
@@ -402,20 +410,11 @@ async def eclipse(ctx: Ctx) -> None:
 async def ihave_liar(ctx: Ctx) -> None:
     """Announce 1,024 ids that do not exist, 20 times a second, and never deliver them."""
 
-    async def one(source: str) -> None:
-        conn = await ctx.link(source)
-        if conn is None:
-            return
-        reader = asyncio.ensure_future(conn.run())
-        try:
-            while conn.open and ctx.left > 0:
-                await conn.send(wire.IHave([os.urandom(32) for _ in range(wire.MAX_IDS)]))
-                ctx.count("ids announced", wire.MAX_IDS)
-                await asyncio.sleep(0.05)
-        finally:
-            reader.cancel()
+    def message() -> wire.IHave:
+        ctx.count("ids announced", wire.MAX_IDS)
+        return wire.IHave([os.urandom(32) for _ in range(wire.MAX_IDS)])
 
-    await workers(ctx, 1, one)
+    await workers(ctx, 1, lambda source: repeat_on_a_link(ctx, source, message, 0.05))
 
 
 # -- valid but odd events -----------------------------------------------------------------
