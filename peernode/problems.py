@@ -13,7 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from peernode.errors import BadInput
 from protocol.errors import InvalidEvent, ProtocolError
+from protocol.event import check_circle
 
 _KIND_NOUNS: Final = {
     "note": "a note",
@@ -375,6 +377,15 @@ def explain(error: BaseException, kind: str | None = None) -> str:
     if str(error).startswith("content: "):
         return "This cannot be signed: it holds values other than text, numbers, lists and maps."
     return str(error)
+
+
+def check_channel_name(name: str) -> None:
+    """BadInput (one sentence) when `name` cannot name a circle or channel: for those who
+    take a name before work that would be lost if the event then failed its rules."""
+    try:
+        check_circle(name)
+    except InvalidEvent as exc:
+        raise BadInput(explain(exc)) from None
 
 
 def _invalid_in(error: BaseException | None) -> InvalidEvent | None:

@@ -17,10 +17,8 @@ from peernode.files.sources import bytes_to_copy, problem_of
 from peernode.files.text import file_line, shared_text
 from peernode.home import Home
 from peernode.node import Node
-from peernode.problems import explain
+from peernode.problems import check_channel_name
 from peernode.text import plural
-from protocol.errors import InvalidEvent
-from protocol.event import check_circle
 
 
 @command("add", json_lines=True)
@@ -55,7 +53,7 @@ def file_add(
 
     async def work(node: Node) -> int:
         node.ensure_identity()
-        checked_name(circle_slug)  # once, before any path is copied
+        check_channel_name(circle_slug)  # once, not once per path
         failed = 0
         for path in wanted:
             try:
@@ -75,14 +73,6 @@ def file_add(
             f"{failed} of {plural(len(wanted), 'path')} could not be shared (see above);"
             " the others are shared"
         )
-
-
-def checked_name(slug: str) -> None:
-    """BadInput (one sentence) when `slug` cannot name a circle or channel."""
-    try:
-        check_circle(slug)
-    except InvalidEvent as exc:
-        raise BadInput(explain(exc)) from None
 
 
 async def add_one(

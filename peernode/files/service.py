@@ -25,6 +25,7 @@ from peernode.files.library import Library
 from peernode.files.model import FetchStatus, OnProgress, Progress, SharedFile
 from peernode.files.upkeep import Upkeep
 from peernode.home import Home
+from peernode.problems import check_channel_name
 from protocol import kinds
 from protocol.event import event_id, load_verified
 from protocol.files import Entry
@@ -176,6 +177,7 @@ class FileService:
     ) -> SharedFile:
         """Copy a file or folder into the store and publish its file event;
         `on_copied` hears of each block hashed and copied (from the copying thread)."""
+        check_channel_name(circle)  # before copying: the event would refuse it after
         catalog = await self._library.catalog()
         name, kind = await asyncio.to_thread(name_and_kind, path)
         if kind == "folder":

@@ -174,6 +174,16 @@ async def test_a_folder_with_an_unportable_name_is_refused_at_share(
         assert await ada.files.list(CIRCLE) == []
 
 
+async def test_a_bad_circle_name_is_refused_before_anything_is_copied(tmp_path: Path) -> None:
+    write(tmp_path / "week1.pdf", 200_000)  # above the inline size: it would go to blobs/
+    async with Node(Home(tmp_path / "ada"), NodeConfig(watch=False, files=FILES)) as ada:
+        await ada.create_identity("Ada")
+        with pytest.raises(BadInput, match="lowercase letters"):
+            await ada.files.share(tmp_path / "week1.pdf", "Intro to SQL")
+    blobs = tmp_path / "ada" / "blobs"
+    assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]
+
+
 async def test_saving_never_goes_through_a_symlink(tmp_path: Path) -> None:
     write(tmp_path / "notes.txt", 10)
     (tmp_path / "real").mkdir()
